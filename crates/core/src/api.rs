@@ -1,0 +1,221 @@
+//! Wire types of the HTTP API, shared by server and client so they cannot drift apart.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::entry::{Entry, Person};
+
+/// Stable error codes. Clients branch on these, so a code is never renamed or reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    MalformedJson,
+    PayloadTooLarge,
+    Validation,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    ActivationCodeInvalid,
+    ActivationCodeExpired,
+    ActivationCodeUsed,
+    ChallengeInvalid,
+    DeviceRevoked,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest | Self::MalformedJson | Self::Validation => 400,
+            Self::Unauthenticated | Self::ChallengeInvalid => 401,
+            Self::Forbidden | Self::DeviceRevoked => 403,
+            Self::NotFound => 404,
+            Self::Conflict => 409,
+            Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
+            Self::PayloadTooLarge => 413,
+            Self::RateLimited => 429,
+            Self::Internal => 500,
+        }
+    }
+}
+
+/// The body of every error answer: `{"error": {"code": "...", "message": "..."}}`.
+/// `message` is English for developers; the app shows its own Dutch text per code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// Enrolment: the app proves it holds a code and registers the public half of its device key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    pub activation_code: String,
+    /// Ed25519 public key, 32 bytes, base64url without padding.
+    pub device_public_key: String,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolResponse {
+    pub device_id: Uuid,
+    pub person_id: Uuid,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeRequest {
+    pub device_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChallengeResponse {
+    /// 32 random bytes, base64url without padding; valid once, for a minute.
+    pub challenge: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub device_id: Uuid,
+    pub challenge: String,
+    /// Ed25519 signature over [`token_signing_message`], base64url without padding.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the device signs to get a token. The domain prefix keeps a signature made for this
+/// purpose from being valid for any other.
+pub fn token_signing_message(device_id: Uuid, challenge: &str) -> Vec<u8> {
+    format!("mijn-cjg/token/v1\n{device_id}\n{challenge}").into_bytes()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffLoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivationCodeResponse {
+    pub code: String,
+    pub person_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One change in the pull feed. `cursor` grows strictly along a page and across pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncItem {
+    pub cursor: i64,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    Entry { entry: Entry },
+    EntryDeleted { id: Uuid, version: i64 },
+    Person { person: Person },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncPage {
+    pub items: Vec<SyncItem>,
+    /// Where the next request starts; equal to the request's cursor when nothing changed.
+    pub next_cursor: i64,
+    pub has_more: bool,
+}
+
+pub const SYNC_PAGE_MAX_ITEMS: usize = 200;
+/// A client refuses a page body larger than this (a server answering garbage or worse).
+pub const SYNC_PAGE_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("page cursor {item} does not follow {previous}")]
+    CursorNotIncreasing { previous: i64, item: i64 },
+    #[error("next_cursor {next} is behind the page")]
+    NextCursorBehind { next: i64 },
+    #[error("page holds {0} items, more than allowed")]
+    TooManyItems(usize),
+}
+
+impl SyncPage {
+    /// A page is applied whole or not at all; this refuses one that could not be applied sanely.
+    pub fn check(&self, requested_cursor: i64) -> Result<(), PageError> {
+        if self.items.len() > SYNC_PAGE_MAX_ITEMS {
+            return Err(PageError::TooManyItems(self.items.len()));
+        }
+        let mut previous = requested_cursor;
+        for item in &self.items {
+            if item.cursor <= previous {
+                return Err(PageError::CursorNotIncreasing { previous, item: item.cursor });
+            }
+            previous = item.cursor;
+        }
+        if self.next_cursor < previous {
+            return Err(PageError::NextCursorBehind { next: self.next_cursor });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(cursor: i64) -> SyncItem {
+        SyncItem { cursor, change: Change::EntryDeleted { id: Uuid::nil(), version: 2 } }
+    }
+
+    #[test]
+    fn page_cursors_must_grow() {
+        let ok = SyncPage { items: vec![item(3), item(7)], next_cursor: 7, has_more: false };
+        assert_eq!(ok.check(2), Ok(()));
+        assert!(ok.check(3).is_err());
+        let back = SyncPage { items: vec![item(7), item(5)], next_cursor: 7, has_more: false };
+        assert!(back.check(0).is_err());
+        let behind = SyncPage { items: vec![item(7)], next_cursor: 6, has_more: false };
+        assert!(behind.check(0).is_err());
+    }
+
+    #[test]
+    fn error_codes_are_stable_strings() {
+        let json = serde_json::to_string(&ErrorCode::ActivationCodeUsed).expect("serialises");
+        assert_eq!(json, "\"activation_code_used\"");
+        assert_eq!(ErrorCode::RateLimited.http_status(), 429);
+    }
+
+    #[test]
+    fn signing_message_binds_device_and_challenge() {
+        let a = token_signing_message(Uuid::nil(), "abc");
+        let b = token_signing_message(Uuid::max(), "abc");
+        assert_ne!(a, b);
+    }
+}

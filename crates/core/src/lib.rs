@@ -1,0 +1,11 @@
+//! Domain types and rules of Mijn CJG. Pure: no IO, no clock reads, no randomness.
+//! Everything here is unit tested without a database or a network.
+
+pub mod api;
+pub mod entry;
+pub mod markdown;
+pub mod policy;
+pub mod validate;
+
+pub use api::{ApiError, ErrorCode};
+pub use entry::{Entry, EntryKind, Person, PersonRole};

@@ -1,0 +1,178 @@
+//! Parsing of the small values that cross a boundary: activation codes, PINs, text fields.
+
+use std::fmt;
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ValidationError {
+    #[error("{field} is empty")]
+    Empty { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains characters that are not allowed")]
+    BadCharacters { field: &'static str },
+    #[error("the activation code does not have the right form")]
+    ActivationCodeFormat,
+    #[error("a PIN has {min} to {max} digits")]
+    PinFormat { min: usize, max: usize },
+    #[error("this PIN is too easy to guess")]
+    PinTooSimple,
+}
+
+pub fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    if t.chars().count() > max {
+        return Err(ValidationError::TooLong { field, max });
+    }
+    if t.chars().any(char::is_control) {
+        return Err(ValidationError::BadCharacters { field });
+    }
+    Ok(t.to_owned())
+}
+
+pub fn multi_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
+    if s.trim().is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    if s.chars().count() > max {
+        return Err(ValidationError::TooLong { field, max });
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(ValidationError::BadCharacters { field });
+    }
+    Ok(s.replace("\r\n", "\n"))
+}
+
+/// Letters and digits a person can read aloud and type without confusion (no 0/O, 1/I/L, U).
+pub const CODE_ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODE_GROUPS: usize = 3;
+const CODE_GROUP_LEN: usize = 4;
+
+/// A single-use activation code: 12 symbols from [`CODE_ALPHABET`], shown as `ABCD-EFGH-JKMN`.
+/// 30^12 ≈ 5·10^17 codes, and the server rate-limits attempts, so guessing is hopeless.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ActivationCode(String);
+
+impl ActivationCode {
+    pub const LEN: usize = CODE_GROUPS * CODE_GROUP_LEN;
+
+    /// Accepts what people type: lower case, spaces or dashes anywhere.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let normal: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        if normal.len() != Self::LEN || !normal.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+            return Err(ValidationError::ActivationCodeFormat);
+        }
+        Ok(Self(normal))
+    }
+
+    /// Builds a code from random bytes (the caller brings the randomness: core has none).
+    pub fn from_random(bytes: &[u8; Self::LEN]) -> Self {
+        // 256 % 30 != 0 gives a tiny bias; 30 symbols per byte keep 4.9 bits each, ample here.
+        let s = bytes.iter().map(|b| CODE_ALPHABET[(*b as usize) % CODE_ALPHABET.len()] as char).collect();
+        Self(s)
+    }
+
+    /// The canonical form, without dashes: what the server hashes.
+    pub fn canonical(&self) -> &str {
+        &self.0
+    }
+
+    pub fn display(&self) -> String {
+        self.0
+            .as_bytes()
+            .chunks(CODE_GROUP_LEN)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+/// Codes are secrets: never print them by accident.
+impl fmt::Debug for ActivationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ActivationCode(****)")
+    }
+}
+
+/// The PIN that unlocks the local store. Digits only, so parents with little reading
+/// experience can use a number pad; the device secret (not in the database) is what
+/// keeps a copied database safe, the PIN keeps out a person holding the device.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(String);
+
+impl Pin {
+    pub const MIN: usize = 6;
+    pub const MAX: usize = 12;
+
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let len = input.chars().count();
+        if !(Self::MIN..=Self::MAX).contains(&len) || !input.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ValidationError::PinFormat { min: Self::MIN, max: Self::MAX });
+        }
+        let b = input.as_bytes();
+        let all_same = b.iter().all(|&c| c == b[0]);
+        let ascending = b.windows(2).all(|w| w[1] == w[0] + 1);
+        let descending = b.windows(2).all(|w| w[0] == w[1] + 1);
+        if all_same || ascending || descending {
+            return Err(ValidationError::PinTooSimple);
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(****)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activation_code_accepts_what_people_type() {
+        let c = ActivationCode::parse(" abcd-efgh jkmn ").expect("valid");
+        assert_eq!(c.canonical(), "ABCDEFGHJKMN");
+        assert_eq!(c.display(), "ABCD-EFGH-JKMN");
+        assert_eq!(format!("{c:?}"), "ActivationCode(****)");
+    }
+
+    #[test]
+    fn activation_code_rejects_wrong_forms() {
+        for bad in ["", "ABCD-EFGH", "ABCD-EFGH-JKMN-P", "ABCD-EFGH-JKM0", "ABCD-EFGH-JKMI", "ÄBCD-EFGH-JKMN"]
+        {
+            assert_eq!(ActivationCode::parse(bad), Err(ValidationError::ActivationCodeFormat), "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_codes_parse_back() {
+        let c = ActivationCode::from_random(&[255; ActivationCode::LEN]);
+        assert_eq!(ActivationCode::parse(&c.display()).expect("valid"), c);
+    }
+
+    #[test]
+    fn pins_must_be_digits_of_the_right_length_and_not_trivial() {
+        assert!(Pin::parse("902417").is_ok());
+        assert!(Pin::parse("90241").is_err());
+        assert!(Pin::parse("9024170000000").is_err());
+        assert!(Pin::parse("90a417").is_err());
+        assert_eq!(Pin::parse("111111"), Err(ValidationError::PinTooSimple));
+        assert_eq!(Pin::parse("123456"), Err(ValidationError::PinTooSimple));
+        assert_eq!(Pin::parse("987654"), Err(ValidationError::PinTooSimple));
+        assert_eq!(format!("{:?}", Pin::parse("902417").expect("valid")), "Pin(****)");
+    }
+}
