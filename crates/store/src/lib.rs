@@ -1,1 +1,314 @@
+//! The app's encrypted local store.
+//!
+//! A [`LockedStore`] is what is on disk: a header in clear (salt, wrapped data key, cursor) and
+//! sealed rows. [`LockedStore::unlock`] with the right PIN and device secret gives a [`Store`].
+//! Rows go in only as [`Sealed`] values; the ids, kinds, versions and the cursor are all that
+//! stay readable. The store knows nothing about HTTP: the sync engine hands it pages.
 
+mod error;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use cjg_core::api::{Change, SyncPage};
+use cjg_core::validate::Pin;
+use cjg_core::{Entry, Person};
+use cjg_crypto::{DataKey, DeviceKey, Kek, RowAad, Sealed, PBKDF2_ITERATIONS, SALT_LEN, SECRET_LEN};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use error::{Result, StoreError};
+
+const T_ENTRIES: &str = "entries";
+const T_PEOPLE: &str = "people";
+const T_SECRETS: &str = "secrets";
+
+/// Who this device belongs to, kept sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub server_url: String,
+    pub device_id: Uuid,
+    pub person_id: Uuid,
+    pub display_name: String,
+}
+
+/// A store on disk that has not been opened with the PIN yet.
+pub struct LockedStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// An unlocked store: holds the data key in memory until dropped.
+pub struct Store {
+    conn: Connection,
+    key: DataKey,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.is_file()
+}
+
+impl LockedStore {
+    pub fn open(path: &Path) -> Result<Self> {
+        if !exists(path) {
+            return Err(StoreError::NotFound);
+        }
+        let conn = schema::open(path)?;
+        Ok(Self { conn, path: path.to_owned() })
+    }
+
+    pub fn unlock(self, pin: &Pin, device_secret: &[u8; SECRET_LEN]) -> Result<Store> {
+        let salt = meta_get(&self.conn, "salt")?.ok_or(StoreError::Corrupt("salt"))?;
+        let iterations =
+            meta_i64(&self.conn, "pbkdf2_iterations")?.ok_or(StoreError::Corrupt("iterations"))?;
+        let iterations = u32::try_from(iterations).map_err(|_| StoreError::Corrupt("iterations"))?;
+        let wrapped = meta_get(&self.conn, "wrapped_key")?.ok_or(StoreError::Corrupt("wrapped key"))?;
+        let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
+        let key = DataKey::unwrap(&kek, &wrapped).map_err(|_| StoreError::WrongPin)?;
+        Ok(Store { conn: self.conn, key, path: self.path })
+    }
+}
+
+impl Store {
+    /// Makes a new store for a freshly enrolled device. It is built in a temporary file and
+    /// renamed into place only when complete, so a crash leaves either nothing or a whole store.
+    pub fn create(
+        path: &Path,
+        pin: &Pin,
+        device_secret: &[u8; SECRET_LEN],
+        profile: &Profile,
+        device_key: &DeviceKey,
+    ) -> Result<Self> {
+        if exists(path) {
+            return Err(StoreError::AlreadyExists);
+        }
+        let tmp = path.with_extension("creating");
+        let _ = std::fs::remove_file(&tmp);
+        let result = Self::build(&tmp, pin, device_secret, profile, device_key);
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        std::fs::rename(&tmp, path)?;
+        LockedStore::open(path)?.unlock(pin, device_secret)
+    }
+
+    fn build(
+        tmp: &Path,
+        pin: &Pin,
+        device_secret: &[u8; SECRET_LEN],
+        profile: &Profile,
+        device_key: &DeviceKey,
+    ) -> Result<()> {
+        let mut conn = schema::open_for_create(tmp)?;
+        let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
+        let key = DataKey::generate()?;
+        let kek = Kek::derive(pin.as_bytes(), &salt, PBKDF2_ITERATIONS, device_secret);
+        let tx = conn.transaction()?;
+        meta_put(&tx, "salt", &salt)?;
+        meta_put(&tx, "pbkdf2_iterations", &i64::from(PBKDF2_ITERATIONS).to_string().into_bytes())?;
+        meta_put(&tx, "wrapped_key", &key.wrap(&kek)?)?;
+        meta_put(&tx, "cursor", b"0")?;
+        put_secret(&tx, &key, "profile", &serde_json::to_vec(profile)?)?;
+        put_secret(&tx, &key, "device_key", device_key.pkcs8())?;
+        tx.commit()?;
+        conn.close().map_err(|(_, e)| StoreError::Sqlite(e))?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn cursor(&self) -> Result<i64> {
+        Ok(meta_i64(&self.conn, "cursor")?.unwrap_or(0))
+    }
+
+    pub fn profile(&self) -> Result<Profile> {
+        let bytes = get_secret(&self.conn, &self.key, "profile")?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    pub fn device_key(&self) -> Result<DeviceKey> {
+        let bytes = get_secret(&self.conn, &self.key, "device_key")?;
+        Ok(DeviceKey::from_pkcs8(&bytes)?)
+    }
+
+    /// Applies one sync page in one transaction; the cursor moves only if every item landed.
+    pub fn apply_page(&mut self, page: &SyncPage, requested_cursor: i64) -> Result<()> {
+        self.apply_page_inner(page, requested_cursor, None)
+    }
+
+    /// Like [`Store::apply_page`], but fails after `fail_after` items, inside the transaction.
+    #[cfg(feature = "fault-injection")]
+    pub fn apply_page_failing_after(
+        &mut self,
+        page: &SyncPage,
+        requested_cursor: i64,
+        fail_after: usize,
+    ) -> Result<()> {
+        self.apply_page_inner(page, requested_cursor, Some(fail_after))
+    }
+
+    fn apply_page_inner(
+        &mut self,
+        page: &SyncPage,
+        requested_cursor: i64,
+        fail_after: Option<usize>,
+    ) -> Result<()> {
+        page.check(requested_cursor)?;
+        if self.cursor()? != requested_cursor {
+            return Err(StoreError::CursorMismatch);
+        }
+        let tx = self.conn.transaction()?;
+        for (n, item) in page.items.iter().enumerate() {
+            if fail_after == Some(n) {
+                return Err(StoreError::Injected);
+            }
+            match &item.change {
+                Change::Entry { entry } => upsert_entry(&tx, &self.key, entry)?,
+                Change::EntryDeleted { id, version } => {
+                    tx.execute(
+                        "DELETE FROM entries WHERE id = ?1 AND version < ?2",
+                        params![id.to_string(), version],
+                    )?;
+                }
+                Change::Person { person } => upsert_person(&tx, &self.key, person)?,
+            }
+        }
+        meta_put(&tx, "cursor", page.next_cursor.to_string().as_bytes())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn entries(&self) -> Result<Vec<Entry>> {
+        let mut out: Vec<Entry> = self.read_all(T_ENTRIES)?;
+        out.sort_by(|a, b| b.occurred_on.cmp(&a.occurred_on).then_with(|| a.title.cmp(&b.title)));
+        Ok(out)
+    }
+
+    pub fn entry(&self, id: Uuid) -> Result<Option<Entry>> {
+        let row = self
+            .conn
+            .query_row("SELECT version, sealed FROM entries WHERE id = ?1", [id.to_string()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?;
+        row.map(|(version, sealed)| open_row(&self.key, T_ENTRIES, &id.to_string(), version, sealed))
+            .transpose()
+    }
+
+    pub fn people(&self) -> Result<Vec<Person>> {
+        let mut out: Vec<Person> = self.read_all(T_PEOPLE)?;
+        out.sort_by(|a, b| a.birth_date.cmp(&b.birth_date));
+        Ok(out)
+    }
+
+    fn read_all<T: DeserializeOwned>(&self, table: &'static str) -> Result<Vec<T>> {
+        // `table` is one of our constants, never input.
+        let mut stmt = self.conn.prepare(&format!("SELECT id, version, sealed FROM {table}"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, version, sealed) = row?;
+            out.push(open_row(&self.key, table, &id, version, sealed)?);
+        }
+        Ok(out)
+    }
+}
+
+fn seal_json<T: Serialize>(key: &DataKey, table: &str, id: &str, version: i64, value: &T) -> Result<Sealed> {
+    let plain = serde_json::to_vec(value)?;
+    Ok(key.seal(RowAad { table, id, version }, &plain)?)
+}
+
+fn open_row<T: DeserializeOwned>(
+    key: &DataKey,
+    table: &'static str,
+    id: &str,
+    version: i64,
+    sealed: Vec<u8>,
+) -> Result<T> {
+    let plain = key
+        .open(RowAad { table, id, version }, &Sealed::from_stored(sealed))
+        .map_err(|_| StoreError::Tampered { table, id: id.to_owned() })?;
+    serde_json::from_slice(&plain).map_err(|_| StoreError::Tampered { table, id: id.to_owned() })
+}
+
+fn upsert_entry(tx: &Transaction<'_>, key: &DataKey, e: &Entry) -> Result<()> {
+    let id = e.id.to_string();
+    let sealed = seal_json(key, T_ENTRIES, &id, e.version, e)?;
+    // An older version never overwrites a newer one, whatever order pages arrive in.
+    tx.execute(
+        "INSERT INTO entries (id, kind, version, sealed) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, version = excluded.version, sealed = excluded.sealed
+         WHERE excluded.version >= entries.version",
+        params![id, e.kind.as_str(), e.version, sealed.as_bytes()],
+    )?;
+    Ok(())
+}
+
+fn upsert_person(tx: &Transaction<'_>, key: &DataKey, p: &Person) -> Result<()> {
+    let id = p.id.to_string();
+    let sealed = seal_json(key, T_PEOPLE, &id, p.version, p)?;
+    tx.execute(
+        "INSERT INTO people (id, version, sealed) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
+         WHERE excluded.version >= people.version",
+        params![id, p.version, sealed.as_bytes()],
+    )?;
+    Ok(())
+}
+
+fn put_secret(conn: &Connection, key: &DataKey, name: &str, plain: &[u8]) -> Result<()> {
+    let sealed = key.seal(RowAad { table: T_SECRETS, id: name, version: 1 }, plain)?;
+    conn.execute(
+        "INSERT INTO secrets (name, version, sealed) VALUES (?1, 1, ?2)
+         ON CONFLICT(name) DO UPDATE SET sealed = excluded.sealed",
+        params![name, sealed.as_bytes()],
+    )?;
+    Ok(())
+}
+
+fn get_secret(conn: &Connection, key: &DataKey, name: &str) -> Result<Vec<u8>> {
+    let (version, sealed): (i64, Vec<u8>) = conn
+        .query_row("SELECT version, sealed FROM secrets WHERE name = ?1", [name], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .ok_or(StoreError::Corrupt("secret missing"))?;
+    key.open(RowAad { table: T_SECRETS, id: name, version }, &Sealed::from_stored(sealed))
+        .map_err(|_| StoreError::Tampered { table: T_SECRETS, id: name.to_owned() })
+}
+
+fn meta_put(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn meta_i64(conn: &Connection, key: &str) -> Result<Option<i64>> {
+    meta_get(conn, key)?
+        .map(|v| {
+            std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).ok_or(StoreError::Corrupt("number"))
+        })
+        .transpose()
+}
+
+#[cfg(test)]
+mod tests;

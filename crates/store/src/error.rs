@@ -1,0 +1,37 @@
+use thiserror::Error;
+
+/// What can go wrong with the local store. No variant carries row content: these end up in logs.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("no local store exists yet")]
+    NotFound,
+    #[error("a local store already exists")]
+    AlreadyExists,
+    #[error("the PIN does not open this store")]
+    WrongPin,
+    /// A sealed row failed authentication: changed on disk, moved, or from another store.
+    #[error("row {id} of {table} has been tampered with")]
+    Tampered { table: &'static str, id: String },
+    #[error("the store header is damaged: {0}")]
+    Corrupt(&'static str),
+    #[error("the store was made by a newer version of the app")]
+    NewerSchema,
+    #[error("the page does not start at the store's cursor")]
+    CursorMismatch,
+    #[error("the sync page is inconsistent: {0}")]
+    BadPage(#[from] cjg_core::api::PageError),
+    #[error("injected failure")]
+    Injected,
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("crypto error: {0}")]
+    Crypto(#[from] cjg_crypto::CryptoError),
+    #[error("encoding error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;

@@ -1,0 +1,177 @@
+use super::*;
+use chrono::{NaiveDate, TimeZone, Utc};
+use cjg_core::api::SyncItem;
+use cjg_core::EntryKind;
+
+const SECRET: [u8; SECRET_LEN] = [42; SECRET_LEN];
+const SECRET_TEXT: &str = "Moeder vertelt over de zorgen rond het slapen van Noor";
+
+fn pin() -> Pin {
+    Pin::parse("902417").expect("valid pin")
+}
+
+fn profile() -> Profile {
+    Profile {
+        server_url: "http://127.0.0.1:1".into(),
+        device_id: Uuid::from_u128(5),
+        person_id: Uuid::from_u128(6),
+        display_name: "Sanne Voorbeeld".into(),
+    }
+}
+
+fn entry(n: u128, version: i64, body: &str) -> Entry {
+    Entry {
+        id: Uuid::from_u128(n),
+        dossier_id: Uuid::from_u128(100),
+        child_id: None,
+        kind: EntryKind::Gespreksverslag,
+        title: format!("Gesprek {n}"),
+        body: body.into(),
+        author_name: "Coach".into(),
+        author_role: "CJG-coach".into(),
+        occurred_on: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        version,
+        updated_at: Utc.timestamp_opt(1_700_000_000, 0).single().expect("time"),
+    }
+}
+
+fn page(items: Vec<(i64, Change)>) -> SyncPage {
+    let next_cursor = items.last().map(|(c, _)| *c).unwrap_or(0);
+    SyncPage {
+        items: items.into_iter().map(|(cursor, change)| SyncItem { cursor, change }).collect(),
+        next_cursor,
+        has_more: false,
+    }
+}
+
+fn new_store(dir: &tempfile::TempDir) -> Store {
+    let key = DeviceKey::generate().expect("rng");
+    Store::create(&dir.path().join("store.db"), &pin(), &SECRET, &profile(), &key).expect("create")
+}
+
+#[test]
+fn create_unlock_and_read_profile() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = new_store(&dir);
+    let device = store.device_key().expect("device key").public_key();
+    drop(store);
+    let store = LockedStore::open(&dir.path().join("store.db"))
+        .expect("open")
+        .unlock(&pin(), &SECRET)
+        .expect("unlock");
+    assert_eq!(store.profile().expect("profile"), profile());
+    assert_eq!(store.device_key().expect("device key").public_key(), device);
+    assert!(!dir.path().join("store.creating").exists());
+}
+
+#[test]
+fn wrong_pin_or_secret_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    drop(new_store(&dir));
+    let path = dir.path().join("store.db");
+    let other = Pin::parse("902418").expect("valid");
+    assert!(matches!(
+        LockedStore::open(&path).expect("open").unlock(&other, &SECRET),
+        Err(StoreError::WrongPin)
+    ));
+    assert!(matches!(
+        LockedStore::open(&path).expect("open").unlock(&pin(), &[1; 32]),
+        Err(StoreError::WrongPin)
+    ));
+    assert!(matches!(LockedStore::open(&dir.path().join("none.db")), Err(StoreError::NotFound)));
+}
+
+#[test]
+fn pages_apply_versions_and_tombstones() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    store
+        .apply_page(
+            &page(vec![
+                (3, Change::Entry { entry: entry(1, 1, "een") }),
+                (4, Change::Entry { entry: entry(2, 1, "twee") }),
+            ]),
+            0,
+        )
+        .expect("apply");
+    assert_eq!(store.cursor().expect("cursor"), 4);
+    store
+        .apply_page(
+            &page(vec![
+                (5, Change::Entry { entry: entry(1, 2, "een, aangepast") }),
+                (6, Change::EntryDeleted { id: Uuid::from_u128(2), version: 2 }),
+            ]),
+            4,
+        )
+        .expect("apply");
+    let all = store.entries().expect("entries");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].body, "een, aangepast");
+    assert_eq!(store.entry(Uuid::from_u128(2)).expect("read"), None);
+}
+
+#[test]
+fn a_page_for_another_cursor_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    let p = page(vec![(9, Change::Entry { entry: entry(1, 1, "x") })]);
+    assert!(matches!(store.apply_page(&p, 5), Err(StoreError::CursorMismatch)));
+    assert!(store.entries().expect("entries").is_empty());
+}
+
+#[test]
+fn tampered_row_fails_with_a_typed_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    store.apply_page(&page(vec![(1, Change::Entry { entry: entry(1, 1, SECRET_TEXT) })]), 0).expect("apply");
+    drop(store);
+    let path = dir.path().join("store.db");
+    {
+        let conn = Connection::open(&path).expect("raw open");
+        let sealed: Vec<u8> = conn.query_row("SELECT sealed FROM entries", [], |r| r.get(0)).expect("row");
+        let mut bad = sealed.clone();
+        bad[20] ^= 0x01;
+        conn.execute("UPDATE entries SET sealed = ?1", [bad]).expect("tamper");
+    }
+    let store = LockedStore::open(&path).expect("open").unlock(&pin(), &SECRET).expect("unlock");
+    assert!(matches!(store.entries(), Err(StoreError::Tampered { table: "entries", .. })));
+    assert!(matches!(store.entry(Uuid::from_u128(1)), Err(StoreError::Tampered { .. })));
+}
+
+#[test]
+fn a_row_moved_to_another_version_fails() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    store.apply_page(&page(vec![(1, Change::Entry { entry: entry(1, 1, "x") })]), 0).expect("apply");
+    store.conn.execute("UPDATE entries SET version = 7", []).expect("rollback attack");
+    assert!(matches!(store.entries(), Err(StoreError::Tampered { .. })));
+}
+
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_failure_inside_a_page_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    let p = page(vec![
+        (1, Change::Entry { entry: entry(1, 1, "a") }),
+        (2, Change::Entry { entry: entry(2, 1, "b") }),
+    ]);
+    assert!(matches!(store.apply_page_failing_after(&p, 0, 1), Err(StoreError::Injected)));
+    assert_eq!(store.cursor().expect("cursor"), 0);
+    assert!(store.entries().expect("entries").is_empty());
+}
+
+#[test]
+fn no_plaintext_reaches_the_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    store.apply_page(&page(vec![(1, Change::Entry { entry: entry(1, 1, SECRET_TEXT) })]), 0).expect("apply");
+    for name in ["store.db", "store.db-wal"] {
+        let path = dir.path().join(name);
+        if let Ok(bytes) = std::fs::read(&path) {
+            for needle in [SECRET_TEXT, "Sanne Voorbeeld", "Gesprek 1"] {
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} in {name}");
+            }
+        }
+    }
+}
