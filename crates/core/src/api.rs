@@ -219,3 +219,20 @@ mod tests {
         assert_ne!(a, b);
     }
 }
+
+/// A coach's change to an entry: the version they edited, so a stale edit gets 409, not a
+/// silent overwrite of a colleague's text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryUpdate {
+    pub expected_version: i64,
+    pub draft: crate::entry::EntryDraft,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncQuery {
+    #[serde(default)]
+    pub cursor: i64,
+    pub limit: Option<u32>,
+}

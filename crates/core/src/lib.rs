@@ -2,6 +2,7 @@
 //! Everything here is unit tested without a database or a network.
 
 pub mod api;
+pub mod audit;
 pub mod entry;
 pub mod markdown;
 pub mod policy;

@@ -1,0 +1,601 @@
+//! SQLite storage of the server. Handlers never write SQL: they call these methods, which is
+//! the seam where the PostgreSQL backend will slot in behind a trait.
+//!
+//! One connection behind a mutex, used from `spawn_blocking`: SQLite has one writer anyway,
+//! and it keeps the change-feed counter strictly ordered with the commits.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cjg_core::api::{Change, SyncItem, SyncPage};
+use cjg_core::audit::{AuditAction, Purpose};
+use cjg_core::entry::EntryDraft;
+use cjg_core::{Entry, EntryKind, ErrorCode, Person, PersonRole};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite_migration::{Migrations, M};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../migrations/20261122_0001_initial.sql"))])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct StaffActor {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceSubject {
+    pub device_id: Uuid,
+    pub person_id: Uuid,
+    pub dossier_id: Uuid,
+}
+
+pub enum CodeCheck {
+    Ok(Uuid),
+    Invalid,
+    Expired,
+    Used,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    /// Runs `f` on the connection off the async threads.
+    pub async fn call<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> AppResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.query_row("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
+}
+
+fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+// ---- dossiers and people -------------------------------------------------------------
+
+pub fn insert_dossier(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    family_name: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO dossiers (id, family_name, created_at) VALUES (?1, ?2, ?3)",
+        params![id.to_string(), family_name, now],
+    )?;
+    Ok(())
+}
+
+pub fn insert_person(
+    tx: &Transaction<'_>,
+    dossier_id: Uuid,
+    role: PersonRole,
+    display_name: &str,
+    birth_date: NaiveDate,
+) -> rusqlite::Result<Uuid> {
+    let id = Uuid::new_v4();
+    let seq = next_seq(tx)?;
+    let role = match role {
+        PersonRole::Parent => "parent",
+        PersonRole::Child => "child",
+    };
+    tx.execute(
+        "INSERT INTO people (id, dossier_id, role, display_name, birth_date, version, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+        params![id.to_string(), dossier_id.to_string(), role, display_name, birth_date, seq],
+    )?;
+    Ok(id)
+}
+
+pub fn insert_staff(
+    tx: &Transaction<'_>,
+    username: &str,
+    display_name: &str,
+    role: &str,
+    password_hash: &str,
+) -> rusqlite::Result<Uuid> {
+    let id = Uuid::new_v4();
+    tx.execute(
+        "INSERT INTO staff (id, username, display_name, role, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), username, display_name, role, password_hash],
+    )?;
+    Ok(id)
+}
+
+pub fn assign_staff(tx: &Transaction<'_>, staff_id: Uuid, dossier_id: Uuid) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO staff_dossiers (staff_id, dossier_id) VALUES (?1, ?2)",
+        params![staff_id.to_string(), dossier_id.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0))
+}
+
+/// (person id, role, display name) of every family member, oldest first.
+pub fn family_members(conn: &Connection) -> rusqlite::Result<Vec<(Uuid, String, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT id, role, display_name FROM people ORDER BY birth_date, display_name")?;
+    let rows = stmt.query_map([], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+pub fn person_dossier(conn: &Connection, person_id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+    conn.query_row("SELECT dossier_id FROM people WHERE id = ?1", [person_id.to_string()], |r| {
+        uuid_col(r.get(0)?)
+    })
+    .optional()
+}
+
+// ---- staff ----------------------------------------------------------------------------
+
+pub fn staff_by_username(
+    conn: &Connection,
+    username: &str,
+) -> rusqlite::Result<Option<(StaffActor, String)>> {
+    conn.query_row(
+        "SELECT id, display_name, role, password_hash FROM staff WHERE username = ?1",
+        [username],
+        |r| {
+            Ok((StaffActor { id: uuid_col(r.get(0)?)?, display_name: r.get(1)?, role: r.get(2)? }, r.get(3)?))
+        },
+    )
+    .optional()
+}
+
+pub fn staff_by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<StaffActor>> {
+    conn.query_row("SELECT id, display_name, role FROM staff WHERE id = ?1", [id.to_string()], |r| {
+        Ok(StaffActor { id: uuid_col(r.get(0)?)?, display_name: r.get(1)?, role: r.get(2)? })
+    })
+    .optional()
+}
+
+pub fn staff_has_dossier(conn: &Connection, staff_id: Uuid, dossier_id: Uuid) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM staff_dossiers WHERE staff_id = ?1 AND dossier_id = ?2)",
+        params![staff_id.to_string(), dossier_id.to_string()],
+        |r| r.get(0),
+    )
+}
+
+pub fn append_audit(
+    tx: &Transaction<'_>,
+    dossier_id: Uuid,
+    actor: &StaffActor,
+    action: AuditAction,
+    object: (&str, Option<Uuid>),
+    purpose: Purpose,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit_events (dossier_id, actor_staff_id, actor_role, action, object_type, object_id, purpose, at, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            dossier_id.to_string(),
+            actor.id.to_string(),
+            actor.role,
+            action.as_str(),
+            object.0,
+            object.1.map(|u| u.to_string()),
+            purpose.as_str(),
+            now,
+            origin
+        ],
+    )?;
+    Ok(())
+}
+
+/// (action, object type, purpose) of a dossier's audit events, oldest first. For tests and,
+/// later, the Inzage feed.
+pub fn audit_actions(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut stmt = conn
+        .prepare("SELECT action, object_type, purpose FROM audit_events WHERE dossier_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+// ---- entries --------------------------------------------------------------------------
+
+const ENTRY_COLUMNS: &str = "e.id, e.dossier_id, e.child_id, e.kind, e.title, e.body, s.display_name, s.role,
+     e.occurred_on, e.version, e.updated_at, e.deleted, e.seq";
+
+struct EntryRow {
+    entry: Entry,
+    deleted: bool,
+    seq: i64,
+}
+
+fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+    let kind: String = r.get(3)?;
+    let child: Option<String> = r.get(2)?;
+    Ok(EntryRow {
+        entry: Entry {
+            id: uuid_col(r.get(0)?)?,
+            dossier_id: uuid_col(r.get(1)?)?,
+            child_id: child.map(uuid_col).transpose()?,
+            kind: EntryKind::parse(&kind).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    3,
+                    rusqlite::types::Type::Text,
+                    "unknown entry kind".into(),
+                )
+            })?,
+            title: r.get(4)?,
+            body: r.get(5)?,
+            author_name: r.get(6)?,
+            author_role: r.get(7)?,
+            occurred_on: r.get(8)?,
+            version: r.get(9)?,
+            updated_at: r.get(10)?,
+        },
+        deleted: r.get(11)?,
+        seq: r.get(12)?,
+    })
+}
+
+fn load_entry(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<EntryRow>> {
+    conn.query_row(
+        &format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id WHERE e.id = ?1"
+        ),
+        [id.to_string()],
+        entry_row,
+    )
+    .optional()
+}
+
+fn check_child(tx: &Transaction<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -> AppResult<()> {
+    if let Some(child) = child_id {
+        if person_dossier(tx, child)? != Some(dossier_id) {
+            return Err(AppError::new(ErrorCode::Validation, "child_id is not a member of this dossier"));
+        }
+    }
+    Ok(())
+}
+
+pub fn create_entry(
+    tx: &Transaction<'_>,
+    dossier_id: Uuid,
+    author: &StaffActor,
+    draft: &EntryDraft,
+    now: DateTime<Utc>,
+) -> AppResult<Entry> {
+    check_child(tx, dossier_id, draft.child_id)?;
+    let id = Uuid::new_v4();
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO entries (id, dossier_id, child_id, kind, title, body, author_staff_id, occurred_on, version,
+                              updated_at, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)",
+        params![
+            id.to_string(),
+            dossier_id.to_string(),
+            draft.child_id.map(|c| c.to_string()),
+            draft.kind.as_str(),
+            draft.title,
+            draft.body,
+            author.id.to_string(),
+            draft.occurred_on,
+            now,
+            seq
+        ],
+    )?;
+    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| AppError::internal("entry vanished after insert"))
+}
+
+/// The dossier an entry belongs to, if it exists and is not deleted.
+pub fn entry_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+    conn.query_row("SELECT dossier_id FROM entries WHERE id = ?1 AND deleted = 0", [id.to_string()], |r| {
+        uuid_col(r.get(0)?)
+    })
+    .optional()
+}
+
+pub fn update_entry(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    expected_version: i64,
+    author: &StaffActor,
+    draft: &EntryDraft,
+    now: DateTime<Utc>,
+) -> AppResult<Entry> {
+    let current = load_entry(tx, id)?.filter(|r| !r.deleted).ok_or_else(AppError::not_found)?;
+    if current.entry.version != expected_version {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "the entry is at version {}; reload it and apply your change again",
+                current.entry.version
+            ),
+        ));
+    }
+    check_child(tx, current.entry.dossier_id, draft.child_id)?;
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE entries SET child_id = ?2, kind = ?3, title = ?4, body = ?5, author_staff_id = ?6, occurred_on = ?7,
+                version = version + 1, updated_at = ?8, seq = ?9
+         WHERE id = ?1",
+        params![
+            id.to_string(),
+            draft.child_id.map(|c| c.to_string()),
+            draft.kind.as_str(),
+            draft.title,
+            draft.body,
+            author.id.to_string(),
+            draft.occurred_on,
+            now,
+            seq
+        ],
+    )?;
+    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| AppError::internal("entry vanished after update"))
+}
+
+/// Deletion keeps a tombstone (no text) so every device learns of it through the feed.
+pub fn delete_entry(tx: &Transaction<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+    let seq = next_seq(tx)?;
+    let n = tx.execute(
+        "UPDATE entries SET deleted = 1, title = '', body = '', version = version + 1, updated_at = ?2, seq = ?3
+         WHERE id = ?1 AND deleted = 0",
+        params![id.to_string(), now, seq],
+    )?;
+    if n == 0 {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
+pub fn dossier_entries(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id
+         WHERE e.dossier_id = ?1 AND e.deleted = 0 ORDER BY e.occurred_on DESC, e.seq DESC"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], entry_row)?;
+    rows.map(|r| r.map(|r| r.entry)).collect()
+}
+
+// ---- sync -----------------------------------------------------------------------------
+
+/// The changes of one dossier after `cursor`, at most `limit`, in cursor order.
+pub fn sync_page(
+    conn: &Connection,
+    dossier_id: Uuid,
+    cursor: i64,
+    limit: usize,
+) -> rusqlite::Result<SyncPage> {
+    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    let mut items: Vec<SyncItem> = Vec::new();
+    {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id
+             WHERE e.dossier_id = ?1 AND e.seq > ?2 ORDER BY e.seq LIMIT ?3"
+        ))?;
+        for row in stmt.query_map(params![dossier_id.to_string(), cursor, fetch], entry_row)? {
+            let row = row?;
+            let change = if row.deleted {
+                Change::EntryDeleted { id: row.entry.id, version: row.entry.version }
+            } else {
+                Change::Entry { entry: row.entry }
+            };
+            items.push(SyncItem { cursor: row.seq, change });
+        }
+    }
+    {
+        let mut stmt = conn.prepare(
+            "SELECT id, dossier_id, role, display_name, birth_date, version, seq FROM people
+             WHERE dossier_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![dossier_id.to_string(), cursor, fetch], |r| {
+            let role: String = r.get(2)?;
+            Ok(SyncItem {
+                cursor: r.get(6)?,
+                change: Change::Person {
+                    person: Person {
+                        id: uuid_col(r.get(0)?)?,
+                        dossier_id: uuid_col(r.get(1)?)?,
+                        role: if role == "parent" { PersonRole::Parent } else { PersonRole::Child },
+                        display_name: r.get(3)?,
+                        birth_date: r.get(4)?,
+                        version: r.get(5)?,
+                    },
+                },
+            })
+        })?;
+        for row in rows {
+            items.push(row?);
+        }
+    }
+    items.sort_by_key(|i| i.cursor);
+    let has_more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = items.last().map_or(cursor, |i| i.cursor);
+    Ok(SyncPage { items, next_cursor, has_more })
+}
+
+// ---- enrolment and tokens -------------------------------------------------------------
+
+pub fn insert_activation_code(
+    tx: &Transaction<'_>,
+    code_hash: &[u8; 32],
+    person_id: Uuid,
+    created_by: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO activation_codes (code_hash, person_id, created_by, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![code_hash.as_slice(), person_id.to_string(), created_by, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// Checks a code and, if good, marks it used in the same transaction.
+pub fn consume_activation_code(
+    tx: &Transaction<'_>,
+    code_hash: &[u8; 32],
+    now: DateTime<Utc>,
+) -> rusqlite::Result<CodeCheck> {
+    let row: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = tx
+        .query_row(
+            "SELECT person_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?1",
+            [code_hash.as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((person, expires_at, used_at)) = row else { return Ok(CodeCheck::Invalid) };
+    if used_at.is_some() {
+        return Ok(CodeCheck::Used);
+    }
+    if expires_at <= now {
+        return Ok(CodeCheck::Expired);
+    }
+    tx.execute(
+        "UPDATE activation_codes SET used_at = ?2 WHERE code_hash = ?1",
+        params![code_hash.as_slice(), now],
+    )?;
+    Ok(CodeCheck::Ok(uuid_col(person)?))
+}
+
+pub fn insert_device(
+    tx: &Transaction<'_>,
+    person_id: Uuid,
+    public_key: &[u8],
+    name: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Uuid> {
+    let id = Uuid::new_v4();
+    tx.execute(
+        "INSERT INTO devices (id, person_id, public_key, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), person_id.to_string(), public_key, name, now],
+    )?;
+    Ok(id)
+}
+
+pub fn person_name(conn: &Connection, person_id: Uuid) -> rusqlite::Result<String> {
+    conn.query_row("SELECT display_name FROM people WHERE id = ?1", [person_id.to_string()], |r| r.get(0))
+}
+
+/// (public key, revoked) of a device.
+pub fn device_key(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option<(Vec<u8>, bool)>> {
+    conn.query_row(
+        "SELECT public_key, revoked_at IS NOT NULL FROM devices WHERE id = ?1",
+        [device_id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+pub fn insert_challenge(
+    tx: &Transaction<'_>,
+    challenge: &str,
+    device_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM challenges WHERE expires_at <= ?1", [now])?;
+    tx.execute(
+        "INSERT INTO challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![challenge, device_id.to_string(), expires_at],
+    )?;
+    Ok(())
+}
+
+/// Removes the challenge (single use) and says whether it was valid for this device.
+pub fn take_challenge(
+    tx: &Transaction<'_>,
+    challenge: &str,
+    device_id: Uuid,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let n = tx.execute(
+        "DELETE FROM challenges WHERE challenge = ?1 AND device_id = ?2 AND expires_at > ?3",
+        params![challenge, device_id.to_string(), now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn insert_token(
+    tx: &Transaction<'_>,
+    token_hash: &[u8; 32],
+    subject_kind: &str,
+    subject_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
+    tx.execute(
+        "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash.as_slice(), subject_kind, subject_id.to_string(), expires_at],
+    )?;
+    Ok(())
+}
+
+/// The subject of a live token of the given kind.
+pub fn token_subject(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    subject_kind: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<Uuid>> {
+    conn.query_row(
+        "SELECT subject_id FROM tokens WHERE token_hash = ?1 AND subject_kind = ?2 AND expires_at > ?3",
+        params![token_hash.as_slice(), subject_kind, now],
+        |r| uuid_col(r.get(0)?),
+    )
+    .optional()
+}
+
+pub fn device_subject(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option<(DeviceSubject, bool)>> {
+    conn.query_row(
+        "SELECT d.person_id, p.dossier_id, d.revoked_at IS NOT NULL FROM devices d JOIN people p ON p.id = d.person_id
+         WHERE d.id = ?1",
+        [device_id.to_string()],
+        |r| Ok((DeviceSubject { device_id, person_id: uuid_col(r.get(0)?)?, dossier_id: uuid_col(r.get(1)?)? }, r.get(2)?)),
+    )
+    .optional()
+}

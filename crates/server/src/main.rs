@@ -1,0 +1,94 @@
+//! `cjg-server --data-dir DIR --listen ADDR:PORT [--demo]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cjg_server::{demo, open_state, serve, Settings, DEFAULT_LISTEN};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser, Debug)]
+#[command(name = "cjg-server", version, about = "Mijn CJG server: sync, enrolment and staff API")]
+struct Cli {
+    /// Where the SQLite database lives (default: the user's data directory).
+    #[arg(long, env = "CJG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address and port to listen on.
+    #[arg(long, env = "CJG_LISTEN", default_value = DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Seed the invented demo family (once) and print fresh activation codes.
+    #[arg(long)]
+    demo: bool,
+    /// Enrolment, token and login attempts allowed per address per minute.
+    #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    attempts_per_minute: u32,
+}
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("cjg-server")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings {
+        data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        attempts_per_minute: cli.attempts_per_minute,
+    };
+    tracing::info!(data_dir = %settings.data_dir.display(), listen = %cli.listen, demo = cli.demo, "starting");
+    let state = open_state(&settings)?;
+    let listener = tokio::net::TcpListener::bind(cli.listen).await?;
+    let addr = listener.local_addr()?;
+    if cli.demo {
+        let seeded = demo::seed_if_empty(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo seed failed: {}", e.message))?;
+        let codes = demo::issue_family_codes(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo codes failed: {}", e.message))?;
+        // Printed to stdout for the person starting the demo, deliberately not through the log.
+        println!("Demo-gezin Voorbeeld {}", if seeded { "aangemaakt" } else { "staat al klaar" });
+        println!("Activatiecodes (7 dagen geldig, één keer te gebruiken):");
+        for c in &codes {
+            println!("  code {:<16} {:<6} {}", c.name, c.role, c.code);
+        }
+        println!("Coach: gebruikersnaam {} wachtwoord {}", demo::COACH_USERNAME, demo::COACH_PASSWORD);
+    }
+    println!("cjg-server luistert op http://{addr}");
+    serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cjg-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

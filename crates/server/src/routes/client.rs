@@ -1,0 +1,170 @@
+//! Routes a family member's device calls: enrolment, tokens, sync.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::Utc;
+use cjg_core::api::{
+    token_signing_message, ChallengeRequest, ChallengeResponse, EnrolRequest, EnrolResponse, Health,
+    SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
+};
+use cjg_core::validate::{self, ActivationCode};
+use cjg_core::ErrorCode;
+
+use crate::auth::{self, ClientAuth, Peer};
+use crate::db::{self, CodeCheck};
+use crate::error::{ApiJson, ApiQuery, AppError, AppResult};
+use crate::AppState;
+
+#[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+/// Registers a device with a single-use activation code.
+#[utoipa::path(post, path = "/v1/enrol", request_body = EnrolRequest,
+    responses((status = 200, body = EnrolResponse), (status = 422, body = cjg_core::ApiError), (status = 429, body = cjg_core::ApiError)))]
+pub async fn enrol(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<EnrolRequest>,
+) -> AppResult<Json<EnrolResponse>> {
+    state.limiter.check(ip)?;
+    let code = ActivationCode::parse(&req.activation_code)
+        .map_err(|_| AppError::new(ErrorCode::ActivationCodeInvalid, "this activation code is not valid"))?;
+    let public_key =
+        cjg_crypto::unb64(&req.device_public_key).filter(|k| k.len() == 32).ok_or_else(|| {
+            AppError::new(ErrorCode::Validation, "device_public_key must be 32 bytes, base64url")
+        })?;
+    let device_name = validate::single_line("device_name", &req.device_name, 100)?;
+    let code_hash = cjg_crypto::sha256(code.canonical().as_bytes());
+    let response = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let now = Utc::now();
+            let person_id = match db::consume_activation_code(&tx, &code_hash, now)? {
+                CodeCheck::Ok(p) => p,
+                CodeCheck::Invalid => {
+                    return Err(AppError::new(
+                        ErrorCode::ActivationCodeInvalid,
+                        "this activation code is not valid",
+                    ))
+                }
+                CodeCheck::Expired => {
+                    return Err(AppError::new(
+                        ErrorCode::ActivationCodeExpired,
+                        "this activation code has expired",
+                    ))
+                }
+                CodeCheck::Used => {
+                    return Err(AppError::new(
+                        ErrorCode::ActivationCodeUsed,
+                        "this activation code was already used",
+                    ))
+                }
+            };
+            let device_id = db::insert_device(&tx, person_id, &public_key, &device_name, now)?;
+            let display_name = db::person_name(&tx, person_id)?;
+            tx.commit()?;
+            Ok(EnrolResponse { device_id, person_id, display_name })
+        })
+        .await?;
+    tracing::info!(device_id = %response.device_id, "device enrolled");
+    Ok(Json(response))
+}
+
+#[utoipa::path(post, path = "/v1/auth/challenge", request_body = ChallengeRequest,
+    responses((status = 200, body = ChallengeResponse), (status = 404, body = cjg_core::ApiError)))]
+pub async fn challenge(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<ChallengeRequest>,
+) -> AppResult<Json<ChallengeResponse>> {
+    state.limiter.check(ip)?;
+    let raw: [u8; 32] = cjg_crypto::random_array().map_err(AppError::internal)?;
+    let challenge = cjg_crypto::b64(&raw);
+    let stored = challenge.clone();
+    state
+        .db
+        .call(move |c| {
+            match db::device_key(c, req.device_id)? {
+                None => return Err(AppError::not_found()),
+                Some((_, true)) => {
+                    return Err(AppError::new(ErrorCode::DeviceRevoked, "this device has been revoked"))
+                }
+                Some(_) => {}
+            }
+            let tx = c.transaction()?;
+            let now = Utc::now();
+            db::insert_challenge(&tx, &stored, req.device_id, now + auth::CHALLENGE_TTL, now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(ChallengeResponse { challenge }))
+}
+
+/// Exchanges a signed challenge for a short-lived token.
+#[utoipa::path(post, path = "/v1/auth/token", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError)))]
+pub async fn token(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    state.limiter.check(ip)?;
+    let bad = || AppError::new(ErrorCode::ChallengeInvalid, "the challenge or its signature is not valid");
+    let signature = cjg_crypto::unb64(&req.signature).ok_or_else(bad)?;
+    let (token, hash) = auth::new_token()?;
+    let expires_at = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let now = Utc::now();
+            // Taken (deleted) before the signature check: a challenge is good for one try only.
+            let live = db::take_challenge(&tx, &req.challenge, req.device_id, now)?;
+            let key = db::device_key(&tx, req.device_id)?;
+            let message = token_signing_message(req.device_id, &req.challenge);
+            let valid = match &key {
+                Some((pk, false)) => live && cjg_crypto::verify_ed25519(pk, &message, &signature),
+                Some((_, true)) => {
+                    return Err(AppError::new(ErrorCode::DeviceRevoked, "this device has been revoked"));
+                }
+                None => false,
+            };
+            if !valid {
+                tx.commit()?;
+                return Err(bad());
+            }
+            let expires_at = now + auth::CLIENT_TOKEN_TTL;
+            db::insert_token(&tx, &hash, "device", req.device_id, expires_at, now)?;
+            tx.commit()?;
+            Ok(expires_at)
+        })
+        .await?;
+    Ok(Json(TokenResponse { token, expires_at }))
+}
+
+/// What this person may see after `cursor`, oldest change first.
+#[utoipa::path(get, path = "/v1/sync", params(("cursor" = i64, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = SyncPage), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn sync(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> AppResult<Json<SyncPage>> {
+    if q.cursor < 0 {
+        return Err(AppError::new(ErrorCode::BadRequest, "cursor must be 0 or more"));
+    }
+    let limit = q.limit.map_or(SYNC_PAGE_MAX_ITEMS / 2, |l| l as usize).clamp(1, SYNC_PAGE_MAX_ITEMS);
+    let viewer = cjg_core::policy::Viewer { person_id: who.person_id, dossier_id: who.dossier_id };
+    let dossier = who.dossier_id;
+    if !cjg_core::policy::may_see_dossier(viewer, dossier) {
+        return Err(AppError::new(ErrorCode::Forbidden, "not allowed"));
+    }
+    let page = state.db.call(move |c| Ok(db::sync_page(c, dossier, q.cursor, limit)?)).await?;
+    Ok(Json(page))
+}

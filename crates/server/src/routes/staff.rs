@@ -1,0 +1,267 @@
+//! Routes for coaches. Every read or write of client data needs a purpose and appends an
+//! audit event in the same transaction as the access itself.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{Duration, Utc};
+use cjg_core::api::{ActivationCodeResponse, EntryUpdate, StaffLoginRequest, TokenResponse};
+use cjg_core::audit::AuditAction;
+use cjg_core::entry::EntryDraft;
+use cjg_core::validate::ActivationCode;
+use cjg_core::{Entry, ErrorCode};
+use rusqlite::Transaction;
+use uuid::Uuid;
+
+use crate::auth::{self, Peer, PurposeHeader, StaffAuth};
+use crate::db::{self, StaffActor};
+use crate::error::{ApiJson, ApiPath, AppError, AppResult};
+use crate::AppState;
+
+pub const ACTIVATION_CODE_TTL: Duration = Duration::days(7);
+
+#[utoipa::path(post, path = "/v1/staff/login", request_body = StaffLoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError)))]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<StaffLoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    state.limiter.check(ip)?;
+    let username = req.username.trim().to_owned();
+    let found = state.db.call(move |c| Ok(db::staff_by_username(c, &username)?)).await?;
+    let password = req.password;
+    // Argon2 is deliberately slow and memory-hard: keep it off the async threads.
+    let actor = tokio::task::spawn_blocking(move || match found {
+        Some((actor, hash)) if auth::verify_password(&password, &hash) => Some(actor),
+        _ => None,
+    })
+    .await
+    .map_err(AppError::internal)?
+    .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"))?;
+    let (token, hash) = auth::new_token()?;
+    let expires_at = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let now = Utc::now();
+            let expires_at = now + auth::STAFF_TOKEN_TTL;
+            db::insert_token(&tx, &hash, "staff", actor.id, expires_at, now)?;
+            tx.commit()?;
+            Ok(expires_at)
+        })
+        .await?;
+    Ok(Json(TokenResponse { token, expires_at }))
+}
+
+/// Runs `f` in a transaction after appending the audit event, so the access and its log line
+/// are committed together or not at all.
+async fn audited<T: Send + 'static>(
+    state: &AppState,
+    actor: StaffActor,
+    dossier_id: Uuid,
+    action: AuditAction,
+    object: (&'static str, Option<Uuid>),
+    purpose: PurposeHeader,
+    origin: String,
+    f: impl FnOnce(&Transaction<'_>, &StaffActor) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
+) -> AppResult<T> {
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let (out, created) = f(&tx, &actor)?;
+            let object_id = object.1.or(created);
+            db::append_audit(
+                &tx,
+                dossier_id,
+                &actor,
+                action,
+                (object.0, object_id),
+                purpose.0,
+                &origin,
+                Utc::now(),
+            )?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/entries",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 200, body = Vec<Entry>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_entries(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<Entry>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let entries = audited(
+        &state,
+        actor,
+        dossier_id,
+        AuditAction::Read,
+        ("entries", None),
+        purpose,
+        ip.to_string(),
+        move |tx, _| Ok((db::dossier_entries(tx, dossier_id)?, None)),
+    )
+    .await?;
+    Ok(Json(entries))
+}
+
+#[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/entries", request_body = EntryDraft,
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 201, body = Entry), (status = 400, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn create_entry(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<EntryDraft>,
+) -> AppResult<(StatusCode, Json<Entry>)> {
+    let draft = draft.validate()?;
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let entry = audited(
+        &state,
+        actor,
+        dossier_id,
+        AuditAction::Create,
+        ("entry", None),
+        purpose,
+        ip.to_string(),
+        move |tx, a| {
+            let e = db::create_entry(tx, dossier_id, a, &draft, Utc::now())?;
+            let id = e.id;
+            Ok((e, Some(id)))
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(entry)))
+}
+
+async fn entry_dossier_for(state: &AppState, actor: &StaffActor, entry_id: Uuid) -> AppResult<Uuid> {
+    let dossier =
+        state.db.call(move |c| Ok(db::entry_dossier(c, entry_id)?)).await?.ok_or_else(AppError::not_found)?;
+    auth::require_caseload(state, actor.id, dossier).await?;
+    Ok(dossier)
+}
+
+#[utoipa::path(put, path = "/v1/staff/entries/{entry_id}", request_body = EntryUpdate,
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 200, body = Entry), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn update_entry(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(entry_id): ApiPath<Uuid>,
+    ApiJson(update): ApiJson<EntryUpdate>,
+) -> AppResult<Json<Entry>> {
+    let draft = update.draft.validate()?;
+    let dossier = entry_dossier_for(&state, &actor, entry_id).await?;
+    let entry = audited(
+        &state,
+        actor,
+        dossier,
+        AuditAction::Update,
+        ("entry", Some(entry_id)),
+        purpose,
+        ip.to_string(),
+        move |tx, a| {
+            Ok((db::update_entry(tx, entry_id, update.expected_version, a, &draft, Utc::now())?, None))
+        },
+    )
+    .await?;
+    Ok(Json(entry))
+}
+
+#[utoipa::path(delete, path = "/v1/staff/entries/{entry_id}",
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 204), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn delete_entry(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(entry_id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let dossier = entry_dossier_for(&state, &actor, entry_id).await?;
+    audited(
+        &state,
+        actor,
+        dossier,
+        AuditAction::Delete,
+        ("entry", Some(entry_id)),
+        purpose,
+        ip.to_string(),
+        move |tx, _| {
+            db::delete_entry(tx, entry_id, Utc::now())?;
+            Ok(((), None))
+        },
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Makes a new activation code and stores only its hash.
+pub fn issue_activation_code(
+    tx: &Transaction<'_>,
+    person_id: Uuid,
+    created_by: &str,
+) -> AppResult<(ActivationCode, chrono::DateTime<Utc>)> {
+    let random: [u8; ActivationCode::LEN] = cjg_crypto::random_array().map_err(AppError::internal)?;
+    let code = ActivationCode::from_random(&random);
+    let now = Utc::now();
+    let expires_at = now + ACTIVATION_CODE_TTL;
+    db::insert_activation_code(
+        tx,
+        &cjg_crypto::sha256(code.canonical().as_bytes()),
+        person_id,
+        created_by,
+        now,
+        expires_at,
+    )?;
+    Ok((code, expires_at))
+}
+
+#[utoipa::path(post, path = "/v1/staff/people/{person_id}/activation-codes",
+    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 201, body = ActivationCodeResponse), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn create_activation_code(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(person_id): ApiPath<Uuid>,
+) -> AppResult<(StatusCode, Json<ActivationCodeResponse>)> {
+    let dossier = state
+        .db
+        .call(move |c| Ok(db::person_dossier(c, person_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    auth::require_caseload(&state, actor.id, dossier).await?;
+    let (code, expires_at) = audited(
+        &state,
+        actor,
+        dossier,
+        AuditAction::Create,
+        ("activation_code", Some(person_id)),
+        purpose,
+        ip.to_string(),
+        move |tx, a| Ok((issue_activation_code(tx, person_id, &a.id.to_string())?, None)),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ActivationCodeResponse { code: code.display(), person_id, expires_at })))
+}
