@@ -1,1 +1,213 @@
+//! Test support: starts the real `cjg-server` binary on a free loopback port with a temporary
+//! data directory, and talks to it as staff would.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Builds the server binary once per test process and returns its path.
+pub fn server_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "cjg-server", "--bin", "cjg-server"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building cjg-server failed");
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace_root().join("target"));
+        target.join("debug").join("cjg-server")
+    })
+    .clone()
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoCode {
+    pub name: String,
+    pub code: String,
+}
+
+/// A running `cjg-server --demo`. Killed when dropped.
+pub struct TestServer {
+    child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+    pub codes: Vec<DemoCode>,
+    pub coach_password: String,
+}
+
+impl TestServer {
+    pub fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let dir = tmp.path().to_owned();
+        let mut s = Self::start_in(&dir, "127.0.0.1:0", extra)?;
+        s._tmp = Some(tmp);
+        Ok(s)
+    }
+
+    /// Starts on a given data dir and address (for restarts on the same data).
+    pub fn start_in(data_dir: &Path, listen: &str, extra: &[&str]) -> Result<Self> {
+        let mut child = Command::new(server_binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", listen, "--demo"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start cjg-server")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut codes, mut coach_password, deadline) =
+            (Vec::new(), String::new(), Instant::now() + Duration::from_secs(60));
+        let url = loop {
+            if Instant::now() > deadline {
+                bail!("cjg-server did not start in time");
+            }
+            let Some(line) = lines.next() else { bail!("cjg-server exited before it listened") };
+            let line = line?;
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"code") && words.len() >= 5 {
+                codes.push(DemoCode {
+                    name: words[1..words.len() - 2].join(" "),
+                    code: words[words.len() - 1].to_owned(),
+                });
+            } else if line.starts_with("Coach:") {
+                coach_password = words.last().unwrap_or(&"").to_string();
+            } else if let Some(u) = line.strip_prefix("cjg-server luistert op ") {
+                break u.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok(Self { child, url, data_dir: data_dir.to_owned(), _tmp: None, codes, coach_password })
+    }
+
+    pub fn code_for(&self, first_name: &str) -> String {
+        self.codes.iter().find(|c| c.name.starts_with(first_name)).expect("demo code").code.clone()
+    }
+
+    /// A read-only look into the server's own database, for checks the API does not offer.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.data_dir.join("cjg-server.db")).unwrap()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub async fn staff(&self) -> Result<Staff> {
+        let http = reqwest::Client::new();
+        let resp: Value = http
+            .post(format!("{}/v1/staff/login", self.url))
+            .json(&json!({"username": "coach", "password": self.coach_password}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(Staff { http, url: self.url.clone(), token: resp["token"].as_str().context("token")?.to_owned() })
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A signed-in coach.
+pub struct Staff {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl Staff {
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .header("X-Cjg-Purpose", "hulpverlening")
+    }
+
+    pub async fn dossier_id(&self, db: &rusqlite::Connection) -> Uuid {
+        let id: String = db.query_row("SELECT id FROM dossiers", [], |r| r.get(0)).unwrap();
+        Uuid::parse_str(&id).unwrap()
+    }
+
+    pub async fn entries(&self, dossier: Uuid) -> Result<Vec<Value>> {
+        let v: Value = self
+            .req(reqwest::Method::GET, &format!("/v1/staff/dossiers/{dossier}/entries"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(v.as_array().context("array")?.clone())
+    }
+
+    pub async fn create_entry(&self, dossier: Uuid, draft: Value) -> Result<Value> {
+        Ok(self
+            .req(reqwest::Method::POST, &format!("/v1/staff/dossiers/{dossier}/entries"))
+            .json(&draft)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    pub async fn update_entry(
+        &self,
+        id: &str,
+        expected_version: i64,
+        draft: Value,
+    ) -> Result<reqwest::Response> {
+        Ok(self
+            .req(reqwest::Method::PUT, &format!("/v1/staff/entries/{id}"))
+            .json(&json!({"expected_version": expected_version, "draft": draft}))
+            .send()
+            .await?)
+    }
+
+    pub async fn delete_entry(&self, id: &str) -> Result<reqwest::Response> {
+        Ok(self.req(reqwest::Method::DELETE, &format!("/v1/staff/entries/{id}")).send().await?)
+    }
+}
+
+/// Every demo text a leak check looks for: titles, bodies (in pieces) and names.
+pub fn demo_needles(entries: &[Value]) -> Vec<String> {
+    let mut out = vec!["Voorbeeld".to_owned(), "Sanne".to_owned(), "Fleur Demo".to_owned()];
+    for e in entries {
+        out.push(e["title"].as_str().unwrap().to_owned());
+        let body = e["body"].as_str().unwrap();
+        out.extend(body.split(['\n', '.']).map(str::trim).filter(|s| s.len() >= 12).map(str::to_owned));
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}

@@ -1,1 +1,243 @@
+//! The sync engine: enrols a device, gets tokens by proving possession of the device key, and
+//! pulls pages into the encrypted store. Used by the desktop app, the tests and the benchmarks.
 
+mod error;
+pub mod secret;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cjg_core::api::{
+    token_signing_message, ApiError, ChallengeRequest, ChallengeResponse, EnrolRequest, EnrolResponse,
+    Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
+};
+use cjg_core::validate::{ActivationCode, Pin};
+use cjg_crypto::{DeviceKey, SECRET_LEN};
+use cjg_store::{Profile, Store};
+use reqwest::header::CONTENT_LENGTH;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use error::{ClientError, Result, UiError};
+
+/// Checks and normalises what a person typed as the server address.
+pub fn parse_server_url(input: &str) -> Result<reqwest::Url> {
+    let trimmed = input.trim().trim_end_matches('/');
+    let url = reqwest::Url::parse(trimmed).map_err(|_| ClientError::InvalidServerUrl)?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some()
+        && url.query().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if ok {
+        Ok(url)
+    } else {
+        Err(ClientError::InvalidServerUrl)
+    }
+}
+
+/// An HTTP client for one server.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub fn new(server_url: &str) -> Result<Self> {
+        let base = parse_server_url(server_url)?.to_string().trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Ok(Self { http, base })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder, max_bytes: usize) -> Result<T> {
+        let mut resp = req.send().await.map_err(|e| ClientError::Unreachable(without_url(e)))?;
+        if let Some(len) =
+            resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        {
+            if len > max_bytes {
+                return Err(ClientError::PageTooLarge(max_bytes));
+            }
+        }
+        let status = resp.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::Unreachable(without_url(e)))? {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(ClientError::PageTooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return match serde_json::from_slice::<ApiError>(&body) {
+                Ok(e) => Err(ClientError::Api { code: e.error.code, status: status.as_u16() }),
+                Err(_) => Err(ClientError::InvalidResponse(format!("HTTP {status} without an error body"))),
+            };
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::InvalidResponse(format!("undecodable body: {e}")))
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body), SMALL_RESPONSE).await
+    }
+
+    pub async fn health(&self) -> Result<Health> {
+        self.send(self.http.get(format!("{}/v1/health", self.base)), SMALL_RESPONSE).await
+    }
+
+    pub async fn enrol(
+        &self,
+        code: &ActivationCode,
+        device: &DeviceKey,
+        device_name: &str,
+    ) -> Result<EnrolResponse> {
+        let req = EnrolRequest {
+            activation_code: code.canonical().to_owned(),
+            device_public_key: cjg_crypto::b64(&device.public_key()),
+            device_name: device_name.to_owned(),
+        };
+        self.post("/v1/enrol", &req).await
+    }
+
+    /// A short-lived token, got by signing a fresh server challenge with the device key.
+    pub async fn token(&self, device_id: Uuid, device: &DeviceKey) -> Result<String> {
+        let ChallengeResponse { challenge } =
+            self.post("/v1/auth/challenge", &ChallengeRequest { device_id }).await?;
+        let signature = cjg_crypto::b64(&device.sign(&token_signing_message(device_id, &challenge)));
+        let resp: TokenResponse =
+            self.post("/v1/auth/token", &TokenRequest { device_id, challenge, signature }).await?;
+        Ok(resp.token)
+    }
+
+    pub async fn pull_page(&self, token: &str, cursor: i64, limit: Option<u32>) -> Result<SyncPage> {
+        let mut url = format!("{}/v1/sync?cursor={cursor}", self.base);
+        if let Some(l) = limit {
+            url.push_str(&format!("&limit={l}"));
+        }
+        self.send(self.http.get(url).bearer_auth(token), SYNC_PAGE_MAX_BYTES).await
+    }
+}
+
+const SMALL_RESPONSE: usize = 64 * 1024;
+
+/// reqwest's messages include the URL; keep them short and free of query strings.
+fn without_url(e: reqwest::Error) -> String {
+    e.without_url().to_string()
+}
+
+/// Enrols this device and creates its encrypted store. The store is created only after the
+/// server accepted the code, and in a temporary file renamed into place, so a failure at any
+/// step leaves no half-made store behind.
+pub async fn enrol(
+    server_url: &str,
+    code: &str,
+    pin: &Pin,
+    device_secret: &[u8; SECRET_LEN],
+    store_path: &Path,
+    device_name: &str,
+) -> Result<Store> {
+    let code = ActivationCode::parse(code)?;
+    let client = Client::new(server_url)?;
+    let device = DeviceKey::generate()?;
+    let enrolled = client.enrol(&code, &device, device_name).await?;
+    let profile = Profile {
+        server_url: client.base_url().to_owned(),
+        device_id: enrolled.device_id,
+        person_id: enrolled.person_id,
+        display_name: enrolled.display_name,
+    };
+    Ok(Store::create(store_path, pin, device_secret, &profile, &device)?)
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Progress {
+    pub pages: usize,
+    pub items: usize,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Items per page to ask for; the server caps it.
+    pub page_limit: Option<u32>,
+    /// Make the given page (0-based) fail after this many items, inside its transaction.
+    #[cfg(feature = "fault-injection")]
+    pub fail_in_page: Option<(usize, usize)>,
+}
+
+/// Pulls every page after the store's cursor. Each page lands in one transaction; the cursor
+/// moves only with it. An error stops the sync with everything before it safely stored.
+pub async fn sync(
+    store: &mut Store,
+    options: &SyncOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<Progress> {
+    let profile = store.profile()?;
+    let client = Client::new(&profile.server_url)?;
+    let device = store.device_key()?;
+    let token = client.token(profile.device_id, &device).await?;
+    let mut p = Progress::default();
+    loop {
+        let cursor = store.cursor()?;
+        let page = client.pull_page(&token, cursor, options.page_limit).await?;
+        apply(store, &page, cursor, p.pages, options)?;
+        p.pages += 1;
+        p.items += page.items.len();
+        if !page.has_more || page.next_cursor == cursor {
+            p.done = true;
+            progress(p);
+            return Ok(p);
+        }
+        progress(p);
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+fn apply(store: &mut Store, page: &SyncPage, cursor: i64, index: usize, options: &SyncOptions) -> Result<()> {
+    match options.fail_in_page {
+        Some((i, after)) if i == index => Ok(store.apply_page_failing_after(page, cursor, after)?),
+        _ => Ok(store.apply_page(page, cursor)?),
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+fn apply(
+    store: &mut Store,
+    page: &SyncPage,
+    cursor: i64,
+    _index: usize,
+    _options: &SyncOptions,
+) -> Result<()> {
+    Ok(store.apply_page(page, cursor)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_checked() {
+        assert!(parse_server_url("http://127.0.0.1:8470").is_ok());
+        assert!(parse_server_url(" https://cjg.example/ ").is_ok());
+        for bad in ["", "127.0.0.1:8470", "ftp://x", "http://", "http://u:p@host", "javascript:alert(1)"] {
+            assert!(parse_server_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_a_clear_error() {
+        // Port 9 (discard) on loopback: nothing listens there in a test environment.
+        let c = Client::new("http://127.0.0.1:9").expect("valid url");
+        let e = c.health().await.expect_err("no server");
+        assert_eq!(e.code(), "server_unreachable");
+    }
+}
