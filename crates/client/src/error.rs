@@ -22,6 +22,10 @@ pub enum ClientError {
     Store(#[from] cjg_store::StoreError),
     #[error("crypto: {0}")]
     Crypto(#[from] cjg_crypto::CryptoError),
+    #[error("the two PINs are not the same")]
+    PinMismatch,
+    #[error("the app is locked")]
+    Locked,
     #[error("device secret file: {0}")]
     DeviceSecret(std::io::Error),
 }
@@ -57,6 +61,8 @@ impl ClientError {
             Self::Validation(V::PinFormat { .. }) => "pin_format",
             Self::Validation(V::PinTooSimple) => "pin_too_simple",
             Self::Validation(_) => "invalid_input",
+            Self::PinMismatch => "pin_mismatch",
+            Self::Locked => "locked",
             Self::Store(S::WrongPin) => "wrong_pin",
             Self::Store(S::Tampered { .. }) => "store_tampered",
             Self::Store(S::BadPage(_)) => "server_invalid_response",
