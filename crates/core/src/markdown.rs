@@ -122,10 +122,10 @@ pub fn render(source: &str) -> Vec<Block> {
             }
             Event::End(TagEnd::Paragraph)
             | Event::End(TagEnd::BlockQuote(_))
-            | Event::End(TagEnd::CodeBlock) => {
-                if b.heading.is_none() {
-                    b.end_paragraph();
-                }
+            | Event::End(TagEnd::CodeBlock)
+                if b.heading.is_none() =>
+            {
+                b.end_paragraph();
             }
             Event::Start(Tag::Strong) => b.strong += 1,
             Event::End(TagEnd::Strong) => b.strong = b.strong.saturating_sub(1),

@@ -202,29 +202,32 @@ pub fn staff_has_dossier(conn: &Connection, staff_id: Uuid, dossier_id: Uuid) ->
     )
 }
 
-pub fn append_audit(
-    tx: &Transaction<'_>,
-    dossier_id: Uuid,
-    actor: &StaffActor,
-    action: AuditAction,
-    object: (&str, Option<Uuid>),
-    purpose: Purpose,
-    origin: &str,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+/// One NEN 7513 audit line.
+pub struct AuditRecord<'a> {
+    pub dossier_id: Uuid,
+    pub actor: &'a StaffActor,
+    pub action: AuditAction,
+    pub object_type: &'a str,
+    pub object_id: Option<Uuid>,
+    pub purpose: Purpose,
+    pub origin: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub fn append_audit(tx: &Transaction<'_>, r: &AuditRecord<'_>) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO audit_events (dossier_id, actor_staff_id, actor_role, action, object_type, object_id, purpose, at, origin)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            dossier_id.to_string(),
-            actor.id.to_string(),
-            actor.role,
-            action.as_str(),
-            object.0,
-            object.1.map(|u| u.to_string()),
-            purpose.as_str(),
-            now,
-            origin
+            r.dossier_id.to_string(),
+            r.actor.id.to_string(),
+            r.actor.role,
+            r.action.as_str(),
+            r.object_type,
+            r.object_id.map(|u| u.to_string()),
+            r.purpose.as_str(),
+            r.at,
+            r.origin
         ],
     )?;
     Ok(())

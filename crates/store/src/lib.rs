@@ -208,7 +208,7 @@ impl Store {
 
     pub fn people(&self) -> Result<Vec<Person>> {
         let mut out: Vec<Person> = self.read_all(T_PEOPLE)?;
-        out.sort_by(|a, b| a.birth_date.cmp(&b.birth_date));
+        out.sort_by_key(|p| p.birth_date);
         Ok(out)
     }
 

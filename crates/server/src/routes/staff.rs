@@ -1,6 +1,7 @@
 //! Routes for coaches. Every read or write of client data needs a purpose and appends an
 //! audit event in the same transaction as the access itself.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -56,33 +57,41 @@ pub async fn login(
     Ok(Json(TokenResponse { token, expires_at }))
 }
 
-/// Runs `f` in a transaction after appending the audit event, so the access and its log line
-/// are committed together or not at all.
-async fn audited<T: Send + 'static>(
-    state: &AppState,
+/// A staff access to one dossier, as it will be written to the audit log.
+struct Access {
     actor: StaffActor,
     dossier_id: Uuid,
     action: AuditAction,
     object: (&'static str, Option<Uuid>),
     purpose: PurposeHeader,
-    origin: String,
+    origin: IpAddr,
+}
+
+/// Runs `f` and appends the audit event in the same transaction, so the access and its log
+/// line are committed together or not at all. `f` may name the object it created.
+async fn audited<T: Send + 'static>(
+    state: &AppState,
+    access: Access,
     f: impl FnOnce(&Transaction<'_>, &StaffActor) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
 ) -> AppResult<T> {
     state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
-            let (out, created) = f(&tx, &actor)?;
-            let object_id = object.1.or(created);
+            let (out, created) = f(&tx, &access.actor)?;
+            let origin = access.origin.to_string();
             db::append_audit(
                 &tx,
-                dossier_id,
-                &actor,
-                action,
-                (object.0, object_id),
-                purpose.0,
-                &origin,
-                Utc::now(),
+                &db::AuditRecord {
+                    dossier_id: access.dossier_id,
+                    actor: &access.actor,
+                    action: access.action,
+                    object_type: access.object.0,
+                    object_id: access.object.1.or(created),
+                    purpose: access.purpose.0,
+                    origin: &origin,
+                    at: Utc::now(),
+                },
             )?;
             tx.commit()?;
             Ok(out)
@@ -104,12 +113,14 @@ pub async fn list_entries(
     auth::require_caseload(&state, actor.id, dossier_id).await?;
     let entries = audited(
         &state,
-        actor,
-        dossier_id,
-        AuditAction::Read,
-        ("entries", None),
-        purpose,
-        ip.to_string(),
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("entries", None),
+            purpose,
+            origin: ip,
+        },
         move |tx, _| Ok((db::dossier_entries(tx, dossier_id)?, None)),
     )
     .await?;
@@ -132,12 +143,14 @@ pub async fn create_entry(
     auth::require_caseload(&state, actor.id, dossier_id).await?;
     let entry = audited(
         &state,
-        actor,
-        dossier_id,
-        AuditAction::Create,
-        ("entry", None),
-        purpose,
-        ip.to_string(),
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Create,
+            object: ("entry", None),
+            purpose,
+            origin: ip,
+        },
         move |tx, a| {
             let e = db::create_entry(tx, dossier_id, a, &draft, Utc::now())?;
             let id = e.id;
@@ -171,12 +184,14 @@ pub async fn update_entry(
     let dossier = entry_dossier_for(&state, &actor, entry_id).await?;
     let entry = audited(
         &state,
-        actor,
-        dossier,
-        AuditAction::Update,
-        ("entry", Some(entry_id)),
-        purpose,
-        ip.to_string(),
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Update,
+            object: ("entry", Some(entry_id)),
+            purpose,
+            origin: ip,
+        },
         move |tx, a| {
             Ok((db::update_entry(tx, entry_id, update.expected_version, a, &draft, Utc::now())?, None))
         },
@@ -199,12 +214,14 @@ pub async fn delete_entry(
     let dossier = entry_dossier_for(&state, &actor, entry_id).await?;
     audited(
         &state,
-        actor,
-        dossier,
-        AuditAction::Delete,
-        ("entry", Some(entry_id)),
-        purpose,
-        ip.to_string(),
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Delete,
+            object: ("entry", Some(entry_id)),
+            purpose,
+            origin: ip,
+        },
         move |tx, _| {
             db::delete_entry(tx, entry_id, Utc::now())?;
             Ok(((), None))
@@ -254,12 +271,14 @@ pub async fn create_activation_code(
     auth::require_caseload(&state, actor.id, dossier).await?;
     let (code, expires_at) = audited(
         &state,
-        actor,
-        dossier,
-        AuditAction::Create,
-        ("activation_code", Some(person_id)),
-        purpose,
-        ip.to_string(),
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Create,
+            object: ("activation_code", Some(person_id)),
+            purpose,
+            origin: ip,
+        },
         move |tx, a| Ok((issue_activation_code(tx, person_id, &a.id.to_string())?, None)),
     )
     .await?;

@@ -1,0 +1,200 @@
+//! The real desktop app, driven as a person uses it: tauri-driver + WebKitWebDriver, in a real
+//! window (under Xvfb in CI). Enrol with a demo code, choose a PIN, read the dossier; restart
+//! the app with the server stopped, unlock with the PIN and still read everything.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cjg_tests::{workspace_root, TestServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const PIN: &str = "902417";
+
+fn app_binary() -> PathBuf {
+    let p = workspace_root().join("target/debug/mijn-cjg");
+    assert!(p.exists(), "build the app first (scripts/test does): {} is missing", p.display());
+    p
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(data_dir: &Path, server_url: &str) -> Self {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no DISPLAY: run the tests under xvfb-run (scripts/test does)"
+        );
+        let port = free_port();
+        let native = free_port();
+        let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let child = Command::new(tauri_driver)
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .env("CJG_APP_DATA_DIR", data_dir)
+            .env("CJG_SERVER_URL", server_url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver is installed (cargo install tauri-driver)");
+        Self { child, port }
+    }
+
+    async fn session(&self) -> Client {
+        // reqwest and fantoccini both bring rustls; name the provider once for the process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let caps = json!({"browserName": "wry", "tauri:options": {"application": app_binary()}});
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let attempt = ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.as_object().unwrap().clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await;
+            match attempt {
+                Ok(c) => return c,
+                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = c.find_all(Locator::Css("button.entry .title")).await.unwrap();
+        if found.len() == expected || Instant::now() > deadline {
+            let mut out = Vec::new();
+            for e in found {
+                out.push(e.text().await.unwrap());
+            }
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = workspace_root().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Ok(png) = c.screenshot().await {
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+async fn type_into(c: &Client, css: &str, text: &str) {
+    let el = wait_for(c, css).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+#[tokio::test]
+async fn enrol_read_restart_offline_and_unlock() {
+    let mut server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let expected = staff.entries(staff.dossier_id(&server.db()).await).await.unwrap();
+    let mut expected: Vec<String> =
+        expected.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
+    expected.sort();
+    let data = tempfile::tempdir().unwrap();
+
+    // First start: server address is pre-filled; a wrong code gets a Dutch message.
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    let server_field = wait_for(&c, "#server").await;
+    assert_eq!(server_field.prop("value").await.unwrap().as_deref(), Some(server.url.as_str()));
+    shot(&c, "01-welkom").await;
+    type_into(&c, "#code", "ABCD-EFGH-JKMN").await;
+    wait_for(&c, "#to-pin").await.click().await.unwrap();
+    type_into(&c, "#pin", PIN).await;
+    type_into(&c, "#pin-again", PIN).await;
+    wait_for(&c, "#finish").await.click().await.unwrap();
+    let err = wait_for(&c, "#onb-error").await.text().await.unwrap();
+    assert!(err.contains("code"), "Dutch message about the code: {err}");
+    shot(&c, "02-foute-code").await;
+
+    // The right code, then a PIN twice.
+    type_into(&c, "#code", &server.code_for("Sanne")).await;
+    wait_for(&c, "#to-pin").await.click().await.unwrap();
+    type_into(&c, "#pin", PIN).await;
+    type_into(&c, "#pin-again", PIN).await;
+    shot(&c, "03-pincode").await;
+    wait_for(&c, "#finish").await.click().await.unwrap();
+    let mut titles = entry_titles(&c, 10).await;
+    titles.sort();
+    assert_eq!(titles, expected, "the app shows exactly the demo entries");
+    shot(&c, "04-dossier").await;
+
+    // Filter by kind, then open an entry and go back.
+    wait_for(&c, "#filter-kind").await.select_by_value("afspraak").await.unwrap();
+    assert_eq!(entry_titles(&c, 3).await.len(), 3);
+    wait_for(&c, "#filter-kind").await.select_by_value("").await.unwrap();
+    let plan = c
+        .find(Locator::XPath("//button[contains(@class,'entry')][.//span[text()='Ons gezinsplan']]"))
+        .await
+        .unwrap();
+    plan.click().await.unwrap();
+    let heading = wait_for(&c, "#entry-title").await.text().await.unwrap();
+    assert_eq!(heading, "Ons gezinsplan");
+    let list_items = c.find_all(Locator::Css(".md li")).await.unwrap();
+    assert_eq!(list_items.len(), 3, "the markdown list is rendered as a list");
+    shot(&c, "05-detail").await;
+    wait_for(&c, "#back").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 10).await.len(), 10);
+    c.close().await.unwrap();
+    drop(driver);
+
+    // Restart with the server gone: unlock with the PIN and read offline.
+    server.stop();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    type_into(&c, "#unlock-pin", "902418").await;
+    wait_for(&c, "#unlock").await.click().await.unwrap();
+    let err = wait_for(&c, "#unlock-error").await.text().await.unwrap();
+    assert!(err.contains("pincode"), "{err}");
+    shot(&c, "06-foute-pincode").await;
+    type_into(&c, "#unlock-pin", PIN).await;
+    wait_for(&c, "#unlock").await.click().await.unwrap();
+    let mut titles = entry_titles(&c, 10).await;
+    titles.sort();
+    assert_eq!(titles, expected, "offline, from the encrypted store");
+    // Vernieuwen with no server: a clear message, and the entries stay.
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = wait_for(&c, "#sync-status").await.text().await.unwrap();
+        if text.contains("verbinding") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no offline message: {text}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(entry_titles(&c, 10).await.len(), 10);
+    shot(&c, "07-offline").await;
+    c.close().await.unwrap();
+}
