@@ -106,7 +106,7 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
             })
             .await?;
         match subject {
-            Some((_, true)) => Err(AppError::new(ErrorCode::DeviceRevoked, "this device has been revoked")),
+            Some((_, true)) => Err(AppError::device_revoked()),
             Some((s, false)) => Ok(Self(s)),
             None => Err(AppError::unauthenticated()),
         }

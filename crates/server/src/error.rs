@@ -31,6 +31,10 @@ impl AppError {
         Self::new(ErrorCode::NotFound, "not found")
     }
 
+    pub fn device_revoked() -> Self {
+        Self::new(ErrorCode::DeviceRevoked, "this device has been revoked")
+    }
+
     pub fn unauthenticated() -> Self {
         Self::new(ErrorCode::Unauthenticated, "sign in first: a valid bearer token is required")
     }

@@ -91,9 +91,7 @@ pub async fn challenge(
         .call(move |c| {
             match db::device_key(c, req.device_id)? {
                 None => return Err(AppError::not_found()),
-                Some((_, true)) => {
-                    return Err(AppError::new(ErrorCode::DeviceRevoked, "this device has been revoked"))
-                }
+                Some((_, true)) => return Err(AppError::device_revoked()),
                 Some(_) => {}
             }
             let tx = c.transaction()?;
@@ -130,7 +128,7 @@ pub async fn token(
             let valid = match &key {
                 Some((pk, false)) => live && cjg_crypto::verify_ed25519(pk, &message, &signature),
                 Some((_, true)) => {
-                    return Err(AppError::new(ErrorCode::DeviceRevoked, "this device has been revoked"));
+                    return Err(AppError::device_revoked());
                 }
                 None => false,
             };
