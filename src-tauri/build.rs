@@ -1,3 +1,11 @@
+/// The app's own commands. Listing them makes Tauri deny every command that a capability
+/// does not name (without this list, all app commands are open to every window).
+const COMMANDS: &[&str] = &["status", "check_server", "enrol", "unlock", "lock", "sync", "dossier", "entry"];
+
 fn main() {
-    tauri_build::build()
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        eprintln!("tauri build step failed: {e:#}");
+        std::process::exit(1);
+    }
 }
