@@ -3,7 +3,8 @@
 const COMMANDS: &[&str] = &["status", "check_server", "enrol", "unlock", "lock", "sync", "dossier", "entry"];
 
 fn main() {
-    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attributes) {
         eprintln!("tauri build step failed: {e:#}");
         std::process::exit(1);

@@ -9,11 +9,12 @@ use cjg_core::{Entry, EntryKind, Person};
 use cjg_store::{LockedStore, Store};
 use serde::Serialize;
 use tokio::sync::Mutex;
+use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::{ClientError, Progress, Result, SyncOptions};
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// No store yet: show the welcome and enrolment screens.
@@ -23,7 +24,7 @@ pub enum Phase {
     Unlocked,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AppStatus {
     pub phase: Phase,
     /// Pre-filled on the welcome screen (from `CJG_SERVER_URL`), never trusted blindly.
@@ -32,7 +33,7 @@ pub struct AppStatus {
 }
 
 /// An entry as the list shows it: no body, so the list never holds more text than it needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct EntrySummary {
     pub id: Uuid,
     pub kind: EntryKind,
@@ -42,14 +43,14 @@ pub struct EntrySummary {
     pub author_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct DossierView {
     pub display_name: String,
     pub people: Vec<Person>,
     pub entries: Vec<EntrySummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct EntryDetail {
     pub entry: Entry,
     pub blocks: Vec<Block>,
@@ -171,9 +172,56 @@ fn device_name() -> String {
     format!("Mijn CJG ({os})")
 }
 
+/// The TypeScript declarations of every type that crosses the IPC boundary, as the UI
+/// imports them from `ui/src/lib/bindings.ts`.
+pub fn typescript_bindings() -> String {
+    use cjg_core::markdown::Span;
+    use cjg_core::PersonRole;
+    let cfg = ts_rs::Config::new();
+    let decls = [
+        Phase::decl(&cfg),
+        AppStatus::decl(&cfg),
+        EntryKind::decl(&cfg),
+        PersonRole::decl(&cfg),
+        Person::decl(&cfg),
+        Entry::decl(&cfg),
+        EntrySummary::decl(&cfg),
+        DossierView::decl(&cfg),
+        Span::decl(&cfg),
+        Block::decl(&cfg),
+        EntryDetail::decl(&cfg),
+        crate::Progress::decl(&cfg),
+        crate::UiError::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p cjg-client`. Do not edit.\n",
+    );
+    for d in decls {
+        out.push_str("\nexport ");
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fails when a Rust type of the IPC boundary changed and the UI's copy did not.
+    #[test]
+    fn ui_bindings_match_the_rust_types() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+        let fresh = typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).expect("write bindings");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/lib/bindings.ts is stale: run UPDATE_BINDINGS=1 cargo test -p cjg-client"
+        );
+    }
 
     #[tokio::test]
     async fn a_new_app_starts_in_the_new_phase_and_refuses_data_calls() {

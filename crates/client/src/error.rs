@@ -33,7 +33,7 @@ pub enum ClientError {
 pub type Result<T> = std::result::Result<T, ClientError>;
 
 /// `{code, message}` as it crosses to the UI.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct UiError {
     pub code: &'static str,
     pub message: String,

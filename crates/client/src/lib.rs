@@ -159,7 +159,7 @@ pub async fn enrol(
     Ok(Store::create(store_path, pin, device_secret, &profile, &device)?)
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Progress {
     pub pages: usize,
     pub items: usize,

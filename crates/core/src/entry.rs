@@ -2,13 +2,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::validate::{self, ValidationError};
 
 /// What a coach wrote: the three kinds the seed names for the Dossier module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     /// A conversation report.
@@ -36,7 +37,7 @@ impl EntryKind {
 }
 
 /// One dossier entry at one version. `body` is a small markdown subset (see [`crate::markdown`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     pub id: Uuid,
@@ -51,11 +52,12 @@ pub struct Entry {
     /// The day the conversation or agreement took place.
     pub occurred_on: NaiveDate,
     /// Starts at 1, +1 on every edit; the tombstone carries the next version.
+    #[ts(type = "number")]
     pub version: i64,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
     Parent,
@@ -63,7 +65,7 @@ pub enum PersonRole {
 }
 
 /// A member of a family as the app shows them (the filter "per kind").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     pub id: Uuid,
@@ -71,6 +73,7 @@ pub struct Person {
     pub role: PersonRole,
     pub display_name: String,
     pub birth_date: NaiveDate,
+    #[ts(type = "number")]
     pub version: i64,
 }
 

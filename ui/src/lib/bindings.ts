@@ -1,0 +1,47 @@
+// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p cjg-client`. Do not edit.
+
+export type Phase = "new" | "locked" | "unlocked";
+
+export type AppStatus = { phase: Phase, 
+/**
+ * Pre-filled on the welcome screen (from `CJG_SERVER_URL`), never trusted blindly.
+ */
+default_server_url: string | null, display_name: string | null, };
+
+export type EntryKind = "gespreksverslag" | "afspraak" | "plan";
+
+export type PersonRole = "parent" | "child";
+
+export type Person = { id: string, dossier_id: string, role: PersonRole, display_name: string, birth_date: string, version: number, };
+
+export type Entry = { id: string, dossier_id: string, 
+/**
+ * The child this entry is about; `None` for the family as a whole.
+ */
+child_id: string | null, kind: EntryKind, title: string, body: string, author_name: string, author_role: string, 
+/**
+ * The day the conversation or agreement took place.
+ */
+occurred_on: string, 
+/**
+ * Starts at 1, +1 on every edit; the tombstone carries the next version.
+ */
+version: number, updated_at: string, };
+
+export type EntrySummary = { id: string, kind: EntryKind, title: string, child_id: string | null, occurred_on: string, author_name: string, };
+
+export type DossierView = { display_name: string, people: Array<Person>, entries: Array<EntrySummary>, };
+
+export type Span = { text: string, strong?: boolean, emphasis?: boolean, };
+
+export type Block = { "type": "heading", level: number, spans: Array<Span>, } | { "type": "paragraph", spans: Array<Span>, } | { "type": "list", ordered: boolean, items: Array<Array<Span>>, };
+
+export type EntryDetail = { entry: Entry, blocks: Array<Block>, 
+/**
+ * The name of the child the entry is about, if any.
+ */
+about: string | null, };
+
+export type Progress = { pages: number, items: number, done: boolean, };
+
+export type UiError = { code: string, message: string, };
