@@ -24,10 +24,15 @@ pub const STAFF_TOKEN_TTL: Duration = Duration::hours(8);
 pub const CHALLENGE_TTL: Duration = Duration::minutes(1);
 pub const PURPOSE_HEADER: &str = "x-cjg-purpose";
 
+/// 32 random bytes as base64url: bearer tokens and login challenges.
+pub fn random_b64() -> Result<String, AppError> {
+    let raw: [u8; 32] = cjg_crypto::random_array().map_err(AppError::internal)?;
+    Ok(cjg_crypto::b64(&raw))
+}
+
 /// A new random bearer token and the hash under which the server keeps it.
 pub fn new_token() -> Result<(String, [u8; 32]), AppError> {
-    let raw: [u8; 32] = cjg_crypto::random_array().map_err(AppError::internal)?;
-    let token = cjg_crypto::b64(&raw);
+    let token = random_b64()?;
     let hash = cjg_crypto::sha256(token.as_bytes());
     Ok((token, hash))
 }

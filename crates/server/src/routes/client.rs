@@ -83,8 +83,7 @@ pub async fn challenge(
     ApiJson(req): ApiJson<ChallengeRequest>,
 ) -> AppResult<Json<ChallengeResponse>> {
     state.limiter.check(ip)?;
-    let raw: [u8; 32] = cjg_crypto::random_array().map_err(AppError::internal)?;
-    let challenge = cjg_crypto::b64(&raw);
+    let challenge = auth::random_b64()?;
     let stored = challenge.clone();
     state
         .db
