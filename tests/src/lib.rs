@@ -117,11 +117,16 @@ impl TestServer {
         let _ = self.child.wait();
     }
 
+    /// The coach of the Voorbeeld family.
     pub async fn staff(&self) -> Result<Staff> {
+        self.staff_as("coach").await
+    }
+
+    pub async fn staff_as(&self, username: &str) -> Result<Staff> {
         let http = reqwest::Client::new();
         let resp: Value = http
             .post(format!("{}/v1/staff/login", self.url))
-            .json(&json!({"username": "coach", "password": self.coach_password}))
+            .json(&json!({"username": username, "password": self.coach_password}))
             .send()
             .await?
             .error_for_status()?
@@ -153,7 +158,9 @@ impl Staff {
     }
 
     pub async fn dossier_id(&self, db: &rusqlite::Connection) -> Uuid {
-        let id: String = db.query_row("SELECT id FROM dossiers", [], |r| r.get(0)).unwrap();
+        let id: String = db
+            .query_row("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'", [], |r| r.get(0))
+            .unwrap();
         Uuid::parse_str(&id).unwrap()
     }
 

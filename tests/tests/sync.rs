@@ -40,7 +40,7 @@ fn staff_titles(entries: &[Value]) -> BTreeSet<String> {
 #[tokio::test]
 async fn enrol_pull_edit_and_delete_arrive() {
     let server = TestServer::start().unwrap();
-    assert_eq!(server.codes.len(), 4, "a code for every family member");
+    assert_eq!(server.codes.len(), 7, "a code for every family member with own access, two families");
     let dir = tempfile::tempdir().unwrap();
     let mut store = enrol(&server, "Sanne", dir.path()).await;
     assert_eq!(store.profile().unwrap().display_name, "Sanne Voorbeeld");
@@ -53,14 +53,23 @@ async fn enrol_pull_edit_and_delete_arrive() {
         .await
         .unwrap();
     assert!(done.done && done.pages >= 4, "paged: {done:?}");
-    assert_eq!(seen.last().unwrap().items, 14, "10 entries and 4 people");
+    assert_eq!(seen.last().unwrap().items, 17, "11 entries a parent may see and 6 people");
 
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let on_server = staff.entries(dossier).await.unwrap();
-    assert_eq!(on_server.len(), 10);
-    assert_eq!(titles(&store), staff_titles(&on_server), "the store holds exactly the demo entries");
-    assert_eq!(store.people().unwrap().len(), 4);
+    assert_eq!(on_server.len(), 15);
+    let mut for_parents = staff_titles(&on_server);
+    for hidden in [
+        "Gesprek met Milan",
+        "Afspraak met Milan over zijn stage",
+        "Gesprek alleen met Noor",
+        "Werkaantekening: overleg voorbereiden",
+    ] {
+        assert!(for_parents.remove(hidden), "{hidden}");
+    }
+    assert_eq!(titles(&store), for_parents, "the store holds exactly what a parent may see");
+    assert_eq!(store.people().unwrap().len(), 6);
 
     // A coach edits one entry and deletes another.
     let edited = &on_server[0];
@@ -82,7 +91,7 @@ async fn enrol_pull_edit_and_delete_arrive() {
     assert!(store.cursor().unwrap() > cursor_before);
 
     let now = titles(&store);
-    assert_eq!(now.len(), 9);
+    assert_eq!(now.len(), 10);
     assert!(now.contains("Aangepast verslag"));
     assert!(!now.contains(edited["title"].as_str().unwrap()));
     assert!(!now.contains(gone["title"].as_str().unwrap()));
@@ -127,7 +136,7 @@ async fn a_failure_inside_a_page_leaves_no_partial_page_and_no_cursor_move() {
     cjg_client::sync(&mut store, &SyncOptions { page_limit: Some(5), ..Default::default() }, |_| {})
         .await
         .unwrap();
-    assert_eq!(store.entries().unwrap().len(), 10);
+    assert_eq!(store.entries().unwrap().len(), 11);
 }
 
 #[tokio::test]
@@ -188,7 +197,7 @@ async fn activation_codes_wrong_used_expired_and_malformed() {
     server.db().execute("UPDATE activation_codes SET expires_at = '2020-01-01T00:00:00Z'", []).unwrap();
     let e = cjg_client::enrol(
         &server.url,
-        &server.code_for("Daan"),
+        &server.code_for("Karim"),
         &pin(),
         &SECRET,
         &other.path().join("s.db"),
@@ -229,9 +238,9 @@ async fn wrong_pin_is_refused_and_loses_nothing() {
     drop(store);
     let path = dir.path().join("store.db");
     let wrong = LockedStore::open(&path).unwrap().unlock(&Pin::parse("902418").unwrap(), &SECRET);
-    assert!(matches!(wrong, Err(StoreError::WrongPin)));
+    assert!(matches!(wrong, Err(StoreError::WrongPin { attempts_left: 4 })));
     let store = LockedStore::open(&path).unwrap().unlock(&pin(), &SECRET).unwrap();
-    assert_eq!(store.entries().unwrap().len(), 10);
+    assert_eq!(store.entries().unwrap().len(), 11);
 }
 
 #[tokio::test]
@@ -245,7 +254,7 @@ async fn an_unreachable_server_keeps_local_data() {
     let e = cjg_client::sync(&mut store, &SyncOptions::default(), |_| {}).await.unwrap_err();
     assert_eq!(e.code(), "server_unreachable");
     assert_eq!(store.cursor().unwrap(), cursor);
-    assert_eq!(store.entries().unwrap().len(), 10);
+    assert_eq!(store.entries().unwrap().len(), 11);
 }
 
 /// Every JSON route refuses malformed JSON and unknown fields with a 4xx JSON error.
@@ -326,7 +335,7 @@ async fn bad_requests_get_json_errors_with_codes() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "validation");
-    assert_eq!(staff.entries(dossier).await.unwrap().len(), 10);
+    assert_eq!(staff.entries(dossier).await.unwrap().len(), 15);
 }
 
 #[tokio::test]
@@ -342,26 +351,26 @@ async fn staff_codes_enrol_and_openapi_is_served() {
     assert_eq!(health["status"], "ok");
 
     let staff = server.staff().await.unwrap();
-    let person: String = server
-        .db()
-        .query_row("SELECT id FROM people WHERE display_name = 'Daan Voorbeeld'", [], |r| r.get(0))
-        .unwrap();
-    let resp: Value = http
-        .post(format!("{}/v1/staff/people/{person}/activation-codes", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let person_id = |name: &str| -> String {
+        server.db().query_row("SELECT id FROM people WHERE display_name = ?1", [name], |r| r.get(0)).unwrap()
+    };
+    let new_code = |person: String| {
+        http.post(format!("{}/v1/staff/people/{person}/activation-codes", server.url))
+            .bearer_auth(&staff.token)
+            .header("X-Cjg-Purpose", "hulpverlening")
+            .send()
+    };
+    // A child of 9 has no own access: no code is made for him.
+    let refused = new_code(person_id("Daan Voorbeeld")).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "validation");
+    let resp: Value = new_code(person_id("Milan Voorbeeld")).await.unwrap().json().await.unwrap();
     let code = resp["code"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store =
         cjg_client::enrol(&server.url, code, &pin(), &SECRET, &dir.path().join("s.db"), "t").await.unwrap();
-    assert_eq!(store.profile().unwrap().display_name, "Daan Voorbeeld");
+    assert_eq!(store.profile().unwrap().display_name, "Milan Voorbeeld");
     let hashed: i64 =
         server.db().query_row("SELECT COUNT(*) FROM activation_codes", [], |r| r.get(0)).unwrap();
-    assert_eq!(hashed, 5);
+    assert_eq!(hashed, 8, "seven demo codes and Milan's new one, each stored as a hash");
 }

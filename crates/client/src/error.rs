@@ -26,6 +26,8 @@ pub enum ClientError {
     PinMismatch,
     #[error("the app is locked")]
     Locked,
+    #[error("this device was revoked; its local data has been wiped")]
+    WipedRevoked,
     #[error("device secret file: {0}")]
     DeviceSecret(std::io::Error),
 }
@@ -55,6 +57,7 @@ impl ClientError {
                 ErrorCode::RateLimited => "rate_limited",
                 ErrorCode::DeviceRevoked => "device_revoked",
                 ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => "unauthenticated",
+                ErrorCode::Forbidden => "forbidden",
                 _ => "server_error",
             },
             Self::Validation(V::ActivationCodeFormat) => "activation_code_format",
@@ -63,7 +66,10 @@ impl ClientError {
             Self::Validation(_) => "invalid_input",
             Self::PinMismatch => "pin_mismatch",
             Self::Locked => "locked",
-            Self::Store(S::WrongPin) => "wrong_pin",
+            Self::WipedRevoked => "wiped_revoked",
+            Self::Store(S::WrongPin { attempts_left: 1 }) => "wrong_pin_last_try",
+            Self::Store(S::WrongPin { .. }) => "wrong_pin",
+            Self::Store(S::WipedAfterWrongPins) => "wiped_wrong_pin",
             Self::Store(S::Tampered { .. }) => "store_tampered",
             Self::Store(S::BadPage(_)) => "server_invalid_response",
             Self::Store(S::NotFound) => "not_enrolled",

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use cjg_core::api::{
-    token_signing_message, ApiError, ChallengeRequest, ChallengeResponse, EnrolRequest, EnrolResponse,
-    Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
+    token_signing_message, ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo,
+    EnrolRequest, EnrolResponse, Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
@@ -61,6 +61,13 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder, max_bytes: usize) -> Result<T> {
+        let body = self.send_raw(req, max_bytes).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::InvalidResponse(format!("undecodable body: {e}")))
+    }
+
+    /// Sends and reads at most `max_bytes` of the answer; an error answer becomes its code.
+    async fn send_raw(&self, req: reqwest::RequestBuilder, max_bytes: usize) -> Result<Vec<u8>> {
         let mut resp = req.send().await.map_err(|e| ClientError::Unreachable(without_url(e)))?;
         if let Some(len) =
             resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
@@ -83,8 +90,7 @@ impl Client {
                 Err(_) => Err(ClientError::InvalidResponse(format!("HTTP {status} without an error body"))),
             };
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| ClientError::InvalidResponse(format!("undecodable body: {e}")))
+        Ok(body)
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
@@ -117,6 +123,25 @@ impl Client {
         let resp: TokenResponse =
             self.post("/v1/auth/token", &TokenRequest { device_id, challenge, signature }).await?;
         Ok(resp.token)
+    }
+
+    pub async fn devices(&self, token: &str) -> Result<Vec<DeviceInfo>> {
+        self.send(self.http.get(format!("{}/v1/me/devices", self.base)).bearer_auth(token), SMALL_RESPONSE)
+            .await
+    }
+
+    pub async fn revoke_device(&self, token: &str, device_id: Uuid) -> Result<()> {
+        let req = self.http.delete(format!("{}/v1/me/devices/{device_id}", self.base)).bearer_auth(token);
+        self.send_raw(req, SMALL_RESPONSE).await.map(drop)
+    }
+
+    pub async fn set_consent(&self, token: &str, shares_with_parents: bool) -> Result<()> {
+        let req = self
+            .http
+            .put(format!("{}/v1/me/consent", self.base))
+            .bearer_auth(token)
+            .json(&ConsentRequest { shares_with_parents });
+        self.send_raw(req, SMALL_RESPONSE).await.map(drop)
     }
 
     pub async fn pull_page(&self, token: &str, cursor: i64, limit: Option<u32>) -> Result<SyncPage> {
@@ -175,6 +200,30 @@ pub struct SyncOptions {
     pub fail_in_page: Option<(usize, usize)>,
 }
 
+/// What talking to the server needs from the store, read out before any await so the store
+/// (not `Sync`) is not held across one.
+pub struct Session {
+    pub client: Client,
+    pub device_id: Uuid,
+    device: DeviceKey,
+}
+
+impl Session {
+    pub fn of(store: &Store) -> Result<Self> {
+        let profile = store.profile()?;
+        Ok(Self {
+            client: Client::new(&profile.server_url)?,
+            device_id: profile.device_id,
+            device: store.device_key()?,
+        })
+    }
+
+    /// A fresh token for this device.
+    pub async fn token(&self) -> Result<String> {
+        self.client.token(self.device_id, &self.device).await
+    }
+}
+
 /// Pulls every page after the store's cursor. Each page lands in one transaction; the cursor
 /// moves only with it. An error stops the sync with everything before it safely stored.
 pub async fn sync(
@@ -182,10 +231,9 @@ pub async fn sync(
     options: &SyncOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<Progress> {
-    let profile = store.profile()?;
-    let client = Client::new(&profile.server_url)?;
-    let device = store.device_key()?;
-    let token = client.token(profile.device_id, &device).await?;
+    let session = Session::of(store)?;
+    let token = session.token().await?;
+    let client = session.client;
     let mut p = Progress::default();
     loop {
         let cursor = store.cursor()?;

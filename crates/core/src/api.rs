@@ -107,6 +107,23 @@ pub struct TokenResponse {
     pub expires_at: DateTime<Utc>,
 }
 
+/// One device enrolled for a person, as the device list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
+pub struct DeviceInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A youth records whether the parents with gezag may read their entries.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    pub shares_with_parents: bool,
+}
+
 /// What the device signs to get a token. The domain prefix keeps a signature made for this
 /// purpose from being valid for any other.
 pub fn token_signing_message(device_id: Uuid, challenge: &str) -> Vec<u8> {

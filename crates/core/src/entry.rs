@@ -45,6 +45,7 @@ pub struct Entry {
     /// The child this entry is about; `None` for the family as a whole.
     pub child_id: Option<Uuid>,
     pub kind: EntryKind,
+    pub visibility: Visibility,
     pub title: String,
     pub body: String,
     pub author_name: String,
@@ -57,11 +58,81 @@ pub struct Entry {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
+    /// A parent or guardian; whether they have gezag is a separate fact.
     Parent,
+    /// A child or youth of the family.
     Child,
+    /// Another carer in the help (a step-parent, a grandparent who raises the children).
+    Carer,
+}
+
+impl PersonRole {
+    pub const ALL: [PersonRole; 3] = [Self::Parent, Self::Child, Self::Carer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Parent => "parent",
+            Self::Child => "child",
+            Self::Carer => "carer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Who in the family may read an entry; the policy turns this into a yes or no per person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// The whole family: parents, carers and the youths of 12 and over.
+    Family,
+    /// About one child: the child from 12, and the parents with gezag as the age rules allow.
+    Child,
+    /// Only the youth it is about (from 12), never the parents.
+    YouthOnly,
+    /// Only the parents with gezag (and, if it is about a child, only while they may see that child's entries).
+    ParentsOnly,
+    /// A staff work note (werkaantekening): it never leaves the server.
+    StaffOnly,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 5] =
+        [Self::Family, Self::Child, Self::YouthOnly, Self::ParentsOnly, Self::StaffOnly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Family => "family",
+            Self::Child => "child",
+            Self::YouthOnly => "youth_only",
+            Self::ParentsOnly => "parents_only",
+            Self::StaffOnly => "staff_only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether this visibility needs, allows or forbids a `child_id`.
+    fn child_rule(self) -> ChildRule {
+        match self {
+            Self::Family => ChildRule::Forbidden,
+            Self::Child | Self::YouthOnly => ChildRule::Required,
+            Self::ParentsOnly | Self::StaffOnly => ChildRule::Optional,
+        }
+    }
+}
+
+enum ChildRule {
+    Required,
+    Optional,
+    Forbidden,
 }
 
 /// A member of a family as the app shows them (the filter "per kind").
@@ -73,6 +144,10 @@ pub struct Person {
     pub role: PersonRole,
     pub display_name: String,
     pub birth_date: NaiveDate,
+    /// Parental authority: only parents with gezag see their children's entries.
+    pub has_gezag: bool,
+    /// A youth's recorded consent to let the parents with gezag read their entries (from 16).
+    pub shares_with_parents: bool,
     #[ts(type = "number")]
     pub version: i64,
 }
@@ -83,6 +158,9 @@ pub struct Person {
 pub struct EntryDraft {
     pub kind: EntryKind,
     pub child_id: Option<Uuid>,
+    /// Left out: `child` when the entry is about a child, else `family`.
+    #[serde(default)]
+    pub visibility: Option<Visibility>,
     pub title: String,
     pub body: String,
     pub occurred_on: NaiveDate,
@@ -96,7 +174,29 @@ impl EntryDraft {
     pub fn validate(mut self) -> Result<Self, ValidationError> {
         self.title = validate::single_line("title", &self.title, TITLE_MAX_CHARS)?;
         self.body = validate::multi_line("body", &self.body, BODY_MAX_CHARS)?;
+        let visibility = self.visibility();
+        let fits = match visibility.child_rule() {
+            ChildRule::Required => self.child_id.is_some(),
+            ChildRule::Optional => true,
+            ChildRule::Forbidden => self.child_id.is_none(),
+        };
+        if !fits {
+            return Err(ValidationError::Invalid {
+                field: "child_id",
+                reason: "this visibility needs a child_id (child, youth_only) or forbids one (family)",
+            });
+        }
+        self.visibility = Some(visibility);
         Ok(self)
+    }
+
+    /// The visibility as stored: the explicit one, or the default for the child_id.
+    pub fn visibility(&self) -> Visibility {
+        self.visibility.unwrap_or(if self.child_id.is_some() {
+            Visibility::Child
+        } else {
+            Visibility::Family
+        })
     }
 }
 
@@ -108,6 +208,7 @@ mod tests {
         EntryDraft {
             kind: EntryKind::Plan,
             child_id: None,
+            visibility: None,
             title: title.into(),
             body: body.into(),
             occurred_on: NaiveDate::from_ymd_opt(2026, 3, 1).expect("valid date"),
@@ -130,6 +231,27 @@ mod tests {
         assert!(draft("a\nb", "tekst").validate().is_err());
         assert!(draft("t", &"x".repeat(BODY_MAX_CHARS + 1)).validate().is_err());
         assert!(draft("t", "nul\u{0}byte").validate().is_err());
+    }
+
+    #[test]
+    fn visibility_defaults_from_the_child_and_must_fit_it() {
+        let child = Some(Uuid::from_u128(7));
+        assert_eq!(draft("t", "b").validate().expect("ok").visibility, Some(Visibility::Family));
+        let about = EntryDraft { child_id: child, ..draft("t", "b") };
+        assert_eq!(about.validate().expect("ok").visibility, Some(Visibility::Child));
+        let family_about_child =
+            EntryDraft { child_id: child, visibility: Some(Visibility::Family), ..draft("t", "b") };
+        assert!(family_about_child.validate().is_err());
+        let youth_without_child = EntryDraft { visibility: Some(Visibility::YouthOnly), ..draft("t", "b") };
+        assert!(youth_without_child.validate().is_err());
+        let note = EntryDraft { visibility: Some(Visibility::StaffOnly), ..draft("t", "b") };
+        assert!(note.validate().is_ok());
+        for v in Visibility::ALL {
+            assert_eq!(Visibility::parse(v.as_str()), Some(v));
+        }
+        for r in PersonRole::ALL {
+            assert_eq!(PersonRole::parse(r.as_str()), Some(r));
+        }
     }
 
     #[test]

@@ -1,30 +1,275 @@
-//! Who may see what. The server applies this before anything leaves it; the app never decides.
+//! Who in a family may read which entry. The server applies this before anything leaves it and
+//! for every sync page; the app never decides.
 //!
-//! The walking skeleton knows one rule: a family member sees their own family's dossier.
-//! The age bands and gezag of the Jeugdwet come with the access-policy issue.
+//! The rules follow the Jeugdwet (see DOMAIN.md, "Minors"): under 12 the parents with gezag see
+//! the child's entries; from 12 to 15 the youth and the parents with gezag; from 16 the youth,
+//! and the parents only with the youth's consent. Youth health care (JGZ, under the WGBO) moves
+//! that line to 12, so the regime is a parameter. Ages count on the day the data is served, so
+//! a birthday changes what the next sync sends without anyone touching the dossier.
 
+use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
-/// The facts about a signed-in client the policy needs.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer {
-    pub person_id: Uuid,
-    pub dossier_id: Uuid,
+use crate::entry::{PersonRole, Visibility};
+
+/// The law that governs the dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regime {
+    /// Jeugdhulp: parents need the youth's consent from 16.
+    Jeugdwet,
+    /// Jeugdgezondheidszorg: parents need the youth's consent from 12.
+    Wgbo,
 }
 
-pub fn may_see_dossier(viewer: Viewer, dossier_id: Uuid) -> bool {
-    viewer.dossier_id == dossier_id
+impl Regime {
+    fn consent_age(self) -> u32 {
+        match self {
+            Self::Jeugdwet => 16,
+            Self::Wgbo => 12,
+        }
+    }
+}
+
+/// From this age a youth reads their own entries.
+pub const OWN_ACCESS_AGE: u32 = 12;
+
+/// One member of a family dossier, with the facts the rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub id: Uuid,
+    pub role: PersonRole,
+    pub birth_date: NaiveDate,
+    pub has_gezag: bool,
+    /// The youth consented to share their entries with the parents with gezag.
+    pub shares_with_parents: bool,
+}
+
+/// What an entry says about who may read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryScope {
+    pub visibility: Visibility,
+    pub child_id: Option<Uuid>,
+}
+
+/// Whole years of age on `today`; `None` for a birth date after today (bad data: no access).
+pub fn age_on(birth_date: NaiveDate, today: NaiveDate) -> Option<u32> {
+    if birth_date > today {
+        return None;
+    }
+    let mut years = today.year() - birth_date.year();
+    // Comparing (month, day) makes a 29 February birthday count on 1 March in common years.
+    if (today.month(), today.day()) < (birth_date.month(), birth_date.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).ok()
+}
+
+/// The people and rules of one dossier on one day.
+#[derive(Debug, Clone, Copy)]
+pub struct Family<'a> {
+    pub members: &'a [Member],
+    pub regime: Regime,
+    pub today: NaiveDate,
+}
+
+impl Family<'_> {
+    fn member(&self, id: Uuid) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == id)
+    }
+
+    fn age(&self, m: &Member) -> Option<u32> {
+        age_on(m.birth_date, self.today)
+    }
+
+    /// Whether this person may use the app for this dossier at all.
+    pub fn has_own_access(&self, m: &Member) -> bool {
+        match m.role {
+            PersonRole::Parent | PersonRole::Carer => self.age(m).is_some(),
+            PersonRole::Child => self.age(m).is_some_and(|a| a >= OWN_ACCESS_AGE),
+        }
+    }
+
+    /// Whether the parents with gezag may read the entries about this child today.
+    fn parents_see_child(&self, child_id: Uuid) -> bool {
+        let Some(child) = self.member(child_id).filter(|c| c.role == PersonRole::Child) else { return false };
+        let Some(age) = self.age(child) else { return false };
+        age < self.regime.consent_age() || child.shares_with_parents
+    }
+
+    fn is_youth_itself(&self, viewer: &Member, child_id: Option<Uuid>) -> bool {
+        viewer.role == PersonRole::Child && Some(viewer.id) == child_id
+    }
+
+    /// The one gate: may `viewer_id` read an entry with this scope today?
+    pub fn may_see(&self, viewer_id: Uuid, scope: EntryScope) -> bool {
+        let Some(viewer) = self.member(viewer_id) else { return false };
+        if !self.has_own_access(viewer) {
+            return false;
+        }
+        let parent_with_gezag = viewer.role == PersonRole::Parent && viewer.has_gezag;
+        match scope.visibility {
+            Visibility::StaffOnly => false,
+            Visibility::Family => true,
+            Visibility::Child => match scope.child_id {
+                Some(c) => {
+                    self.is_youth_itself(viewer, Some(c)) || (parent_with_gezag && self.parents_see_child(c))
+                }
+                None => false,
+            },
+            Visibility::YouthOnly => self.is_youth_itself(viewer, scope.child_id),
+            Visibility::ParentsOnly => {
+                parent_with_gezag && scope.child_id.is_none_or(|c| self.parents_see_child(c))
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PARENT: u128 = 1;
+    const PARENT_NO_GEZAG: u128 = 2;
+    const CARER: u128 = 3;
+    const YOUTH: u128 = 10;
+    const SIBLING: u128 = 11;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+    }
+
+    fn member(id: u128, role: PersonRole, birth: NaiveDate, gezag: bool, consent: bool) -> Member {
+        Member {
+            id: Uuid::from_u128(id),
+            role,
+            birth_date: birth,
+            has_gezag: gezag,
+            shares_with_parents: consent,
+        }
+    }
+
+    /// A family whose youth was born on 15 June 2010 and whose sibling is 12 or older on every test date.
+    fn family(consent: bool) -> Vec<Member> {
+        vec![
+            member(PARENT, PersonRole::Parent, d(1980, 1, 1), true, false),
+            member(PARENT_NO_GEZAG, PersonRole::Parent, d(1979, 1, 1), false, false),
+            member(CARER, PersonRole::Carer, d(1960, 1, 1), false, false),
+            member(YOUTH, PersonRole::Child, d(2010, 6, 15), false, consent),
+            member(SIBLING, PersonRole::Child, d(2009, 1, 1), false, false),
+        ]
+    }
+
+    fn scope(visibility: Visibility, child: Option<u128>) -> EntryScope {
+        EntryScope { visibility, child_id: child.map(Uuid::from_u128) }
+    }
+
     #[test]
-    fn a_client_sees_only_their_own_dossier() {
-        let own = Uuid::from_u128(1);
-        let viewer = Viewer { person_id: Uuid::from_u128(9), dossier_id: own };
-        assert!(may_see_dossier(viewer, own));
-        assert!(!may_see_dossier(viewer, Uuid::from_u128(2)));
+    fn age_counts_whole_years_and_birthdays() {
+        let birth = d(2010, 6, 15);
+        assert_eq!(age_on(birth, d(2022, 6, 14)), Some(11));
+        assert_eq!(age_on(birth, d(2022, 6, 15)), Some(12));
+        assert_eq!(age_on(birth, d(2026, 6, 14)), Some(15));
+        assert_eq!(age_on(birth, d(2026, 6, 15)), Some(16));
+        assert_eq!(age_on(birth, d(2010, 6, 15)), Some(0));
+        assert_eq!(age_on(birth, d(2010, 6, 14)), None, "born tomorrow");
+        let leap = d(2008, 2, 29);
+        assert_eq!(age_on(leap, d(2024, 2, 28)), Some(15));
+        assert_eq!(age_on(leap, d(2024, 2, 29)), Some(16));
+        assert_eq!(age_on(leap, d(2025, 2, 28)), Some(16));
+        assert_eq!(age_on(leap, d(2026, 2, 28)), Some(17), "not yet 18 before 1 March");
+        assert_eq!(age_on(leap, d(2026, 3, 1)), Some(18));
+        assert_eq!(age_on(leap, d(2027, 3, 1)), Some(19));
+    }
+
+    /// The policy, pinned: for the youth's age on and around the birthdays that matter,
+    /// who of the family sees an entry of each visibility. Columns: parent with gezag,
+    /// parent without gezag, other carer, the youth, an older sibling.
+    #[test]
+    fn policy_table_jeugdwet() {
+        use Visibility::{Child, Family as Fam, ParentsOnly, StaffOnly, YouthOnly};
+        // (date, age, consent, visibility, about youth?, [parent, parent w/o gezag, carer, youth, sibling])
+        #[rustfmt::skip]
+        let table: &[(NaiveDate, u32, bool, Visibility, bool, [bool; 5])] = &[
+            // 11, the day before turning 12: parents with gezag only; the youth has no own access yet.
+            (d(2022, 6, 14), 11, false, Child,       true,  [true,  false, false, false, false]),
+            (d(2022, 6, 14), 11, false, YouthOnly,   true,  [false, false, false, false, false]),
+            (d(2022, 6, 14), 11, false, Fam,         false, [true,  true,  true,  false, true ]),
+            (d(2022, 6, 14), 11, false, ParentsOnly, true,  [true,  false, false, false, false]),
+            (d(2022, 6, 14), 11, false, StaffOnly,   true,  [false, false, false, false, false]),
+            // 12 on the birthday: the youth joins.
+            (d(2022, 6, 15), 12, false, Child,       true,  [true,  false, false, true,  false]),
+            (d(2022, 6, 15), 12, false, YouthOnly,   true,  [false, false, false, true,  false]),
+            (d(2022, 6, 15), 12, false, Fam,         false, [true,  true,  true,  true,  true ]),
+            (d(2022, 6, 15), 12, false, ParentsOnly, false, [true,  false, false, false, false]),
+            (d(2022, 6, 15), 12, false, StaffOnly,   false, [false, false, false, false, false]),
+            // 15, the day before turning 16: still the youth and the parents with gezag.
+            (d(2026, 6, 14), 15, false, Child,       true,  [true,  false, false, true,  false]),
+            (d(2026, 6, 14), 15, false, ParentsOnly, true,  [true,  false, false, false, false]),
+            (d(2026, 6, 14), 15, false, YouthOnly,   true,  [false, false, false, true,  false]),
+            // 16 on the birthday: the parents lose the youth's entries, whole-family ones stay.
+            (d(2026, 6, 15), 16, false, Child,       true,  [false, false, false, true,  false]),
+            (d(2026, 6, 15), 16, false, ParentsOnly, true,  [false, false, false, false, false]),
+            (d(2026, 6, 15), 16, false, ParentsOnly, false, [true,  false, false, false, false]),
+            (d(2026, 6, 15), 16, false, Fam,         false, [true,  true,  true,  true,  true ]),
+            // 16 with consent: the parents with gezag see them again; consent does not widen to others.
+            (d(2026, 6, 15), 16, true,  Child,       true,  [true,  false, false, true,  false]),
+            (d(2026, 6, 15), 16, true,  ParentsOnly, true,  [true,  false, false, false, false]),
+            (d(2026, 6, 15), 16, true,  YouthOnly,   true,  [false, false, false, true,  false]),
+            // 17, with and without consent.
+            (d(2027, 9, 1),  17, false, Child,       true,  [false, false, false, true,  false]),
+            (d(2027, 9, 1),  17, true,  Child,       true,  [true,  false, false, true,  false]),
+            // 18, the day before and on the birthday: adult, same as 16+.
+            (d(2028, 6, 14), 17, false, Child,       true,  [false, false, false, true,  false]),
+            (d(2028, 6, 15), 18, false, Child,       true,  [false, false, false, true,  false]),
+            (d(2028, 6, 15), 18, true,  Child,       true,  [true,  false, false, true,  false]),
+            (d(2028, 6, 15), 18, false, StaffOnly,   true,  [false, false, false, false, false]),
+        ];
+        let viewers = [PARENT, PARENT_NO_GEZAG, CARER, YOUTH, SIBLING];
+        for (n, &(today, age, consent, visibility, about_youth, expected)) in table.iter().enumerate() {
+            let members = family(consent);
+            assert_eq!(age_on(members[3].birth_date, today), Some(age), "row {n}: age");
+            let f = Family { members: &members, regime: Regime::Jeugdwet, today };
+            let s = scope(visibility, about_youth.then_some(YOUTH));
+            for (viewer, want) in viewers.iter().zip(expected) {
+                assert_eq!(
+                    f.may_see(Uuid::from_u128(*viewer), s),
+                    want,
+                    "row {n}: {visibility:?} about youth={about_youth} age {age} consent {consent}, viewer {viewer}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn under_the_wgbo_consent_is_needed_from_12() {
+        let members = family(false);
+        let s = scope(Visibility::Child, Some(YOUTH));
+        let at = |today| Family { members: &members, regime: Regime::Wgbo, today };
+        assert!(at(d(2022, 6, 14)).may_see(Uuid::from_u128(PARENT), s), "11");
+        assert!(!at(d(2022, 6, 15)).may_see(Uuid::from_u128(PARENT), s), "12");
+        assert!(at(d(2022, 6, 15)).may_see(Uuid::from_u128(YOUTH), s));
+        let consenting = family(true);
+        let f = Family { members: &consenting, regime: Regime::Wgbo, today: d(2022, 6, 15) };
+        assert!(f.may_see(Uuid::from_u128(PARENT), s));
+    }
+
+    #[test]
+    fn strangers_bad_dates_and_foreign_children_see_nothing() {
+        let members = family(false);
+        let f = Family { members: &members, regime: Regime::Jeugdwet, today: d(2024, 1, 1) };
+        for v in Visibility::ALL {
+            assert!(!f.may_see(Uuid::from_u128(99), scope(v, None)), "not a member");
+        }
+        // An entry about someone who is not a child of this family: nobody but staff.
+        assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(99))));
+        assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(CARER))));
+        assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, None)));
+        // A youth born "in the future" is bad data: no access for anyone through them.
+        let mut future = family(false);
+        future[3].birth_date = d(2030, 1, 1);
+        let f = Family { members: &future, regime: Regime::Jeugdwet, today: d(2024, 1, 1) };
+        assert!(!f.may_see(Uuid::from_u128(YOUTH), scope(Visibility::Family, None)));
+        assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(YOUTH))));
+        assert!(!f.has_own_access(&future[3]));
     }
 }

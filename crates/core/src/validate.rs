@@ -18,6 +18,8 @@ pub enum ValidationError {
     PinFormat { min: usize, max: usize },
     #[error("this PIN is too easy to guess")]
     PinTooSimple,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: &'static str },
 }
 
 pub fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {

@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use cjg_core::audit::Purpose;
 use cjg_core::ErrorCode;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -84,14 +84,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-fn bearer(parts: &Parts) -> Result<[u8; 32], AppError> {
-    let value = parts
-        .headers
+/// The hash of the bearer token, if the request carries one: the server stores only hashes.
+pub fn bearer_hash(headers: &axum::http::HeaderMap) -> Option<[u8; 32]> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(AppError::unauthenticated)?;
-    Ok(cjg_crypto::sha256(value.trim().as_bytes()))
+        .and_then(|v| v.strip_prefix("Bearer "))?;
+    Some(cjg_crypto::sha256(value.trim().as_bytes()))
+}
+
+fn bearer(parts: &Parts) -> Result<[u8; 32], AppError> {
+    bearer_hash(&parts.headers).ok_or_else(AppError::unauthenticated)
 }
 
 /// A client device with a live token.
@@ -101,13 +104,18 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
         let hash = bearer(parts)?;
+        let now = state.clock.now();
         let subject = state
             .db
             .call(move |c| {
-                let Some(device) = db::token_subject(c, &hash, "device", Utc::now())? else {
+                let Some(device) = db::token_subject(c, &hash, "device", now)? else {
                     return Ok(None);
                 };
-                Ok(db::device_subject(c, device)?)
+                let subject = db::device_subject(c, device)?;
+                if let Some((_, false)) = subject {
+                    db::touch_device(c, device, now)?;
+                }
+                Ok(subject)
             })
             .await?;
         match subject {
@@ -125,10 +133,11 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
         let hash = bearer(parts)?;
+        let now = state.clock.now();
         let actor = state
             .db
             .call(move |c| {
-                let Some(id) = db::token_subject(c, &hash, "staff", Utc::now())? else { return Ok(None) };
+                let Some(id) = db::token_subject(c, &hash, "staff", now)? else { return Ok(None) };
                 Ok(db::staff_by_id(c, id)?)
             })
             .await?;

@@ -1,17 +1,20 @@
 //! The demo family. Everyone in it is invented, and their family name ("Voorbeeld", Dutch for
 //! "example") says so. Dates are relative to today so the trajectory always looks current.
 
-use chrono::{Datelike, Duration, NaiveDate, Utc};
-use cjg_core::entry::EntryDraft;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use cjg_core::entry::{EntryDraft, Visibility};
 use cjg_core::{EntryKind, PersonRole};
+use rusqlite::Transaction;
 use uuid::Uuid;
 
 use crate::auth;
-use crate::db::{self, Db, StaffActor};
+use crate::db::{self, Db, NewPerson, StaffActor};
 use crate::error::AppResult;
 use crate::routes::staff::issue_activation_code;
 
 pub const COACH_USERNAME: &str = "coach";
+/// The coach of the second demo family; works on a different caseload.
+pub const OTHER_COACH_USERNAME: &str = "coach2";
 /// Only for the demo database; printed at start so a newcomer can sign in.
 pub const COACH_PASSWORD: &str = "demo-coach-2026";
 
@@ -27,7 +30,8 @@ fn years_ago(today: NaiveDate, years: i32, days: i64) -> NaiveDate {
     base - Duration::days(days)
 }
 
-/// (days ago, kind, about: None = family / Some(0) = Noor / Some(1) = Daan, title, body)
+/// (days ago, kind, about: None = family / Some(0) = Noor / Some(1) = Daan, title, body),
+/// all with the default visibility (whole family, or about that child).
 const ENTRIES: &[(i64, EntryKind, Option<usize>, &str, &str)] = &[
     (118, EntryKind::Gespreksverslag, None, "Kennismaking met het gezin",
      "We hebben kennisgemaakt bij het gezin thuis. Sanne en Karim vertelden over de drukte in huis sinds Karim in ploegendienst werkt.\n\nWat goed gaat: het gezin eet elke avond samen. Wat lastig is: de ochtenden en het naar bed gaan.\n\nWe spraken af dat ik met alle kinderen apart praat."),
@@ -51,8 +55,80 @@ const ENTRIES: &[(i64, EntryKind, Option<usize>, &str, &str)] = &[
      "Het gaat beter in huis. De ochtenden zijn rustiger en Daan slaapt op tijd. Noor houdt zich meestal aan de afspraak over haar telefoon.\n\nWe gaan nog drie maanden door, met minder gesprekken: **één keer per maand**."),
 ];
 
-/// Seeds the demo family if the database has no dossier yet. Returns whether it did.
-pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
+/// Entries that show the access rules: about the 17-year-old (parents only with his consent),
+/// for one youth alone, for the parents alone, and a work note that never leaves the server.
+/// (days ago, kind, visibility, about: 0 = Noor / 2 = Milan, title, body)
+const POLICY_ENTRIES: &[(i64, EntryKind, Visibility, Option<usize>, &str, &str)] = &[
+    (110, EntryKind::Gespreksverslag, Visibility::Child, Some(2), "Gesprek met Milan",
+     "Milan (17) doet een opleiding tot kok. Hij wil graag meer zelf beslissen over zijn tijd.\n\nWe spraken af dat Milan zelf bepaalt wat zijn ouders van dit gesprek horen."),
+    (40, EntryKind::Afspraak, Visibility::Child, Some(2), "Afspraak met Milan over zijn stage",
+     "Milan zoekt zelf een stageplek. Over drie weken bellen we om te horen hoe het gaat."),
+    (30, EntryKind::Gespreksverslag, Visibility::YouthOnly, Some(0), "Gesprek alleen met Noor",
+     "Noor wilde een keer alleen praten. Ze vertelde dat ze soms ruzie heeft met een vriendin. Dit verslag is alleen voor Noor."),
+    (25, EntryKind::Gespreksverslag, Visibility::ParentsOnly, None, "Gesprek met Sanne en Karim",
+     "We spraken met z'n drieën over opvoeden als je allebei moe bent. Sanne en Karim willen elkaar vaker aflossen in de ochtend."),
+    (24, EntryKind::Gespreksverslag, Visibility::StaffOnly, None, "Werkaantekening: overleg voorbereiden",
+     "Eigen aantekening van de coach voor het teamoverleg. Deze tekst komt nooit in de app van het gezin."),
+];
+
+struct Seeder<'a, 'c> {
+    tx: &'a Transaction<'c>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+}
+
+impl Seeder<'_, '_> {
+    fn person(
+        &self,
+        dossier: Uuid,
+        role: PersonRole,
+        name: &str,
+        age: (i32, i64),
+        gezag: bool,
+    ) -> AppResult<Uuid> {
+        let p = NewPerson {
+            role,
+            display_name: name,
+            birth_date: years_ago(self.today, age.0, age.1),
+            has_gezag: gezag,
+        };
+        Ok(db::insert_person(self.tx, dossier, &p)?)
+    }
+
+    fn coach(&self, username: &str, name: &str, hash: &str, dossier: Uuid) -> AppResult<StaffActor> {
+        let id = db::insert_staff(self.tx, username, name, "CJG-coach", hash)?;
+        db::assign_staff(self.tx, id, dossier)?;
+        Ok(StaffActor { id, display_name: name.into(), role: "CJG-coach".into() })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &self,
+        dossier: Uuid,
+        coach: &StaffActor,
+        days_ago: i64,
+        kind: EntryKind,
+        visibility: Option<Visibility>,
+        child_id: Option<Uuid>,
+        title: &str,
+        body: &str,
+    ) -> AppResult<()> {
+        let draft = EntryDraft {
+            kind,
+            child_id,
+            visibility,
+            title: title.into(),
+            body: body.into(),
+            occurred_on: self.today - Duration::days(days_ago),
+        }
+        .validate()?;
+        db::create_entry(self.tx, dossier, coach, &draft, self.now)?;
+        Ok(())
+    }
+}
+
+/// Seeds the demo families if the database has no dossier yet. Returns whether it did.
+pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     let password_hash = tokio::task::spawn_blocking(|| auth::hash_password(COACH_PASSWORD))
         .await
         .map_err(crate::error::AppError::internal)??;
@@ -61,48 +137,76 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
             return Ok(false);
         }
         let tx = c.transaction()?;
-        let now = Utc::now();
-        let today = now.date_naive();
+        let s = Seeder { tx: &tx, today: now.date_naive(), now };
         let dossier = Uuid::new_v4();
         db::insert_dossier(&tx, dossier, "Voorbeeld", now)?;
-        db::insert_person(&tx, dossier, PersonRole::Parent, "Sanne Voorbeeld", years_ago(today, 41, 30))?;
-        db::insert_person(&tx, dossier, PersonRole::Parent, "Karim Voorbeeld", years_ago(today, 43, 200))?;
-        let noor =
-            db::insert_person(&tx, dossier, PersonRole::Child, "Noor Voorbeeld", years_ago(today, 14, 120))?;
-        let daan =
-            db::insert_person(&tx, dossier, PersonRole::Child, "Daan Voorbeeld", years_ago(today, 9, 60))?;
-        let coach_id = db::insert_staff(&tx, COACH_USERNAME, "Fleur Demo", "CJG-coach", &password_hash)?;
-        db::assign_staff(&tx, coach_id, dossier)?;
-        let coach = StaffActor { id: coach_id, display_name: "Fleur Demo".into(), role: "CJG-coach".into() };
+        s.person(dossier, PersonRole::Parent, "Sanne Voorbeeld", (41, 30), true)?;
+        s.person(dossier, PersonRole::Parent, "Karim Voorbeeld", (43, 200), true)?;
+        s.person(dossier, PersonRole::Carer, "Ineke Voorbeeld", (68, 10), false)?;
+        let milan = s.person(dossier, PersonRole::Child, "Milan Voorbeeld", (17, 90), false)?;
+        let noor = s.person(dossier, PersonRole::Child, "Noor Voorbeeld", (14, 120), false)?;
+        let daan = s.person(dossier, PersonRole::Child, "Daan Voorbeeld", (9, 60), false)?;
+        let coach = s.coach(COACH_USERNAME, "Fleur Demo", &password_hash, dossier)?;
         for (days_ago, kind, about, title, body) in ENTRIES {
-            let draft = EntryDraft {
-                kind: *kind,
-                child_id: about.map(|i| [noor, daan][i]),
-                title: (*title).into(),
-                body: (*body).into(),
-                occurred_on: today - Duration::days(*days_ago),
-            }
-            .validate()?;
-            db::create_entry(&tx, dossier, &coach, &draft, now)?;
+            s.entry(dossier, &coach, *days_ago, *kind, None, about.map(|i| [noor, daan][i]), title, body)?;
         }
+        for (days_ago, kind, visibility, about, title, body) in POLICY_ENTRIES {
+            let child = about.map(|i| [noor, daan, milan][i]);
+            s.entry(dossier, &coach, *days_ago, *kind, Some(*visibility), child, title, body)?;
+        }
+        // A second, smaller family with its own coach: nobody of one family or caseload may
+        // ever reach the other.
+        let other = Uuid::new_v4();
+        db::insert_dossier(&tx, other, "Proef", now + Duration::seconds(1))?;
+        s.person(other, PersonRole::Parent, "Eva Proef", (36, 5), true)?;
+        let sem = s.person(other, PersonRole::Child, "Sem Proef", (13, 40), false)?;
+        let coach2 = s.coach(OTHER_COACH_USERNAME, "Jesse Demo", &password_hash, other)?;
+        s.entry(
+            other,
+            &coach2,
+            20,
+            EntryKind::Gespreksverslag,
+            None,
+            None,
+            "Kennismaking met Eva en Sem",
+            "Eva en Sem vertelden over de verhuizing naar een nieuwe stad. Sem mist zijn oude school.",
+        )?;
+        s.entry(
+            other,
+            &coach2,
+            10,
+            EntryKind::Afspraak,
+            None,
+            Some(sem),
+            "Afspraak met Sem",
+            "Sem gaat twee keer per week naar de sportclub bij zijn nieuwe school.",
+        )?;
         tx.commit()?;
         Ok(true)
     })
     .await
 }
 
-/// A fresh activation code for every family member (old unused ones stay valid until they expire).
-pub async fn issue_family_codes(db: &Db) -> AppResult<Vec<DemoCode>> {
-    db.call(|c| {
+/// A fresh activation code for every family member with own access (a child under 12 has
+/// none); old unused codes stay valid until they expire.
+pub async fn issue_family_codes(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoCode>> {
+    db.call(move |c| {
         let members = db::family_members(c)?;
         let tx = c.transaction()?;
         let mut out = Vec::new();
         for (person_id, role, name) in members {
-            let (code, _) = issue_activation_code(&tx, person_id, "demo")?;
+            if !db::has_own_access(&tx, person_id, now.date_naive())? {
+                continue;
+            }
+            let (code, _) = issue_activation_code(&tx, person_id, "demo", now)?;
             out.push(DemoCode {
                 person_id,
                 name,
-                role: if role == "parent" { "ouder" } else { "kind" },
+                role: match PersonRole::parse(&role) {
+                    Some(PersonRole::Parent) => "ouder",
+                    Some(PersonRole::Carer) => "opvoeder",
+                    _ => "jongere",
+                },
                 code: code.display(),
             });
         }

@@ -23,6 +23,9 @@ struct Cli {
     /// Enrolment, token and login attempts allowed per address per minute.
     #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     attempts_per_minute: u32,
+    /// For tests only: run the server's clock this many days ahead (a youth turns 16).
+    #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
+    clock_offset_days: i64,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -52,25 +55,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
         attempts_per_minute: cli.attempts_per_minute,
+        clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
     };
     tracing::info!(data_dir = %settings.data_dir.display(), listen = %cli.listen, demo = cli.demo, "starting");
     let state = open_state(&settings)?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let addr = listener.local_addr()?;
     if cli.demo {
-        let seeded = demo::seed_if_empty(&state.db)
+        let seeded = demo::seed_if_empty(&state.db, state.clock.now())
             .await
             .map_err(|e| anyhow::anyhow!("demo seed failed: {}", e.message))?;
-        let codes = demo::issue_family_codes(&state.db)
+        let codes = demo::issue_family_codes(&state.db, state.clock.now())
             .await
             .map_err(|e| anyhow::anyhow!("demo codes failed: {}", e.message))?;
         // Printed to stdout for the person starting the demo, deliberately not through the log.
-        println!("Demo-gezin Voorbeeld {}", if seeded { "aangemaakt" } else { "staat al klaar" });
+        println!("Demo-gezinnen Voorbeeld en Proef {}", if seeded { "aangemaakt" } else { "staan al klaar" });
         println!("Activatiecodes (7 dagen geldig, één keer te gebruiken):");
         for c in &codes {
-            println!("  code {:<16} {:<6} {}", c.name, c.role, c.code);
+            println!("  code {:<16} {:<8} {}", c.name, c.role, c.code);
         }
-        println!("Coach: gebruikersnaam {} wachtwoord {}", demo::COACH_USERNAME, demo::COACH_PASSWORD);
+        for username in [demo::OTHER_COACH_USERNAME, demo::COACH_USERNAME] {
+            println!("Coach: gebruikersnaam {username} wachtwoord {}", demo::COACH_PASSWORD);
+        }
     }
     println!("cjg-server luistert op http://{addr}");
     serve(listener, state, shutdown_signal()).await?;

@@ -7,8 +7,10 @@ pub enum StoreError {
     NotFound,
     #[error("a local store already exists")]
     AlreadyExists,
-    #[error("the PIN does not open this store")]
-    WrongPin,
+    #[error("the PIN does not open this store ({attempts_left} attempts left)")]
+    WrongPin { attempts_left: u32 },
+    #[error("too many wrong PINs: the store has been wiped")]
+    WipedAfterWrongPins,
     /// A sealed row failed authentication: changed on disk, moved, or from another store.
     #[error("row {id} of {table} has been tampered with")]
     Tampered { table: &'static str, id: String },

@@ -52,8 +52,32 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Wrong PINs in a row after which the store wipes itself. The server keeps everything, so a
+/// wipe costs a re-enrolment, never data.
+pub const MAX_PIN_ATTEMPTS: u32 = 5;
+
 pub fn exists(path: &Path) -> bool {
     path.is_file()
+}
+
+/// Removes the store and its SQLite side files. Missing files are fine: wiping is idempotent.
+pub fn wipe(path: &Path) -> Result<()> {
+    for p in
+        [path.to_owned(), side_file(path, "-wal"), side_file(path, "-shm"), path.with_extension("creating")]
+    {
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+fn side_file(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 impl LockedStore {
@@ -65,16 +89,46 @@ impl LockedStore {
         Ok(Self { conn, path: path.to_owned() })
     }
 
+    /// Opens the store with the PIN. A wrong PIN is counted on disk; the fifth in a row wipes
+    /// the store. The count is reset by the right PIN.
     pub fn unlock(self, pin: &Pin, device_secret: &[u8; SECRET_LEN]) -> Result<Store> {
-        let salt = meta_get(&self.conn, "salt")?.ok_or(StoreError::Corrupt("salt"))?;
-        let iterations =
-            meta_i64(&self.conn, "pbkdf2_iterations")?.ok_or(StoreError::Corrupt("iterations"))?;
-        let iterations = u32::try_from(iterations).map_err(|_| StoreError::Corrupt("iterations"))?;
-        let wrapped = meta_get(&self.conn, "wrapped_key")?.ok_or(StoreError::Corrupt("wrapped key"))?;
-        let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
-        let key = DataKey::unwrap(&kek, &wrapped).map_err(|_| StoreError::WrongPin)?;
-        Ok(Store { conn: self.conn, key, path: self.path })
+        match unwrap_data_key(&self.conn, pin, device_secret)? {
+            Some(key) => {
+                meta_put(&self.conn, "failed_unlocks", b"0")?;
+                Ok(Store { conn: self.conn, key, path: self.path })
+            }
+            None => {
+                let failed = self.failed_unlocks()? + 1;
+                if failed >= MAX_PIN_ATTEMPTS {
+                    drop(self.conn);
+                    wipe(&self.path)?;
+                    return Err(StoreError::WipedAfterWrongPins);
+                }
+                meta_put(&self.conn, "failed_unlocks", failed.to_string().as_bytes())?;
+                Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS - failed })
+            }
+        }
     }
+
+    /// Wrong PINs in a row so far.
+    pub fn failed_unlocks(&self) -> Result<u32> {
+        let n = meta_i64(&self.conn, "failed_unlocks")?.unwrap_or(0);
+        Ok(u32::try_from(n).unwrap_or(MAX_PIN_ATTEMPTS))
+    }
+}
+
+/// The data key if the PIN (with the device secret) opens it, `None` if it does not.
+fn unwrap_data_key(
+    conn: &Connection,
+    pin: &Pin,
+    device_secret: &[u8; SECRET_LEN],
+) -> Result<Option<DataKey>> {
+    let salt = meta_get(conn, "salt")?.ok_or(StoreError::Corrupt("salt"))?;
+    let iterations = meta_i64(conn, "pbkdf2_iterations")?.ok_or(StoreError::Corrupt("iterations"))?;
+    let iterations = u32::try_from(iterations).map_err(|_| StoreError::Corrupt("iterations"))?;
+    let wrapped = meta_get(conn, "wrapped_key")?.ok_or(StoreError::Corrupt("wrapped key"))?;
+    let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
+    Ok(DataKey::unwrap(&kek, &wrapped).ok())
 }
 
 impl Store {
@@ -126,6 +180,23 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Re-wraps the data key under a new PIN with a fresh salt. The rows stay as they are:
+    /// they are sealed with the data key, which does not change.
+    pub fn change_pin(&mut self, old: &Pin, new: &Pin, device_secret: &[u8; SECRET_LEN]) -> Result<()> {
+        if unwrap_data_key(&self.conn, old, device_secret)?.is_none() {
+            return Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS });
+        }
+        let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
+        let kek = Kek::derive(new.as_bytes(), &salt, PBKDF2_ITERATIONS, device_secret);
+        let wrapped = self.key.wrap(&kek)?;
+        let tx = self.conn.transaction()?;
+        meta_put(&tx, "salt", &salt)?;
+        meta_put(&tx, "pbkdf2_iterations", &i64::from(PBKDF2_ITERATIONS).to_string().into_bytes())?;
+        meta_put(&tx, "wrapped_key", &wrapped)?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn cursor(&self) -> Result<i64> {

@@ -25,6 +25,7 @@ fn entry(n: u128, version: i64, body: &str) -> Entry {
         dossier_id: Uuid::from_u128(100),
         child_id: None,
         kind: EntryKind::Gespreksverslag,
+        visibility: cjg_core::entry::Visibility::Family,
         title: format!("Gesprek {n}"),
         body: body.into(),
         author_name: "Coach".into(),
@@ -72,13 +73,54 @@ fn wrong_pin_or_secret_is_refused() {
     let other = Pin::parse("902418").expect("valid");
     assert!(matches!(
         LockedStore::open(&path).expect("open").unlock(&other, &SECRET),
-        Err(StoreError::WrongPin)
+        Err(StoreError::WrongPin { attempts_left: 4 })
     ));
     assert!(matches!(
         LockedStore::open(&path).expect("open").unlock(&pin(), &[1; 32]),
-        Err(StoreError::WrongPin)
+        Err(StoreError::WrongPin { attempts_left: 3 })
     ));
     assert!(matches!(LockedStore::open(&dir.path().join("none.db")), Err(StoreError::NotFound)));
+}
+
+#[test]
+fn the_right_pin_resets_the_count_and_five_wrong_ones_wipe() {
+    let dir = tempfile::tempdir().expect("tmp");
+    drop(new_store(&dir));
+    let path = dir.path().join("store.db");
+    let wrong = Pin::parse("902418").expect("valid");
+    let try_pin = |p: &Pin| LockedStore::open(&path).expect("open").unlock(p, &SECRET).map(drop);
+    for left in [4, 3] {
+        assert!(
+            matches!(try_pin(&wrong), Err(StoreError::WrongPin { attempts_left }) if attempts_left == left)
+        );
+    }
+    try_pin(&pin()).expect("right pin");
+    assert_eq!(LockedStore::open(&path).expect("open").failed_unlocks().expect("count"), 0);
+    for left in [4, 3, 2, 1] {
+        assert!(
+            matches!(try_pin(&wrong), Err(StoreError::WrongPin { attempts_left }) if attempts_left == left)
+        );
+    }
+    assert!(matches!(try_pin(&wrong), Err(StoreError::WipedAfterWrongPins)));
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
+    assert!(left.is_empty(), "nothing of the store is left: {left:?}");
+    assert!(matches!(LockedStore::open(&path), Err(StoreError::NotFound)));
+}
+
+#[test]
+fn a_new_pin_opens_the_same_rows_and_the_old_one_no_longer_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    store.apply_page(&page(vec![(3, Change::Entry { entry: entry(1, 1, "een") })]), 0).expect("apply");
+    let new = Pin::parse("318705").expect("valid");
+    let wrong = Pin::parse("902418").expect("valid");
+    assert!(matches!(store.change_pin(&wrong, &new, &SECRET), Err(StoreError::WrongPin { .. })));
+    store.change_pin(&pin(), &new, &SECRET).expect("change");
+    drop(store);
+    let path = dir.path().join("store.db");
+    assert!(LockedStore::open(&path).expect("open").unlock(&pin(), &SECRET).is_err());
+    let store = LockedStore::open(&path).expect("open").unlock(&new, &SECRET).expect("new pin");
+    assert_eq!(store.entry(Uuid::from_u128(1)).expect("read").expect("row").body, "een");
 }
 
 #[test]

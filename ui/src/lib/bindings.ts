@@ -2,23 +2,39 @@
 
 export type Phase = "new" | "locked" | "unlocked";
 
+export type Notice = "revoked" | "wiped_wrong_pin";
+
 export type AppStatus = { phase: Phase, 
 /**
  * Pre-filled on the welcome screen (from `CJG_SERVER_URL`), never trusted blindly.
  */
-default_server_url: string | null, display_name: string | null, };
+default_server_url: string | null, display_name: string | null, notice: Notice | null, auto_lock_minutes: number, };
+
+export type DeviceInfo = { id: string, name: string, created_at: string, last_seen_at: string | null, revoked_at: string | null, };
+
+export type DevicesView = { devices: Array<DeviceInfo>, this_device: string, };
+
+export type Visibility = "family" | "child" | "youth_only" | "parents_only" | "staff_only";
 
 export type EntryKind = "gespreksverslag" | "afspraak" | "plan";
 
-export type PersonRole = "parent" | "child";
+export type PersonRole = "parent" | "child" | "carer";
 
-export type Person = { id: string, dossier_id: string, role: PersonRole, display_name: string, birth_date: string, version: number, };
+export type Person = { id: string, dossier_id: string, role: PersonRole, display_name: string, birth_date: string, 
+/**
+ * Parental authority: only parents with gezag see their children's entries.
+ */
+has_gezag: boolean, 
+/**
+ * A youth's recorded consent to let the parents with gezag read their entries (from 16).
+ */
+shares_with_parents: boolean, version: number, };
 
 export type Entry = { id: string, dossier_id: string, 
 /**
  * The child this entry is about; `None` for the family as a whole.
  */
-child_id: string | null, kind: EntryKind, title: string, body: string, author_name: string, author_role: string, 
+child_id: string | null, kind: EntryKind, visibility: Visibility, title: string, body: string, author_name: string, author_role: string, 
 /**
  * The day the conversation or agreement took place.
  */
@@ -30,7 +46,11 @@ version: number, updated_at: string, };
 
 export type EntrySummary = { id: string, kind: EntryKind, title: string, child_id: string | null, occurred_on: string, author_name: string, };
 
-export type DossierView = { display_name: string, people: Array<Person>, entries: Array<EntrySummary>, };
+export type DossierView = { display_name: string, 
+/**
+ * The signed-in person as the server describes them (role, consent).
+ */
+me: Person | null, people: Array<Person>, entries: Array<EntrySummary>, };
 
 export type Span = { text: string, strong?: boolean, emphasis?: boolean, };
 

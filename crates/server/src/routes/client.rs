@@ -3,18 +3,19 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use cjg_core::api::{
-    token_signing_message, ChallengeRequest, ChallengeResponse, EnrolRequest, EnrolResponse, Health,
-    SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
+    token_signing_message, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo, EnrolRequest,
+    EnrolResponse, Health, SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
 };
 use cjg_core::validate::{self, ActivationCode};
-use cjg_core::ErrorCode;
+use cjg_core::{ErrorCode, PersonRole};
+use uuid::Uuid;
 
 use crate::auth::{self, ClientAuth, Peer};
 use crate::db::{self, CodeCheck};
-use crate::error::{ApiJson, ApiQuery, AppError, AppResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
 use crate::AppState;
 
 #[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
@@ -39,11 +40,11 @@ pub async fn enrol(
         })?;
     let device_name = validate::single_line("device_name", &req.device_name, 100)?;
     let code_hash = cjg_crypto::sha256(code.canonical().as_bytes());
+    let now = state.clock.now();
     let response = state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
-            let now = Utc::now();
             let person_id = match db::consume_activation_code(&tx, &code_hash, now)? {
                 CodeCheck::Ok(p) => p,
                 CodeCheck::Invalid => {
@@ -65,6 +66,9 @@ pub async fn enrol(
                     ))
                 }
             };
+            if !db::has_own_access(&tx, person_id, now.date_naive())? {
+                return Err(no_own_access());
+            }
             let device_id = db::insert_device(&tx, person_id, &public_key, &device_name, now)?;
             let display_name = db::person_name(&tx, person_id)?;
             tx.commit()?;
@@ -85,6 +89,7 @@ pub async fn challenge(
     state.limiter.check(ip)?;
     let challenge = auth::random_b64()?;
     let stored = challenge.clone();
+    let now = state.clock.now();
     state
         .db
         .call(move |c| {
@@ -94,7 +99,6 @@ pub async fn challenge(
                 Some(_) => {}
             }
             let tx = c.transaction()?;
-            let now = Utc::now();
             db::insert_challenge(&tx, &stored, req.device_id, now + auth::CHALLENGE_TTL, now)?;
             tx.commit()?;
             Ok(())
@@ -115,11 +119,11 @@ pub async fn token(
     let bad = || AppError::new(ErrorCode::ChallengeInvalid, "the challenge or its signature is not valid");
     let signature = cjg_crypto::unb64(&req.signature).ok_or_else(bad)?;
     let (token, hash) = auth::new_token()?;
+    let now = state.clock.now();
     let expires_at = state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
-            let now = Utc::now();
             // Taken (deleted) before the signature check: a challenge is good for one try only.
             let live = db::take_challenge(&tx, &req.challenge, req.device_id, now)?;
             let key = db::device_key(&tx, req.device_id)?;
@@ -144,7 +148,12 @@ pub async fn token(
     Ok(Json(TokenResponse { token, expires_at }))
 }
 
-/// What this person may see after `cursor`, oldest change first.
+fn no_own_access() -> AppError {
+    AppError::new(ErrorCode::Forbidden, "this person has no own access to the dossier (yet)")
+}
+
+/// What this person may see after `cursor`, oldest change first. The access policy is applied
+/// to every entry on today's date before the page is read.
 #[utoipa::path(get, path = "/v1/sync", params(("cursor" = i64, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = SyncPage), (status = 401, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
@@ -157,11 +166,91 @@ pub async fn sync(
         return Err(AppError::new(ErrorCode::BadRequest, "cursor must be 0 or more"));
     }
     let limit = q.limit.map_or(SYNC_PAGE_MAX_ITEMS / 2, |l| l as usize).clamp(1, SYNC_PAGE_MAX_ITEMS);
-    let viewer = cjg_core::policy::Viewer { person_id: who.person_id, dossier_id: who.dossier_id };
-    let dossier = who.dossier_id;
-    if !cjg_core::policy::may_see_dossier(viewer, dossier) {
-        return Err(AppError::new(ErrorCode::Forbidden, "not allowed"));
-    }
-    let page = state.db.call(move |c| Ok(db::sync_page(c, dossier, q.cursor, limit)?)).await?;
+    let today = state.clock.today();
+    let page = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            if !db::has_own_access(&tx, who.person_id, today)? {
+                return Err(no_own_access());
+            }
+            let page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+            tx.commit()?;
+            Ok(page)
+        })
+        .await?;
     Ok(Json(page))
+}
+
+/// The devices enrolled for the signed-in person, oldest first.
+#[utoipa::path(get, path = "/v1/me/devices",
+    responses((status = 200, body = Vec<DeviceInfo>), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn my_devices(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+) -> AppResult<Json<Vec<DeviceInfo>>> {
+    let devices = state.db.call(move |c| Ok(db::person_devices(c, who.person_id)?)).await?;
+    Ok(Json(devices))
+}
+
+/// Revokes one of the person's own devices (this one included): its next contact wipes it.
+#[utoipa::path(delete, path = "/v1/me/devices/{device_id}", params(("device_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn revoke_my_device(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiPath(device_id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |c| {
+            // Someone else's device answers exactly like a device that does not exist.
+            if db::device_owner(c, device_id)? != Some(who.person_id) {
+                return Err(AppError::not_found());
+            }
+            let tx = c.transaction()?;
+            db::revoke_device(&tx, device_id, &format!("person:{}", who.person_id), now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A youth shares their entries with their parents with gezag, or stops sharing them.
+#[utoipa::path(put, path = "/v1/me/consent", request_body = ConsentRequest,
+    responses((status = 204), (status = 403, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn set_consent(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(req): ApiJson<ConsentRequest>,
+) -> AppResult<StatusCode> {
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |c| {
+            let me = db::person(c, who.person_id)?.ok_or_else(AppError::not_found)?;
+            if me.role != PersonRole::Child {
+                return Err(AppError::new(
+                    ErrorCode::Forbidden,
+                    "only a youth can give or withdraw this consent",
+                ));
+            }
+            let tx = c.transaction()?;
+            db::set_consent(
+                &tx,
+                who.person_id,
+                req.shares_with_parents,
+                &format!("person:{}", who.person_id),
+                now,
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

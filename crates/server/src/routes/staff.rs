@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
-use cjg_core::api::{ActivationCodeResponse, EntryUpdate, StaffLoginRequest, TokenResponse};
+use cjg_core::api::{ActivationCodeResponse, DeviceInfo, EntryUpdate, StaffLoginRequest, TokenResponse};
 use cjg_core::audit::AuditAction;
 use cjg_core::entry::EntryDraft;
 use cjg_core::validate::ActivationCode;
@@ -43,11 +43,11 @@ pub async fn login(
     .map_err(AppError::internal)?
     .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"))?;
     let (token, hash) = auth::new_token()?;
+    let now = state.clock.now();
     let expires_at = state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
-            let now = Utc::now();
             let expires_at = now + auth::STAFF_TOKEN_TTL;
             db::insert_token(&tx, &hash, "staff", actor.id, expires_at, now)?;
             tx.commit()?;
@@ -67,18 +67,25 @@ struct Access {
     origin: IpAddr,
 }
 
+/// What the handler's work gets besides the transaction: who acts, and the server's now.
+struct Ctx<'a> {
+    actor: &'a StaffActor,
+    now: chrono::DateTime<Utc>,
+}
+
 /// Runs `f` and appends the audit event in the same transaction, so the access and its log
 /// line are committed together or not at all. `f` may name the object it created.
 async fn audited<T: Send + 'static>(
     state: &AppState,
     access: Access,
-    f: impl FnOnce(&Transaction<'_>, &StaffActor) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
+    f: impl FnOnce(&Transaction<'_>, Ctx<'_>) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
 ) -> AppResult<T> {
+    let now = state.clock.now();
     state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
-            let (out, created) = f(&tx, &access.actor)?;
+            let (out, created) = f(&tx, Ctx { actor: &access.actor, now })?;
             let origin = access.origin.to_string();
             db::append_audit(
                 &tx,
@@ -90,7 +97,7 @@ async fn audited<T: Send + 'static>(
                     object_id: access.object.1.or(created),
                     purpose: access.purpose.0,
                     origin: &origin,
-                    at: Utc::now(),
+                    at: now,
                 },
             )?;
             tx.commit()?;
@@ -151,8 +158,8 @@ pub async fn create_entry(
             purpose,
             origin: ip,
         },
-        move |tx, a| {
-            let e = db::create_entry(tx, dossier_id, a, &draft, Utc::now())?;
+        move |tx, cx| {
+            let e = db::create_entry(tx, dossier_id, cx.actor, &draft, cx.now)?;
             let id = e.id;
             Ok((e, Some(id)))
         },
@@ -192,8 +199,8 @@ pub async fn update_entry(
             purpose,
             origin: ip,
         },
-        move |tx, a| {
-            Ok((db::update_entry(tx, entry_id, update.expected_version, a, &draft, Utc::now())?, None))
+        move |tx, cx| {
+            Ok((db::update_entry(tx, entry_id, update.expected_version, cx.actor, &draft, cx.now)?, None))
         },
     )
     .await?;
@@ -222,8 +229,8 @@ pub async fn delete_entry(
             purpose,
             origin: ip,
         },
-        move |tx, _| {
-            db::delete_entry(tx, entry_id, Utc::now())?;
+        move |tx, cx| {
+            db::delete_entry(tx, entry_id, cx.now)?;
             Ok(((), None))
         },
     )
@@ -232,14 +239,21 @@ pub async fn delete_entry(
 }
 
 /// Makes a new activation code and stores only its hash.
+/// Refuses people without own access (a child under 12): a code for them would be useless.
 pub fn issue_activation_code(
     tx: &Transaction<'_>,
     person_id: Uuid,
     created_by: &str,
+    now: chrono::DateTime<Utc>,
 ) -> AppResult<(ActivationCode, chrono::DateTime<Utc>)> {
+    if !db::has_own_access(tx, person_id, now.date_naive())? {
+        return Err(AppError::new(
+            ErrorCode::Validation,
+            "this person has no own access to the dossier yet (a child under 12)",
+        ));
+    }
     let random: [u8; ActivationCode::LEN] = cjg_crypto::random_array().map_err(AppError::internal)?;
     let code = ActivationCode::from_random(&random);
-    let now = Utc::now();
     let expires_at = now + ACTIVATION_CODE_TTL;
     db::insert_activation_code(
         tx,
@@ -263,12 +277,7 @@ pub async fn create_activation_code(
     purpose: PurposeHeader,
     ApiPath(person_id): ApiPath<Uuid>,
 ) -> AppResult<(StatusCode, Json<ActivationCodeResponse>)> {
-    let dossier = state
-        .db
-        .call(move |c| Ok(db::person_dossier(c, person_id)?))
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    auth::require_caseload(&state, actor.id, dossier).await?;
+    let dossier = person_dossier_for(&state, &actor, person_id).await?;
     let (code, expires_at) = audited(
         &state,
         Access {
@@ -279,8 +288,81 @@ pub async fn create_activation_code(
             purpose,
             origin: ip,
         },
-        move |tx, a| Ok((issue_activation_code(tx, person_id, &a.id.to_string())?, None)),
+        move |tx, cx| Ok((issue_activation_code(tx, person_id, &cx.actor.id.to_string(), cx.now)?, None)),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(ActivationCodeResponse { code: code.display(), person_id, expires_at })))
+}
+
+async fn person_dossier_for(state: &AppState, actor: &StaffActor, person_id: Uuid) -> AppResult<Uuid> {
+    let dossier = state
+        .db
+        .call(move |c| Ok(db::person_dossier(c, person_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    auth::require_caseload(state, actor.id, dossier).await?;
+    Ok(dossier)
+}
+
+/// A family member's devices, for a coach who helps them with a lost phone.
+#[utoipa::path(get, path = "/v1/staff/people/{person_id}/devices",
+    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 200, body = Vec<DeviceInfo>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn person_devices(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(person_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<DeviceInfo>>> {
+    let dossier = person_dossier_for(&state, &actor, person_id).await?;
+    let devices = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Read,
+            object: ("devices", Some(person_id)),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::person_devices(tx, person_id)?, None)),
+    )
+    .await?;
+    Ok(Json(devices))
+}
+
+/// Revokes a family member's device (lost, stolen, shared): its next contact wipes it.
+#[utoipa::path(delete, path = "/v1/staff/devices/{device_id}",
+    params(("device_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    responses((status = 204), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn revoke_device(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(device_id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    let owner =
+        state.db.call(move |c| Ok(db::device_owner(c, device_id)?)).await?.ok_or_else(AppError::not_found)?;
+    let dossier = person_dossier_for(&state, &actor, owner).await?;
+    audited(
+        &state,
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Update,
+            object: ("device", Some(device_id)),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            db::revoke_device(tx, device_id, &format!("staff:{}", cx.actor.id), cx.now)?;
+            Ok(((), None))
+        },
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
