@@ -51,7 +51,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Per peer address; enrolment, token and login attempts share it.
+/// Per peer address; enrolment and staff login attempts (the guessable secrets) share it.
 pub struct Limiter(DefaultKeyedRateLimiter<IpAddr>);
 
 impl Limiter {

@@ -61,7 +61,7 @@ impl Clock {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    /// Enrolment, token and login attempts per peer address per minute.
+    /// Enrolment and staff login attempts per peer address per minute.
     pub attempts_per_minute: u32,
     pub clock: Clock,
 }

@@ -20,7 +20,7 @@ struct Cli {
     /// Seed the invented demo family (once) and print fresh activation codes.
     #[arg(long)]
     demo: bool,
-    /// Enrolment, token and login attempts allowed per address per minute.
+    /// Enrolment and staff login attempts allowed per address per minute.
     #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     attempts_per_minute: u32,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).

@@ -1,0 +1,379 @@
+//! Who may see what, end to end: the real server decides, the real client stores what it got.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use cjg_client::app::{AppCore, Notice, Phase};
+use cjg_client::{Session, SyncOptions};
+use cjg_core::validate::Pin;
+use cjg_store::Store;
+use cjg_tests::TestServer;
+use serde_json::{json, Value};
+
+const SECRET: [u8; 32] = [7; 32];
+const PIN: &str = "902417";
+
+async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
+    let pin = Pin::parse(PIN).unwrap();
+    cjg_client::enrol(
+        &server.url,
+        &server.code_for(who),
+        &pin,
+        &SECRET,
+        &dir.join(format!("{who}.db")),
+        "test",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("enrol {who}: {e}"))
+}
+
+async fn synced_titles(store: &mut Store) -> BTreeSet<String> {
+    cjg_client::sync(store, &SyncOptions::default(), |_| {}).await.unwrap();
+    store.entries().unwrap().into_iter().map(|e| e.title).collect()
+}
+
+const FAMILY: [&str; 6] = [
+    "Kennismaking met het gezin",
+    "Afspraak: tweede gesprek thuis",
+    "Ons gezinsplan",
+    "Hoe gaat het met het plan?",
+    "Tussenevaluatie na drie maanden",
+    "Tussenevaluatie",
+];
+const NOOR: [&str; 2] = ["Gesprek met Noor", "Afspraak over schermtijd"];
+const NOOR_ALONE: &str = "Gesprek alleen met Noor";
+const DAAN: [&str; 2] = ["Gesprek met Daan", "Daan en voetbal"];
+const MILAN: [&str; 2] = ["Gesprek met Milan", "Afspraak met Milan over zijn stage"];
+const PARENTS: &str = "Gesprek met Sanne en Karim";
+const WORK_NOTE: &str = "Werkaantekening: overleg voorbereiden";
+
+fn set(parts: &[&[&str]]) -> BTreeSet<String> {
+    parts.iter().flat_map(|p| p.iter()).map(|s| (*s).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn each_family_member_gets_exactly_what_the_law_allows() {
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
+    let mut ineke = enrol(&server, "Ineke", dir.path()).await;
+    let mut noor = enrol(&server, "Noor", dir.path()).await;
+    let mut milan = enrol(&server, "Milan", dir.path()).await;
+    let mut eva = enrol(&server, "Eva", dir.path()).await;
+
+    assert_eq!(synced_titles(&mut sanne).await, set(&[&FAMILY, &NOOR, &DAAN, &[PARENTS]]), "parent, gezag");
+    assert_eq!(synced_titles(&mut ineke).await, set(&[&FAMILY]), "other carer: the family entries only");
+    assert_eq!(synced_titles(&mut noor).await, set(&[&FAMILY, &NOOR, &[NOOR_ALONE]]), "youth of 14");
+    assert_eq!(synced_titles(&mut milan).await, set(&[&FAMILY, &MILAN]), "youth of 17");
+    let other_family = synced_titles(&mut eva).await;
+    assert_eq!(other_family.len(), 2);
+    assert!(other_family.iter().all(|t| !t.contains("Voorbeeld") && !FAMILY.contains(&t.as_str())));
+    for store in [&sanne, &ineke, &noor, &milan, &eva] {
+        assert!(
+            !store.entries().unwrap().iter().any(|e| e.title == WORK_NOTE),
+            "work notes stay on the server"
+        );
+    }
+    assert!(eva.people().unwrap().iter().all(|p| !p.display_name.contains("Voorbeeld")));
+}
+
+/// The youth turns 16 (the server's clock moves), the parent's next sync removes the youth's
+/// entries; the youth consents and they come back; the youth withdraws and they go again.
+#[tokio::test]
+async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
+    let mut noor = enrol(&server, "Noor", dir.path()).await;
+    assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&NOOR])));
+    let entries_before = sanne.entries().unwrap().len();
+
+    let birth: NaiveDate = server
+        .db()
+        .query_row("SELECT birth_date FROM people WHERE display_name = 'Noor Voorbeeld'", [], |r| r.get(0))
+        .unwrap();
+    let sixteenth = birth.with_year(birth.year() + 16).unwrap();
+    let today = Utc::now().date_naive();
+    // The day before: nothing changes yet. On the birthday: the parents lose her entries.
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    for (days, parents_see_noor) in
+        [((sixteenth - today).num_days() - 1, true), ((sixteenth - today).num_days(), false)]
+    {
+        server.stop();
+        server =
+            TestServer::start_in(data.path(), &listen, &["--clock-offset-days", &days.to_string()]).unwrap();
+        let titles = synced_titles(&mut sanne).await;
+        assert_eq!(titles.is_superset(&set(&[&NOOR])), parents_see_noor, "offset {days}");
+        assert!(titles.is_superset(&set(&[&FAMILY, &DAAN])), "family and Daan's entries stay");
+    }
+    assert_eq!(sanne.entries().unwrap().len(), entries_before - NOOR.len());
+    assert!(synced_titles(&mut noor).await.is_superset(&set(&[&NOOR, &[NOOR_ALONE]])), "Noor keeps hers");
+
+    let session = Session::of(&noor).unwrap();
+    let token = session.token().await.unwrap();
+    session.client.set_consent(&token, true).await.unwrap();
+    let titles = synced_titles(&mut sanne).await;
+    assert!(titles.is_superset(&set(&[&NOOR])), "consent brings them back");
+    assert!(!titles.contains(NOOR_ALONE), "consent never opens youth-only entries");
+    session.client.set_consent(&token, false).await.unwrap();
+    assert!(
+        synced_titles(&mut sanne).await.is_disjoint(&set(&[&NOOR])),
+        "withdrawn consent removes them again"
+    );
+    let recorded: i64 = server.db().query_row("SELECT COUNT(*) FROM consents", [], |r| r.get(0)).unwrap();
+    assert_eq!(recorded, 2, "both the consent and its withdrawal are kept");
+
+    // A parent cannot give consent for a youth.
+    let sanne_session = Session::of(&sanne).unwrap();
+    let t = sanne_session.token().await.unwrap();
+    let e = sanne_session.client.set_consent(&t, true).await.unwrap_err();
+    assert_eq!(e.code(), "forbidden");
+}
+
+/// A device revoked elsewhere wipes itself at its next contact and says why; re-enrolment
+/// restores everything by sync.
+#[tokio::test]
+async fn revoked_devices_wipe_and_re_enrolment_restores() {
+    let server = TestServer::start().unwrap();
+    let laptop = tempfile::tempdir().unwrap();
+    let app = AppCore::new(laptop.path().to_owned(), None);
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(app.dossier().await.unwrap().entries.len(), 11);
+
+    // Sanne's phone: a second device for the same person, which sees and revokes the laptop.
+    let staff = server.staff().await.unwrap();
+    let sanne_id: String = server
+        .db()
+        .query_row("SELECT id FROM people WHERE display_name = 'Sanne Voorbeeld'", [], |r| r.get(0))
+        .unwrap();
+    let code: Value = staff
+        .http
+        .post(format!("{}/v1/staff/people/{sanne_id}/activation-codes", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "verzoek_client")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phone_dir = tempfile::tempdir().unwrap();
+    let phone = AppCore::new(phone_dir.path().to_owned(), None);
+    phone.enrol(&server.url, code["code"].as_str().unwrap(), "318705", "318705").await.unwrap();
+    let devices = phone.devices().await.unwrap();
+    assert_eq!(devices.devices.len(), 2);
+    let laptop_id = devices.devices.iter().find(|d| d.id != devices.this_device).unwrap().id;
+    phone.revoke_device(laptop_id).await.unwrap();
+    let after = phone.devices().await.unwrap();
+    assert!(after.devices.iter().find(|d| d.id == laptop_id).unwrap().revoked_at.is_some());
+
+    let e = app.sync(|_| {}).await.unwrap_err();
+    assert_eq!(e.code(), "wiped_revoked");
+    let status = app.status().await.unwrap();
+    assert_eq!((status.phase, status.notice), (Phase::New, Some(Notice::Revoked)));
+    assert!(!laptop.path().join("store.db").exists(), "the local store is gone");
+
+    // Staff revoke the phone: same outcome, and the action is in the audit log.
+    let resp = staff
+        .http
+        .delete(format!("{}/v1/staff/devices/{}", server.url, devices.this_device))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "verzoek_client")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(phone.devices().await.unwrap_err().code(), "wiped_revoked");
+    let logged: i64 = server
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE object_type = 'device' AND action = 'update'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged, 1);
+
+    // A fresh code on the wiped laptop brings everything back.
+    let code: Value = staff
+        .http
+        .post(format!("{}/v1/staff/people/{sanne_id}/activation-codes", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "verzoek_client")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app.enrol(&server.url, code["code"].as_str().unwrap(), PIN, PIN).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(app.dossier().await.unwrap().entries.len(), 11);
+    assert_eq!(app.status().await.unwrap().notice, None);
+}
+
+#[tokio::test]
+async fn five_wrong_pins_wipe_and_a_pin_change_keeps_everything() {
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = AppCore::new(dir.path().to_owned(), None);
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+
+    app.change_pin(PIN, "318705", "318705").await.unwrap();
+    app.lock().await;
+    assert_eq!(app.unlock(PIN).await.unwrap_err().code(), "wrong_pin", "the old PIN no longer works");
+    app.unlock("318705").await.unwrap();
+    assert_eq!(app.dossier().await.unwrap().entries.len(), 11, "every row readable under the new PIN");
+    assert_eq!(app.change_pin("111111", "402983", "402983").await.unwrap_err().code(), "wrong_pin");
+    assert_eq!(app.change_pin("318705", "402983", "402984").await.unwrap_err().code(), "pin_mismatch");
+
+    app.lock().await;
+    // One wrong try was already made above; the right PIN reset the count before that.
+    let codes: Vec<&str> = {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            v.push(app.unlock("770314").await.unwrap_err().code());
+        }
+        v
+    };
+    assert_eq!(codes, ["wrong_pin", "wrong_pin", "wrong_pin", "wrong_pin_last_try", "wiped_wrong_pin"]);
+    let status = app.status().await.unwrap();
+    assert_eq!((status.phase, status.notice), (Phase::New, Some(Notice::WipedWrongPin)));
+    assert!(!dir.path().join("store.db").exists());
+}
+
+/// For every route of the server (read from its own OpenAPI document, which a unit test holds
+/// equal to the router), every caller who is not the owner is refused or gets nothing of the
+/// owner's: other families' devices, a youth of the same family, the coach of another
+/// caseload, and nobody at all.
+#[tokio::test]
+async fn every_route_refuses_everyone_but_the_owner() {
+    // Many callers from one address: the guessing limit is not what this test is about.
+    let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sanne = enrol(&server, "Sanne", dir.path()).await;
+    let sanne_device = sanne.profile().unwrap().device_id;
+    let db = server.db();
+    let one = |sql: &str| -> String { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let dossier = one("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'");
+    let parents_entry = one("SELECT id FROM entries WHERE visibility = 'parents_only'");
+    let work_note = one("SELECT id FROM entries WHERE visibility = 'staff_only'");
+    let sanne_id = sanne.profile().unwrap().person_id.to_string();
+
+    // Callers, each with what they must never receive.
+    let voorbeeld_secrets: Vec<String> = {
+        let mut stmt = db.prepare("SELECT id, title FROM entries e WHERE e.dossier_id = ?1").unwrap();
+        let rows =
+            stmt.query_map([&dossier], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
+        rows.flat_map(|r| {
+            let (id, title) = r.unwrap();
+            [id, title]
+        })
+        .chain(["Voorbeeld".to_owned(), sanne_device.to_string(), dossier.clone()])
+        .collect()
+    };
+    let for_noor = vec![
+        parents_entry.clone(),
+        PARENTS.to_owned(),
+        work_note.clone(),
+        WORK_NOTE.to_owned(),
+        sanne_device.to_string(),
+        MILAN[0].to_owned(),
+    ];
+    let mut callers: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
+    for who in ["Eva", "Sem", "Noor"] {
+        let store = enrol(&server, who, dir.path()).await;
+        let token = Session::of(&store).unwrap().token().await.unwrap();
+        let secrets = if who == "Noor" { for_noor.clone() } else { voorbeeld_secrets.clone() };
+        callers.push((format!("device of {who}"), Some(token), secrets));
+    }
+    let coach2 = server.staff_as("coach2").await.unwrap();
+    callers.push(("coach of another caseload".into(), Some(coach2.token.clone()), voorbeeld_secrets.clone()));
+    callers.push(("nobody".into(), None, voorbeeld_secrets.clone()));
+
+    let http = reqwest::Client::new();
+    let doc: Value =
+        http.get(format!("{}/v1/openapi.json", server.url)).send().await.unwrap().json().await.unwrap();
+    let draft = json!({"kind": "plan", "child_id": null, "title": "Overgenomen", "body": "b", "occurred_on": "2026-01-01"});
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            let url_path = path
+                .replace("{dossier_id}", &dossier)
+                .replace("{entry_id}", &parents_entry)
+                .replace("{person_id}", &sanne_id)
+                .replace("{device_id}", &sanne_device.to_string());
+            assert!(!url_path.contains('{'), "{path}: a path parameter this test does not know; add it");
+            let body = match (method.as_str(), path.as_str()) {
+                ("GET" | "DELETE", _) => None,
+                ("POST", "/v1/enrol") => Some(json!({"activation_code": "AAAA-BBBB-CCCC",
+                    "device_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "device_name": "x"})),
+                ("POST", "/v1/auth/challenge") => Some(json!({"device_id": sanne_device})),
+                ("POST", "/v1/auth/token") => {
+                    Some(json!({"device_id": sanne_device, "challenge": "x", "signature": "AAAA"}))
+                }
+                ("POST", "/v1/staff/login") => Some(json!({"username": "coach", "password": "geraden"})),
+                ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
+                ("PUT", "/v1/staff/entries/{entry_id}") => {
+                    Some(json!({"expected_version": 1, "draft": draft}))
+                }
+                ("PUT", "/v1/me/consent") => Some(json!({"shares_with_parents": true})),
+                ("POST", "/v1/staff/people/{person_id}/activation-codes") => None,
+                other => panic!("{other:?}: no sample body; add one so the route is checked"),
+            };
+            // Routes anyone may call, or that only ever act on the caller's own data.
+            let may_succeed = matches!(
+                (method.as_str(), path.as_str()),
+                ("GET", "/v1/health" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices")
+                    | ("POST", "/v1/auth/challenge")
+                    | ("PUT", "/v1/me/consent")
+            );
+            for (name, token, secrets) in &callers {
+                let mut req = http
+                    .request(method.parse().unwrap(), format!("{}{url_path}", server.url))
+                    .header("X-Cjg-Purpose", "hulpverlening");
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                if let Some(b) = &body {
+                    req = req.json(b);
+                }
+                let resp = req.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let text = resp.text().await.unwrap();
+                let public = matches!(path.as_str(), "/v1/enrol" | "/v1/auth/token" | "/v1/staff/login");
+                let refused = [401, 403, 404].contains(&status) || (public && (400..500).contains(&status));
+                assert!(
+                    refused || (may_succeed && status < 300),
+                    "{method} {path} as {name}: {status} {text}"
+                );
+                for s in secrets {
+                    assert!(!text.contains(s.as_str()), "{method} {path} as {name} leaked {s:?}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 16 * 5, "every route was tried by every caller ({checked})");
+
+    // Nothing of Sanne's changed: her device works, her entries are all there.
+    let mut sanne = sanne;
+    assert_eq!(synced_titles(&mut sanne).await.len(), 11);
+    let staff = server.staff().await.unwrap();
+    assert_eq!(staff.entries(dossier.parse().unwrap()).await.unwrap().len(), 15);
+    // The refusals are on record, with who tried.
+    let denied: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM denied_requests WHERE subject_kind = 'staff' AND status = 404",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(denied >= 6, "the other coach's attempts are recorded ({denied})");
+}
