@@ -1,6 +1,20 @@
 /// The app's own commands. Listing them makes Tauri deny every command that a capability
 /// does not name (without this list, all app commands are open to every window).
-const COMMANDS: &[&str] = &["status", "check_server", "enrol", "unlock", "lock", "sync", "dossier", "entry"];
+const COMMANDS: &[&str] = &[
+    "status",
+    "check_server",
+    "enrol",
+    "unlock",
+    "lock",
+    "sync",
+    "dossier",
+    "entry",
+    "touch",
+    "change_pin",
+    "devices",
+    "revoke_device",
+    "set_consent",
+];
 
 fn main() {
     let attributes =

@@ -2,8 +2,9 @@
 //! No rules live here; keys and PINs never cross back to the webview.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use cjg_client::app::{AppCore, AppStatus, DossierView, EntryDetail};
+use cjg_client::app::{AppCore, AppStatus, DevicesView, DossierView, EntryDetail, DEFAULT_AUTO_LOCK_MINUTES};
 use cjg_client::{Progress, UiError};
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
@@ -61,6 +62,68 @@ async fn entry(core: State<'_, AppCore>, id: Uuid) -> Res<Option<EntryDetail>> {
     core.entry(id).await.map_err(|e| e.to_ui())
 }
 
+/// The person pressed a key or clicked: postpones the auto-lock.
+#[tauri::command]
+fn touch(core: State<'_, AppCore>) {
+    core.touch();
+}
+
+#[tauri::command]
+async fn change_pin(
+    core: State<'_, AppCore>,
+    old_pin: String,
+    new_pin: String,
+    new_pin_again: String,
+) -> Res<()> {
+    core.change_pin(&old_pin, &new_pin, &new_pin_again).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn devices(core: State<'_, AppCore>) -> Res<DevicesView> {
+    core.devices().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn revoke_device(core: State<'_, AppCore>, device_id: Uuid) -> Res<()> {
+    core.revoke_device(device_id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
+    core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
+}
+
+/// `CJG_AUTO_LOCK_MINUTES` (1 to 60) overrides the default; anything else keeps the default.
+fn auto_lock() -> Duration {
+    let minutes = match std::env::var("CJG_AUTO_LOCK_MINUTES") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(m) if (1..=60).contains(&m) => m,
+            _ => {
+                eprintln!(
+                    "Mijn CJG: CJG_AUTO_LOCK_MINUTES must be 1 to 60; using {DEFAULT_AUTO_LOCK_MINUTES}"
+                );
+                u64::from(DEFAULT_AUTO_LOCK_MINUTES)
+            }
+        },
+        Err(_) => u64::from(DEFAULT_AUTO_LOCK_MINUTES),
+    };
+    Duration::from_secs(minutes * 60)
+}
+
+/// Checks every few seconds whether the app has been idle too long, locks it, and tells the
+/// window, which then shows the PIN screen.
+fn start_auto_lock(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let core = app.state::<AppCore>();
+            if core.lock_if_idle(Instant::now()).await {
+                let _ = app.emit("locked", ());
+            }
+        }
+    });
+}
+
 /// `CJG_APP_DATA_DIR` overrides the platform's app data directory (tests, the demo script).
 fn data_dir(app: &AppHandle) -> tauri::Result<PathBuf> {
     match std::env::var_os("CJG_APP_DATA_DIR") {
@@ -75,7 +138,8 @@ pub fn run() {
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let default_server = std::env::var("CJG_SERVER_URL").ok();
-            app.manage(AppCore::new(dir, default_server));
+            app.manage(AppCore::new(dir, default_server).with_auto_lock(auto_lock()));
+            start_auto_lock(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -86,7 +150,12 @@ pub fn run() {
             lock,
             sync,
             dossier,
-            entry
+            entry,
+            touch,
+            change_pin,
+            devices,
+            revoke_device,
+            set_consent
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

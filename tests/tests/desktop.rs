@@ -13,6 +13,14 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 const PIN: &str = "902417";
+const NEW_PIN: &str = "318705";
+/// Entries of the demo family a parent may not see (another youth's of 16+, youth-only, work note).
+const HIDDEN_FROM_PARENTS: [&str; 4] = [
+    "Gesprek met Milan",
+    "Afspraak met Milan over zijn stage",
+    "Gesprek alleen met Noor",
+    "Werkaantekening: overleg voorbereiden",
+];
 
 fn app_binary() -> PathBuf {
     let p = workspace_root().join("target/debug/mijn-cjg");
@@ -118,9 +126,13 @@ async fn enrol_read_restart_offline_and_unlock() {
     let mut server = TestServer::start().unwrap();
     let staff = server.staff().await.unwrap();
     let expected = staff.entries(staff.dossier_id(&server.db()).await).await.unwrap();
-    let mut expected: Vec<String> =
-        expected.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect();
+    let mut expected: Vec<String> = expected
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .filter(|t| !HIDDEN_FROM_PARENTS.contains(&t.as_str()))
+        .collect();
     expected.sort();
+    assert_eq!(expected.len(), 11);
     let data = tempfile::tempdir().unwrap();
 
     // First start: server address is pre-filled; a wrong code gets a Dutch message.
@@ -145,9 +157,9 @@ async fn enrol_read_restart_offline_and_unlock() {
     type_into(&c, "#pin-again", PIN).await;
     shot(&c, "03-pincode").await;
     wait_for(&c, "#finish").await.click().await.unwrap();
-    let mut titles = entry_titles(&c, 10).await;
+    let mut titles = entry_titles(&c, 11).await;
     titles.sort();
-    assert_eq!(titles, expected, "the app shows exactly the demo entries");
+    assert_eq!(titles, expected, "the app shows exactly what a parent may see");
     shot(&c, "04-dossier").await;
 
     // Filter by kind, then open an entry and go back.
@@ -165,7 +177,21 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert_eq!(list_items.len(), 3, "the markdown list is rendered as a list");
     shot(&c, "05-detail").await;
     wait_for(&c, "#back").await.click().await.unwrap();
-    assert_eq!(entry_titles(&c, 10).await.len(), 10);
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
+    // Settings: this device is listed; the PIN is changed.
+    wait_for(&c, "#settings").await.click().await.unwrap();
+    let device = wait_for(&c, "li.device").await.text().await.unwrap();
+    assert!(device.contains("Dit apparaat"), "{device}");
+    type_into(&c, "#old-pin", PIN).await;
+    type_into(&c, "#new-pin", NEW_PIN).await;
+    type_into(&c, "#new-pin-again", NEW_PIN).await;
+    wait_for(&c, "#change-pin").await.click().await.unwrap();
+    let msg = wait_for(&c, "#pin-change-msg").await.text().await.unwrap();
+    assert!(msg.contains("gewijzigd"), "{msg}");
+    shot(&c, "08-instellingen").await;
+    wait_for(&c, "#settings-back").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
     c.close().await.unwrap();
     drop(driver);
 
@@ -178,9 +204,9 @@ async fn enrol_read_restart_offline_and_unlock() {
     let err = wait_for(&c, "#unlock-error").await.text().await.unwrap();
     assert!(err.contains("pincode"), "{err}");
     shot(&c, "06-foute-pincode").await;
-    type_into(&c, "#unlock-pin", PIN).await;
+    type_into(&c, "#unlock-pin", NEW_PIN).await;
     wait_for(&c, "#unlock").await.click().await.unwrap();
-    let mut titles = entry_titles(&c, 10).await;
+    let mut titles = entry_titles(&c, 11).await;
     titles.sort();
     assert_eq!(titles, expected, "offline, from the encrypted store");
     // Vernieuwen with no server: a clear message, and the entries stay.
@@ -194,7 +220,7 @@ async fn enrol_read_restart_offline_and_unlock() {
         assert!(Instant::now() < deadline, "no offline message: {text}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert_eq!(entry_titles(&c, 10).await.len(), 10);
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
     shot(&c, "07-offline").await;
     c.close().await.unwrap();
 }

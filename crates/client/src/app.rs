@@ -73,6 +73,7 @@ pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 5;
 pub struct EntrySummary {
     pub id: Uuid,
     pub kind: EntryKind,
+    pub visibility: cjg_core::entry::Visibility,
     pub title: String,
     pub child_id: Option<Uuid>,
     pub occurred_on: chrono::NaiveDate,
@@ -331,6 +332,7 @@ impl AppCore {
             .map(|e| EntrySummary {
                 id: e.id,
                 kind: e.kind,
+                visibility: e.visibility,
                 title: e.title,
                 child_id: e.child_id,
                 occurred_on: e.occurred_on,

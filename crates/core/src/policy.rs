@@ -187,9 +187,10 @@ mod tests {
     #[test]
     fn policy_table_jeugdwet() {
         use Visibility::{Child, Family as Fam, ParentsOnly, StaffOnly, YouthOnly};
-        // (date, age, consent, visibility, about youth?, [parent, parent w/o gezag, carer, youth, sibling])
+        /// (date, age, consent, visibility, about youth?, [parent, parent w/o gezag, carer, youth, sibling])
+        type Row = (NaiveDate, u32, bool, Visibility, bool, [bool; 5]);
         #[rustfmt::skip]
-        let table: &[(NaiveDate, u32, bool, Visibility, bool, [bool; 5])] = &[
+        let table: &[Row] = &[
             // 11, the day before turning 12: parents with gezag only; the youth has no own access yet.
             (d(2022, 6, 14), 11, false, Child,       true,  [true,  false, false, false, false]),
             (d(2022, 6, 14), 11, false, YouthOnly,   true,  [false, false, false, false, false]),

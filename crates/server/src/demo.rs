@@ -58,7 +58,8 @@ const ENTRIES: &[(i64, EntryKind, Option<usize>, &str, &str)] = &[
 /// Entries that show the access rules: about the 17-year-old (parents only with his consent),
 /// for one youth alone, for the parents alone, and a work note that never leaves the server.
 /// (days ago, kind, visibility, about: 0 = Noor / 2 = Milan, title, body)
-const POLICY_ENTRIES: &[(i64, EntryKind, Visibility, Option<usize>, &str, &str)] = &[
+type PolicyEntry = (i64, EntryKind, Visibility, Option<usize>, &'static str, &'static str);
+const POLICY_ENTRIES: &[PolicyEntry] = &[
     (110, EntryKind::Gespreksverslag, Visibility::Child, Some(2), "Gesprek met Milan",
      "Milan (17) doet een opleiding tot kok. Hij wil graag meer zelf beslissen over zijn tijd.\n\nWe spraken af dat Milan zelf bepaalt wat zijn ouders van dit gesprek horen."),
     (40, EntryKind::Afspraak, Visibility::Child, Some(2), "Afspraak met Milan over zijn stage",

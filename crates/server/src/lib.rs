@@ -170,9 +170,12 @@ async fn record_denied(State(state): State<Arc<AppState>>, req: Request, next: N
     res
 }
 
+/// (path, methods, handlers)
+pub type ApiRoute = (&'static str, &'static [&'static str], MethodRouter<Arc<AppState>>);
+
 /// Every API route with its methods, in one table: the router is built from it, and the tests
 /// walk it to prove each route is documented and refuses everyone it should.
-pub fn api_routes() -> Vec<(&'static str, &'static [&'static str], MethodRouter<Arc<AppState>>)> {
+pub fn api_routes() -> Vec<ApiRoute> {
     use routes::{client, staff};
     vec![
         ("/v1/health", &["GET"], get(client::health)),

@@ -2,7 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { AppStatus, DossierView, EntryDetail, Progress } from "./bindings";
+import type { AppStatus, DevicesView, DossierView, EntryDetail, Progress } from "./bindings";
 
 export type * from "./bindings";
 
@@ -16,6 +16,13 @@ export const api = {
   sync: () => invoke<Progress>("sync"),
   dossier: () => invoke<DossierView>("dossier"),
   entry: (id: string) => invoke<EntryDetail | null>("entry", { id }),
+  touch: () => invoke<void>("touch"),
+  changePin: (oldPin: string, newPin: string, newPinAgain: string) =>
+    invoke<void>("change_pin", { oldPin, newPin, newPinAgain }),
+  devices: () => invoke<DevicesView>("devices"),
+  revokeDevice: (deviceId: string) => invoke<void>("revoke_device", { deviceId }),
+  setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),
+  onLocked: (f: () => void): Promise<UnlistenFn> => listen("locked", () => f()),
 };

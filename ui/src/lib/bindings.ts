@@ -44,7 +44,7 @@ occurred_on: string,
  */
 version: number, updated_at: string, };
 
-export type EntrySummary = { id: string, kind: EntryKind, title: string, child_id: string | null, occurred_on: string, author_name: string, };
+export type EntrySummary = { id: string, kind: EntryKind, visibility: Visibility, title: string, child_id: string | null, occurred_on: string, author_name: string, };
 
 export type DossierView = { display_name: string, 
 /**
