@@ -173,6 +173,19 @@ impl Kek {
             .expect("32 bytes is a valid HKDF length");
         Self(aes_key(&out))
     }
+
+    /// A key-encryption key from a random 256-bit unlock key (kept in the OS keychain). It is
+    /// random already, so it needs no stretching; HKDF only separates it from other uses.
+    pub fn from_unlock_key(unlock_key: &[u8; SECRET_LEN]) -> Self {
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"mijn-cjg/unlock-key").extract(unlock_key);
+        let mut out = [0u8; 32];
+        #[allow(clippy::expect_used)]
+        prk.expand(&[b"mijn-cjg/kek/unlock-key/v1"], Len32)
+            .expect("32 bytes is a valid HKDF length")
+            .fill(&mut out)
+            .expect("32 bytes is a valid HKDF length");
+        Self(aes_key(&out))
+    }
 }
 
 /// The Ed25519 key that identifies an enrolled device. Its PKCS#8 form is itself stored sealed.

@@ -9,6 +9,8 @@ pub enum StoreError {
     AlreadyExists,
     #[error("the PIN does not open this store ({attempts_left} attempts left)")]
     WrongPin { attempts_left: u32 },
+    #[error("the store has no matching unlock key; use the PIN")]
+    NoUnlockKey,
     #[error("too many wrong PINs: the store has been wiped")]
     WipedAfterWrongPins,
     /// A sealed row failed authentication: changed on disk, moved, or from another store.

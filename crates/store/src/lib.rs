@@ -110,6 +110,22 @@ impl LockedStore {
         }
     }
 
+    /// Whether this store can be opened with an unlock key from the OS keychain.
+    pub fn has_unlock_key(&self) -> Result<bool> {
+        Ok(meta_get(&self.conn, "unlock_key_wrapped")?.is_some())
+    }
+
+    /// Opens the store with the unlock key from the OS keychain. A wrong key is not counted as a
+    /// wrong PIN: nobody typed it, and the PIN stays the way in.
+    pub fn unlock_with_key(self, unlock_key: &[u8; SECRET_LEN]) -> Result<Store> {
+        let wrapped = meta_get(&self.conn, "unlock_key_wrapped")?.ok_or(StoreError::NoUnlockKey)?;
+        let key = DataKey::unwrap(&Kek::from_unlock_key(unlock_key), &wrapped)
+            .map_err(|_| StoreError::NoUnlockKey)?;
+        // The owner got in, so the wrong PINs before were not "in a row" with the next ones.
+        meta_put(&self.conn, "failed_unlocks", b"0")?;
+        Ok(Store { conn: self.conn, key, path: self.path })
+    }
+
     /// Wrong PINs in a row so far.
     pub fn failed_unlocks(&self) -> Result<u32> {
         let n = meta_i64(&self.conn, "failed_unlocks")?.unwrap_or(0);
@@ -197,6 +213,22 @@ impl Store {
         meta_put(&tx, "wrapped_key", &wrapped)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Lets the store be opened without the PIN by this unlock key (from the OS keychain).
+    /// The PIN keeps working; a PIN change leaves this slot valid, as the data key is the same.
+    pub fn set_unlock_key(&mut self, unlock_key: &[u8; SECRET_LEN]) -> Result<()> {
+        let wrapped = self.key.wrap(&Kek::from_unlock_key(unlock_key))?;
+        meta_put(&self.conn, "unlock_key_wrapped", &wrapped)
+    }
+
+    pub fn remove_unlock_key(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM meta WHERE key = 'unlock_key_wrapped'", [])?;
+        Ok(())
+    }
+
+    pub fn has_unlock_key(&self) -> Result<bool> {
+        Ok(meta_get(&self.conn, "unlock_key_wrapped")?.is_some())
     }
 
     pub fn cursor(&self) -> Result<i64> {

@@ -217,3 +217,32 @@ fn no_plaintext_reaches_the_files() {
         }
     }
 }
+
+#[test]
+fn an_unlock_key_opens_the_store_beside_the_pin_and_survives_a_pin_change() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("store.db");
+    let mut store = new_store(&dir);
+    store.apply_page(&page(vec![(3, Change::Entry { entry: entry(1, 1, "een") })]), 0).expect("apply");
+    let unlock_key = [7u8; SECRET_LEN];
+    assert!(!store.has_unlock_key().expect("meta"));
+    store.set_unlock_key(&unlock_key).expect("set");
+    store.change_pin(&pin(), &Pin::parse("318705").expect("valid"), &SECRET).expect("change");
+    drop(store);
+
+    let wrong = Pin::parse("902418").expect("valid");
+    assert!(LockedStore::open(&path).expect("open").unlock(&wrong, &SECRET).is_err());
+    let locked = LockedStore::open(&path).expect("open");
+    assert!(locked.has_unlock_key().expect("meta"));
+    assert!(matches!(
+        LockedStore::open(&path).expect("open").unlock_with_key(&[8u8; SECRET_LEN]),
+        Err(StoreError::NoUnlockKey)
+    ));
+    let mut store = locked.unlock_with_key(&unlock_key).expect("key opens it");
+    assert_eq!(store.entry(Uuid::from_u128(1)).expect("read").expect("row").body, "een");
+    store.remove_unlock_key().expect("remove");
+    drop(store);
+    let locked = LockedStore::open(&path).expect("open");
+    assert_eq!(locked.failed_unlocks().expect("count"), 0, "the owner's unlock ends the row of wrong PINs");
+    assert!(matches!(locked.unlock_with_key(&unlock_key), Err(StoreError::NoUnlockKey)));
+}
