@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{AppCore, AppStatus, DevicesView, DossierView, EntryDetail, DEFAULT_AUTO_LOCK_MINUTES};
+use cjg_client::secret::Vault;
 use cjg_client::{Progress, UiError};
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
@@ -28,13 +29,29 @@ async fn enrol(
     code: String,
     pin: String,
     pin_again: String,
+    label: String,
 ) -> Res<()> {
-    core.enrol(&server_url, &code, &pin, &pin_again).await.map_err(|e| e.to_ui())
+    core.enrol(&server_url, &code, &pin, &pin_again, &label).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
-async fn unlock(core: State<'_, AppCore>, pin: String) -> Res<()> {
-    core.unlock(&pin).await.map_err(|e| e.to_ui())
+async fn unlock(core: State<'_, AppCore>, account_id: Uuid, pin: String) -> Res<()> {
+    core.unlock(account_id, &pin).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn unlock_with_keychain(core: State<'_, AppCore>, account_id: Uuid) -> Res<()> {
+    core.unlock_with_keychain(account_id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn set_key_unlock(core: State<'_, AppCore>, enabled: bool) -> Res<()> {
+    core.set_key_unlock(enabled).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn forget_account(core: State<'_, AppCore>, account_id: Uuid) -> Res<()> {
+    core.forget_account(account_id).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
@@ -124,6 +141,13 @@ fn start_auto_lock(app: AppHandle) {
     });
 }
 
+/// `CJG_KEYCHAIN=off` keeps the device secret in a private file even where an OS keychain
+/// answers (a machine whose keychain prompts at every start, say).
+fn vault() -> Vault {
+    let off = std::env::var("CJG_KEYCHAIN").is_ok_and(|v| v.trim().eq_ignore_ascii_case("off"));
+    Vault::new(Vault::SERVICE, !off)
+}
+
 /// `CJG_APP_DATA_DIR` overrides the platform's app data directory (tests, the demo script).
 fn data_dir(app: &AppHandle) -> tauri::Result<PathBuf> {
     match std::env::var_os("CJG_APP_DATA_DIR") {
@@ -138,7 +162,7 @@ pub fn run() {
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let default_server = std::env::var("CJG_SERVER_URL").ok();
-            app.manage(AppCore::new(dir, default_server).with_auto_lock(auto_lock()));
+            app.manage(AppCore::new(dir, default_server).with_vault(vault()).with_auto_lock(auto_lock()));
             start_auto_lock(app.handle().clone());
             Ok(())
         })
@@ -147,6 +171,9 @@ pub fn run() {
             check_server,
             enrol,
             unlock,
+            unlock_with_keychain,
+            set_key_unlock,
+            forget_account,
             lock,
             sync,
             dossier,

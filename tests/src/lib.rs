@@ -202,6 +202,30 @@ impl Staff {
     pub async fn delete_entry(&self, id: &str) -> Result<reqwest::Response> {
         Ok(self.req(reqwest::Method::DELETE, &format!("/v1/staff/entries/{id}")).send().await?)
     }
+
+    /// A fresh activation code for a person of the staff member's caseload.
+    pub async fn activation_code(&self, person: &str) -> Result<String> {
+        let v: Value = self
+            .req(reqwest::Method::POST, &format!("/v1/staff/people/{person}/activation-codes"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(v["code"].as_str().context("code")?.to_owned())
+    }
+}
+
+/// The app without its window, on `dir`, with secrets in files under a test-only keychain name.
+pub fn app(dir: &Path) -> cjg_client::app::AppCore {
+    cjg_client::app::AppCore::new(dir.to_owned(), None)
+        .with_vault(cjg_client::secret::Vault::new("nl.cjg.mijn.test", false))
+}
+
+/// A person's id by display name, straight from the server's database.
+pub fn person_id(db: &rusqlite::Connection, display_name: &str) -> String {
+    db.query_row("SELECT id FROM people WHERE display_name = ?1", [display_name], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("no person {display_name}: {e}"))
 }
 
 /// Every demo text a leak check looks for: titles, bodies (in pieces) and names.

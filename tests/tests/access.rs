@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, Utc};
-use cjg_client::app::{AppCore, Notice, Phase};
+use cjg_client::app::{Notice, Phase};
 use cjg_client::{Session, SyncOptions};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
@@ -139,31 +139,18 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
 async fn revoked_devices_wipe_and_re_enrolment_restores() {
     let server = TestServer::start().unwrap();
     let laptop = tempfile::tempdir().unwrap();
-    let app = AppCore::new(laptop.path().to_owned(), None);
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN).await.unwrap();
+    let app = cjg_tests::app(laptop.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "Sanne").await.unwrap();
     app.sync(|_| {}).await.unwrap();
     assert_eq!(app.dossier().await.unwrap().entries.len(), 11);
 
     // Sanne's phone: a second device for the same person, which sees and revokes the laptop.
     let staff = server.staff().await.unwrap();
-    let sanne_id: String = server
-        .db()
-        .query_row("SELECT id FROM people WHERE display_name = 'Sanne Voorbeeld'", [], |r| r.get(0))
-        .unwrap();
-    let code: Value = staff
-        .http
-        .post(format!("{}/v1/staff/people/{sanne_id}/activation-codes", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "verzoek_client")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
+    let code = staff.activation_code(&sanne_id).await.unwrap();
     let phone_dir = tempfile::tempdir().unwrap();
-    let phone = AppCore::new(phone_dir.path().to_owned(), None);
-    phone.enrol(&server.url, code["code"].as_str().unwrap(), "318705", "318705").await.unwrap();
+    let phone = cjg_tests::app(phone_dir.path());
+    phone.enrol(&server.url, &code, "318705", "318705", "").await.unwrap();
     let devices = phone.devices().await.unwrap();
     assert_eq!(devices.devices.len(), 2);
     let laptop_id = devices.devices.iter().find(|d| d.id != devices.this_device).unwrap().id;
@@ -175,7 +162,9 @@ async fn revoked_devices_wipe_and_re_enrolment_restores() {
     assert_eq!(e.code(), "wiped_revoked");
     let status = app.status().await.unwrap();
     assert_eq!((status.phase, status.notice), (Phase::New, Some(Notice::Revoked)));
-    assert!(!laptop.path().join("store.db").exists(), "the local store is gone");
+    assert!(status.accounts.is_empty(), "the account is gone");
+    let left = std::fs::read_dir(laptop.path().join("accounts")).unwrap().count();
+    assert_eq!(left, 0, "nothing of the local store is left");
 
     // Staff revoke the phone: same outcome, and the action is in the audit log.
     let resp = staff
@@ -199,18 +188,8 @@ async fn revoked_devices_wipe_and_re_enrolment_restores() {
     assert_eq!(logged, 1);
 
     // A fresh code on the wiped laptop brings everything back.
-    let code: Value = staff
-        .http
-        .post(format!("{}/v1/staff/people/{sanne_id}/activation-codes", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "verzoek_client")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    app.enrol(&server.url, code["code"].as_str().unwrap(), PIN, PIN).await.unwrap();
+    let code = staff.activation_code(&sanne_id).await.unwrap();
+    app.enrol(&server.url, &code, PIN, PIN, "Sanne").await.unwrap();
     app.sync(|_| {}).await.unwrap();
     assert_eq!(app.dossier().await.unwrap().entries.len(), 11);
     assert_eq!(app.status().await.unwrap().notice, None);
@@ -220,14 +199,15 @@ async fn revoked_devices_wipe_and_re_enrolment_restores() {
 async fn five_wrong_pins_wipe_and_a_pin_change_keeps_everything() {
     let server = TestServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let app = AppCore::new(dir.path().to_owned(), None);
-    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN).await.unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "Karim").await.unwrap();
     app.sync(|_| {}).await.unwrap();
+    let karim = app.status().await.unwrap().account.unwrap();
 
     app.change_pin(PIN, "318705", "318705").await.unwrap();
     app.lock().await;
-    assert_eq!(app.unlock(PIN).await.unwrap_err().code(), "wrong_pin", "the old PIN no longer works");
-    app.unlock("318705").await.unwrap();
+    assert_eq!(app.unlock(karim, PIN).await.unwrap_err().code(), "wrong_pin", "the old PIN no longer works");
+    app.unlock(karim, "318705").await.unwrap();
     assert_eq!(app.dossier().await.unwrap().entries.len(), 11, "every row readable under the new PIN");
     assert_eq!(app.change_pin("111111", "402983", "402983").await.unwrap_err().code(), "wrong_pin");
     assert_eq!(app.change_pin("318705", "402983", "402984").await.unwrap_err().code(), "pin_mismatch");
@@ -237,14 +217,15 @@ async fn five_wrong_pins_wipe_and_a_pin_change_keeps_everything() {
     let codes: Vec<&str> = {
         let mut v = Vec::new();
         for _ in 0..5 {
-            v.push(app.unlock("770314").await.unwrap_err().code());
+            v.push(app.unlock(karim, "770314").await.unwrap_err().code());
         }
         v
     };
     assert_eq!(codes, ["wrong_pin", "wrong_pin", "wrong_pin", "wrong_pin_last_try", "wiped_wrong_pin"]);
     let status = app.status().await.unwrap();
     assert_eq!((status.phase, status.notice), (Phase::New, Some(Notice::WipedWrongPin)));
-    assert!(!dir.path().join("store.db").exists());
+    assert!(status.accounts.is_empty());
+    assert_eq!(std::fs::read_dir(dir.path().join("accounts")).unwrap().count(), 0);
 }
 
 /// For every route of the server (read from its own OpenAPI document, which a unit test holds

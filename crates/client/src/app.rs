@@ -14,7 +14,10 @@ use tokio::sync::{Mutex, MutexGuard};
 use ts_rs::TS;
 use uuid::Uuid;
 
+use crate::accounts::{Account, Accounts};
+use crate::secret::{SecretHome, Vault};
 use crate::{ClientError, Progress, Result, SyncOptions};
+use cjg_crypto::SECRET_LEN;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +60,20 @@ pub struct AppStatus {
     pub display_name: Option<String>,
     pub notice: Option<Notice>,
     pub auto_lock_minutes: u32,
+    /// The accounts on this device, for the lock screen.
+    pub accounts: Vec<AccountInfo>,
+    /// The unlocked account, if any.
+    pub account: Option<Uuid>,
+}
+
+/// An account as the lock screen shows it: only what the person chose to show without a PIN.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AccountInfo {
+    pub id: Uuid,
+    pub label: String,
+    pub secret_home: SecretHome,
+    /// Can be opened with the unlock key from the OS keychain, without the PIN.
+    pub key_unlock: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -97,23 +114,61 @@ pub struct EntryDetail {
     pub about: Option<String>,
 }
 
+/// The one account that is unlocked; the others stay sealed.
+struct OpenAccount {
+    id: Uuid,
+    store: Store,
+}
+
+type Guard<'a> = MutexGuard<'a, Option<OpenAccount>>;
+
+fn open_store<'a>(guard: &'a Guard<'_>) -> Result<&'a Store> {
+    guard.as_ref().map(|o| &o.store).ok_or(ClientError::Locked)
+}
+
 pub struct AppCore {
     data_dir: PathBuf,
     default_server_url: Option<String>,
-    store: Mutex<Option<Store>>,
+    accounts: Accounts,
+    vault: Vault,
+    open: Mutex<Option<OpenAccount>>,
     auto_lock: Duration,
     last_activity: std::sync::Mutex<Instant>,
 }
 
 impl AppCore {
     pub fn new(data_dir: PathBuf, default_server_url: Option<String>) -> Self {
+        let accounts = Accounts::new(&data_dir);
+        if let Err(e) = accounts.adopt_single_store(&data_dir) {
+            tracing::warn!(code = e.code(), "could not move the old store into an account");
+        }
         Self {
             data_dir,
             default_server_url,
-            store: Mutex::new(None),
+            accounts,
+            vault: Vault::new(Vault::SERVICE, true),
+            open: Mutex::new(None),
             auto_lock: Duration::from_secs(u64::from(DEFAULT_AUTO_LOCK_MINUTES) * 60),
             last_activity: std::sync::Mutex::new(Instant::now()),
         }
+        .without_unfinished_accounts()
+    }
+
+    /// An enrolment cut off half-way leaves a folder without a store: nothing to keep.
+    fn without_unfinished_accounts(self) -> Self {
+        for id in self.accounts.unfinished() {
+            self.vault.forget(id);
+            if let Err(e) = self.accounts.remove(id) {
+                tracing::warn!(code = e.code(), "could not clean up an unfinished account");
+            }
+        }
+        self
+    }
+
+    /// Where secrets go: `Vault::new(service, false)` keeps them in files only (no keychain).
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = vault;
+        self
     }
 
     /// Sets the idle time after which the app locks itself (1 to 60 minutes).
@@ -136,7 +191,7 @@ impl AppCore {
         if idle < self.auto_lock {
             return false;
         }
-        let mut guard = self.store.lock().await;
+        let mut guard = self.open.lock().await;
         guard.take().is_some()
     }
 
@@ -148,18 +203,35 @@ impl AppCore {
         std::fs::read_to_string(self.notice_path()).ok().as_deref().and_then(Notice::parse)
     }
 
-    /// Wipes the local store and remembers why (the reason holds no personal data).
-    fn wipe(&self, guard: &mut MutexGuard<'_, Option<Store>>, why: Notice) -> Result<()> {
-        **guard = None;
-        cjg_store::wipe(&self.store_path())?;
+    fn clear_notice(&self) {
+        let _ = std::fs::remove_file(self.notice_path());
+    }
+
+    /// Wipes one account from this device and remembers why (the reason holds no personal data).
+    /// The other accounts are untouched.
+    fn wipe(&self, id: Uuid, why: Notice) -> Result<()> {
+        self.vault.forget(id);
+        self.accounts.remove(id)?;
+        std::fs::create_dir_all(&self.data_dir).map_err(ClientError::DeviceSecret)?;
         std::fs::write(self.notice_path(), why.as_str()).map_err(ClientError::DeviceSecret)?;
         Ok(())
     }
 
+    fn wipe_open(&self, guard: &mut Guard<'_>, why: Notice) -> Result<()> {
+        match guard.take() {
+            Some(open) => {
+                let id = open.id;
+                drop(open);
+                self.wipe(id, why)
+            }
+            None => Ok(()),
+        }
+    }
+
     /// A revoked device wipes itself at the first answer that says so.
-    fn on_error(&self, guard: &mut MutexGuard<'_, Option<Store>>, e: ClientError) -> ClientError {
+    fn on_error(&self, guard: &mut Guard<'_>, e: ClientError) -> ClientError {
         if matches!(e, ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) {
-            return match self.wipe(guard, Notice::Revoked) {
+            return match self.wipe_open(guard, Notice::Revoked) {
                 Ok(()) => ClientError::WipedRevoked,
                 Err(wipe_failed) => wipe_failed,
             };
@@ -167,32 +239,45 @@ impl AppCore {
         e
     }
 
-    fn store_path(&self) -> PathBuf {
-        self.data_dir.join("store.db")
-    }
-
-    fn device_secret(&self) -> Result<[u8; 32]> {
-        std::fs::create_dir_all(&self.data_dir).map_err(ClientError::DeviceSecret)?;
-        crate::secret::load_or_create(&self.data_dir.join("device.secret"))
+    /// The account's device secret. The keychain may talk over D-Bus: off the async threads.
+    async fn device_secret(&self, account: &Account) -> Result<([u8; SECRET_LEN], SecretHome)> {
+        let (vault, dir, id) = (self.vault.clone(), account.dir.clone(), account.id);
+        blocking(move || vault.device_secret(&dir, id)).await
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
 
+    fn account_info(&self, account: &Account, open: Option<&OpenAccount>) -> AccountInfo {
+        let key_unlock = match open {
+            Some(o) if o.id == account.id => o.store.has_unlock_key().unwrap_or(false),
+            _ => LockedStore::open(&account.store_path()).and_then(|l| l.has_unlock_key()).unwrap_or(false),
+        };
+        AccountInfo {
+            id: account.id,
+            label: account.label.clone(),
+            secret_home: Vault::home(&account.dir),
+            key_unlock,
+        }
+    }
+
     pub async fn status(&self) -> Result<AppStatus> {
-        let guard = self.store.lock().await;
+        let guard = self.open.lock().await;
+        let accounts = self.accounts.list();
         let (phase, display_name) = match &*guard {
-            Some(s) => (Phase::Unlocked, Some(s.profile()?.display_name)),
-            None if cjg_store::exists(&self.store_path()) => (Phase::Locked, None),
+            Some(o) => (Phase::Unlocked, Some(o.store.profile()?.display_name)),
+            None if !accounts.is_empty() => (Phase::Locked, None),
             None => (Phase::New, None),
         };
         Ok(AppStatus {
             phase,
             default_server_url: self.default_server_url.clone(),
             display_name,
-            notice: if phase == Phase::New { self.notice() } else { None },
+            notice: if phase == Phase::Unlocked { None } else { self.notice() },
             auto_lock_minutes: u32::try_from(self.auto_lock.as_secs().div_ceil(60)).unwrap_or(u32::MAX),
+            accounts: accounts.iter().map(|a| self.account_info(a, guard.as_ref())).collect(),
+            account: guard.as_ref().map(|o| o.id),
         })
     }
 
@@ -201,47 +286,127 @@ impl AppCore {
         crate::Client::new(server_url)?.health().await.map(|_| ())
     }
 
-    /// Step 2: PIN twice, then enrol and create the store in one go.
-    pub async fn enrol(&self, server_url: &str, code: &str, pin: &str, pin_again: &str) -> Result<()> {
+    /// Step 2: PIN twice, then enrol and create a new account's store in one go. `label` is the
+    /// name on the lock screen (empty: "Account N"). An open account is locked first.
+    pub async fn enrol(
+        &self,
+        server_url: &str,
+        code: &str,
+        pin: &str,
+        pin_again: &str,
+        label: &str,
+    ) -> Result<()> {
         let pin = Pin::parse(pin)?;
         if pin_again.as_bytes() != pin.as_bytes() {
             return Err(ClientError::PinMismatch);
         }
-        let mut guard = self.store.lock().await;
-        let secret = self.device_secret()?;
-        let store = crate::enrol(server_url, code, &pin, &secret, &self.store_path(), &device_name()).await?;
-        *guard = Some(store);
-        let _ = std::fs::remove_file(self.notice_path());
-        Ok(())
+        let mut guard = self.open.lock().await;
+        *guard = None;
+        let account = self.accounts.prepare(label)?;
+        let made = async {
+            let (secret, _) = self.device_secret(&account).await?;
+            crate::enrol(server_url, code, &pin, &secret, &account.store_path(), &device_name()).await
+        }
+        .await;
+        match made {
+            Ok(store) => {
+                *guard = Some(OpenAccount { id: account.id, store });
+                self.clear_notice();
+                Ok(())
+            }
+            Err(e) => {
+                // Nothing half-made stays: no folder, no keychain item.
+                self.vault.forget(account.id);
+                let _ = self.accounts.remove(account.id);
+                Err(e)
+            }
+        }
     }
 
-    pub async fn unlock(&self, pin: &str) -> Result<()> {
-        // Any wrong form is simply a wrong PIN to the person typing it.
+    pub async fn unlock(&self, account_id: Uuid, pin: &str) -> Result<()> {
         // A PIN of the wrong form cannot open the store either, but it is not counted: it is a
         // typing slip, not a guess.
         let pin = Pin::parse(pin)?;
-        let mut guard = self.store.lock().await;
-        if guard.is_some() {
+        let mut guard = self.open.lock().await;
+        if guard.as_ref().is_some_and(|o| o.id == account_id) {
             return Ok(());
         }
-        let secret = self.device_secret()?;
-        let path = self.store_path();
+        let account = self.accounts.get(account_id).map_err(|_| cjg_store::StoreError::NotFound)?;
+        let (secret, _) = self.device_secret(&account).await?;
+        let path = account.store_path();
         // PBKDF2 with 600,000 iterations: keep it off the async threads.
-        let opened = tokio::task::spawn_blocking(move || LockedStore::open(&path)?.unlock(&pin, &secret))
-            .await
-            .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
+        let opened = blocking(move || Ok(LockedStore::open(&path)?.unlock(&pin, &secret)?)).await;
         match opened {
-            Ok(store) => {
-                *guard = Some(store);
-                self.touch();
-                Ok(())
-            }
-            Err(cjg_store::StoreError::WipedAfterWrongPins) => {
-                self.wipe(&mut guard, Notice::WipedWrongPin)?;
+            Ok(store) => self.opened(&mut guard, account_id, store),
+            Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins)) => {
+                *guard = None;
+                self.wipe(account_id, Notice::WipedWrongPin)?;
                 Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
+    }
+
+    fn opened(&self, guard: &mut Guard<'_>, id: Uuid, store: Store) -> Result<()> {
+        **guard = Some(OpenAccount { id, store });
+        self.clear_notice();
+        self.touch();
+        Ok(())
+    }
+
+    /// Opens an account with the unlock key from the OS keychain, if the person turned that on.
+    pub async fn unlock_with_keychain(&self, account_id: Uuid) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        if guard.as_ref().is_some_and(|o| o.id == account_id) {
+            return Ok(());
+        }
+        let account = self.accounts.get(account_id)?;
+        let vault = self.vault.clone();
+        let path = account.store_path();
+        let store = blocking(move || {
+            let locked = LockedStore::open(&path)?;
+            if !locked.has_unlock_key()? {
+                return Err(cjg_store::StoreError::NoUnlockKey.into());
+            }
+            let key = vault.unlock_key(account_id)?;
+            Ok(locked.unlock_with_key(&key)?)
+        })
+        .await?;
+        self.opened(&mut guard, account_id, store)
+    }
+
+    /// Turns unlocking without the PIN on or off for the open account. Only with a keychain:
+    /// a key in a plain file next to the store would make the PIN pointless.
+    pub async fn set_key_unlock(&self, enabled: bool) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        let open = guard.as_mut().ok_or(ClientError::Locked)?;
+        let id = open.id;
+        let vault = self.vault.clone();
+        if enabled {
+            let key = blocking(move || vault.new_unlock_key(id)).await?;
+            open.store.set_unlock_key(&key)?;
+        } else {
+            open.store.remove_unlock_key()?;
+            blocking(move || {
+                vault.forget_unlock_key(id);
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Removes an account and its data from this device only (the server keeps the dossier and
+    /// the device stays listed until it is signed off elsewhere). Possible while locked: when the
+    /// PIN is forgotten or the keychain lost the key, this is the way to start again.
+    pub async fn forget_account(&self, account_id: Uuid) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        if guard.as_ref().is_some_and(|o| o.id == account_id) {
+            *guard = None;
+        }
+        self.accounts.get(account_id)?;
+        self.vault.forget(account_id);
+        self.accounts.remove(account_id)
     }
 
     /// Changes the PIN: the data key is wrapped anew, no row is re-encrypted.
@@ -253,24 +418,25 @@ impl AppCore {
         if new_again.as_bytes() != new.as_bytes() {
             return Err(ClientError::PinMismatch);
         }
-        let secret = self.device_secret()?;
-        let mut guard = self.store.lock().await;
-        let mut store = guard.take().ok_or(ClientError::Locked)?;
+        let mut guard = self.open.lock().await;
+        let id = guard.as_ref().ok_or(ClientError::Locked)?.id;
+        let (secret, _) = self.device_secret(&self.accounts.get(id)?).await?;
+        let mut open = guard.take().ok_or(ClientError::Locked)?;
         // Two PBKDF2 runs: off the async threads, and the store comes back whatever the outcome.
-        let (store, result) = tokio::task::spawn_blocking(move || {
-            let r = store.change_pin(&old, &new, &secret);
-            (store, r)
+        let (open, result) = tokio::task::spawn_blocking(move || {
+            let r = open.store.change_pin(&old, &new, &secret);
+            (open, r)
         })
         .await
         .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
-        *guard = Some(store);
+        *guard = Some(open);
         Ok(result?)
     }
 
     /// The person's enrolled devices, fresh from the server.
     pub async fn devices(&self) -> Result<DevicesView> {
-        let mut guard = self.store.lock().await;
-        let session = crate::Session::of(guard.as_ref().ok_or(ClientError::Locked)?)?;
+        let mut guard = self.open.lock().await;
+        let session = crate::Session::of(open_store(&guard)?)?;
         let result = async {
             let token = session.token().await?;
             Ok(DevicesView { devices: session.client.devices(&token).await?, this_device: session.device_id })
@@ -281,8 +447,8 @@ impl AppCore {
 
     /// Revokes a device of this person. Revoking this very device wipes it at once.
     pub async fn revoke_device(&self, device_id: Uuid) -> Result<()> {
-        let mut guard = self.store.lock().await;
-        let session = crate::Session::of(guard.as_ref().ok_or(ClientError::Locked)?)?;
+        let mut guard = self.open.lock().await;
+        let session = crate::Session::of(open_store(&guard)?)?;
         let result = async {
             let token = session.token().await?;
             session.client.revoke_device(&token, device_id).await?;
@@ -291,7 +457,7 @@ impl AppCore {
         .await;
         match result {
             Ok(this_device) if this_device == device_id => {
-                self.wipe(&mut guard, Notice::Revoked)?;
+                self.wipe_open(&mut guard, Notice::Revoked)?;
                 Ok(())
             }
             Ok(_) => Ok(()),
@@ -302,8 +468,8 @@ impl AppCore {
     /// A youth shares their entries with the parents with gezag, or stops; the server decides
     /// whether that is possible.
     pub async fn set_consent(&self, shares_with_parents: bool) -> Result<()> {
-        let mut guard = self.store.lock().await;
-        let session = crate::Session::of(guard.as_ref().ok_or(ClientError::Locked)?)?;
+        let mut guard = self.open.lock().await;
+        let session = crate::Session::of(open_store(&guard)?)?;
         let result = async {
             let token = session.token().await?;
             session.client.set_consent(&token, shares_with_parents).await
@@ -313,19 +479,19 @@ impl AppCore {
     }
 
     pub async fn lock(&self) {
-        *self.store.lock().await = None;
+        *self.open.lock().await = None;
     }
 
     pub async fn sync(&self, progress: impl FnMut(Progress)) -> Result<Progress> {
-        let mut guard = self.store.lock().await;
-        let store = guard.as_mut().ok_or(ClientError::Locked)?;
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
         let result = crate::sync(store, &SyncOptions::default(), progress).await;
         result.map_err(|e| self.on_error(&mut guard, e))
     }
 
     pub async fn dossier(&self) -> Result<DossierView> {
-        let guard = self.store.lock().await;
-        let store = guard.as_ref().ok_or(ClientError::Locked)?;
+        let guard = self.open.lock().await;
+        let store = open_store(&guard)?;
         let entries = store
             .entries()?
             .into_iter()
@@ -346,8 +512,8 @@ impl AppCore {
     }
 
     pub async fn entry(&self, id: Uuid) -> Result<Option<EntryDetail>> {
-        let guard = self.store.lock().await;
-        let store = guard.as_ref().ok_or(ClientError::Locked)?;
+        let guard = self.open.lock().await;
+        let store = open_store(&guard)?;
         let Some(entry) = store.entry(id)? else { return Ok(None) };
         let about = match entry.child_id {
             Some(c) => store.people()?.into_iter().find(|p| p.id == c).map(|p| p.display_name),
@@ -355,6 +521,11 @@ impl AppCore {
         };
         Ok(Some(EntryDetail { blocks: markdown::render(&entry.body), entry, about }))
     }
+}
+
+/// Runs blocking work (PBKDF2, the keychain over D-Bus) off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| ClientError::InvalidResponse(e.to_string()))?
 }
 
 fn device_name() -> String {
@@ -371,6 +542,8 @@ pub fn typescript_bindings() -> String {
     let decls = [
         Phase::decl(&cfg),
         Notice::decl(&cfg),
+        SecretHome::decl(&cfg),
+        AccountInfo::decl(&cfg),
         AppStatus::decl(&cfg),
         DeviceInfo::decl(&cfg),
         DevicesView::decl(&cfg),
@@ -402,6 +575,43 @@ pub fn typescript_bindings() -> String {
 mod tests {
     use super::*;
 
+    fn test_app(dir: &Path) -> AppCore {
+        AppCore::new(dir.to_owned(), None).with_vault(Vault::new("nl.cjg.mijn.test", false))
+    }
+
+    #[tokio::test]
+    async fn a_store_from_before_accounts_becomes_the_first_account() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let secret = [9u8; SECRET_LEN];
+        std::fs::write(dir.path().join("device.secret"), secret).expect("secret");
+        let profile = cjg_store::Profile {
+            server_url: "http://127.0.0.1:9".into(),
+            device_id: Uuid::new_v4(),
+            person_id: Uuid::new_v4(),
+            display_name: "Sanne Voorbeeld".into(),
+        };
+        let pin = Pin::parse("902417").expect("pin");
+        let key = cjg_crypto::DeviceKey::generate().expect("key");
+        drop(Store::create(&dir.path().join("store.db"), &pin, &secret, &profile, &key).expect("old store"));
+        // An enrolment that was cut off: a folder without a store.
+        let stray = dir.path().join("accounts").join(Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&stray).expect("stray");
+
+        let app = test_app(dir.path());
+        let s = app.status().await.expect("status");
+        assert_eq!(s.phase, Phase::Locked);
+        assert_eq!(s.accounts.len(), 1);
+        assert_eq!(s.accounts[0].label, "Account 1");
+        assert_eq!(s.accounts[0].secret_home, SecretHome::File);
+        assert!(!stray.exists(), "the unfinished folder is cleaned up");
+        assert!(!dir.path().join("store.db").exists() && !dir.path().join("device.secret").exists());
+        app.unlock(s.accounts[0].id, "902417").await.expect("the old PIN opens it");
+        let s = app.status().await.expect("status");
+        assert_eq!(s.display_name.as_deref(), Some("Sanne Voorbeeld"));
+        assert_eq!(s.account, Some(s.accounts[0].id));
+        assert_eq!(app.set_key_unlock(true).await.expect_err("no keychain").code(), "keychain_unavailable");
+    }
+
     /// Fails when a Rust type of the IPC boundary changed and the UI's copy did not.
     #[test]
     fn ui_bindings_match_the_rust_types() {
@@ -420,11 +630,13 @@ mod tests {
     #[tokio::test]
     async fn a_new_app_starts_in_the_new_phase_and_refuses_data_calls() {
         let dir = tempfile::tempdir().expect("tmp");
-        let app = AppCore::new(dir.path().to_owned(), Some("http://127.0.0.1:8470".into()));
+        let app = AppCore::new(dir.path().to_owned(), Some("http://127.0.0.1:8470".into()))
+            .with_vault(Vault::new("nl.cjg.mijn.test", false));
         let s = app.status().await.expect("status");
         assert_eq!(s.phase, Phase::New);
         assert_eq!(app.dossier().await.expect_err("locked").code(), "locked");
-        assert_eq!(app.unlock("902417").await.expect_err("no store").code(), "not_enrolled");
+        assert_eq!(app.unlock(Uuid::new_v4(), "902417").await.expect_err("no store").code(), "not_enrolled");
+        assert!(s.accounts.is_empty());
         assert_eq!(s.notice, None);
         assert_eq!(s.auto_lock_minutes, DEFAULT_AUTO_LOCK_MINUTES);
     }
@@ -432,7 +644,7 @@ mod tests {
     #[tokio::test]
     async fn idle_time_locks_only_after_the_configured_time() {
         let dir = tempfile::tempdir().expect("tmp");
-        let app = AppCore::new(dir.path().to_owned(), None).with_auto_lock(Duration::from_secs(120));
+        let app = test_app(dir.path()).with_auto_lock(Duration::from_secs(120));
         let start = Instant::now();
         app.touch();
         assert!(!app.lock_if_idle(start + Duration::from_secs(60)).await, "not idle long enough");
@@ -444,20 +656,29 @@ mod tests {
     #[tokio::test]
     async fn enrol_checks_the_pins_before_the_server() {
         let dir = tempfile::tempdir().expect("tmp");
-        let app = AppCore::new(dir.path().to_owned(), None);
+        let app = test_app(dir.path());
         let e = app
-            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "902417", "902418")
+            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "902417", "902418", "")
             .await
             .expect_err("mismatch");
         assert_eq!(e.code(), "pin_mismatch");
-        let e =
-            app.enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "123456", "123456").await.expect_err("simple");
+        let e = app
+            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "123456", "123456", "")
+            .await
+            .expect_err("simple");
         assert_eq!(e.code(), "pin_too_simple");
         let e = app
-            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "902417", "902417")
+            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "902417", "902417", "")
             .await
             .expect_err("no server");
         assert_eq!(e.code(), "server_unreachable");
+        let e = app
+            .enrol("http://127.0.0.1:9", "ABCD-EFGH-JKMN", "902417", "902417", "Mama\u{7}")
+            .await
+            .expect_err("label");
+        assert_eq!(e.code(), "account_label_invalid");
         assert_eq!(app.status().await.expect("status").phase, Phase::New, "nothing half-made");
+        let left = std::fs::read_dir(dir.path().join("accounts")).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0, "no account folder stays behind");
     }
 }

@@ -28,6 +28,10 @@ pub enum ClientError {
     Locked,
     #[error("this device was revoked; its local data has been wiped")]
     WipedRevoked,
+    #[error("the OS keychain does not answer or lost this account's key")]
+    KeychainUnavailable,
+    #[error("no such account on this device")]
+    NoSuchAccount,
     #[error("device secret file: {0}")]
     DeviceSecret(std::io::Error),
 }
@@ -63,10 +67,15 @@ impl ClientError {
             Self::Validation(V::ActivationCodeFormat) => "activation_code_format",
             Self::Validation(V::PinFormat { .. }) => "pin_format",
             Self::Validation(V::PinTooSimple) => "pin_too_simple",
+            Self::Validation(V::TooLong { field: "account_label", .. })
+            | Self::Validation(V::BadCharacters { field: "account_label" }) => "account_label_invalid",
             Self::Validation(_) => "invalid_input",
             Self::PinMismatch => "pin_mismatch",
             Self::Locked => "locked",
             Self::WipedRevoked => "wiped_revoked",
+            Self::KeychainUnavailable => "keychain_unavailable",
+            Self::NoSuchAccount => "no_such_account",
+            Self::Store(S::NoUnlockKey) => "unlock_key_missing",
             Self::Store(S::WrongPin { attempts_left: 1 }) => "wrong_pin_last_try",
             Self::Store(S::WrongPin { .. }) => "wrong_pin",
             Self::Store(S::WipedAfterWrongPins) => "wiped_wrong_pin",

@@ -1,6 +1,7 @@
 //! The sync engine: enrols a device, gets tokens by proving possession of the device key, and
 //! pulls pages into the encrypted store. Used by the desktop app, the tests and the benchmarks.
 
+pub mod accounts;
 pub mod app;
 mod error;
 pub mod secret;

@@ -4,11 +4,27 @@ export type Phase = "new" | "locked" | "unlocked";
 
 export type Notice = "revoked" | "wiped_wrong_pin";
 
+export type SecretHome = "keychain" | "file";
+
+export type AccountInfo = { id: string, label: string, secret_home: SecretHome, 
+/**
+ * Can be opened with the unlock key from the OS keychain, without the PIN.
+ */
+key_unlock: boolean, };
+
 export type AppStatus = { phase: Phase, 
 /**
  * Pre-filled on the welcome screen (from `CJG_SERVER_URL`), never trusted blindly.
  */
-default_server_url: string | null, display_name: string | null, notice: Notice | null, auto_lock_minutes: number, };
+default_server_url: string | null, display_name: string | null, notice: Notice | null, auto_lock_minutes: number, 
+/**
+ * The accounts on this device, for the lock screen.
+ */
+accounts: Array<AccountInfo>, 
+/**
+ * The unlocked account, if any.
+ */
+account: string | null, };
 
 export type DeviceInfo = { id: string, name: string, created_at: string, last_seen_at: string | null, revoked_at: string | null, };
 
