@@ -1,6 +1,7 @@
 //! The real desktop app, driven as a person uses it: tauri-driver + WebKitWebDriver, in a real
-//! window (under Xvfb in CI). Enrol with a demo code, choose a PIN, read the dossier; restart
-//! the app with the server stopped, unlock with the PIN and still read everything.
+//! window (under Xvfb in CI). Enrol with a demo code, choose a PIN, read the dossier; add a
+//! second account; restart the app with the server stopped, unlock with the PIN and still read
+//! everything.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
@@ -14,6 +15,7 @@ use serde_json::json;
 
 const PIN: &str = "902417";
 const NEW_PIN: &str = "318705";
+const NOOR_PIN: &str = "640259";
 /// Entries of the demo family a parent may not see (another youth's of 16+, youth-only, work note).
 const HIDDEN_FROM_PARENTS: [&str; 4] = [
     "Gesprek met Milan",
@@ -110,6 +112,8 @@ async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
 async fn shot(c: &Client, name: &str) {
     let dir = workspace_root().join("target/e2e-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
+    // The element a test waited for is in the DOM before WebKit has painted it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     if let Ok(png) = c.screenshot().await {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
@@ -155,6 +159,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#to-pin").await.click().await.unwrap();
     type_into(&c, "#pin", PIN).await;
     type_into(&c, "#pin-again", PIN).await;
+    type_into(&c, "#account-label", "Mama").await;
     shot(&c, "03-pincode").await;
     wait_for(&c, "#finish").await.click().await.unwrap();
     let mut titles = entry_titles(&c, 11).await;
@@ -192,6 +197,45 @@ async fn enrol_read_restart_offline_and_unlock() {
     shot(&c, "08-instellingen").await;
     wait_for(&c, "#settings-back").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
+    // A second account on the same device: Noor (14) adds hers from the lock screen.
+    wait_for(&c, "#lock").await.click().await.unwrap();
+    wait_for(&c, "#add-account").await.click().await.unwrap();
+    type_into(&c, "#code", &server.code_for("Noor")).await;
+    wait_for(&c, "#to-pin").await.click().await.unwrap();
+    type_into(&c, "#pin", NOOR_PIN).await;
+    type_into(&c, "#pin-again", NOOR_PIN).await;
+    type_into(&c, "#account-label", "Noor").await;
+    wait_for(&c, "#finish").await.click().await.unwrap();
+    let noor_titles = entry_titles(&c, 9).await;
+    assert_eq!(noor_titles.len(), 9, "Noor sees her own set: {noor_titles:?}");
+    assert!(noor_titles.iter().any(|t| t == "Gesprek alleen met Noor"));
+
+    // Where the device secret is: in the keychain (then Noor turns on opening without PIN), or
+    // in a file, which the app says is less protected.
+    wait_for(&c, "#settings").await.click().await.unwrap();
+    let home = wait_for(&c, "#secret-home").await.attr("data-home").await.unwrap().unwrap_or_default();
+    let keychain = home == "keychain";
+    if keychain {
+        wait_for(&c, "#key-unlock").await.click().await.unwrap();
+        wait_for(&c, "#key-unlock-msg").await;
+    }
+    shot(&c, "09-beveiliging").await;
+    wait_for(&c, "#lock").await.click().await.unwrap();
+    wait_for(&c, "label.account-choice .name").await;
+    let labels = c.find_all(Locator::Css("label.account-choice .name")).await.unwrap();
+    let mut names = Vec::new();
+    for l in labels {
+        names.push(l.text().await.unwrap());
+    }
+    assert_eq!(names, ["Mama", "Noor"], "the lock screen lets each choose their own account");
+    if keychain {
+        wait_for(&c, "label.account-choice:nth-of-type(2)").await.click().await.unwrap();
+        wait_for(&c, "#unlock-keychain").await.click().await.unwrap();
+        assert_eq!(entry_titles(&c, 9).await.len(), 9, "opened from the keychain, no PIN");
+        wait_for(&c, "#lock").await.click().await.unwrap();
+    }
+    shot(&c, "10-accounts").await;
     c.close().await.unwrap();
     drop(driver);
 
@@ -199,7 +243,9 @@ async fn enrol_read_restart_offline_and_unlock() {
     server.stop();
     let driver = Driver::start(data.path(), &server.url);
     let c = driver.session().await;
-    type_into(&c, "#unlock-pin", "902418").await;
+    wait_for(&c, "label.account-choice:nth-of-type(1)").await.click().await.unwrap();
+    // Noor's PIN does not open Mama's account.
+    type_into(&c, "#unlock-pin", NOOR_PIN).await;
     wait_for(&c, "#unlock").await.click().await.unwrap();
     let err = wait_for(&c, "#unlock-error").await.text().await.unwrap();
     assert!(err.contains("pincode"), "{err}");

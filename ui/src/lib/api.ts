@@ -9,9 +9,12 @@ export type * from "./bindings";
 export const api = {
   status: () => invoke<AppStatus>("status"),
   checkServer: (serverUrl: string) => invoke<void>("check_server", { serverUrl }),
-  enrol: (serverUrl: string, code: string, pin: string, pinAgain: string) =>
-    invoke<void>("enrol", { serverUrl, code, pin, pinAgain }),
-  unlock: (pin: string) => invoke<void>("unlock", { pin }),
+  enrol: (serverUrl: string, code: string, pin: string, pinAgain: string, label: string) =>
+    invoke<void>("enrol", { serverUrl, code, pin, pinAgain, label }),
+  unlock: (accountId: string, pin: string) => invoke<void>("unlock", { accountId, pin }),
+  unlockWithKeychain: (accountId: string) => invoke<void>("unlock_with_keychain", { accountId }),
+  setKeyUnlock: (enabled: boolean) => invoke<void>("set_key_unlock", { enabled }),
+  forgetAccount: (accountId: string) => invoke<void>("forget_account", { accountId }),
   lock: () => invoke<void>("lock"),
   sync: () => invoke<Progress>("sync"),
   dossier: () => invoke<DossierView>("dossier"),
