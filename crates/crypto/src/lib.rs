@@ -10,6 +10,8 @@ use ring::{digest, hkdf, pbkdf2};
 use std::num::NonZeroU32;
 use thiserror::Error;
 
+pub mod chain;
+
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CryptoError {
     /// The sealed bytes were changed, belong to another row or version, or the key is wrong.
