@@ -25,6 +25,8 @@ pub enum ErrorCode {
     ActivationCodeUsed,
     ChallengeInvalid,
     DeviceRevoked,
+    /// A staff member must state why before opening this dossier (purpose window expired or never opened).
+    PurposeRequired,
     Internal,
 }
 
@@ -33,7 +35,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::MalformedJson | Self::Validation => 400,
             Self::Unauthenticated | Self::ChallengeInvalid => 401,
-            Self::Forbidden | Self::DeviceRevoked => 403,
+            Self::Forbidden | Self::DeviceRevoked | Self::PurposeRequired => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
@@ -61,6 +63,8 @@ pub struct ApiErrorBody {
 pub struct Health {
     pub status: String,
     pub version: String,
+    /// The Ed25519 key that signs audit checkpoints, base64url: apps pin it at enrolment.
+    pub audit_key: String,
 }
 
 /// Enrolment: the app proves it holds a code and registers the public half of its device key.
@@ -78,6 +82,8 @@ pub struct EnrolResponse {
     pub device_id: Uuid,
     pub person_id: Uuid,
     pub display_name: String,
+    /// The key that signs audit checkpoints (base64url); the app pins it.
+    pub audit_key: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -167,7 +173,14 @@ pub struct SyncPage {
     /// Where the next request starts; equal to the request's cursor when nothing changed.
     pub next_cursor: i64,
     pub has_more: bool,
+    /// New lines of the dossier's access log after `audit_from`, with the signed checkpoint
+    /// they end in. Only when the request asked for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::AuditBatch>,
 }
+
+/// Audit lines per page at most.
+pub const AUDIT_PAGE_MAX: usize = 500;
 
 pub const SYNC_PAGE_MAX_ITEMS: usize = 200;
 /// A client refuses a page body larger than this (a server answering garbage or worse).
@@ -213,12 +226,12 @@ mod tests {
 
     #[test]
     fn page_cursors_must_grow() {
-        let ok = SyncPage { items: vec![item(3), item(7)], next_cursor: 7, has_more: false };
+        let ok = SyncPage { items: vec![item(3), item(7)], next_cursor: 7, has_more: false, audit: None };
         assert_eq!(ok.check(2), Ok(()));
         assert!(ok.check(3).is_err());
-        let back = SyncPage { items: vec![item(7), item(5)], next_cursor: 7, has_more: false };
+        let back = SyncPage { items: vec![item(7), item(5)], next_cursor: 7, has_more: false, audit: None };
         assert!(back.check(0).is_err());
-        let behind = SyncPage { items: vec![item(7)], next_cursor: 6, has_more: false };
+        let behind = SyncPage { items: vec![item(7)], next_cursor: 6, has_more: false, audit: None };
         assert!(behind.check(0).is_err());
     }
 
@@ -252,4 +265,6 @@ pub struct SyncQuery {
     #[serde(default)]
     pub cursor: i64,
     pub limit: Option<u32>,
+    /// The number of audit lines the device has verified; absent: send no audit lines.
+    pub audit_from: Option<u32>,
 }

@@ -309,8 +309,10 @@ mod tests {
     fn purpose_notes_are_one_short_line() {
         let r = |n: &str| PurposeRequest { purpose: Purpose::Overleg, note: Some(n.into()) }.note();
         assert_eq!(r("  ").expect("empty is none"), None);
-        assert_eq!(r(" om het gesprek van dinsdag voor te bereiden ").expect("ok").as_deref(),
-            Some("om het gesprek van dinsdag voor te bereiden"));
+        assert_eq!(
+            r(" om het gesprek van dinsdag voor te bereiden ").expect("ok").as_deref(),
+            Some("om het gesprek van dinsdag voor te bereiden")
+        );
         assert!(r(&"x".repeat(201)).is_err());
         assert!(r("twee\nregels").is_err());
     }

@@ -155,7 +155,8 @@ mod tests {
         let key = DeviceKey::generate().expect("key");
         let all: Vec<AuditEvent> = (1..=10).map(event).collect();
         let d = Uuid::from_u128(2);
-        let v = verify_extension(Verified::EMPTY, d, &batch(&key, &all, 0, 4), &key.public_key()).expect("1-4");
+        let v =
+            verify_extension(Verified::EMPTY, d, &batch(&key, &all, 0, 4), &key.public_key()).expect("1-4");
         assert_eq!(v.size, 4);
         let v = verify_extension(v, d, &batch(&key, &all, 4, 10), &key.public_key()).expect("5-10");
         assert_eq!(v, recompute(&all).expect("chain"));
@@ -176,7 +177,10 @@ mod tests {
         // head does not extend the verified one.
         let mut altered = all.clone();
         altered[1].purpose = Purpose::VerzoekClient;
-        assert_eq!(verify_extension(known, d, &batch(&key, &altered, 4, 6), &pk), Err(ChainError::NotAnExtension));
+        assert_eq!(
+            verify_extension(known, d, &batch(&key, &altered, 4, 6), &pk),
+            Err(ChainError::NotAnExtension)
+        );
 
         // An old line deleted: positions renumbered, or the log shorter than verified.
         let mut deleted = all.clone();
@@ -184,7 +188,10 @@ mod tests {
         for (i, e) in deleted.iter_mut().enumerate() {
             e.position = u32::try_from(i).unwrap_or(0) + 1;
         }
-        assert_eq!(verify_extension(known, d, &batch(&key, &deleted, 4, 5), &pk), Err(ChainError::NotAnExtension));
+        assert_eq!(
+            verify_extension(known, d, &batch(&key, &deleted, 4, 5), &pk),
+            Err(ChainError::NotAnExtension)
+        );
         assert_eq!(
             verify_extension(known, d, &batch(&key, &deleted, 3, 3), &pk),
             Err(ChainError::Shrunk { verified: 4, received: 3 })
@@ -195,14 +202,23 @@ mod tests {
         swapped.swap(0, 1);
         swapped[0].position = 1;
         swapped[1].position = 2;
-        assert_eq!(verify_extension(known, d, &batch(&key, &swapped, 4, 6), &pk), Err(ChainError::NotAnExtension));
+        assert_eq!(
+            verify_extension(known, d, &batch(&key, &swapped, 4, 6), &pk),
+            Err(ChainError::NotAnExtension)
+        );
 
         // A new line skipped, a checkpoint not signed by the pinned key, another dossier.
         let mut gap = batch(&key, &all, 4, 6);
         gap.events.remove(0);
-        assert!(matches!(verify_extension(known, d, &gap, &pk), Err(ChainError::Gap { expected: 5, got: 6 })));
+        assert!(matches!(
+            verify_extension(known, d, &gap, &pk),
+            Err(ChainError::Gap { expected: 5, got: 6 })
+        ));
         let other = DeviceKey::generate().expect("key");
-        assert_eq!(verify_extension(known, d, &batch(&other, &all, 4, 6), &pk), Err(ChainError::BadSignature));
+        assert_eq!(
+            verify_extension(known, d, &batch(&other, &all, 4, 6), &pk),
+            Err(ChainError::BadSignature)
+        );
         assert_eq!(
             verify_extension(known, Uuid::from_u128(7), &batch(&key, &all, 4, 6), &pk),
             Err(ChainError::WrongDossier)

@@ -146,19 +146,19 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
 }
 
 /// The purpose of a staff access, required by NEN 7513 before any client data is touched.
-pub struct PurposeHeader(pub Purpose);
+pub struct PurposeHeader(pub Option<Purpose>);
 
+/// The `X-Cjg-Purpose` header, if sent: a purpose for this one request (scripts and tests). The
+/// app states a purpose per dossier instead (`PUT /v1/staff/dossiers/{id}/purpose`).
 impl<S: Send + Sync> FromRequestParts<S> for PurposeHeader {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let value = parts.headers.get(PURPOSE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::BadRequest,
-                "every staff access to a dossier needs an X-Cjg-Purpose header",
-            )
-        })?;
-        Purpose::parse(value.trim())
-            .map(Self)
+        let Some(value) = parts.headers.get(PURPOSE_HEADER) else { return Ok(Self(None)) };
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| Purpose::parse(v.trim()))
+            .map(|p| Self(Some(p)))
             .ok_or_else(|| AppError::new(ErrorCode::Validation, "X-Cjg-Purpose is not a known purpose"))
     }
 }

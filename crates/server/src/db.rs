@@ -7,12 +7,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use chrono::SubsecRound;
 use chrono::{DateTime, NaiveDate, Utc};
 use cjg_core::api::{Change, DeviceInfo, SyncItem, SyncPage};
-use cjg_core::audit::{AuditAction, Purpose};
+use cjg_core::audit::{AuditAction, AuditEvent, Purpose};
 use cjg_core::entry::{EntryDraft, Visibility};
 use cjg_core::policy::{EntryScope, Family, Member, Regime};
 use cjg_core::{Entry, EntryKind, ErrorCode, Person, PersonRole};
+use cjg_crypto::chain;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
@@ -28,6 +30,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/20261122_0001_initial.sql")),
         M::up(include_str!("../migrations/20261122_0002_access_policy.sql")).foreign_key_check(),
+        M::up(include_str!("../migrations/20261122_0003_audit_chain.sql")),
     ])
 }
 
@@ -36,7 +39,42 @@ fn migrations() -> Migrations<'static> {
 fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
     migrations().to_latest(conn)?;
+    backfill_audit_chain(conn)?;
     Ok(())
+}
+
+/// Lines logged before the chain existed get their place, id, actor name and hash, in the order
+/// they were written. Runs once; afterwards no line lacks a position.
+fn backfill_audit_chain(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, dossier_id FROM audit_events WHERE position IS NULL ORDER BY dossier_id, id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (rowid, dossier) in rows {
+        tx.execute(
+            "UPDATE audit_events SET event_id = ?2, application = ?3,
+                 actor_name = (SELECT display_name FROM staff WHERE staff.id = audit_events.actor_staff_id),
+                 position = 1 + (SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?4)
+             WHERE id = ?1",
+            params![rowid, Uuid::new_v4().to_string(), APPLICATION, dossier],
+        )?;
+        let (event, _) = tx.query_row(
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.id = ?1"),
+            [rowid],
+            audit_row,
+        )?;
+        let prev = chain_tail(&tx, uuid_col(dossier)?, event.position)?;
+        let hash = cjg_crypto::chain::link(&prev, &event);
+        tx.execute(
+            "UPDATE audit_events SET hash = ?2 WHERE id = ?1",
+            params![rowid, cjg_crypto::chain::hex(&hash)],
+        )?;
+    }
+    tx.commit()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,7 +343,7 @@ pub fn staff_has_dossier(conn: &Connection, staff_id: Uuid, dossier_id: Uuid) ->
     )
 }
 
-/// One NEN 7513 audit line.
+/// One NEN 7513 audit line, as a handler describes the access.
 pub struct AuditRecord<'a> {
     pub dossier_id: Uuid,
     pub actor: &'a StaffActor,
@@ -313,36 +351,242 @@ pub struct AuditRecord<'a> {
     pub object_type: &'a str,
     pub object_id: Option<Uuid>,
     pub purpose: Purpose,
+    pub purpose_note: Option<&'a str>,
+    /// The peer address: kept on the server, not part of what families see.
     pub origin: &'a str,
     pub at: DateTime<Utc>,
 }
 
-pub fn append_audit(tx: &Transaction<'_>, r: &AuditRecord<'_>) -> rusqlite::Result<()> {
+/// The application every staff access comes through today.
+pub const APPLICATION: &str = "staff-api";
+
+const AUDIT_COLUMNS: &str =
+    "a.event_id, a.dossier_id, a.position, a.actor_staff_id, a.actor_name, a.actor_role,
+     a.action, a.object_type, a.object_id, a.purpose, a.purpose_note, a.at, a.application, a.hash";
+
+fn bad_value(what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} in the audit log").into(),
+    )
+}
+
+/// A stored line and the hash stored beside it (which [`verify_chains`] checks).
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditEvent, Option<String>)> {
+    let action: String = r.get(6)?;
+    let purpose: String = r.get(9)?;
+    let object_id: Option<String> = r.get(8)?;
+    Ok((
+        AuditEvent {
+            id: uuid_col(r.get(0)?)?,
+            dossier_id: uuid_col(r.get(1)?)?,
+            position: r.get(2)?,
+            actor_id: uuid_col(r.get(3)?)?,
+            actor_name: r.get(4)?,
+            actor_role: r.get(5)?,
+            action: AuditAction::parse(&action).ok_or_else(|| bad_value("action"))?,
+            object_type: r.get(7)?,
+            object_id: object_id.map(uuid_col).transpose()?,
+            purpose: Purpose::parse(&purpose).ok_or_else(|| bad_value("purpose"))?,
+            purpose_note: r.get(10)?,
+            at: r.get(11)?,
+            origin: r.get(12)?,
+        },
+        r.get(13)?,
+    ))
+}
+
+/// The stored hash of the line before `position` (the genesis for the first line).
+fn chain_tail(tx: &Transaction<'_>, dossier_id: Uuid, position: u32) -> rusqlite::Result<chain::Hash> {
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT hash FROM audit_events WHERE dossier_id = ?1 AND position = ?2",
+            params![dossier_id.to_string(), position.saturating_sub(1)],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(stored.as_deref().and_then(chain::unhex).unwrap_or(chain::GENESIS))
+}
+
+/// Appends a line to the dossier's chain, in the caller's transaction.
+pub fn append_audit(tx: &Transaction<'_>, r: &AuditRecord<'_>) -> rusqlite::Result<AuditEvent> {
+    let last: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?1",
+        [r.dossier_id.to_string()],
+        |row| row.get(0),
+    )?;
+    let event = AuditEvent {
+        id: Uuid::new_v4(),
+        dossier_id: r.dossier_id,
+        position: last + 1,
+        actor_id: r.actor.id,
+        actor_name: r.actor.display_name.clone(),
+        actor_role: r.actor.role.clone(),
+        action: r.action,
+        object_type: r.object_type.to_owned(),
+        object_id: r.object_id,
+        purpose: r.purpose,
+        purpose_note: r.purpose_note.map(str::to_owned),
+        // Stores keep microseconds; the chain covers exactly what is stored.
+        at: r.at.trunc_subsecs(6),
+        origin: APPLICATION.to_owned(),
+    };
+    let hash = chain::link(&chain_tail(tx, r.dossier_id, event.position)?, &event);
     tx.execute(
-        "INSERT INTO audit_events (dossier_id, actor_staff_id, actor_role, action, object_type, object_id, purpose, at, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO audit_events (event_id, dossier_id, position, actor_staff_id, actor_name, actor_role, action,
+             object_type, object_id, purpose, purpose_note, at, application, hash, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
-            r.dossier_id.to_string(),
-            r.actor.id.to_string(),
-            r.actor.role,
-            r.action.as_str(),
-            r.object_type,
-            r.object_id.map(|u| u.to_string()),
-            r.purpose.as_str(),
-            r.at,
+            event.id.to_string(),
+            event.dossier_id.to_string(),
+            event.position,
+            event.actor_id.to_string(),
+            event.actor_name,
+            event.actor_role,
+            event.action.as_str(),
+            event.object_type,
+            event.object_id.map(|u| u.to_string()),
+            event.purpose.as_str(),
+            event.purpose_note,
+            event.at,
+            event.origin,
+            chain::hex(&hash),
             r.origin
         ],
     )?;
-    Ok(())
+    Ok(event)
 }
 
-/// (action, object type, purpose) of a dossier's audit events, oldest first. For tests and,
-/// later, the Inzage feed.
+/// A dossier's log as stored, in chain order, with the stored hashes.
+pub fn audit_log(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(AuditEvent, Option<String>)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 ORDER BY a.position, a.id"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], audit_row)?;
+    rows.collect()
+}
+
+/// (action, object type, purpose) of a dossier's audit events, oldest first. For tests.
 pub fn audit_actions(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(String, String, String)>> {
     let mut stmt = conn
         .prepare("SELECT action, object_type, purpose FROM audit_events WHERE dossier_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
+}
+
+/// What a check of one dossier's chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact {
+        dossier_id: Uuid,
+        size: u32,
+    },
+    /// The first line at which the chain no longer holds, and why.
+    Broken {
+        dossier_id: Uuid,
+        position: u32,
+        reason: &'static str,
+    },
+}
+
+/// Recomputes every dossier's chain from the stored lines and compares it with the stored
+/// hashes: a deleted line leaves a gap, an altered one a hash that no longer matches, a moved
+/// one both.
+pub fn verify_chains(conn: &Connection) -> rusqlite::Result<Vec<ChainReport>> {
+    let dossiers: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT id FROM dossiers ORDER BY family_name, id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for d in dossiers {
+        let dossier_id = uuid_col(d)?;
+        let mut head = chain::GENESIS;
+        let mut size = 0u32;
+        let mut broken = None;
+        for (event, stored) in audit_log(conn, dossier_id)? {
+            if event.position != size + 1 {
+                broken = Some((size + 1, "line missing or out of order"));
+                break;
+            }
+            head = chain::link(&head, &event);
+            size = event.position;
+            if stored.as_deref().and_then(chain::unhex) != Some(head) {
+                broken = Some((event.position, "line changed after it was written"));
+                break;
+            }
+        }
+        out.push(match broken {
+            Some((position, reason)) => ChainReport::Broken { dossier_id, position, reason },
+            None => ChainReport::Intact { dossier_id, size },
+        });
+    }
+    Ok(out)
+}
+
+/// The staff member's purpose for the dossier, if stated and not yet expired.
+pub fn active_purpose(
+    tx: &Transaction<'_>,
+    staff_id: Uuid,
+    dossier_id: Uuid,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Option<(Purpose, Option<String>)>> {
+    let row: Option<(String, Option<String>, DateTime<Utc>)> = tx
+        .query_row(
+            "SELECT purpose, note, expires_at FROM purpose_sessions WHERE staff_id = ?1 AND dossier_id = ?2",
+            params![staff_id.to_string(), dossier_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row
+        .filter(|(_, _, expires)| *expires > now)
+        .and_then(|(p, note, _)| Purpose::parse(&p).map(|p| (p, note))))
+}
+
+pub fn open_purpose(
+    conn: &Connection,
+    staff_id: Uuid,
+    dossier_id: Uuid,
+    purpose: Purpose,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO purpose_sessions (staff_id, dossier_id, purpose, note, opened_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (staff_id, dossier_id) DO UPDATE SET purpose = excluded.purpose, note = excluded.note,
+             opened_at = excluded.opened_at, expires_at = excluded.expires_at",
+        params![staff_id.to_string(), dossier_id.to_string(), purpose.as_str(), note, now, expires_at],
+    )?;
+    Ok(())
+}
+
+pub struct AlertRecord<'a> {
+    pub subject: &'a DeviceSubject,
+    pub alert: &'a cjg_core::audit::AuditAlert,
+    pub at: DateTime<Utc>,
+}
+
+pub fn record_audit_alert(conn: &Connection, a: &AlertRecord<'_>) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO audit_alerts (dossier_id, person_id, device_id, verified_size, verified_head,
+             received_size, received_head, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            a.subject.dossier_id.to_string(),
+            a.subject.person_id.to_string(),
+            a.subject.device_id.to_string(),
+            a.alert.verified_size,
+            a.alert.verified_head,
+            a.alert.received_size,
+            a.alert.received_head,
+            a.at
+        ],
+    )?;
+    Ok(())
 }
 
 // ---- entries --------------------------------------------------------------------------
@@ -604,7 +848,7 @@ pub fn sync_page(
     let has_more = items.len() > limit;
     items.truncate(limit);
     let next_cursor = items.last().map_or(cursor, |i| i.cursor);
-    Ok(SyncPage { items, next_cursor, has_more })
+    Ok(SyncPage { items, next_cursor, has_more, audit: None })
 }
 
 // ---- enrolment and tokens -------------------------------------------------------------
@@ -887,5 +1131,74 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    /// Lines logged before the chain get their places and hashes; afterwards a changed or
+    /// deleted line is found at its place.
+    #[test]
+    fn old_lines_join_the_chain_and_tampering_is_found() {
+        let d = "00000000-0000-0000-0000-0000000000d1";
+        let st = "00000000-0000-0000-0000-0000000000a1";
+        let mut conn = Connection::open_in_memory().unwrap();
+        Migrations::new(vec![M::up(include_str!("../migrations/20261122_0001_initial.sql"))])
+            .to_latest(&mut conn)
+            .unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO dossiers VALUES ('{d}', 'Voorbeeld', '2026-01-01T00:00:00Z');
+             INSERT INTO staff VALUES ('{st}', 'coach', 'Fleur Demo', 'CJG-coach', 'x');
+             INSERT INTO audit_events (dossier_id, actor_staff_id, actor_role, action, object_type, object_id,
+                                       purpose, at, origin)
+                 VALUES ('{d}', '{st}', 'CJG-coach', 'read', 'entries', NULL, 'hulpverlening',
+                         '2026-01-02T10:00:00Z', '127.0.0.1'),
+                        ('{d}', '{st}', 'CJG-coach', 'create', 'entry', NULL, 'verslag_schrijven',
+                         '2026-01-02T10:05:00Z', '127.0.0.1');"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let dossier_id = Uuid::parse_str(d).unwrap();
+        assert_eq!(verify_chains(&conn).unwrap(), vec![ChainReport::Intact { dossier_id, size: 2 }]);
+        let (first, _) = &audit_log(&conn, dossier_id).unwrap()[0];
+        assert_eq!((first.position, first.actor_name.as_str()), (1, "Fleur Demo"));
+
+        let actor = StaffActor {
+            id: Uuid::parse_str(st).unwrap(),
+            display_name: "Fleur Demo".into(),
+            role: "coach".into(),
+        };
+        let tx = conn.transaction().unwrap();
+        let e = append_audit(
+            &tx,
+            &AuditRecord {
+                dossier_id,
+                actor: &actor,
+                action: AuditAction::Read,
+                object_type: "entry",
+                object_id: None,
+                purpose: Purpose::Overleg,
+                purpose_note: Some("voor het overleg van donderdag"),
+                origin: "127.0.0.1",
+                at: Utc::now(),
+            },
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(e.position, 3);
+        assert_eq!(verify_chains(&conn).unwrap(), vec![ChainReport::Intact { dossier_id, size: 3 }]);
+
+        conn.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 2", []).unwrap();
+        assert_eq!(
+            verify_chains(&conn).unwrap(),
+            vec![ChainReport::Broken {
+                dossier_id,
+                position: 2,
+                reason: "line changed after it was written"
+            }]
+        );
+        conn.execute("UPDATE audit_events SET purpose = 'verslag_schrijven' WHERE position = 2", []).unwrap();
+        conn.execute("DELETE FROM audit_events WHERE position = 1", []).unwrap();
+        assert_eq!(
+            verify_chains(&conn).unwrap(),
+            vec![ChainReport::Broken { dossier_id, position: 1, reason: "line missing or out of order" }]
+        );
     }
 }

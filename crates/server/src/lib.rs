@@ -1,5 +1,6 @@
 //! cjg-server as a library: tests and the binary both start it through [`serve`].
 
+pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod demo;
@@ -34,6 +35,10 @@ pub struct AppState {
     pub db: db::Db,
     pub limiter: auth::Limiter,
     pub clock: Clock,
+    /// Signs audit checkpoints.
+    pub audit_key: cjg_crypto::DeviceKey,
+    /// How long a stated purpose holds for one dossier.
+    pub purpose_window: chrono::Duration,
 }
 
 /// The server's idea of now. Tests move it (`--clock-offset-days`) to let a youth turn 16
@@ -64,7 +69,11 @@ pub struct Settings {
     /// Enrolment and staff login attempts per peer address per minute.
     pub attempts_per_minute: u32,
     pub clock: Clock,
+    /// Minutes a staff member's stated purpose holds for a dossier.
+    pub purpose_minutes: u32,
 }
+
+pub const DEFAULT_PURPOSE_MINUTES: u32 = 30;
 
 impl Settings {
     pub fn database_path(&self) -> PathBuf {
@@ -84,7 +93,10 @@ impl Settings {
         routes::client::my_devices,
         routes::client::revoke_my_device,
         routes::client::set_consent,
+        routes::client::audit_alert,
         routes::staff::login,
+        routes::staff::declare_purpose,
+        routes::staff::audit_log,
         routes::staff::list_entries,
         routes::staff::create_entry,
         routes::staff::update_entry,
@@ -187,7 +199,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/devices", &["GET"], get(client::my_devices)),
         ("/v1/me/devices/{device_id}", &["DELETE"], delete(client::revoke_my_device)),
         ("/v1/me/consent", &["PUT"], put(client::set_consent)),
+        ("/v1/me/audit-alerts", &["POST"], post(client::audit_alert)),
         ("/v1/staff/login", &["POST"], post(staff::login)),
+        ("/v1/staff/dossiers/{dossier_id}/purpose", &["PUT"], put(staff::declare_purpose)),
+        ("/v1/staff/dossiers/{dossier_id}/audit", &["GET"], get(staff::audit_log)),
         (
             "/v1/staff/dossiers/{dossier_id}/entries",
             &["GET", "POST"],
@@ -226,6 +241,8 @@ pub enum StartError {
     DataDir(PathBuf, std::io::Error),
     #[error(transparent)]
     Db(#[from] db::OpenError),
+    #[error(transparent)]
+    AuditKey(#[from] audit::KeyError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -234,10 +251,13 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| StartError::DataDir(settings.data_dir.clone(), e))?;
     let db = db::Db::open(&settings.database_path())?;
+    let audit_key = audit::load_or_create_key(&settings.data_dir)?;
     Ok(Arc::new(AppState {
         db,
         limiter: auth::Limiter::per_minute(settings.attempts_per_minute),
         clock: settings.clock,
+        audit_key,
+        purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
     }))
 }
 

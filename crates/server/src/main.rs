@@ -1,18 +1,22 @@
-//! `cjg-server --data-dir DIR --listen ADDR:PORT [--demo]`
+//! `cjg-server --data-dir DIR --listen ADDR:PORT [--demo]` serves;
+//! `cjg-server verify-audit --data-dir DIR` checks every dossier's audit chain and exits.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cjg_server::{demo, open_state, serve, Settings, DEFAULT_LISTEN};
-use clap::Parser;
+use cjg_server::db::ChainReport;
+use cjg_server::{demo, open_state, serve, Settings, DEFAULT_LISTEN, DEFAULT_PURPOSE_MINUTES};
+use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser, Debug)]
 #[command(name = "cjg-server", version, about = "Mijn CJG server: sync, enrolment and staff API")]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Where the SQLite database lives (default: the user's data directory).
-    #[arg(long, env = "CJG_DATA_DIR")]
+    #[arg(long, env = "CJG_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Address and port to listen on.
     #[arg(long, env = "CJG_LISTEN", default_value = DEFAULT_LISTEN)]
@@ -23,9 +27,19 @@ struct Cli {
     /// Enrolment and staff login attempts allowed per address per minute.
     #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     attempts_per_minute: u32,
+    /// Minutes a staff member's stated purpose holds for one dossier (1 to 1440).
+    #[arg(long, env = "CJG_PURPOSE_MINUTES", default_value_t = DEFAULT_PURPOSE_MINUTES,
+        value_parser = clap::value_parser!(u32).range(1..=1440))]
+    purpose_minutes: u32,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).
     #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
     clock_offset_days: i64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Recompute every dossier's audit chain and report where one breaks (exit code 1 if any).
+    VerifyAudit,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -51,12 +65,45 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Prints one line per dossier; true when every chain holds.
+async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
+    let state = open_state(settings)?;
+    let reports = state
+        .db
+        .call(|c| Ok(cjg_server::db::verify_chains(c)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the audit log: {}", e.message))?;
+    let mut intact = true;
+    for r in &reports {
+        match r {
+            ChainReport::Intact { dossier_id, size } => {
+                println!("ok      dossier {dossier_id}: {size} lines, chain intact")
+            }
+            ChainReport::Broken { dossier_id, position, reason } => {
+                intact = false;
+                println!("BROKEN  dossier {dossier_id}: at line {position}: {reason}");
+            }
+        }
+    }
+    println!(
+        "{} dossiers checked, {}",
+        reports.len(),
+        if intact { "all chains intact" } else { "chains broken" }
+    );
+    Ok(intact)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
         attempts_per_minute: cli.attempts_per_minute,
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
+        purpose_minutes: cli.purpose_minutes,
     };
+    if let Some(Command::VerifyAudit) = cli.command {
+        let intact = verify_audit(&settings).await?;
+        return Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     tracing::info!(data_dir = %settings.data_dir.display(), listen = %cli.listen, demo = cli.demo, "starting");
     let state = open_state(&settings)?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
@@ -80,7 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     println!("cjg-server luistert op http://{addr}");
     serve(listener, state, shutdown_signal()).await?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 #[tokio::main]
@@ -91,7 +138,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("cjg-server: {e:#}");
             ExitCode::FAILURE

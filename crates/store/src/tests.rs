@@ -42,6 +42,7 @@ fn page(items: Vec<(i64, Change)>) -> SyncPage {
         items: items.into_iter().map(|(cursor, change)| SyncItem { cursor, change }).collect(),
         next_cursor,
         has_more: false,
+        audit: None,
     }
 }
 

@@ -9,6 +9,7 @@ use cjg_core::api::{
     token_signing_message, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo, EnrolRequest,
     EnrolResponse, Health, SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
 };
+use cjg_core::audit::AuditAlert;
 use cjg_core::validate::{self, ActivationCode};
 use cjg_core::{ErrorCode, PersonRole};
 use uuid::Uuid;
@@ -19,8 +20,12 @@ use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
 use crate::AppState;
 
 #[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
-pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+pub async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        audit_key: cjg_crypto::b64(&state.audit_key.public_key()),
+    })
 }
 
 /// Registers a device with a single-use activation code.
@@ -41,6 +46,7 @@ pub async fn enrol(
     let device_name = validate::single_line("device_name", &req.device_name, 100)?;
     let code_hash = cjg_crypto::sha256(code.canonical().as_bytes());
     let now = state.clock.now();
+    let audit_key = cjg_crypto::b64(&state.audit_key.public_key());
     let response = state
         .db
         .call(move |c| {
@@ -72,7 +78,7 @@ pub async fn enrol(
             let device_id = db::insert_device(&tx, person_id, &public_key, &device_name, now)?;
             let display_name = db::person_name(&tx, person_id)?;
             tx.commit()?;
-            Ok(EnrolResponse { device_id, person_id, display_name })
+            Ok(EnrolResponse { device_id, person_id, display_name, audit_key })
         })
         .await?;
     tracing::info!(device_id = %response.device_id, "device enrolled");
@@ -164,6 +170,8 @@ pub async fn sync(
     }
     let limit = q.limit.map_or(SYNC_PAGE_MAX_ITEMS / 2, |l| l as usize).clamp(1, SYNC_PAGE_MAX_ITEMS);
     let today = state.clock.today();
+    let now = state.clock.now();
+    let keys = state.clone();
     let page = state
         .db
         .call(move |c| {
@@ -171,7 +179,12 @@ pub async fn sync(
             if !db::has_own_access(&tx, who.person_id, today)? {
                 return Err(no_own_access());
             }
-            let page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+            let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+            if let Some(from) = q.audit_from {
+                let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
+                page.audit = Some(batch);
+                page.has_more |= more;
+            }
             tx.commit()?;
             Ok(page)
         })
@@ -213,6 +226,30 @@ pub async fn revoke_my_device(
             tx.commit()?;
             Ok(())
         })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The device found a log that does not extend what it verified: recorded for the CJG's
+/// security officer, and in the server log.
+#[utoipa::path(post, path = "/v1/me/audit-alerts", request_body = AuditAlert,
+    responses((status = 204), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn audit_alert(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(alert): ApiJson<AuditAlert>,
+) -> AppResult<StatusCode> {
+    let hex_ok = |h: &str| cjg_crypto::chain::unhex(h).is_some();
+    if !hex_ok(&alert.verified_head) || !hex_ok(&alert.received_head) {
+        return Err(AppError::new(ErrorCode::Validation, "heads are 64 lowercase hex characters"));
+    }
+    let at = state.clock.now();
+    tracing::error!(dossier = %who.dossier_id, device = %who.device_id, verified = alert.verified_size,
+        received = alert.received_size, "a device reports an audit log that does not extend its verified copy");
+    state
+        .db
+        .call(move |c| Ok(db::record_audit_alert(c, &db::AlertRecord { subject: &who, alert: &alert, at })?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

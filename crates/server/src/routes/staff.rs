@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
 use cjg_core::api::{ActivationCodeResponse, DeviceInfo, EntryUpdate, StaffLoginRequest, TokenResponse};
-use cjg_core::audit::AuditAction;
+use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
 use cjg_core::validate::ActivationCode;
 use cjg_core::{Entry, ErrorCode};
@@ -74,7 +74,10 @@ struct Ctx<'a> {
 }
 
 /// Runs `f` and appends the audit event in the same transaction, so the access and its log
-/// line are committed together or not at all. `f` may name the object it created.
+/// line are committed together or not at all. `f` may name the object it created. This is the
+/// one place staff access to client data is logged, and the one place a purpose is required:
+/// the `X-Cjg-Purpose` header of this request, or else the purpose the staff member stated for
+/// this dossier within the purpose window.
 async fn audited<T: Send + 'static>(
     state: &AppState,
     access: Access,
@@ -85,6 +88,17 @@ async fn audited<T: Send + 'static>(
         .db
         .call(move |c| {
             let tx = c.transaction()?;
+            let (purpose, note) = match access.purpose.0 {
+                Some(p) => (p, None),
+                None => {
+                    db::active_purpose(&tx, access.actor.id, access.dossier_id, now)?.ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::PurposeRequired,
+                            "state why you open this dossier first: PUT /v1/staff/dossiers/{id}/purpose",
+                        )
+                    })?
+                }
+            };
             let (out, created) = f(&tx, Ctx { actor: &access.actor, now })?;
             let origin = access.origin.to_string();
             db::append_audit(
@@ -95,7 +109,8 @@ async fn audited<T: Send + 'static>(
                     action: access.action,
                     object_type: access.object.0,
                     object_id: access.object.1.or(created),
-                    purpose: access.purpose.0,
+                    purpose,
+                    purpose_note: note.as_deref(),
                     origin: &origin,
                     at: now,
                 },
@@ -106,8 +121,64 @@ async fn audited<T: Send + 'static>(
         .await
 }
 
+/// States why the staff member opens this dossier. It holds for the purpose window (30 minutes
+/// unless configured); every access in that time is logged with it. The note is shown to the
+/// family in Inzage.
+#[utoipa::path(put, path = "/v1/staff/dossiers/{dossier_id}/purpose", request_body = PurposeRequest,
+    params(("dossier_id" = Uuid, Path)),
+    responses((status = 200, body = PurposeResponse), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn declare_purpose(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<PurposeRequest>,
+) -> AppResult<Json<PurposeResponse>> {
+    let note = req.note()?;
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let now = state.clock.now();
+    let expires_at = now + state.purpose_window;
+    let purpose = req.purpose;
+    state
+        .db
+        .call(move |c| {
+            Ok(db::open_purpose(c, actor.id, dossier_id, purpose, note.as_deref(), now, expires_at)?)
+        })
+        .await?;
+    Ok(Json(PurposeResponse { purpose, expires_at }))
+}
+
+/// The dossier's access log, for staff of its caseload; reading it is itself logged.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/audit",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn audit_log(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<AuditEvent>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let log = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("audit_log", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::audit_log(tx, dossier_id)?.into_iter().map(|(e, _)| e).collect(), None)),
+    )
+    .await?;
+    Ok(Json(log))
+}
+
 #[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/entries",
-    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 200, body = Vec<Entry>), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn list_entries(
@@ -135,7 +206,7 @@ pub async fn list_entries(
 }
 
 #[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/entries", request_body = EntryDraft,
-    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 201, body = Entry), (status = 400, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn create_entry(
@@ -176,7 +247,7 @@ async fn entry_dossier_for(state: &AppState, actor: &StaffActor, entry_id: Uuid)
 }
 
 #[utoipa::path(put, path = "/v1/staff/entries/{entry_id}", request_body = EntryUpdate,
-    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 200, body = Entry), (status = 409, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn update_entry(
@@ -208,7 +279,7 @@ pub async fn update_entry(
 }
 
 #[utoipa::path(delete, path = "/v1/staff/entries/{entry_id}",
-    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn delete_entry(
@@ -267,7 +338,7 @@ pub fn issue_activation_code(
 }
 
 #[utoipa::path(post, path = "/v1/staff/people/{person_id}/activation-codes",
-    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 201, body = ActivationCodeResponse), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn create_activation_code(
@@ -306,7 +377,7 @@ async fn person_dossier_for(state: &AppState, actor: &StaffActor, person_id: Uui
 
 /// A family member's devices, for a coach who helps them with a lost phone.
 #[utoipa::path(get, path = "/v1/staff/people/{person_id}/devices",
-    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 200, body = Vec<DeviceInfo>), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn person_devices(
@@ -335,7 +406,7 @@ pub async fn person_devices(
 
 /// Revokes a family member's device (lost, stolen, shared): its next contact wipes it.
 #[utoipa::path(delete, path = "/v1/staff/devices/{device_id}",
-    params(("device_id" = Uuid, Path), ("X-Cjg-Purpose" = String, Header)),
+    params(("device_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn revoke_device(
