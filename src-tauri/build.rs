@@ -17,6 +17,9 @@ const COMMANDS: &[&str] = &[
     "devices",
     "revoke_device",
     "set_consent",
+    "inzage",
+    "mark_inzage_seen",
+    "save_export",
 ];
 
 fn main() {

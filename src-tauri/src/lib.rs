@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cjg_client::app::{AppCore, AppStatus, DevicesView, DossierView, EntryDetail, DEFAULT_AUTO_LOCK_MINUTES};
+use cjg_client::app::{
+    AppCore, AppStatus, DevicesView, DossierView, EntryDetail, InzageView, DEFAULT_AUTO_LOCK_MINUTES,
+};
 use cjg_client::secret::Vault;
 use cjg_client::{Progress, UiError};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -106,6 +108,22 @@ async fn revoke_device(core: State<'_, AppCore>, device_id: Uuid) -> Res<()> {
 }
 
 #[tauri::command]
+async fn inzage(core: State<'_, AppCore>) -> Res<InzageView> {
+    core.inzage().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn mark_inzage_seen(core: State<'_, AppCore>) -> Res<()> {
+    core.mark_inzage_seen().await.map_err(|e| e.to_ui())
+}
+
+/// Saves an export the person asked for; answers with the path to show.
+#[tauri::command]
+async fn save_export(core: State<'_, AppCore>, file_name: String, contents: String) -> Res<String> {
+    core.save_export(&file_name, &contents).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -162,7 +180,16 @@ pub fn run() {
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let default_server = std::env::var("CJG_SERVER_URL").ok();
-            app.manage(AppCore::new(dir, default_server).with_vault(vault()).with_auto_lock(auto_lock()));
+            // CJG_EXPORT_DIR overrides the Downloads folder (tests, machines without one).
+            let exports = std::env::var_os("CJG_EXPORT_DIR")
+                .map(PathBuf::from)
+                .or_else(|| app.path().download_dir().ok());
+            app.manage(
+                AppCore::new(dir, default_server)
+                    .with_vault(vault())
+                    .with_auto_lock(auto_lock())
+                    .with_export_dir(exports),
+            );
             start_auto_lock(app.handle().clone());
             Ok(())
         })
@@ -182,7 +209,10 @@ pub fn run() {
             change_pin,
             devices,
             revoke_device,
-            set_consent
+            set_consent,
+            inzage,
+            mark_inzage_seen,
+            save_export
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

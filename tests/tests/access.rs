@@ -305,6 +305,11 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     Some(json!({"expected_version": 1, "draft": draft}))
                 }
                 ("PUT", "/v1/me/consent") => Some(json!({"shares_with_parents": true})),
+                ("POST", "/v1/me/audit-alerts") => {
+                    Some(json!({"verified_size": 1, "verified_head": "0".repeat(64),
+                    "received_size": 1, "received_head": "1".repeat(64)}))
+                }
+                ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose") => Some(json!({"purpose": "overleg"})),
                 ("POST", "/v1/staff/people/{person_id}/activation-codes") => None,
                 other => panic!("{other:?}: no sample body; add one so the route is checked"),
             };
@@ -314,6 +319,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("GET", "/v1/health" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices")
                     | ("POST", "/v1/auth/challenge")
                     | ("PUT", "/v1/me/consent")
+                    | ("POST", "/v1/me/audit-alerts")
             );
             for (name, token, secrets) in &callers {
                 let mut req = http
@@ -341,7 +347,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 16 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 19 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

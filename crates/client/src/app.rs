@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cjg_core::api::DeviceInfo;
+use cjg_core::audit::{AuditAction, Purpose};
 use cjg_core::markdown::{self, Block};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, EntryKind, Person};
@@ -97,8 +98,42 @@ pub struct EntrySummary {
     pub author_name: String,
 }
 
+/// One line of Inzage, with what the app knows about its object.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditLine {
+    pub position: u32,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub action: AuditAction,
+    pub object_type: String,
+    /// The entry the line is about, when this person can open it.
+    pub entry_id: Option<Uuid>,
+    pub entry_title: Option<String>,
+    pub purpose: Purpose,
+    pub purpose_note: Option<String>,
+    /// Not yet seen in Inzage.
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditWarningView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub verified_size: u32,
+    pub received_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct InzageView {
+    /// Newest first.
+    pub lines: Vec<AuditLine>,
+    pub warning: Option<AuditWarningView>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DossierView {
+    /// Inzage lines not seen yet: someone looked since the last visit.
+    pub unseen_audit: u32,
     pub display_name: String,
     /// The signed-in person as the server describes them (role, consent).
     pub me: Option<Person>,
@@ -134,6 +169,7 @@ pub struct AppCore {
     open: Mutex<Option<OpenAccount>>,
     auto_lock: Duration,
     last_activity: std::sync::Mutex<Instant>,
+    export_dir: Option<PathBuf>,
 }
 
 impl AppCore {
@@ -150,6 +186,7 @@ impl AppCore {
             open: Mutex::new(None),
             auto_lock: Duration::from_secs(u64::from(DEFAULT_AUTO_LOCK_MINUTES) * 60),
             last_activity: std::sync::Mutex::new(Instant::now()),
+            export_dir: None,
         }
         .without_unfinished_accounts()
     }
@@ -508,7 +545,91 @@ impl AppCore {
         let profile = store.profile()?;
         let people = store.people()?;
         let me = people.iter().find(|p| p.id == profile.person_id).cloned();
-        Ok(DossierView { display_name: profile.display_name, me, people, entries })
+        let audit = store.audit_state()?;
+        Ok(DossierView {
+            unseen_audit: audit.size.saturating_sub(audit.seen),
+            display_name: profile.display_name,
+            me,
+            people,
+            entries,
+        })
+    }
+
+    /// The verified access log, newest first, with the titles of entries this person can open.
+    pub async fn inzage(&self) -> Result<InzageView> {
+        let guard = self.open.lock().await;
+        let store = open_store(&guard)?;
+        let state = store.audit_state()?;
+        let titles: std::collections::HashMap<Uuid, String> =
+            store.entries()?.into_iter().map(|e| (e.id, e.title)).collect();
+        let mut lines: Vec<AuditLine> = store
+            .audit_events()?
+            .into_iter()
+            .map(|e| {
+                let title =
+                    e.object_id.filter(|_| e.object_type == "entry").and_then(|id| titles.get(&id).cloned());
+                AuditLine {
+                    position: e.position,
+                    at: e.at,
+                    actor_name: e.actor_name,
+                    actor_role: e.actor_role,
+                    action: e.action,
+                    object_type: e.object_type,
+                    entry_id: title.as_ref().and(e.object_id),
+                    entry_title: title,
+                    purpose: e.purpose,
+                    purpose_note: e.purpose_note,
+                    new: e.position > state.seen,
+                }
+            })
+            .collect();
+        lines.reverse();
+        let warning = state.warning.map(|w| AuditWarningView {
+            at: w.at,
+            verified_size: state.size,
+            received_size: w.received_size,
+        });
+        Ok(InzageView { lines, warning })
+    }
+
+    /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
+    /// export folder, and says where. The one place the app writes readable dossier data, and
+    /// only on request.
+    pub async fn save_export(&self, file_name: &str, contents: &str) -> Result<PathBuf> {
+        let guard = self.open.lock().await;
+        open_store(&guard)?;
+        let ok_name = file_name.len() <= 80
+            && file_name.starts_with("mijn-cjg-")
+            && file_name.ends_with(".csv")
+            && file_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !ok_name || contents.len() > 20 * 1024 * 1024 {
+            return Err(ClientError::Validation(cjg_core::validate::ValidationError::Invalid {
+                field: "export",
+                reason: "not an export the app makes",
+            }));
+        }
+        let dir = self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"));
+        std::fs::create_dir_all(&dir).map_err(ClientError::DeviceSecret)?;
+        let path = dir.join(file_name);
+        // Written next to it and renamed: a crash leaves no half file under the final name.
+        let tmp = dir.join(format!(".{file_name}.part"));
+        std::fs::write(&tmp, contents)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(ClientError::DeviceSecret)?;
+        Ok(path)
+    }
+
+    /// Where exports go (the Downloads folder in the desktop app).
+    pub fn with_export_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.export_dir = dir;
+        self
+    }
+
+    /// The person has seen every line so far.
+    pub async fn mark_inzage_seen(&self) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        Ok(store.mark_audit_seen()?)
     }
 
     pub async fn entry(&self, id: Uuid) -> Result<Option<EntryDetail>> {
@@ -557,6 +678,11 @@ pub fn typescript_bindings() -> String {
         Span::decl(&cfg),
         Block::decl(&cfg),
         EntryDetail::decl(&cfg),
+        AuditAction::decl(&cfg),
+        Purpose::decl(&cfg),
+        AuditLine::decl(&cfg),
+        AuditWarningView::decl(&cfg),
+        InzageView::decl(&cfg),
         crate::Progress::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];

@@ -80,6 +80,7 @@ impl ClientError {
             Self::Store(S::WrongPin { .. }) => "wrong_pin",
             Self::Store(S::WipedAfterWrongPins) => "wiped_wrong_pin",
             Self::Store(S::Tampered { .. }) => "store_tampered",
+            Self::Store(S::AuditChain(_)) => "audit_log_broken",
             Self::Store(S::BadPage(_)) => "server_invalid_response",
             Self::Store(S::NotFound) => "not_enrolled",
             Self::Store(_) | Self::Crypto(_) | Self::DeviceSecret(_) => "store_error",

@@ -13,6 +13,7 @@ use cjg_core::api::{
     token_signing_message, ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo,
     EnrolRequest, EnrolResponse, Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
+use cjg_core::audit::AuditAlert;
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
 use cjg_store::{Profile, Store};
@@ -145,8 +146,20 @@ impl Client {
         self.send_raw(req, SMALL_RESPONSE).await.map(drop)
     }
 
-    pub async fn pull_page(&self, token: &str, cursor: i64, limit: Option<u32>) -> Result<SyncPage> {
-        let mut url = format!("{}/v1/sync?cursor={cursor}", self.base);
+    /// Tells the server that the log it sent does not extend the verified one.
+    pub async fn audit_alert(&self, token: &str, alert: &AuditAlert) -> Result<()> {
+        let req = self.http.post(format!("{}/v1/me/audit-alerts", self.base)).bearer_auth(token).json(alert);
+        self.send_raw(req, SMALL_RESPONSE).await.map(drop)
+    }
+
+    pub async fn pull_page(
+        &self,
+        token: &str,
+        cursor: i64,
+        audit_from: u32,
+        limit: Option<u32>,
+    ) -> Result<SyncPage> {
+        let mut url = format!("{}/v1/sync?cursor={cursor}&audit_from={audit_from}", self.base);
         if let Some(l) = limit {
             url.push_str(&format!("&limit={l}"));
         }
@@ -176,13 +189,22 @@ pub async fn enrol(
     let client = Client::new(server_url)?;
     let device = DeviceKey::generate()?;
     let enrolled = client.enrol(&code, &device, device_name).await?;
+    let audit_key = audit_key(&enrolled.audit_key)?;
     let profile = Profile {
         server_url: client.base_url().to_owned(),
         device_id: enrolled.device_id,
         person_id: enrolled.person_id,
         display_name: enrolled.display_name,
     };
-    Ok(Store::create(store_path, pin, device_secret, &profile, &device)?)
+    let mut store = Store::create(store_path, pin, device_secret, &profile, &device)?;
+    store.pin_audit_key(&audit_key)?;
+    Ok(store)
+}
+
+fn audit_key(b64: &str) -> Result<Vec<u8>> {
+    cjg_crypto::unb64(b64)
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| ClientError::InvalidResponse("the audit key is not 32 bytes of base64url".into()))
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ts_rs::TS)]
@@ -235,19 +257,62 @@ pub async fn sync(
     let session = Session::of(store)?;
     let token = session.token().await?;
     let client = session.client;
+    if store.audit_key()?.is_none() {
+        // Enrolled before the access log was chained: trust the key of the first contact.
+        let key = audit_key(&client.health().await?.audit_key)?;
+        store.pin_audit_key(&key)?;
+    }
     let mut p = Progress::default();
     loop {
         let cursor = store.cursor()?;
-        let page = client.pull_page(&token, cursor, options.page_limit).await?;
-        apply(store, &page, cursor, p.pages, options)?;
+        let audit = store.audit_state()?;
+        let page = client.pull_page(&token, cursor, audit.size, options.page_limit).await?;
+        if let Err(e) = apply(store, &page, cursor, p.pages, options) {
+            if let (ClientError::Store(cjg_store::StoreError::AuditChain(_)), Some(batch)) = (&e, &page.audit)
+            {
+                report_broken_log(store, &client, &token, &audit, batch).await;
+            }
+            return Err(e);
+        }
         p.pages += 1;
         p.items += page.items.len();
-        if !page.has_more || page.next_cursor == cursor {
+        // A server that says "more" but moves neither cursor would loop forever.
+        let moved = page.next_cursor != cursor || store.audit_state()?.size != audit.size;
+        if !page.has_more || !moved {
             p.done = true;
             progress(p);
             return Ok(p);
         }
         progress(p);
+    }
+}
+
+/// Keeps the verified copy, flags the warning for Inzage and tells the server. A failure to
+/// tell is logged: the warning on the device is what matters to the person.
+async fn report_broken_log(
+    store: &mut Store,
+    client: &Client,
+    token: &str,
+    verified: &cjg_store::AuditState,
+    batch: &cjg_core::audit::AuditBatch,
+) {
+    let cp = &batch.checkpoint.checkpoint;
+    let warning = cjg_store::AuditWarning {
+        at: chrono::Utc::now(),
+        received_size: cp.size,
+        received_head: cp.head.clone(),
+    };
+    if let Err(e) = store.flag_audit_warning(warning) {
+        tracing::error!(error = %e, "could not record the audit warning");
+    }
+    let alert = AuditAlert {
+        verified_size: verified.size,
+        verified_head: verified.head.clone(),
+        received_size: cp.size,
+        received_head: cp.head.clone(),
+    };
+    if let Err(e) = client.audit_alert(token, &alert).await {
+        tracing::warn!(code = e.code(), "could not report the broken audit log");
     }
 }
 

@@ -24,6 +24,11 @@ pub enum StoreError {
     CursorMismatch,
     #[error("the sync page is inconsistent: {0}")]
     BadPage(#[from] cjg_core::api::PageError),
+    /// The access log sent does not extend the one verified before; nothing was stored.
+    #[error("the audit log does not verify: {0}")]
+    AuditChain(cjg_crypto::chain::ChainError),
+    #[error("no pinned audit key; the server's checkpoints cannot be checked")]
+    NoAuditKey,
     #[error("injected failure")]
     Injected,
     #[error("database error: {0}")]

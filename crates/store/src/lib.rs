@@ -11,8 +11,10 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use cjg_core::api::{Change, SyncPage};
+use cjg_core::audit::{AuditBatch, AuditEvent};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
+use cjg_crypto::chain;
 use cjg_crypto::{DataKey, DeviceKey, Kek, RowAad, Sealed, PBKDF2_ITERATIONS, SALT_LEN, SECRET_LEN};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -23,6 +25,35 @@ pub use error::{Result, StoreError};
 const T_ENTRIES: &str = "entries";
 const T_PEOPLE: &str = "people";
 const T_SECRETS: &str = "secrets";
+const T_AUDIT: &str = "audit";
+
+/// What this device verified of its dossier's access log, kept sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditState {
+    /// The dossier the log belongs to, fixed by the first verified checkpoint.
+    pub dossier_id: Option<Uuid>,
+    pub size: u32,
+    /// Chain head after `size` lines, lowercase hex.
+    pub head: String,
+    /// Lines the person has seen in Inzage (for the "someone new looked" notice).
+    pub seen: u32,
+    /// Set when the server sent a log that does not extend this one; cleared by a later
+    /// batch that verifies.
+    pub warning: Option<AuditWarning>,
+}
+
+impl Default for AuditState {
+    fn default() -> Self {
+        Self { dossier_id: None, size: 0, head: chain::hex(&chain::GENESIS), seen: 0, warning: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditWarning {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub received_size: u32,
+    pub received_head: String,
+}
 
 /// Who this device belongs to, kept sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,7 +302,24 @@ impl Store {
         if self.cursor()? != requested_cursor {
             return Err(StoreError::CursorMismatch);
         }
+        // The access log first: a batch that does not extend the verified log stops the whole
+        // page, before anything of it is written.
+        let audit = match &page.audit {
+            Some(batch) => Some(self.verify_audit(batch)?),
+            None => None,
+        };
         let tx = self.conn.transaction()?;
+        if let (Some(batch), Some(state)) = (&page.audit, &audit) {
+            for e in &batch.events {
+                let sealed = seal_json(&self.key, T_AUDIT, &e.position.to_string(), 1, e)?;
+                tx.execute(
+                    "INSERT INTO audit (id, version, sealed) VALUES (?1, 1, ?2)
+                     ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed",
+                    params![e.position.to_string(), sealed.as_bytes()],
+                )?;
+            }
+            Self::put_audit_state(&tx, &self.key, state)?;
+        }
         for (n, item) in page.items.iter().enumerate() {
             if fail_after == Some(n) {
                 return Err(StoreError::Injected);
@@ -290,6 +338,65 @@ impl Store {
         meta_put(&tx, "cursor", page.next_cursor.to_string().as_bytes())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The server's checkpoint key, pinned at enrolment.
+    pub fn audit_key(&self) -> Result<Option<Vec<u8>>> {
+        get_secret_opt(&self.conn, &self.key, "audit_key")
+    }
+
+    pub fn pin_audit_key(&mut self, public_key: &[u8]) -> Result<()> {
+        put_secret(&self.conn, &self.key, "audit_key", public_key)
+    }
+
+    pub fn audit_state(&self) -> Result<AuditState> {
+        Ok(match get_secret_opt(&self.conn, &self.key, "audit_state")? {
+            Some(bytes) => serde_json::from_slice(&bytes)?,
+            None => AuditState::default(),
+        })
+    }
+
+    fn put_audit_state(conn: &Connection, key: &DataKey, state: &AuditState) -> Result<()> {
+        put_secret(conn, key, "audit_state", &serde_json::to_vec(state)?)
+    }
+
+    /// Remembers that the server sent a log that does not extend the verified one. Only the
+    /// flag is written: the lines that came with it are not.
+    pub fn flag_audit_warning(&mut self, warning: AuditWarning) -> Result<()> {
+        let state = AuditState { warning: Some(warning), ..self.audit_state()? };
+        Self::put_audit_state(&self.conn, &self.key, &state)
+    }
+
+    /// The person opened Inzage: every line so far counts as seen.
+    pub fn mark_audit_seen(&mut self) -> Result<()> {
+        let state = self.audit_state()?;
+        Self::put_audit_state(&self.conn, &self.key, &AuditState { seen: state.size, ..state })
+    }
+
+    /// The verified access log, oldest line first.
+    pub fn audit_events(&self) -> Result<Vec<AuditEvent>> {
+        let mut out: Vec<AuditEvent> = self.read_all(T_AUDIT)?;
+        out.sort_by_key(|e| e.position);
+        Ok(out)
+    }
+
+    /// The state after `batch`, if it extends the verified log exactly.
+    fn verify_audit(&self, batch: &AuditBatch) -> Result<AuditState> {
+        let key = self.audit_key()?.ok_or(StoreError::NoAuditKey)?;
+        let state = self.audit_state()?;
+        let known = chain::Verified {
+            size: state.size,
+            head: chain::unhex(&state.head).ok_or(StoreError::Corrupt("audit head"))?,
+        };
+        let dossier = state.dossier_id.unwrap_or(batch.checkpoint.checkpoint.dossier_id);
+        let v = chain::verify_extension(known, dossier, batch, &key).map_err(StoreError::AuditChain)?;
+        Ok(AuditState {
+            dossier_id: Some(dossier),
+            size: v.size,
+            head: chain::hex(&v.head),
+            warning: None,
+            ..state
+        })
     }
 
     pub fn entries(&self) -> Result<Vec<Entry>> {
@@ -383,13 +490,20 @@ fn put_secret(conn: &Connection, key: &DataKey, name: &str, plain: &[u8]) -> Res
 }
 
 fn get_secret(conn: &Connection, key: &DataKey, name: &str) -> Result<Vec<u8>> {
-    let (version, sealed): (i64, Vec<u8>) = conn
+    get_secret_opt(conn, key, name)?.ok_or(StoreError::Corrupt("secret missing"))
+}
+
+fn get_secret_opt(conn: &Connection, key: &DataKey, name: &str) -> Result<Option<Vec<u8>>> {
+    let Some((version, sealed)) = conn
         .query_row("SELECT version, sealed FROM secrets WHERE name = ?1", [name], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
         })
         .optional()?
-        .ok_or(StoreError::Corrupt("secret missing"))?;
+    else {
+        return Ok(None);
+    };
     key.open(RowAad { table: T_SECRETS, id: name, version }, &Sealed::from_stored(sealed))
+        .map(Some)
         .map_err(|_| StoreError::Tampered { table: T_SECRETS, id: name.to_owned() })
 }
 

@@ -8,7 +8,10 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Result, StoreError};
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../migrations/20261122_0001_initial.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/20261122_0001_initial.sql")),
+        M::up(include_str!("../migrations/20261122_0002_audit.sql")),
+    ])
 }
 
 fn pragmas(conn: &Connection) -> Result<()> {

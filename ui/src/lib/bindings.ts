@@ -62,7 +62,11 @@ version: number, updated_at: string, };
 
 export type EntrySummary = { id: string, kind: EntryKind, visibility: Visibility, title: string, child_id: string | null, occurred_on: string, author_name: string, };
 
-export type DossierView = { display_name: string, 
+export type DossierView = { 
+/**
+ * Inzage lines not seen yet: someone looked since the last visit.
+ */
+unseen_audit: number, display_name: string, 
 /**
  * The signed-in person as the server describes them (role, consent).
  */
@@ -77,6 +81,28 @@ export type EntryDetail = { entry: Entry, blocks: Array<Block>,
  * The name of the child the entry is about, if any.
  */
 about: string | null, };
+
+export type AuditAction = "create" | "read" | "update" | "delete" | "export" | "share";
+
+export type Purpose = "hulpverlening" | "gesprek_voorbereiden" | "verslag_schrijven" | "overleg" | "toegangsbesluit" | "overdracht" | "kwaliteit" | "verzoek_client";
+
+export type AuditLine = { position: number, at: string, actor_name: string, actor_role: string, action: AuditAction, object_type: string, 
+/**
+ * The entry the line is about, when this person can open it.
+ */
+entry_id: string | null, entry_title: string | null, purpose: Purpose, purpose_note: string | null, 
+/**
+ * Not yet seen in Inzage.
+ */
+new: boolean, };
+
+export type AuditWarningView = { at: string, verified_size: number, received_size: number, };
+
+export type InzageView = { 
+/**
+ * Newest first.
+ */
+lines: Array<AuditLine>, warning: AuditWarningView | null, };
 
 export type Progress = { pages: number, items: number, done: boolean, };
 

@@ -1,0 +1,282 @@
+//! Inzage end to end: every staff access leaves exactly one chained line with its purpose; the
+//! family's app verifies the chain against signed checkpoints and notices any tampering.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use cjg_tests::TestServer;
+use serde_json::{json, Value};
+
+const PIN: &str = "902417";
+
+fn audit_count(server: &TestServer) -> i64 {
+    server.db().query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0)).unwrap()
+}
+
+fn last_audit(server: &TestServer) -> (String, String, Option<String>) {
+    server
+        .db()
+        .query_row(
+            "SELECT action, object_type, object_id FROM audit_events ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+/// Walks every staff route of the server's own OpenAPI document (which a unit test holds equal
+/// to the router) and calls it once, successfully, on the demo dossier: each call leaves
+/// exactly one audit line with the right action and object. A new staff route that is not in
+/// the table below, or does not log, fails this test.
+#[tokio::test]
+async fn every_staff_route_logs_exactly_one_line() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let db = server.db();
+    let dossier = staff.dossier_id(&db).await;
+    let karim = cjg_tests::person_id(&db, "Karim Voorbeeld");
+    let entry = staff
+        .create_entry(
+            dossier,
+            json!({"kind": "gespreksverslag", "child_id": null, "title": "Voor de routetest",
+            "body": "Tekst.", "occurred_on": "2026-03-01"}),
+        )
+        .await
+        .unwrap();
+    let entry_id = entry["id"].as_str().unwrap().to_owned();
+    // A device of Karim's, for the device routes.
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
+    let device: String = db.query_row("SELECT id FROM devices LIMIT 1", [], |r| r.get(0)).unwrap();
+
+    // (method, path) → (action, object type, expected object id)
+    let expected: BTreeMap<(&str, &str), (&str, &str, Option<String>)> = [
+        (("GET", "/v1/staff/dossiers/{dossier_id}/entries"), ("read", "entries", None)),
+        (("POST", "/v1/staff/dossiers/{dossier_id}/entries"), ("create", "entry", None)),
+        (("PUT", "/v1/staff/entries/{entry_id}"), ("update", "entry", Some(entry_id.clone()))),
+        (("DELETE", "/v1/staff/entries/{entry_id}"), ("delete", "entry", Some(entry_id.clone()))),
+        (
+            ("POST", "/v1/staff/people/{person_id}/activation-codes"),
+            ("create", "activation_code", Some(karim.clone())),
+        ),
+        (("GET", "/v1/staff/people/{person_id}/devices"), ("read", "devices", Some(karim.clone()))),
+        (("DELETE", "/v1/staff/devices/{device_id}"), ("update", "device", Some(device.clone()))),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/audit"), ("read", "audit_log", None)),
+    ]
+    .into_iter()
+    .collect();
+    // Routes that touch no client data: signing in, and stating why one opens a dossier (the
+    // accesses that follow carry that purpose).
+    let not_data = [("POST", "/v1/staff/login"), ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose")];
+
+    let http = reqwest::Client::new();
+    let doc: Value =
+        http.get(format!("{}/v1/openapi.json", server.url)).send().await.unwrap().json().await.unwrap();
+    let draft = json!({"kind": "afspraak", "child_id": null, "title": "Nieuw", "body": "b", "occurred_on": "2026-03-02"});
+    let mut calls: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            calls.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    // Update before delete, so both find the entry.
+    calls.sort_by_key(|(m, p)| (p.clone(), m == "DELETE"));
+    let mut checked = 0;
+    for (method, path) in calls.iter().filter(|(_, p)| p.starts_with("/v1/staff/")) {
+        if not_data.contains(&(method.as_str(), path.as_str())) {
+            continue;
+        }
+        let (action, object, object_id) = expected
+            .get(&(method.as_str(), path.as_str()))
+            .unwrap_or_else(|| panic!("{method} {path}: a staff route with no expected audit line; add it"));
+        let url = path
+            .replace("{dossier_id}", &dossier.to_string())
+            .replace("{entry_id}", &entry_id)
+            .replace("{person_id}", &karim)
+            .replace("{device_id}", &device);
+        let body = match (method.as_str(), path.as_str()) {
+            ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
+            ("PUT", "/v1/staff/entries/{entry_id}") => Some(json!({"expected_version": 1, "draft": draft})),
+            _ => None,
+        };
+        let before = audit_count(&server);
+        let mut req = http
+            .request(method.parse().unwrap(), format!("{}{url}", server.url))
+            .bearer_auth(&staff.token)
+            .header("X-Cjg-Purpose", "hulpverlening");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{method} {path}: {}", resp.status());
+        assert_eq!(audit_count(&server), before + 1, "{method} {path}: exactly one line");
+        let (a, o, id) = last_audit(&server);
+        assert_eq!((a.as_str(), o.as_str()), (*action, *object), "{method} {path}");
+        if object_id.is_some() {
+            assert_eq!(&id, object_id, "{method} {path}: the object is named");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, expected.len(), "every expected route was called");
+}
+
+/// Without a stated purpose a dossier stays closed; a purpose holds for its window and its
+/// note reaches the family.
+#[tokio::test]
+async fn a_purpose_is_required_and_holds_for_its_window() {
+    let server = TestServer::start_with(&["--purpose-minutes", "45"]).unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    let http = reqwest::Client::new();
+    let entries_url = format!("{}/v1/staff/dossiers/{dossier}/entries", server.url);
+    let get = || http.get(&entries_url).bearer_auth(&staff.token).send();
+
+    let resp = get().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "purpose_required");
+    let before = audit_count(&server);
+
+    let purpose_url = format!("{}/v1/staff/dossiers/{dossier}/purpose", server.url);
+    for bad in [
+        json!({"purpose": "nieuwsgierig"}),
+        json!({"purpose": "overleg", "note": "x".repeat(201)}),
+        json!({"purpose": "overleg", "note": "twee\nregels"}),
+    ] {
+        let resp = http.put(&purpose_url).bearer_auth(&staff.token).json(&bad).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+    let resp = http
+        .put(&purpose_url)
+        .bearer_auth(&staff.token)
+        .json(&json!({"purpose": "gesprek_voorbereiden", "note": "om het gesprek van dinsdag voor te bereiden"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let window: Value = resp.json().await.unwrap();
+    let expires: chrono::DateTime<chrono::Utc> = window["expires_at"].as_str().unwrap().parse().unwrap();
+    let minutes = (expires - chrono::Utc::now()).num_minutes();
+    assert!((44..=45).contains(&minutes), "the configured window: {minutes}");
+
+    assert_eq!(get().await.unwrap().status(), 200);
+    assert_eq!(get().await.unwrap().status(), 200);
+    assert_eq!(audit_count(&server), before + 2, "each read in the window is logged");
+    let note: String = server
+        .db()
+        .query_row("SELECT purpose_note FROM audit_events ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(note, "om het gesprek van dinsdag voor te bereiden");
+
+    // The window ends (moved into the past in the database): closed again, and on record.
+    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
+    w.execute("UPDATE purpose_sessions SET expires_at = '2020-01-01T00:00:00Z'", []).unwrap();
+    let resp = get().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let denied: i64 = server
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM denied_requests WHERE status = 403 AND subject_kind = 'staff'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(denied, 2, "both refused reads are recorded");
+
+    // The family sees the line with its purpose and note, tied to nothing they cannot open.
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let view = app.inzage().await.unwrap();
+    assert_eq!(view.lines.len() as i64, audit_count(&server));
+    assert!(view.warning.is_none());
+    let newest = &view.lines[0];
+    assert_eq!(newest.purpose_note.as_deref(), Some("om het gesprek van dinsdag voor te bereiden"));
+    assert_eq!(newest.actor_name, "Fleur Demo");
+    assert!(view.lines.iter().all(|l| l.new), "nothing seen yet");
+    assert_eq!(app.dossier().await.unwrap().unseen_audit as usize, view.lines.len());
+    app.mark_inzage_seen().await.unwrap();
+    assert_eq!(app.dossier().await.unwrap().unseen_audit, 0);
+}
+
+/// Change, delete or reorder a line in the server's database: the app's next sync refuses the
+/// log, keeps its verified copy, shows the warning and tells the server; the admin command
+/// finds the break too. Restoring the line makes the log verify again.
+#[tokio::test]
+async fn tampering_with_the_server_log_is_noticed() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    for _ in 0..3 {
+        staff.entries(dossier).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let mut verified = app.inzage().await.unwrap().lines.len();
+    assert!(verified >= 3);
+    let entries_before = app.dossier().await.unwrap().entries.len();
+
+    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
+    let d = dossier.to_string();
+    let verify = || {
+        std::process::Command::new(cjg_tests::server_binary())
+            .args(["verify-audit", "--data-dir"])
+            .arg(&server.data_dir)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    assert!(verify().status.success());
+
+    type Tamper<'a> = (&'a str, &'a str, &'a str);
+    let tampers: [Tamper; 3] = [
+        (
+            "altered",
+            "UPDATE audit_events SET purpose = 'kwaliteit' WHERE dossier_id = ?1 AND position = 2",
+            "UPDATE audit_events SET purpose = 'hulpverlening' WHERE dossier_id = ?1 AND position = 2",
+        ),
+        (
+            "reordered",
+            "UPDATE audit_events SET position = CASE position WHEN 1 THEN 2 ELSE 1 END
+             WHERE dossier_id = ?1 AND position IN (1, 2)",
+            "UPDATE audit_events SET position = CASE position WHEN 1 THEN 2 ELSE 1 END
+             WHERE dossier_id = ?1 AND position IN (1, 2)",
+        ),
+        ("deleted", "DELETE FROM audit_events WHERE dossier_id = ?1 AND position = 1", ""),
+    ];
+    let mut alerts = 0;
+    for (name, tamper, restore) in tampers {
+        // The unique (dossier, position) index would refuse a swap done in two steps.
+        w.execute_batch("DROP INDEX IF EXISTS audit_events_chain").unwrap();
+        w.execute(tamper, [&d]).unwrap();
+        // A staff access meanwhile: the app also gets a new line with the tampered log.
+        staff.entries(dossier).await.unwrap();
+        let e = app.sync(|_| {}).await.unwrap_err();
+        assert_eq!(e.code(), "audit_log_broken", "{name}");
+        let view = app.inzage().await.unwrap();
+        assert_eq!(view.lines.len(), verified, "{name}: the verified copy stays, nothing new is taken in");
+        assert!(view.warning.is_some(), "{name}: the warning is shown");
+        assert_eq!(app.dossier().await.unwrap().entries.len(), entries_before, "{name}: nothing lost");
+        alerts += 1;
+        let reported: i64 =
+            server.db().query_row("SELECT COUNT(*) FROM audit_alerts", [], |r| r.get(0)).unwrap();
+        assert_eq!(reported, alerts, "{name}: the server was told");
+        let out = verify();
+        assert_eq!(out.status.code(), Some(1), "{name}: the admin command finds the break");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("BROKEN"), "{name}");
+        if restore.is_empty() {
+            break;
+        }
+        w.execute(restore, [&d]).unwrap();
+        // The honest log is back: the lines added meanwhile verify and the warning goes.
+        app.sync(|_| {}).await.unwrap_or_else(|e| panic!("{name} restored: {e}"));
+        let view = app.inzage().await.unwrap();
+        assert!(view.warning.is_none(), "{name}: restored log verifies");
+        assert!(view.lines.len() > verified);
+        verified = view.lines.len();
+        assert!(verify().status.success(), "{name}: restored");
+    }
+}
