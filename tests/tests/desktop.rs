@@ -52,6 +52,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("CJG_APP_DATA_DIR", data_dir)
             .env("CJG_SERVER_URL", server_url)
+            .env("CJG_EXPORT_DIR", data_dir.join("exports"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -197,6 +198,44 @@ async fn enrol_read_restart_offline_and_unlock() {
     shot(&c, "08-instellingen").await;
     wait_for(&c, "#settings-back").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
+    // Inzage: the coach's look at the dossier (made above to know the expected titles) is
+    // there, with its purpose; the badge said so before.
+    let badge = wait_for(&c, "#nav-inzage .count-badge").await.text().await.unwrap();
+    assert!(badge.parse::<u32>().unwrap() >= 1, "a badge for the new look: {badge}");
+    wait_for(&c, "#nav-inzage").await.click().await.unwrap();
+    let line = wait_for(&c, "li.audit-line").await.text().await.unwrap();
+    assert!(line.contains("Fleur Demo") && line.contains("bekeek"), "{line}");
+    assert!(line.contains("Waarom"), "{line}");
+    wait_for(&c, "#audit-verified").await;
+    wait_for(&c, "#export-csv").await.click().await.unwrap();
+    wait_for(&c, "#export-msg").await;
+    let exported = std::fs::read_dir(data.path().join("exports")).unwrap().next().unwrap().unwrap().path();
+    let csv = std::fs::read_to_string(exported).unwrap();
+    assert!(csv.contains("Datum en tijd") && csv.contains("Fleur Demo"), "{csv}");
+    shot(&c, "11-inzage").await;
+
+    // Someone changes a line of the log in the server's database: the next update notices,
+    // keeps what was checked and warns.
+    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
+    w.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 1", []).unwrap();
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = wait_for(&c, "#sync-status").await.text().await.unwrap();
+        if text.contains("inzagelijst") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no message about the log: {text}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    wait_for(&c, "#nav-inzage").await.click().await.unwrap();
+    let warning = wait_for(&c, "#audit-warning").await.text().await.unwrap();
+    assert!(warning.contains("klopt niet"), "{warning}");
+    shot(&c, "12-inzage-waarschuwing").await;
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11, "nothing of the dossier is lost");
 
     // A second account on the same device: Noor (14) adds hers from the lock screen.
     wait_for(&c, "#lock").await.click().await.unwrap();

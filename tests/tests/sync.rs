@@ -313,7 +313,11 @@ async fn bad_requests_get_json_errors_with_codes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "purpose_required", "a purpose is required");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "purpose_required",
+        "a purpose is required"
+    );
     let resp = http
         .post(format!("{}/v1/staff/people/{person}/activation-codes", server.url))
         .bearer_auth("not-a-token")

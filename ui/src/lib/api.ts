@@ -2,7 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { AppStatus, DevicesView, DossierView, EntryDetail, Progress } from "./bindings";
+import type { AppStatus, DevicesView, DossierView, EntryDetail, InzageView, Progress } from "./bindings";
 
 export type * from "./bindings";
 
@@ -24,6 +24,9 @@ export const api = {
     invoke<void>("change_pin", { oldPin, newPin, newPinAgain }),
   devices: () => invoke<DevicesView>("devices"),
   revokeDevice: (deviceId: string) => invoke<void>("revoke_device", { deviceId }),
+  inzage: () => invoke<InzageView>("inzage"),
+  markInzageSeen: () => invoke<void>("mark_inzage_seen"),
+  saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),
