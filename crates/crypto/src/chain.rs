@@ -15,12 +15,13 @@ pub const GENESIS: Hash = [0; 32];
 
 /// The next head: SHA-256 over a domain tag, the previous head and the event's canonical bytes.
 pub fn link(prev: &Hash, event: &AuditEvent) -> Hash {
-    let canonical = event.canonical();
-    let mut buf = Vec::with_capacity(32 + 32 + canonical.len());
-    buf.extend_from_slice(b"mijn-cjg/audit-chain/v1\0");
-    buf.extend_from_slice(prev);
-    buf.extend_from_slice(&canonical);
-    crate::sha256(&buf)
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(b"mijn-cjg/audit-chain/v1\0");
+    ctx.update(prev);
+    ctx.update(&event.canonical());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 pub fn hex(h: &Hash) -> String {
