@@ -19,11 +19,13 @@ fn event(position: u32, dossier_id: Uuid) -> AuditEvent {
         actor_id: Uuid::from_u128(7),
         actor_name: "Fleur Demo".into(),
         actor_role: "CJG-coach".into(),
-        action: if position % 5 == 0 { AuditAction::Update } else { AuditAction::Read },
+        action: if position.is_multiple_of(5) { AuditAction::Update } else { AuditAction::Read },
         object_type: "entry".into(),
         object_id: Some(Uuid::from_u128(u128::from(position % 5000))),
         purpose: Purpose::GesprekVoorbereiden,
-        purpose_note: (position % 3 == 0).then(|| "om het gesprek van dinsdag voor te bereiden".to_owned()),
+        purpose_note: position
+            .is_multiple_of(3)
+            .then(|| "om het gesprek van dinsdag voor te bereiden".to_owned()),
         at: DateTime::<Utc>::from_timestamp(1_790_000_000 + i64::from(position), 0).unwrap_or_default(),
         origin: "staff-api".into(),
     }
