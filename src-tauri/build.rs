@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "inzage",
     "mark_inzage_seen",
     "save_export",
+    "save_export_pdf",
 ];
 
 fn main() {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use cjg_client::app::{
     AppCore, AppStatus, DevicesView, DossierView, EntryDetail, InzageView, DEFAULT_AUTO_LOCK_MINUTES,
 };
+use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
 use cjg_client::{Progress, UiError};
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -124,6 +125,11 @@ async fn save_export(core: State<'_, AppCore>, file_name: String, contents: Stri
 }
 
 #[tauri::command]
+async fn save_export_pdf(core: State<'_, AppCore>, file_name: String, doc: PdfDoc) -> Res<String> {
+    core.save_pdf(&file_name, &doc).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -212,7 +218,8 @@ pub fn run() {
             set_consent,
             inzage,
             mark_inzage_seen,
-            save_export
+            save_export,
+            save_export_pdf
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -208,11 +208,33 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert!(line.contains("Fleur Demo") && line.contains("bekeek"), "{line}");
     assert!(line.contains("Waarom"), "{line}");
     wait_for(&c, "#audit-verified").await;
+    // The person's own copy, as CSV and as PDF.
+    let exports = data.path().join("exports");
+    let exported = |ext: &'static str| {
+        let exports = exports.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let found = std::fs::read_dir(&exports).ok().and_then(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .find(|p| p.extension().is_some_and(|x| x == ext))
+                });
+                if let Some(p) = found {
+                    return std::fs::read(p).unwrap();
+                }
+                assert!(Instant::now() < deadline, "no .{ext} export");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
     wait_for(&c, "#export-csv").await.click().await.unwrap();
-    wait_for(&c, "#export-msg").await;
-    let exported = std::fs::read_dir(data.path().join("exports")).unwrap().next().unwrap().unwrap().path();
-    let csv = std::fs::read_to_string(exported).unwrap();
+    let csv = String::from_utf8(exported("csv").await).unwrap();
     assert!(csv.contains("Datum en tijd") && csv.contains("Fleur Demo"), "{csv}");
+    wait_for(&c, "#export-pdf").await.click().await.unwrap();
+    let pdf = exported("pdf").await;
+    assert!(pdf.starts_with(b"%PDF-") && cjg_tests::contains(&pdf, "bekeek alle verslagen"));
+    wait_for(&c, "#export-msg").await;
     shot(&c, "11-inzage").await;
 
     // Someone changes a line of the log in the server's database: the next update notices,

@@ -593,16 +593,26 @@ impl AppCore {
     }
 
     /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
-    /// export folder, and says where. The one place the app writes readable dossier data, and
-    /// only on request.
+    /// export folder, and says where. With [`AppCore::save_pdf`] the one place the app writes
+    /// readable dossier data, and only on request.
     pub async fn save_export(&self, file_name: &str, contents: &str) -> Result<PathBuf> {
+        self.write_export(file_name, "csv", contents.as_bytes()).await
+    }
+
+    /// The same as a PDF, laid out from the already-worded items.
+    pub async fn save_pdf(&self, file_name: &str, doc: &crate::export::PdfDoc) -> Result<PathBuf> {
+        let bytes = crate::export::pdf(doc)?;
+        self.write_export(file_name, "pdf", &bytes).await
+    }
+
+    async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
         let guard = self.open.lock().await;
         open_store(&guard)?;
         let ok_name = file_name.len() <= 80
             && file_name.starts_with("mijn-cjg-")
-            && file_name.ends_with(".csv")
+            && file_name.strip_suffix(ext).is_some_and(|stem| stem.ends_with('.'))
             && file_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-        if !ok_name || contents.len() > 20 * 1024 * 1024 {
+        if !ok_name || bytes.len() > 50 * 1024 * 1024 {
             return Err(ClientError::Validation(cjg_core::validate::ValidationError::Invalid {
                 field: "export",
                 reason: "not an export the app makes",
@@ -613,7 +623,7 @@ impl AppCore {
         let path = dir.join(file_name);
         // Written next to it and renamed: a crash leaves no half file under the final name.
         let tmp = dir.join(format!(".{file_name}.part"));
-        std::fs::write(&tmp, contents)
+        std::fs::write(&tmp, bytes)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(ClientError::DeviceSecret)?;
         Ok(path)
@@ -683,6 +693,8 @@ pub fn typescript_bindings() -> String {
         AuditLine::decl(&cfg),
         AuditWarningView::decl(&cfg),
         InzageView::decl(&cfg),
+        crate::export::PdfItem::decl(&cfg),
+        crate::export::PdfDoc::decl(&cfg),
         crate::Progress::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];

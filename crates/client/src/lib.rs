@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod app;
 mod error;
+pub mod export;
 pub mod secret;
 
 use std::path::Path;

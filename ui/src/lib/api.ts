@@ -2,7 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { AppStatus, DevicesView, DossierView, EntryDetail, InzageView, Progress } from "./bindings";
+import type { AppStatus, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress } from "./bindings";
 
 export type * from "./bindings";
 
@@ -27,6 +27,7 @@ export const api = {
   inzage: () => invoke<InzageView>("inzage"),
   markInzageSeen: () => invoke<void>("mark_inzage_seen"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
+  saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

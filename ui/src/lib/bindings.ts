@@ -104,6 +104,10 @@ export type InzageView = {
  */
 lines: Array<AuditLine>, warning: AuditWarningView | null, };
 
+export type PdfItem = { heading: string, lines: Array<string>, };
+
+export type PdfDoc = { title: string, subtitle: string, items: Array<PdfItem>, };
+
 export type Progress = { pages: number, items: number, done: boolean, };
 
 export type UiError = { code: string, message: string, };

@@ -146,7 +146,9 @@ const nl = {
     kwaliteit: "controle van de kwaliteit",
     verzoek_client: "op uw eigen verzoek",
   } as Record<string, string>,
-  export_csv: "Opslaan als bestand (CSV)",
+  export_csv: "Opslaan voor een rekenblad (CSV)",
+  export_pdf: "Opslaan om te printen (PDF)",
+  pdf_subtitle: (when: string, n: number) => `Gemaakt op ${when}. ${n === 1 ? "1 regel" : `${n} regels`}, gecontroleerd door de app Mijn CJG.`,
   export_saved: (path: string) => `Opgeslagen: ${path}`,
   csv_header: ["Datum en tijd", "Medewerker", "Rol", "Wat", "Onderdeel", "Waarom", "Toelichting"],
   errors: {
@@ -326,7 +328,9 @@ const en: Dict = {
     kwaliteit: "checking quality",
     verzoek_client: "at your own request",
   },
-  export_csv: "Save as a file (CSV)",
+  export_csv: "Save for a spreadsheet (CSV)",
+  export_pdf: "Save to print (PDF)",
+  pdf_subtitle: (when: string, n: number) => `Made on ${when}. ${n === 1 ? "1 line" : `${n} lines`}, checked by the Mijn CJG app.`,
   export_saved: (path: string) => `Saved: ${path}`,
   csv_header: ["Date and time", "Staff member", "Role", "What", "Item", "Why", "Note"],
   errors: {
