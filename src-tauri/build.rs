@@ -21,6 +21,10 @@ const COMMANDS: &[&str] = &[
     "mark_inzage_seen",
     "save_export",
     "save_export_pdf",
+    "staff_login",
+    "staff_logout",
+    "staff_caseload",
+    "staff_open",
 ];
 
 fn main() {

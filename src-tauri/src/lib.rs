@@ -9,7 +9,10 @@ use cjg_client::app::{
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
+use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
+use cjg_core::api::CaseloadDossier;
+use cjg_core::audit::Purpose;
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
 
@@ -130,6 +133,37 @@ async fn save_export_pdf(core: State<'_, AppCore>, file_name: String, doc: PdfDo
 }
 
 #[tauri::command]
+async fn staff_login(
+    core: State<'_, AppCore>,
+    server_url: String,
+    username: String,
+    password: String,
+) -> Res<String> {
+    core.staff_login(&server_url, &username, &password).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_logout(core: State<'_, AppCore>) -> Res<()> {
+    core.staff_logout().await;
+    Ok(())
+}
+
+#[tauri::command]
+async fn staff_caseload(core: State<'_, AppCore>) -> Res<Vec<CaseloadDossier>> {
+    core.staff_caseload().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_open(
+    core: State<'_, AppCore>,
+    dossier_id: Uuid,
+    purpose: Purpose,
+    note: String,
+) -> Res<StaffDossierView> {
+    core.staff_open(dossier_id, purpose, &note).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -219,7 +253,11 @@ pub fn run() {
             inzage,
             mark_inzage_seen,
             save_export,
-            save_export_pdf
+            save_export_pdf,
+            staff_login,
+            staff_logout,
+            staff_caseload,
+            staff_open
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

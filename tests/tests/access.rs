@@ -320,6 +320,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     | ("POST", "/v1/auth/challenge")
                     | ("PUT", "/v1/me/consent")
                     | ("POST", "/v1/me/audit-alerts")
+                    | ("GET", "/v1/staff/dossiers")
             );
             for (name, token, secrets) in &callers {
                 let mut req = http
@@ -347,7 +348,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 19 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 20 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

@@ -146,6 +146,33 @@ async fn enrol_read_restart_offline_and_unlock() {
     let server_field = wait_for(&c, "#server").await;
     assert_eq!(server_field.prop("value").await.unwrap().as_deref(), Some(server.url.as_str()));
     shot(&c, "01-welkom").await;
+
+    // A coach signs in on the staff side: no dossier without a purpose, and the family's log
+    // shows the look with its note.
+    wait_for(&c, "#staff-signin").await.click().await.unwrap();
+    type_into(&c, "#staff-username", "coach").await;
+    type_into(&c, "#staff-password", "fout-wachtwoord").await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    let err = wait_for(&c, "#staff-error").await.text().await.unwrap();
+    assert!(err.contains("wachtwoord"), "{err}");
+    type_into(&c, "#staff-password", &server.coach_password).await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    let family = wait_for(&c, "button.caseload-item").await;
+    assert_eq!(family.text().await.unwrap(), "Gezin Voorbeeld");
+    family.click().await.unwrap();
+    wait_for(&c, "#purpose").await.select_by_value("gesprek_voorbereiden").await.unwrap();
+    type_into(&c, "#purpose-note", "voor het gesprek van dinsdag").await;
+    shot(&c, "13-medewerker-doel").await;
+    wait_for(&c, "#open-dossier").await.click().await.unwrap();
+    wait_for(&c, "#staff-purpose").await;
+    let staff_entries = c.find_all(Locator::Css("#staff-entries li")).await.unwrap();
+    assert_eq!(staff_entries.len(), expected.len() + HIDDEN_FROM_PARENTS.len(), "staff see every entry");
+    let log = wait_for(&c, "#staff-log li").await.text().await.unwrap();
+    assert!(log.contains("voor het gesprek van dinsdag"), "the newest line carries the note: {log}");
+    shot(&c, "14-medewerker-dossier").await;
+    wait_for(&c, "#staff-back").await.click().await.unwrap();
+    wait_for(&c, "#staff-logout").await.click().await.unwrap();
+    wait_for(&c, "#server").await;
     type_into(&c, "#code", "ABCD-EFGH-JKMN").await;
     wait_for(&c, "#to-pin").await.click().await.unwrap();
     type_into(&c, "#pin", PIN).await;

@@ -65,6 +65,8 @@ pub struct AppStatus {
     pub accounts: Vec<AccountInfo>,
     /// The unlocked account, if any.
     pub account: Option<Uuid>,
+    /// The coach signed in on the staff side, if any.
+    pub staff_user: Option<String>,
 }
 
 /// An account as the lock screen shows it: only what the person chose to show without a PIN.
@@ -170,6 +172,8 @@ pub struct AppCore {
     auto_lock: Duration,
     last_activity: std::sync::Mutex<Instant>,
     export_dir: Option<PathBuf>,
+    /// A coach signed in on this device: in memory only, gone at lock or exit.
+    staff: Mutex<Option<crate::staff::StaffSession>>,
 }
 
 impl AppCore {
@@ -187,6 +191,7 @@ impl AppCore {
             auto_lock: Duration::from_secs(u64::from(DEFAULT_AUTO_LOCK_MINUTES) * 60),
             last_activity: std::sync::Mutex::new(Instant::now()),
             export_dir: None,
+            staff: Mutex::new(None),
         }
         .without_unfinished_accounts()
     }
@@ -228,8 +233,9 @@ impl AppCore {
         if idle < self.auto_lock {
             return false;
         }
+        let staff = self.staff.lock().await.take().is_some();
         let mut guard = self.open.lock().await;
-        guard.take().is_some()
+        guard.take().is_some() || staff
     }
 
     fn notice_path(&self) -> PathBuf {
@@ -315,6 +321,7 @@ impl AppCore {
             auto_lock_minutes: u32::try_from(self.auto_lock.as_secs().div_ceil(60)).unwrap_or(u32::MAX),
             accounts: accounts.iter().map(|a| self.account_info(a, guard.as_ref())).collect(),
             account: guard.as_ref().map(|o| o.id),
+            staff_user: self.staff.lock().await.as_ref().map(|s| s.username.clone()),
         })
     }
 
@@ -517,6 +524,36 @@ impl AppCore {
 
     pub async fn lock(&self) {
         *self.open.lock().await = None;
+        *self.staff.lock().await = None;
+    }
+
+    /// A coach signs in (online only; the token stays in memory).
+    pub async fn staff_login(&self, server_url: &str, username: &str, password: &str) -> Result<String> {
+        let session = crate::staff::StaffSession::login(server_url, username, password).await?;
+        let name = session.username.clone();
+        *self.staff.lock().await = Some(session);
+        self.touch();
+        Ok(name)
+    }
+
+    pub async fn staff_logout(&self) {
+        *self.staff.lock().await = None;
+    }
+
+    pub async fn staff_caseload(&self) -> Result<Vec<cjg_core::api::CaseloadDossier>> {
+        let guard = self.staff.lock().await;
+        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.caseload().await
+    }
+
+    /// Opens a dossier for the stated purpose: the server logs it, the app keeps nothing.
+    pub async fn staff_open(
+        &self,
+        dossier_id: Uuid,
+        purpose: Purpose,
+        note: &str,
+    ) -> Result<crate::staff::StaffDossierView> {
+        let guard = self.staff.lock().await;
+        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.open(dossier_id, purpose, note).await
     }
 
     pub async fn sync(&self, progress: impl FnMut(Progress)) -> Result<Progress> {
@@ -695,6 +732,9 @@ pub fn typescript_bindings() -> String {
         InzageView::decl(&cfg),
         crate::export::PdfItem::decl(&cfg),
         crate::export::PdfDoc::decl(&cfg),
+        cjg_core::api::CaseloadDossier::decl(&cfg),
+        cjg_core::audit::AuditEvent::decl(&cfg),
+        crate::staff::StaffDossierView::decl(&cfg),
         crate::Progress::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];

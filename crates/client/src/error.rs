@@ -30,6 +30,8 @@ pub enum ClientError {
     WipedRevoked,
     #[error("the OS keychain does not answer or lost this account's key")]
     KeychainUnavailable,
+    #[error("no staff member is signed in")]
+    StaffSignedOut,
     #[error("no such account on this device")]
     NoSuchAccount,
     #[error("device secret file: {0}")]
@@ -62,6 +64,8 @@ impl ClientError {
                 ErrorCode::DeviceRevoked => "device_revoked",
                 ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => "unauthenticated",
                 ErrorCode::Forbidden => "forbidden",
+                ErrorCode::PurposeRequired => "purpose_required",
+                ErrorCode::NotFound => "not_found",
                 _ => "server_error",
             },
             Self::Validation(V::ActivationCodeFormat) => "activation_code_format",
@@ -75,6 +79,7 @@ impl ClientError {
             Self::WipedRevoked => "wiped_revoked",
             Self::KeychainUnavailable => "keychain_unavailable",
             Self::NoSuchAccount => "no_such_account",
+            Self::StaffSignedOut => "staff_signed_out",
             Self::Store(S::NoUnlockKey) => "unlock_key_missing",
             Self::Store(S::WrongPin { attempts_left: 1 }) => "wrong_pin_last_try",
             Self::Store(S::WrongPin { .. }) => "wrong_pin",

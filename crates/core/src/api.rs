@@ -143,6 +143,13 @@ pub struct StaffLoginRequest {
     pub password: String,
 }
 
+/// A dossier of the staff member's caseload, as the list to choose from shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, ts_rs::TS)]
+pub struct CaseloadDossier {
+    pub id: Uuid,
+    pub family_name: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivationCodeResponse {
     pub code: String,

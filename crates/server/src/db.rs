@@ -291,6 +291,18 @@ pub fn assign_staff(tx: &Transaction<'_>, staff_id: Uuid, dossier_id: Uuid) -> r
     Ok(())
 }
 
+/// The dossiers a staff member works on, by family name.
+pub fn caseload(conn: &Connection, staff_id: Uuid) -> rusqlite::Result<Vec<cjg_core::api::CaseloadDossier>> {
+    let mut stmt = conn.prepare(
+        "SELECT d.id, d.family_name FROM staff_dossiers sd JOIN dossiers d ON d.id = sd.dossier_id
+         WHERE sd.staff_id = ?1 ORDER BY d.family_name, d.id",
+    )?;
+    let rows = stmt.query_map([staff_id.to_string()], |r| {
+        Ok(cjg_core::api::CaseloadDossier { id: uuid_col(r.get(0)?)?, family_name: r.get(1)? })
+    })?;
+    rows.collect()
+}
+
 pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0))
 }

@@ -95,6 +95,7 @@ impl Settings {
         routes::client::set_consent,
         routes::client::audit_alert,
         routes::staff::login,
+        routes::staff::caseload,
         routes::staff::declare_purpose,
         routes::staff::audit_log,
         routes::staff::list_entries,
@@ -201,6 +202,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/consent", &["PUT"], put(client::set_consent)),
         ("/v1/me/audit-alerts", &["POST"], post(client::audit_alert)),
         ("/v1/staff/login", &["POST"], post(staff::login)),
+        ("/v1/staff/dossiers", &["GET"], get(staff::caseload)),
         ("/v1/staff/dossiers/{dossier_id}/purpose", &["PUT"], put(staff::declare_purpose)),
         ("/v1/staff/dossiers/{dossier_id}/audit", &["GET"], get(staff::audit_log)),
         (

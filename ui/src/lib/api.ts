@@ -2,7 +2,10 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-import type { AppStatus, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress } from "./bindings";
+import type {
+  AppStatus, CaseloadDossier, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
+  StaffDossierView,
+} from "./bindings";
 
 export type * from "./bindings";
 
@@ -28,6 +31,12 @@ export const api = {
   markInzageSeen: () => invoke<void>("mark_inzage_seen"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
+  staffLogin: (serverUrl: string, username: string, password: string) =>
+    invoke<string>("staff_login", { serverUrl, username, password }),
+  staffLogout: () => invoke<void>("staff_logout"),
+  staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),
+  staffOpen: (dossierId: string, purpose: Purpose, note: string) =>
+    invoke<StaffDossierView>("staff_open", { dossierId, purpose, note }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

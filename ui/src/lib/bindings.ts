@@ -24,7 +24,11 @@ accounts: Array<AccountInfo>,
 /**
  * The unlocked account, if any.
  */
-account: string | null, };
+account: string | null, 
+/**
+ * The coach signed in on the staff side, if any.
+ */
+staff_user: string | null, };
 
 export type DeviceInfo = { id: string, name: string, created_at: string, last_seen_at: string | null, revoked_at: string | null, };
 
@@ -107,6 +111,28 @@ lines: Array<AuditLine>, warning: AuditWarningView | null, };
 export type PdfItem = { heading: string, lines: Array<string>, };
 
 export type PdfDoc = { title: string, subtitle: string, items: Array<PdfItem>, };
+
+export type CaseloadDossier = { id: string, family_name: string, };
+
+export type AuditEvent = { id: string, dossier_id: string, 
+/**
+ * 1-based place in the dossier's chain.
+ */
+position: number, actor_id: string, actor_name: string, actor_role: string, action: AuditAction, 
+/**
+ * What was touched: `dossier`, `entry`, `device`, `activation_code`, `audit_log`.
+ */
+object_type: string, object_id: string | null, purpose: Purpose, purpose_note: string | null, at: string, 
+/**
+ * The application the access came through (e.g. `staff-api`).
+ */
+origin: string, };
+
+export type StaffDossierView = { dossier_id: string, purpose: Purpose, purpose_expires_at: string, entries: Array<Entry>, 
+/**
+ * Oldest first, as the server keeps it.
+ */
+audit: Array<AuditEvent>, };
 
 export type Progress = { pages: number, items: number, done: boolean, };
 

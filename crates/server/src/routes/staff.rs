@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{Duration, Utc};
-use cjg_core::api::{ActivationCodeResponse, DeviceInfo, EntryUpdate, StaffLoginRequest, TokenResponse};
+use cjg_core::api::{
+    ActivationCodeResponse, CaseloadDossier, DeviceInfo, EntryUpdate, StaffLoginRequest, TokenResponse,
+};
 use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
 use cjg_core::validate::ActivationCode;
@@ -119,6 +121,18 @@ async fn audited<T: Send + 'static>(
             Ok(out)
         })
         .await
+}
+
+/// The staff member's own caseload: which families they may open. Only family names, no
+/// dossier content; opening one needs a purpose and is logged.
+#[utoipa::path(get, path = "/v1/staff/dossiers",
+    responses((status = 200, body = Vec<CaseloadDossier>), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn caseload(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+) -> AppResult<Json<Vec<CaseloadDossier>>> {
+    Ok(Json(state.db.call(move |c| Ok(db::caseload(c, actor.id)?)).await?))
 }
 
 /// States why the staff member opens this dossier. It holds for the purpose window (30 minutes

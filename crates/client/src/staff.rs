@@ -1,0 +1,81 @@
+//! The staff side of the app: online only, nothing stored. A coach signs in, picks a family of
+//! their caseload, states why, and reads the dossier and its access log; the server decides
+//! and logs every step.
+
+use cjg_core::api::{CaseloadDossier, StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES};
+use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
+use cjg_core::Entry;
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::{Client, ClientError, Result};
+
+/// A signed-in staff member: the token lives in memory only.
+pub struct StaffSession {
+    client: Client,
+    token: String,
+    pub username: String,
+}
+
+/// What the staff view of one dossier shows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct StaffDossierView {
+    pub dossier_id: Uuid,
+    pub purpose: Purpose,
+    pub purpose_expires_at: chrono::DateTime<chrono::Utc>,
+    pub entries: Vec<Entry>,
+    /// Oldest first, as the server keeps it.
+    pub audit: Vec<AuditEvent>,
+}
+
+impl StaffSession {
+    pub async fn login(server_url: &str, username: &str, password: &str) -> Result<Self> {
+        let username = cjg_core::validate::single_line("username", username, 100)?;
+        if password.is_empty() || password.len() > 1024 {
+            return Err(ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, status: 401 });
+        }
+        let client = Client::new(server_url)?;
+        let req = client
+            .http
+            .post(format!("{}/v1/staff/login", client.base))
+            .json(&StaffLoginRequest { username: username.clone(), password: password.to_owned() });
+        let token: TokenResponse = client.send(req, 64 * 1024).await?;
+        Ok(Self { client, token: token.token, username })
+    }
+
+    pub async fn caseload(&self) -> Result<Vec<CaseloadDossier>> {
+        let req =
+            self.client.http.get(format!("{}/v1/staff/dossiers", self.client.base)).bearer_auth(&self.token);
+        self.client.send(req, 1024 * 1024).await
+    }
+
+    /// States the purpose, then reads the dossier's entries and its log under it.
+    pub async fn open(&self, dossier_id: Uuid, purpose: Purpose, note: &str) -> Result<StaffDossierView> {
+        let base = &self.client.base;
+        let request = PurposeRequest { purpose, note: Some(note.to_owned()) };
+        request.note()?;
+        let req = self
+            .client
+            .http
+            .put(format!("{base}/v1/staff/dossiers/{dossier_id}/purpose"))
+            .bearer_auth(&self.token)
+            .json(&request);
+        let window: PurposeResponse = self.client.send(req, 64 * 1024).await?;
+        let get = |what: &str| {
+            self.client
+                .http
+                .get(format!("{base}/v1/staff/dossiers/{dossier_id}/{what}"))
+                .bearer_auth(&self.token)
+        };
+        let entries: Vec<Entry> = self.client.send(get("entries"), SYNC_PAGE_MAX_BYTES).await?;
+        let audit: Vec<AuditEvent> = self.client.send(get("audit"), SYNC_PAGE_MAX_BYTES).await?;
+        Ok(StaffDossierView {
+            dossier_id,
+            purpose: window.purpose,
+            purpose_expires_at: window.expires_at,
+            entries,
+            audit,
+        })
+    }
+}
