@@ -284,3 +284,40 @@ async fn tampering_with_the_server_log_is_noticed() {
         assert!(verify().status.success(), "{name}: restored");
     }
 }
+
+/// The staff side of the app, over the wire: sign in, caseload, purpose first, then the
+/// dossier and its log; another coach's family stays closed.
+#[tokio::test]
+async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
+    use cjg_core::audit::Purpose;
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    let e = app.staff_login(&server.url, "coach", "geraden").await.unwrap_err();
+    assert_eq!(e.code(), "unauthenticated");
+    assert_eq!(app.staff_caseload().await.unwrap_err().code(), "staff_signed_out");
+    app.staff_login(&server.url, "coach", &server.coach_password).await.unwrap();
+    assert_eq!(app.status().await.unwrap().staff_user.as_deref(), Some("coach"));
+    let caseload = app.staff_caseload().await.unwrap();
+    assert_eq!(caseload.iter().map(|d| d.family_name.as_str()).collect::<Vec<_>>(), ["Voorbeeld"]);
+    let e = app.staff_open(caseload[0].id, Purpose::Overleg, "twee\nregels").await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "a note of two lines is refused before anything is sent");
+    let before = audit_count(&server);
+    let view = app
+        .staff_open(caseload[0].id, Purpose::Overleg, "overleg met de gedragswetenschapper")
+        .await
+        .unwrap();
+    assert_eq!(view.entries.len(), 15, "staff see every entry, work notes too");
+    assert_eq!(audit_count(&server), before + 2, "entries and log read, each logged");
+    assert_eq!(view.audit.len() as i64, before + 1, "the log as it was before reading it");
+
+    // The other coach's family is not in this caseload, and guessing its id gets nothing.
+    let other: String = server
+        .db()
+        .query_row("SELECT id FROM dossiers WHERE family_name = 'Proef'", [], |r| r.get(0))
+        .unwrap();
+    let e = app.staff_open(other.parse().unwrap(), Purpose::Overleg, "").await.unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    app.lock().await;
+    assert_eq!(app.status().await.unwrap().staff_user, None, "locking signs the coach out");
+}
