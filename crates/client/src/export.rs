@@ -198,9 +198,6 @@ mod tests {
         assert!(text.contains("/Count 1"));
         // Text with marks outside ASCII goes in as WinAnsi bytes (hex-written), never UTF-8.
         assert!(!text.contains("“"), "no UTF-8 in the content stream");
-        if let Some(out) = std::env::var_os("CJG_PDF_SAMPLE") {
-            std::fs::write(out, &bytes).expect("sample");
-        }
         let many = pdf(&doc(200)).expect("pdf");
         let pages = String::from_utf8_lossy(&many).matches("/Type /Page\n").count()
             + String::from_utf8_lossy(&many).matches("/Type /Page\r").count()
