@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "staff_logout",
     "staff_caseload",
     "staff_open",
+    "send_feedback",
+    "discard_feedback",
 ];
 
 fn main() {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
-    AppCore, AppStatus, DevicesView, DossierView, EntryDetail, InzageView, DEFAULT_AUTO_LOCK_MINUTES,
+    AppCore, AppStatus, DevicesView, DossierView, EntryDetail, FeedbackSent, InzageView,
+    DEFAULT_AUTO_LOCK_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
@@ -13,6 +14,7 @@ use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
 use cjg_core::api::CaseloadDossier;
 use cjg_core::audit::Purpose;
+use cjg_core::feedback::FeedbackKind;
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
 
@@ -164,6 +166,21 @@ async fn staff_open(
 }
 
 #[tauri::command]
+async fn send_feedback(
+    core: State<'_, AppCore>,
+    entry_id: Uuid,
+    kind: FeedbackKind,
+    text: String,
+) -> Res<FeedbackSent> {
+    core.send_feedback(entry_id, kind, &text).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn discard_feedback(core: State<'_, AppCore>, id: Uuid) -> Res<()> {
+    core.discard_feedback(id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -257,7 +274,9 @@ pub fn run() {
             staff_login,
             staff_logout,
             staff_caseload,
-            staff_open
+            staff_open,
+            send_feedback,
+            discard_feedback
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -243,6 +243,18 @@ async fn every_route_refuses_everyone_but_the_owner() {
     let one = |sql: &str| -> String { db.query_row(sql, [], |r| r.get(0)).unwrap() };
     let dossier = one("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'");
     let parents_entry = one("SELECT id FROM entries WHERE visibility = 'parents_only'");
+    // Sanne's own feedback on that entry, for the routes that address feedback.
+    let sanne_feedback = {
+        let session = Session::of(&sanne).unwrap();
+        let token = session.token().await.unwrap();
+        let draft = cjg_core::feedback::FeedbackDraft {
+            id: uuid::Uuid::new_v4(),
+            entry_id: parents_entry.parse().unwrap(),
+            kind: cjg_core::feedback::FeedbackKind::Vraag,
+            text: "Wat betekent dit?".into(),
+        };
+        session.client.submit_feedback(&token, &draft).await.unwrap().id.to_string()
+    };
     let work_note = one("SELECT id FROM entries WHERE visibility = 'staff_only'");
     let sanne_id = sanne.profile().unwrap().person_id.to_string();
 
@@ -289,7 +301,8 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 .replace("{dossier_id}", &dossier)
                 .replace("{entry_id}", &parents_entry)
                 .replace("{person_id}", &sanne_id)
-                .replace("{device_id}", &sanne_device.to_string());
+                .replace("{device_id}", &sanne_device.to_string())
+                .replace("{feedback_id}", &sanne_feedback);
             assert!(!url_path.contains('{'), "{path}: a path parameter this test does not know; add it");
             let body = match (method.as_str(), path.as_str()) {
                 ("GET" | "DELETE", _) => None,
@@ -310,6 +323,13 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     "received_size": 1, "received_head": "1".repeat(64)}))
                 }
                 ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose") => Some(json!({"purpose": "overleg"})),
+                ("POST", "/v1/me/feedback") => {
+                    Some(json!({"id": uuid::Uuid::new_v4(), "entry_id": parents_entry,
+                    "kind": "vraag", "text": "Mag ik dit zien?"}))
+                }
+                ("PUT", "/v1/staff/feedback/{feedback_id}") => {
+                    Some(json!({"status": "answered", "answer": "Ja."}))
+                }
                 ("POST", "/v1/staff/people/{person_id}/activation-codes") => None,
                 other => panic!("{other:?}: no sample body; add one so the route is checked"),
             };
@@ -348,7 +368,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 20 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 23 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

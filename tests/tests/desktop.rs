@@ -209,6 +209,17 @@ async fn enrol_read_restart_offline_and_unlock() {
     let list_items = c.find_all(Locator::Css(".md li")).await.unwrap();
     assert_eq!(list_items.len(), 3, "the markdown list is rendered as a list");
     shot(&c, "05-detail").await;
+    // A question about the plan, sent from the entry: through the outbox to the server.
+    wait_for(&c, "#feedback-kind-vraag").await.click().await.unwrap();
+    type_into(&c, "#feedback-text", "Wie belt de school?").await;
+    wait_for(&c, "#send-feedback").await.click().await.unwrap();
+    let msg = wait_for(&c, "#feedback-msg").await.text().await.unwrap();
+    assert!(msg.contains("Verstuurd"), "{msg}");
+    let item = wait_for(&c, "li.feedback-item").await.text().await.unwrap();
+    assert!(item.contains("Wie belt de school?") && item.contains("Vraag"), "{item}");
+    let stored: i64 = server.db().query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, 1);
+    shot(&c, "15-reactie").await;
     wait_for(&c, "#back").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 

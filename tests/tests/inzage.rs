@@ -49,6 +49,14 @@ async fn every_staff_route_logs_exactly_one_line() {
     let app = cjg_tests::app(dir.path());
     app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
     let device: String = db.query_row("SELECT id FROM devices LIMIT 1", [], |r| r.get(0)).unwrap();
+    // Karim's feedback on the new entry, for the feedback routes.
+    app.sync(|_| {}).await.unwrap();
+    let sent = app
+        .send_feedback(entry_id.parse().unwrap(), cjg_core::feedback::FeedbackKind::Akkoord, "")
+        .await
+        .unwrap();
+    assert!(sent.sent);
+    let feedback_id: String = db.query_row("SELECT id FROM feedback", [], |r| r.get(0)).unwrap();
 
     // (method, path) → (action, object type, expected object id)
     let expected: BTreeMap<(&str, &str), (&str, &str, Option<String>)> = [
@@ -63,6 +71,8 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/people/{person_id}/devices"), ("read", "devices", Some(karim.clone()))),
         (("DELETE", "/v1/staff/devices/{device_id}"), ("update", "device", Some(device.clone()))),
         (("GET", "/v1/staff/dossiers/{dossier_id}/audit"), ("read", "audit_log", None)),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/feedback"), ("read", "feedback", None)),
+        (("PUT", "/v1/staff/feedback/{feedback_id}"), ("update", "feedback", Some(feedback_id.clone()))),
     ]
     .into_iter()
     .collect();
@@ -98,10 +108,12 @@ async fn every_staff_route_logs_exactly_one_line() {
             .replace("{dossier_id}", &dossier.to_string())
             .replace("{entry_id}", &entry_id)
             .replace("{person_id}", &karim)
-            .replace("{device_id}", &device);
+            .replace("{device_id}", &device)
+            .replace("{feedback_id}", &feedback_id);
         let body = match (method.as_str(), path.as_str()) {
             ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
             ("PUT", "/v1/staff/entries/{entry_id}") => Some(json!({"expected_version": 1, "draft": draft})),
+            ("PUT", "/v1/staff/feedback/{feedback_id}") => Some(json!({"status": "handled", "answer": ""})),
             _ => None,
         };
         let before = audit_count(&server);

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use cjg_core::api::DeviceInfo;
 use cjg_core::audit::{AuditAction, Purpose};
+use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackKind, FeedbackStatus};
 use cjg_core::markdown::{self, Block};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, EntryKind, Person};
@@ -149,6 +150,25 @@ pub struct EntryDetail {
     pub blocks: Vec<Block>,
     /// The name of the child the entry is about, if any.
     pub about: Option<String>,
+    /// The person's feedback on this entry as the server confirmed it, oldest first.
+    pub feedback: Vec<Feedback>,
+    /// Feedback still in the outbox.
+    pub pending: Vec<PendingFeedback>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PendingFeedback {
+    pub id: Uuid,
+    pub kind: FeedbackKind,
+    pub text: String,
+    /// The code of the server's final refusal, if it refused.
+    pub failed: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct FeedbackSent {
+    /// False: kept in the outbox, sent at the next contact.
+    pub sent: bool,
 }
 
 /// The one account that is unlocked; the others stay sealed.
@@ -522,6 +542,51 @@ impl AppCore {
         result.map_err(|e| self.on_error(&mut guard, e))
     }
 
+    /// Feedback on an entry: into the outbox first (nothing is lost offline), then sent at once
+    /// if the server answers. A failure after the item went out (the audit log check, say)
+    /// still counts as sent when the outbox is empty of it.
+    pub async fn send_feedback(
+        &self,
+        entry_id: Uuid,
+        kind: FeedbackKind,
+        text: &str,
+    ) -> Result<FeedbackSent> {
+        let draft = FeedbackDraft { id: Uuid::new_v4(), entry_id, kind, text: text.to_owned() }.validate()?;
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        if store.entry(entry_id)?.is_none() {
+            return Err(ClientError::Api { code: cjg_core::ErrorCode::NotFound, status: 404 });
+        }
+        store.enqueue_feedback(&draft)?;
+        // A sync sends the outbox first and then pulls the item back as the server stored it.
+        let result = crate::sync(store, &SyncOptions::default(), |_| {}).await;
+        match result {
+            Ok(_) => {
+                let sent = !store.outbox()?.iter().any(|o| o.draft.id == draft.id);
+                Ok(FeedbackSent { sent })
+            }
+            Err(ClientError::Unreachable(_)) => Ok(FeedbackSent { sent: false }),
+            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
+                Err(self.on_error(&mut guard, e))
+            }
+            Err(e) => {
+                let sent = !store.outbox()?.iter().any(|o| o.draft.id == draft.id);
+                if sent {
+                    Ok(FeedbackSent { sent })
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Removes an item the server refused for good from the outbox.
+    pub async fn discard_feedback(&self, id: Uuid) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        Ok(store.outbox_sent(id)?)
+    }
+
     pub async fn lock(&self) {
         *self.open.lock().await = None;
         *self.staff.lock().await = None;
@@ -687,7 +752,19 @@ impl AppCore {
             Some(c) => store.people()?.into_iter().find(|p| p.id == c).map(|p| p.display_name),
             None => None,
         };
-        Ok(Some(EntryDetail { blocks: markdown::render(&entry.body), entry, about }))
+        let feedback = store.feedback()?.into_iter().filter(|f| f.entry_id == id).collect();
+        let pending = store
+            .outbox()?
+            .into_iter()
+            .filter(|o| o.draft.entry_id == id)
+            .map(|o| PendingFeedback {
+                id: o.draft.id,
+                kind: o.draft.kind,
+                text: o.draft.text,
+                failed: o.failed,
+            })
+            .collect();
+        Ok(Some(EntryDetail { blocks: markdown::render(&entry.body), entry, about, feedback, pending }))
     }
 }
 
@@ -724,6 +801,11 @@ pub fn typescript_bindings() -> String {
         DossierView::decl(&cfg),
         Span::decl(&cfg),
         Block::decl(&cfg),
+        FeedbackKind::decl(&cfg),
+        FeedbackStatus::decl(&cfg),
+        Feedback::decl(&cfg),
+        PendingFeedback::decl(&cfg),
+        FeedbackSent::decl(&cfg),
         EntryDetail::decl(&cfg),
         AuditAction::decl(&cfg),
         Purpose::decl(&cfg),

@@ -66,6 +66,8 @@ impl ClientError {
                 ErrorCode::Forbidden => "forbidden",
                 ErrorCode::PurposeRequired => "purpose_required",
                 ErrorCode::NotFound => "not_found",
+                ErrorCode::Conflict => "conflict",
+                ErrorCode::Validation => "invalid_input",
                 _ => "server_error",
             },
             Self::Validation(V::ActivationCodeFormat) => "activation_code_format",

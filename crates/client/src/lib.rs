@@ -16,6 +16,7 @@ use cjg_core::api::{
     EnrolRequest, EnrolResponse, Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
 use cjg_core::audit::AuditAlert;
+use cjg_core::feedback::{Feedback, FeedbackDraft};
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
 use cjg_store::{Profile, Store};
@@ -148,6 +149,12 @@ impl Client {
         self.send_raw(req, SMALL_RESPONSE).await.map(drop)
     }
 
+    /// Sends one outbox item; the server answers with what it stored (also for a repeat).
+    pub async fn submit_feedback(&self, token: &str, draft: &FeedbackDraft) -> Result<Feedback> {
+        let req = self.http.post(format!("{}/v1/me/feedback", self.base)).bearer_auth(token).json(draft);
+        self.send(req, SMALL_RESPONSE).await
+    }
+
     /// Tells the server that the log it sent does not extend the verified one.
     pub async fn audit_alert(&self, token: &str, alert: &AuditAlert) -> Result<()> {
         let req = self.http.post(format!("{}/v1/me/audit-alerts", self.base)).bearer_auth(token).json(alert);
@@ -264,6 +271,7 @@ pub async fn sync(
         let key = audit_key(&client.health().await?.audit_key)?;
         store.pin_audit_key(&key)?;
     }
+    flush_outbox(store, &client, &token).await?;
     let mut p = Progress::default();
     loop {
         let cursor = store.cursor()?;
@@ -287,6 +295,38 @@ pub async fn sync(
         }
         progress(p);
     }
+}
+
+/// Sends what waits in the outbox, oldest first. An item leaves the outbox only when the server
+/// acknowledged it (or when it arrives by sync): a lost answer means a resend, which the server
+/// recognises by the item's id. A final refusal (the entry is no longer visible) marks the item;
+/// a network error stops here with everything still queued.
+pub async fn flush_outbox(store: &mut Store, client: &Client, token: &str) -> Result<usize> {
+    let mut sent = 0;
+    for item in store.outbox()? {
+        if item.failed.is_some() {
+            continue;
+        }
+        match client.submit_feedback(token, &item.draft).await {
+            Ok(_) => {
+                store.outbox_sent(item.draft.id)?;
+                sent += 1;
+            }
+            Err(
+                e @ ClientError::Api {
+                    code:
+                        cjg_core::ErrorCode::NotFound
+                        | cjg_core::ErrorCode::Conflict
+                        | cjg_core::ErrorCode::Validation,
+                    ..
+                },
+            ) => {
+                store.outbox_failed(item.draft.id, e.code())?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
 }
 
 /// Keeps the verified copy, flags the warning for Inzage and tells the server. A failure to

@@ -168,9 +168,20 @@ pub struct SyncItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
-    Entry { entry: Entry },
-    EntryDeleted { id: Uuid, version: i64 },
-    Person { person: Person },
+    Entry {
+        entry: Entry,
+    },
+    EntryDeleted {
+        id: Uuid,
+        version: i64,
+    },
+    Person {
+        person: Person,
+    },
+    /// The person's own feedback on an entry, with its status and answer.
+    Feedback {
+        feedback: crate::feedback::Feedback,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod entry;
+pub mod feedback;
 pub mod markdown;
 pub mod policy;
 pub mod validate;

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cjg_core::api::{Change, DeviceInfo, SyncItem, SyncPage};
 use cjg_core::audit::{AuditAction, AuditEvent, Purpose};
 use cjg_core::entry::{EntryDraft, Visibility};
+use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackDraft, FeedbackKind, FeedbackStatus};
 use cjg_core::policy::{EntryScope, Family, Member, Regime};
 use cjg_core::{Entry, EntryKind, ErrorCode, Person, PersonRole};
 use cjg_crypto::chain;
@@ -31,6 +32,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0001_initial.sql")),
         M::up(include_str!("../migrations/20261122_0002_access_policy.sql")).foreign_key_check(),
         M::up(include_str!("../migrations/20261122_0003_audit_chain.sql")),
+        M::up(include_str!("../migrations/20261122_0004_feedback.sql")),
     ])
 }
 
@@ -758,6 +760,138 @@ pub fn dossier_entries(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<
     rows.map(|r| r.map(|r| r.entry)).collect()
 }
 
+// ---- feedback -------------------------------------------------------------------------
+
+const FEEDBACK_COLUMNS: &str =
+    "f.id, f.entry_id, f.dossier_id, f.author_person_id, p.display_name, f.kind, f.text,
+     f.created_at, f.status, f.answer, f.answered_by, f.answered_at, f.version, f.seq";
+
+fn feedback_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Feedback, i64)> {
+    let kind: String = r.get(5)?;
+    let status: String = r.get(8)?;
+    Ok((
+        Feedback {
+            id: uuid_col(r.get(0)?)?,
+            entry_id: uuid_col(r.get(1)?)?,
+            dossier_id: uuid_col(r.get(2)?)?,
+            author_id: uuid_col(r.get(3)?)?,
+            author_name: r.get(4)?,
+            kind: FeedbackKind::parse(&kind).ok_or_else(|| bad_text(5, "unknown feedback kind"))?,
+            text: r.get(6)?,
+            created_at: r.get(7)?,
+            status: FeedbackStatus::parse(&status).ok_or_else(|| bad_text(8, "unknown feedback status"))?,
+            answer: r.get(9)?,
+            answered_by: r.get(10)?,
+            answered_at: r.get(11)?,
+            version: r.get(12)?,
+        },
+        r.get(13)?,
+    ))
+}
+
+pub fn feedback(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Feedback>> {
+    conn.query_row(
+        &format!("SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id WHERE f.id = ?1"),
+        [id.to_string()],
+        |r| feedback_row(r).map(|(f, _)| f),
+    )
+    .optional()
+}
+
+pub fn dossier_feedback(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<Feedback>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id
+         WHERE f.dossier_id = ?1 ORDER BY f.created_at, f.id"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| feedback_row(r).map(|(f, _)| f))?;
+    rows.collect()
+}
+
+pub fn feedback_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+    conn.query_row("SELECT dossier_id FROM feedback WHERE id = ?1", [id.to_string()], |r| uuid_col(r.get(0)?))
+        .optional()
+}
+
+/// What storing an app's feedback came to.
+pub enum FeedbackStored {
+    New(Feedback),
+    /// The same item again (a retry after a lost answer): the stored one, unchanged.
+    Again(Feedback),
+    /// The id is taken by a different item.
+    Conflict,
+    /// The entry does not exist or this person may not (or no longer) see it.
+    NotVisible,
+}
+
+/// Stores a family member's feedback once. The person must see the entry on `today`.
+pub fn submit_feedback(
+    tx: &Transaction<'_>,
+    who: &DeviceSubject,
+    draft: &FeedbackDraft,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> rusqlite::Result<FeedbackStored> {
+    let payload = cjg_crypto::sha256(
+        format!("{}\0{}\0{}\0{}", who.person_id, draft.entry_id, draft.kind.as_str(), draft.text).as_bytes(),
+    );
+    let existing: Option<Vec<u8>> = tx
+        .query_row("SELECT payload_hash FROM feedback WHERE id = ?1", [draft.id.to_string()], |r| r.get(0))
+        .optional()?;
+    if let Some(hash) = existing {
+        if hash == payload {
+            return Ok(feedback(tx, draft.id)?.map_or(FeedbackStored::Conflict, FeedbackStored::Again));
+        }
+        return Ok(FeedbackStored::Conflict);
+    }
+    refresh_access(tx, who.person_id, who.dossier_id, today)?;
+    let visible: bool = tx
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM entry_access a JOIN entries e ON e.id = a.entry_id
+                 WHERE a.person_id = ?1 AND a.entry_id = ?2 AND a.visible = 1 AND e.deleted = 0 AND e.dossier_id = ?3)",
+            params![who.person_id.to_string(), draft.entry_id.to_string(), who.dossier_id.to_string()],
+            |r| r.get(0),
+        )?;
+    if !visible {
+        return Ok(FeedbackStored::NotVisible);
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO feedback (id, entry_id, dossier_id, author_person_id, author_device_id, kind, text, payload_hash,
+                               created_at, status, version, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', 1, ?10)",
+        params![
+            draft.id.to_string(),
+            draft.entry_id.to_string(),
+            who.dossier_id.to_string(),
+            who.person_id.to_string(),
+            who.device_id.to_string(),
+            draft.kind.as_str(),
+            draft.text,
+            payload.as_slice(),
+            now,
+            seq
+        ],
+    )?;
+    Ok(feedback(tx, draft.id)?.map_or(FeedbackStored::Conflict, FeedbackStored::New))
+}
+
+pub fn answer_feedback(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    actor: &StaffActor,
+    answer: &FeedbackAnswer,
+    now: DateTime<Utc>,
+) -> AppResult<Feedback> {
+    let seq = next_seq(tx)?;
+    let answer_text = (!answer.answer.is_empty()).then_some(answer.answer.as_str());
+    tx.execute(
+        "UPDATE feedback SET status = ?2, answer = ?3, answered_by = ?4, answered_at = ?5, version = version + 1,
+             seq = ?6 WHERE id = ?1",
+        params![id.to_string(), answer.status.as_str(), answer_text, actor.display_name, now, seq],
+    )?;
+    feedback(tx, id)?.ok_or_else(AppError::not_found)
+}
+
 // ---- sync -----------------------------------------------------------------------------
 
 /// Brings the person's access ledger up to date with the policy on `today`: every entry whose
@@ -854,6 +988,18 @@ pub fn sync_page(
         for row in rows {
             let (person, seq) = row?;
             items.push(SyncItem { cursor: seq, change: Change::Person { person } });
+        }
+    }
+    {
+        // A person's own feedback, with the coach's answer when it comes.
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id
+             WHERE f.author_person_id = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], feedback_row)?;
+        for row in rows {
+            let (feedback, seq) = row?;
+            items.push(SyncItem { cursor: seq, change: Change::Feedback { feedback } });
         }
     }
     items.sort_by_key(|i| i.cursor);

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use cjg_core::api::{Change, SyncPage};
 use cjg_core::audit::{AuditBatch, AuditEvent};
+use cjg_core::feedback::{Feedback, FeedbackDraft};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
 use cjg_crypto::chain;
@@ -26,6 +27,15 @@ const T_ENTRIES: &str = "entries";
 const T_PEOPLE: &str = "people";
 const T_SECRETS: &str = "secrets";
 const T_AUDIT: &str = "audit";
+const T_FEEDBACK: &str = "feedback";
+const T_OUTBOX: &str = "outbox";
+
+/// An item waiting in the outbox, and the code of the server's final refusal if it came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub draft: FeedbackDraft,
+    pub failed: Option<String>,
+}
 
 /// What this device verified of its dossier's access log, kept sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,6 +343,19 @@ impl Store {
                     )?;
                 }
                 Change::Person { person } => upsert_person(&tx, &self.key, person)?,
+                Change::Feedback { feedback } => {
+                    let id = feedback.id.to_string();
+                    let sealed = seal_json(&self.key, T_FEEDBACK, &id, feedback.version, feedback)?;
+                    tx.execute(
+                        "INSERT INTO feedback (id, version, sealed) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
+                         WHERE excluded.version >= feedback.version",
+                        params![id, feedback.version, sealed.as_bytes()],
+                    )?;
+                    // The server has it, so the outbox is done with it even if the answer to
+                    // the send itself was lost.
+                    tx.execute("DELETE FROM outbox WHERE id = ?1", [&id])?;
+                }
             }
         }
         meta_put(&tx, "cursor", page.next_cursor.to_string().as_bytes())?;
@@ -371,6 +394,55 @@ impl Store {
     pub fn mark_audit_seen(&mut self) -> Result<()> {
         let state = self.audit_state()?;
         Self::put_audit_state(&self.conn, &self.key, &AuditState { seen: state.size, ..state })
+    }
+
+    /// Puts feedback in the outbox; it is sent at the next contact with the server.
+    pub fn enqueue_feedback(&mut self, draft: &FeedbackDraft) -> Result<()> {
+        let id = draft.id.to_string();
+        let sealed = seal_json(&self.key, T_OUTBOX, &id, 1, draft)?;
+        self.conn.execute(
+            "INSERT INTO outbox (id, version, sealed) VALUES (?1, 1, ?2) ON CONFLICT(id) DO NOTHING",
+            params![id, sealed.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    /// The outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<Outgoing>> {
+        let mut stmt = self.conn.prepare("SELECT id, version, sealed, failed FROM outbox ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, version, sealed, failed) = row?;
+            out.push(Outgoing { draft: open_row(&self.key, T_OUTBOX, &id, version, sealed)?, failed });
+        }
+        Ok(out)
+    }
+
+    /// The server acknowledged the item.
+    pub fn outbox_sent(&mut self, id: Uuid) -> Result<()> {
+        self.conn.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])?;
+        Ok(())
+    }
+
+    /// The server refused the item for good; it stays, marked, until the person removes it.
+    pub fn outbox_failed(&mut self, id: Uuid, code: &str) -> Result<()> {
+        self.conn.execute("UPDATE outbox SET failed = ?2 WHERE id = ?1", params![id.to_string(), code])?;
+        Ok(())
+    }
+
+    /// The person's feedback as the server confirmed it, oldest first.
+    pub fn feedback(&self) -> Result<Vec<Feedback>> {
+        let mut out: Vec<Feedback> = self.read_all(T_FEEDBACK)?;
+        out.sort_by_key(|f| (f.created_at, f.id));
+        Ok(out)
     }
 
     /// The verified access log, oldest line first.

@@ -11,6 +11,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../migrations/20261122_0001_initial.sql")),
         M::up(include_str!("../migrations/20261122_0002_audit.sql")),
+        M::up(include_str!("../migrations/20261122_0003_feedback_outbox.sql")),
     ])
 }
 

@@ -247,3 +247,49 @@ fn an_unlock_key_opens_the_store_beside_the_pin_and_survives_a_pin_change() {
     assert_eq!(locked.failed_unlocks().expect("count"), 0, "the owner's unlock ends the row of wrong PINs");
     assert!(matches!(locked.unlock_with_key(&unlock_key), Err(StoreError::NoUnlockKey)));
 }
+
+#[test]
+fn the_outbox_keeps_order_and_an_arriving_item_leaves_it() {
+    use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackKind, FeedbackStatus};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    let draft = |n: u128| FeedbackDraft {
+        id: Uuid::from_u128(n),
+        entry_id: Uuid::from_u128(1),
+        kind: FeedbackKind::Correctie,
+        text: format!("{SECRET_TEXT} {n}"),
+    };
+    for n in [30, 10, 20] {
+        store.enqueue_feedback(&draft(n)).expect("enqueue");
+    }
+    store.enqueue_feedback(&draft(10)).expect("the same item twice is one item");
+    let ids: Vec<u128> = store.outbox().expect("outbox").iter().map(|o| o.draft.id.as_u128()).collect();
+    assert_eq!(ids, [30, 10, 20]);
+    store.outbox_failed(Uuid::from_u128(20), "not_found").expect("mark");
+    store.outbox_sent(Uuid::from_u128(30)).expect("sent");
+    let confirmed = Feedback {
+        id: Uuid::from_u128(10),
+        entry_id: Uuid::from_u128(1),
+        dossier_id: Uuid::from_u128(100),
+        author_id: Uuid::from_u128(6),
+        author_name: "Sanne Voorbeeld".into(),
+        kind: FeedbackKind::Correctie,
+        text: format!("{SECRET_TEXT} 10"),
+        created_at: Utc::now(),
+        status: FeedbackStatus::Open,
+        answer: None,
+        answered_by: None,
+        answered_at: None,
+        version: 1,
+    };
+    store.apply_page(&page(vec![(4, Change::Feedback { feedback: confirmed.clone() })]), 0).expect("apply");
+    let left = store.outbox().expect("outbox");
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].draft.id.as_u128(), left[0].failed.as_deref()), (20, Some("not_found")));
+    assert_eq!(store.feedback().expect("feedback"), vec![confirmed]);
+    drop(store);
+    for f in std::fs::read_dir(dir.path()).expect("dir") {
+        let bytes = std::fs::read(f.expect("entry").path()).expect("read");
+        assert!(!bytes.windows(SECRET_TEXT.len()).any(|w| w == SECRET_TEXT.as_bytes()), "nothing in clear");
+    }
+}

@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
-  AppStatus, CaseloadDossier, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
+  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
   StaffDossierView,
 } from "./bindings";
 
@@ -37,6 +37,9 @@ export const api = {
   staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),
   staffOpen: (dossierId: string, purpose: Purpose, note: string) =>
     invoke<StaffDossierView>("staff_open", { dossierId, purpose, note }),
+  sendFeedback: (entryId: string, kind: FeedbackKind, text: string) =>
+    invoke<FeedbackSent>("send_feedback", { entryId, kind, text }),
+  discardFeedback: (id: string) => invoke<void>("discard_feedback", { id }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

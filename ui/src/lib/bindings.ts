@@ -80,11 +80,37 @@ export type Span = { text: string, strong?: boolean, emphasis?: boolean, };
 
 export type Block = { "type": "heading", level: number, spans: Array<Span>, } | { "type": "paragraph", spans: Array<Span>, } | { "type": "list", ordered: boolean, items: Array<Array<Span>>, };
 
+export type FeedbackKind = "aanvulling" | "correctie" | "vraag" | "akkoord";
+
+export type FeedbackStatus = "open" | "answered" | "handled" | "refused";
+
+export type Feedback = { id: string, entry_id: string, dossier_id: string, author_id: string, author_name: string, kind: FeedbackKind, text: string, created_at: string, status: FeedbackStatus, answer: string | null, answered_by: string | null, answered_at: string | null, version: number, };
+
+export type PendingFeedback = { id: string, kind: FeedbackKind, text: string, 
+/**
+ * The code of the server's final refusal, if it refused.
+ */
+failed: string | null, };
+
+export type FeedbackSent = { 
+/**
+ * False: kept in the outbox, sent at the next contact.
+ */
+sent: boolean, };
+
 export type EntryDetail = { entry: Entry, blocks: Array<Block>, 
 /**
  * The name of the child the entry is about, if any.
  */
-about: string | null, };
+about: string | null, 
+/**
+ * The person's feedback on this entry as the server confirmed it, oldest first.
+ */
+feedback: Array<Feedback>, 
+/**
+ * Feedback still in the outbox.
+ */
+pending: Array<PendingFeedback>, };
 
 export type AuditAction = "create" | "read" | "update" | "delete" | "export" | "share";
 

@@ -10,6 +10,7 @@ use cjg_core::api::{
     EnrolResponse, Health, SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
 };
 use cjg_core::audit::AuditAlert;
+use cjg_core::feedback::{Feedback, FeedbackDraft};
 use cjg_core::validate::{self, ActivationCode};
 use cjg_core::{ErrorCode, PersonRole};
 use uuid::Uuid;
@@ -228,6 +229,40 @@ pub async fn revoke_my_device(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores feedback on an entry from the app's outbox. The app's id is the idempotency key: the
+/// same item again answers 200 with what was stored; another item under that id answers 409.
+#[utoipa::path(post, path = "/v1/me/feedback", request_body = FeedbackDraft,
+    responses((status = 201, body = Feedback), (status = 200, body = Feedback),
+        (status = 404, body = cjg_core::ApiError), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn submit_feedback(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(draft): ApiJson<FeedbackDraft>,
+) -> AppResult<(StatusCode, Json<Feedback>)> {
+    let draft = draft.validate()?;
+    let (now, today) = (state.clock.now(), state.clock.today());
+    let stored = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let stored = db::submit_feedback(&tx, &who, &draft, now, today)?;
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await?;
+    match stored {
+        db::FeedbackStored::New(f) => Ok((StatusCode::CREATED, Json(f))),
+        db::FeedbackStored::Again(f) => Ok((StatusCode::OK, Json(f))),
+        db::FeedbackStored::Conflict => {
+            Err(AppError::new(ErrorCode::Conflict, "this id belongs to other feedback"))
+        }
+        db::FeedbackStored::NotVisible => {
+            Err(AppError::new(ErrorCode::NotFound, "this entry is not (or no longer) visible to you"))
+        }
+    }
 }
 
 /// The device found a log that does not extend what it verified: recorded for the CJG's

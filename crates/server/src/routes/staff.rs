@@ -13,6 +13,7 @@ use cjg_core::api::{
 };
 use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
+use cjg_core::feedback::{Feedback, FeedbackAnswer};
 use cjg_core::validate::ActivationCode;
 use cjg_core::{Entry, ErrorCode};
 use rusqlite::Transaction;
@@ -160,6 +161,71 @@ pub async fn declare_purpose(
         })
         .await?;
     Ok(Json(PurposeResponse { purpose, expires_at }))
+}
+
+/// The family's feedback on the dossier's entries, oldest first.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/feedback",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<Feedback>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_feedback(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<Feedback>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("feedback", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::dossier_feedback(tx, dossier_id)?, None)),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// A coach answers feedback or marks it handled; a refused correction carries its reason.
+#[utoipa::path(put, path = "/v1/staff/feedback/{feedback_id}", request_body = FeedbackAnswer,
+    params(("feedback_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Feedback), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn answer_feedback(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(feedback_id): ApiPath<Uuid>,
+    ApiJson(answer): ApiJson<FeedbackAnswer>,
+) -> AppResult<Json<Feedback>> {
+    let answer = answer.validate()?;
+    let dossier_id = state
+        .db
+        .call(move |c| Ok(db::feedback_dossier(c, feedback_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let f = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Update,
+            object: ("feedback", Some(feedback_id)),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| Ok((db::answer_feedback(tx, feedback_id, cx.actor, &answer, cx.now)?, None)),
+    )
+    .await?;
+    Ok(Json(f))
 }
 
 /// The dossier's access log, for staff of its caseload; reading it is itself logged.
