@@ -5,8 +5,10 @@ pub mod api;
 pub mod audit;
 pub mod entry;
 pub mod feedback;
+pub mod indicators;
 pub mod markdown;
 pub mod policy;
+pub mod questionnaire;
 pub mod validate;
 
 pub use api::{ApiError, ErrorCode};
