@@ -217,9 +217,12 @@ fn protect_complement(parts: &mut [&mut Figures]) {
     }
 }
 
+/// The records of one group: this period's and the year before's.
+type Split<'a> = (Vec<&'a ClosingRecord>, Vec<&'a ClosingRecord>);
+
 pub fn build(period: Period, records: &[ClosingRecord]) -> IndicatorReport {
     let previous_period = period.year_earlier();
-    let mut groups: BTreeMap<(&str, &str), (Vec<&ClosingRecord>, Vec<&ClosingRecord>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str), Split<'_>> = BTreeMap::new();
     for r in records {
         let slot = if period.contains(r.sent_on) {
             0

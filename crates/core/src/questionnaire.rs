@@ -542,6 +542,7 @@ pub struct SendQuestionnaire {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn eind() -> Definition {

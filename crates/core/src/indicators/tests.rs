@@ -1,5 +1,6 @@
 //! The report from a generated set of answers against figures worked out by hand (the working
 //! is in the comments), rounded as the performance plan rounds.
+#![allow(clippy::unwrap_used)]
 
 use super::*;
 use crate::questionnaire::{Agree as A, Answer, Answers};
