@@ -27,6 +27,11 @@ const COMMANDS: &[&str] = &[
     "staff_open",
     "send_feedback",
     "discard_feedback",
+    "tasks",
+    "questionnaire",
+    "save_questionnaire_draft",
+    "submit_questionnaire",
+    "take_back_refused_answers",
 ];
 
 fn main() {

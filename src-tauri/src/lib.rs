@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
-    AppCore, AppStatus, DevicesView, DossierView, EntryDetail, FeedbackSent, InzageView,
+    AnswersSent, AppCore, AppStatus, DevicesView, DossierView, EntryDetail, FeedbackSent, InzageView,
+    QuestionnaireView, TasksView,
     DEFAULT_AUTO_LOCK_MINUTES,
 };
 use cjg_client::export::PdfDoc;
@@ -15,6 +16,7 @@ use cjg_client::{Progress, UiError};
 use cjg_core::api::CaseloadDossier;
 use cjg_core::audit::Purpose;
 use cjg_core::feedback::FeedbackKind;
+use cjg_core::questionnaire::Answers;
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
 
@@ -181,6 +183,35 @@ async fn discard_feedback(core: State<'_, AppCore>, id: Uuid) -> Res<()> {
 }
 
 #[tauri::command]
+async fn tasks(core: State<'_, AppCore>) -> Res<TasksView> {
+    core.tasks().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn questionnaire(core: State<'_, AppCore>, task_id: Uuid) -> Res<Option<QuestionnaireView>> {
+    core.questionnaire(task_id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn save_questionnaire_draft(
+    core: State<'_, AppCore>,
+    task_id: Uuid,
+    answers: Answers,
+) -> Res<chrono::DateTime<chrono::Utc>> {
+    core.save_questionnaire_draft(task_id, answers).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn submit_questionnaire(core: State<'_, AppCore>, task_id: Uuid, answers: Answers) -> Res<AnswersSent> {
+    core.submit_questionnaire(task_id, answers).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn take_back_refused_answers(core: State<'_, AppCore>, task_id: Uuid) -> Res<()> {
+    core.take_back_refused_answers(task_id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -276,7 +307,12 @@ pub fn run() {
             staff_caseload,
             staff_open,
             send_feedback,
-            discard_feedback
+            discard_feedback,
+            tasks,
+            questionnaire,
+            save_questionnaire_draft,
+            submit_questionnaire,
+            take_back_refused_answers
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -16,6 +16,9 @@ use tokio::sync::{Mutex, MutexGuard};
 use ts_rs::TS;
 use uuid::Uuid;
 
+mod taken;
+pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskState, TasksView};
+
 use crate::accounts::{Account, Accounts};
 use crate::secret::{SecretHome, Vault};
 use crate::{ClientError, Progress, Result, SyncOptions};
@@ -558,29 +561,31 @@ impl AppCore {
             return Err(ClientError::Api { code: cjg_core::ErrorCode::NotFound, status: 404 });
         }
         store.enqueue_feedback(&draft)?;
-        // A sync sends the outbox first and then pulls the item back as the server stored it.
+        let sent = self.send_queued(&mut guard, draft.id).await?;
+        Ok(FeedbackSent { sent })
+    }
+
+    /// Syncs right after something was queued: the sync sends the outbox first and then pulls
+    /// the item back as the server stored it. True when the item left the outbox; offline (or
+    /// any failure once the item is out) keeps it queued for the next contact, not an error.
+    async fn send_queued(&self, guard: &mut Guard<'_>, id: Uuid) -> Result<bool> {
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
         let result = crate::sync(store, &SyncOptions::default(), |_| {}).await;
+        let queued = |store: &Store| -> Result<bool> { Ok(store.outbox()?.iter().any(|o| o.item.id() == id)) };
         match result {
-            Ok(_) => {
-                let sent = !store.outbox()?.iter().any(|o| o.draft.id == draft.id);
-                Ok(FeedbackSent { sent })
-            }
-            Err(ClientError::Unreachable(_)) => Ok(FeedbackSent { sent: false }),
-            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
-                Err(self.on_error(&mut guard, e))
-            }
+            Ok(_) => Ok(!queued(store)?),
+            Err(ClientError::Unreachable(_)) => Ok(false),
+            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => Err(self.on_error(guard, e)),
             Err(e) => {
-                let sent = !store.outbox()?.iter().any(|o| o.draft.id == draft.id);
-                if sent {
-                    Ok(FeedbackSent { sent })
-                } else {
+                if queued(store)? {
                     Err(e)
+                } else {
+                    Ok(true)
                 }
             }
         }
     }
 
-    /// Removes an item the server refused for good from the outbox.
     pub async fn discard_feedback(&self, id: Uuid) -> Result<()> {
         let mut guard = self.open.lock().await;
         let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
@@ -756,12 +761,11 @@ impl AppCore {
         let pending = store
             .outbox()?
             .into_iter()
-            .filter(|o| o.draft.entry_id == id)
-            .map(|o| PendingFeedback {
-                id: o.draft.id,
-                kind: o.draft.kind,
-                text: o.draft.text,
-                failed: o.failed,
+            .filter_map(|o| match o.item {
+                cjg_store::OutboxItem::Feedback(d) if d.entry_id == id => {
+                    Some(PendingFeedback { id: d.id, kind: d.kind, text: d.text, failed: o.failed })
+                }
+                _ => None,
             })
             .collect();
         Ok(Some(EntryDetail { blocks: markdown::render(&entry.body), entry, about, feedback, pending }))
@@ -820,6 +824,26 @@ pub fn typescript_bindings() -> String {
         crate::Progress::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];
+    use cjg_core::questionnaire as q;
+    let taken = [
+        q::Phase::decl(&cfg),
+        q::Audience::decl(&cfg),
+        q::ChoiceOption::decl(&cfg),
+        q::ItemKind::decl(&cfg),
+        q::Agree::decl(&cfg),
+        q::Answer::decl(&cfg),
+        q::ShowIf::decl(&cfg),
+        q::Item::decl(&cfg),
+        q::Definition::decl(&cfg),
+        q::TaskStatus::decl(&cfg),
+        q::QuestionnaireTask::decl(&cfg),
+        TaskState::decl(&cfg),
+        TaskItem::decl(&cfg),
+        TasksView::decl(&cfg),
+        QuestionnaireView::decl(&cfg),
+        AnswersSent::decl(&cfg),
+    ];
+    let decls: Vec<String> = decls.into_iter().chain(taken).collect();
     let mut out = String::from(
         "// Generated from the Rust types by `UPDATE_BINDINGS=1 cargo test -p cjg-client`. Do not edit.\n",
     );

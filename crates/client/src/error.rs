@@ -34,6 +34,10 @@ pub enum ClientError {
     StaffSignedOut,
     #[error("no such account on this device")]
     NoSuchAccount,
+    #[error("answer: {0}")]
+    Answer(#[from] cjg_core::questionnaire::AnswerError),
+    #[error("this questionnaire was sent and can no longer be changed")]
+    ReadOnly,
     #[error("device secret file: {0}")]
     DeviceSecret(std::io::Error),
 }
@@ -67,6 +71,8 @@ impl ClientError {
                 ErrorCode::PurposeRequired => "purpose_required",
                 ErrorCode::NotFound => "not_found",
                 ErrorCode::Conflict => "conflict",
+                ErrorCode::AlreadyAnswered => "already_answered",
+                ErrorCode::QuestionnaireOutdated => "questionnaire_outdated",
                 ErrorCode::Validation => "invalid_input",
                 _ => "server_error",
             },
@@ -76,6 +82,9 @@ impl ClientError {
             Self::Validation(V::TooLong { field: "account_label", .. })
             | Self::Validation(V::BadCharacters { field: "account_label" }) => "account_label_invalid",
             Self::Validation(_) => "invalid_input",
+            Self::Answer(cjg_core::questionnaire::AnswerError::Missing(_)) => "answer_missing",
+            Self::Answer(_) => "answer_invalid",
+            Self::ReadOnly => "questionnaire_read_only",
             Self::PinMismatch => "pin_mismatch",
             Self::Locked => "locked",
             Self::WipedRevoked => "wiped_revoked",
@@ -95,6 +104,11 @@ impl ClientError {
     }
 
     pub fn to_ui(&self) -> UiError {
-        UiError { code: self.code(), message: self.to_string() }
+        // For an answer, the UI needs the item to point at (a key, never the text typed).
+        let message = match self {
+            Self::Answer(e) => e.item().to_owned(),
+            _ => self.to_string(),
+        };
+        UiError { code: self.code(), message }
     }
 }

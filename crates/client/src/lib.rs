@@ -17,9 +17,10 @@ use cjg_core::api::{
 };
 use cjg_core::audit::AuditAlert;
 use cjg_core::feedback::{Feedback, FeedbackDraft};
+use cjg_core::questionnaire::{QuestionnaireTask, Submission};
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
-use cjg_store::{Profile, Store};
+use cjg_store::{OutboxItem, Profile, Store};
 use reqwest::header::CONTENT_LENGTH;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -152,6 +153,11 @@ impl Client {
     /// Sends one outbox item; the server answers with what it stored (also for a repeat).
     pub async fn submit_feedback(&self, token: &str, draft: &FeedbackDraft) -> Result<Feedback> {
         let req = self.http.post(format!("{}/v1/me/feedback", self.base)).bearer_auth(token).json(draft);
+        self.send(req, SMALL_RESPONSE).await
+    }
+
+    pub async fn submit_questionnaire(&self, token: &str, sub: &Submission) -> Result<QuestionnaireTask> {
+        let req = self.http.post(format!("{}/v1/me/questionnaires", self.base)).bearer_auth(token).json(sub);
         self.send(req, SMALL_RESPONSE).await
     }
 
@@ -302,26 +308,35 @@ pub async fn sync(
 /// recognises by the item's id. A final refusal (the entry is no longer visible) marks the item;
 /// a network error stops here with everything still queued.
 pub async fn flush_outbox(store: &mut Store, client: &Client, token: &str) -> Result<usize> {
+    use cjg_core::ErrorCode as E;
     let mut sent = 0;
-    for item in store.outbox()? {
-        if item.failed.is_some() {
+    for out in store.outbox()? {
+        if out.failed.is_some() {
             continue;
         }
-        match client.submit_feedback(token, &item.draft).await {
-            Ok(_) => {
-                store.outbox_sent(item.draft.id)?;
+        let id = out.item.id();
+        let result = match &out.item {
+            OutboxItem::Feedback(draft) => client.submit_feedback(token, draft).await.map(|_| ()),
+            OutboxItem::Questionnaire(sub) => client.submit_questionnaire(token, sub).await.map(|_| ()),
+        };
+        match result {
+            Ok(()) => {
+                store.outbox_sent(id)?;
                 sent += 1;
             }
+            Err(ClientError::Api { code: E::QuestionnaireOutdated, .. }) => {
+                if let OutboxItem::Questionnaire(sub) = &out.item {
+                    store.return_to_draft(sub, chrono::Utc::now())?;
+                }
+            }
+            // Final refusals: kept and marked, so the person sees what did not arrive and why.
             Err(
                 e @ ClientError::Api {
-                    code:
-                        cjg_core::ErrorCode::NotFound
-                        | cjg_core::ErrorCode::Conflict
-                        | cjg_core::ErrorCode::Validation,
+                    code: E::NotFound | E::Conflict | E::Validation | E::AlreadyAnswered,
                     ..
                 },
             ) => {
-                store.outbox_failed(item.draft.id, e.code())?;
+                store.outbox_failed(id, e.code())?;
             }
             Err(e) => return Err(e),
         }

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     DeviceRevoked,
     /// A staff member must state why before opening this dossier (purpose window expired or never opened).
     PurposeRequired,
+    /// This questionnaire was already answered (on another device, say).
+    AlreadyAnswered,
+    /// The questionnaire changed since the app got it; the next sync brings the new version.
+    QuestionnaireOutdated,
     Internal,
 }
 
@@ -37,7 +41,7 @@ impl ErrorCode {
             Self::Unauthenticated | Self::ChallengeInvalid => 401,
             Self::Forbidden | Self::DeviceRevoked | Self::PurposeRequired => 403,
             Self::NotFound => 404,
-            Self::Conflict => 409,
+            Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
             Self::PayloadTooLarge => 413,
             Self::RateLimited => 429,
@@ -181,6 +185,10 @@ pub enum Change {
     /// The person's own feedback on an entry, with its status and answer.
     Feedback {
         feedback: crate::feedback::Feedback,
+    },
+    /// A questionnaire asked of this person, with its definition and, once in, the answers.
+    Questionnaire {
+        task: crate::questionnaire::QuestionnaireTask,
     },
 }
 

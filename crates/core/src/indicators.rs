@@ -71,6 +71,21 @@ impl Period {
         }
     }
 
+    pub fn first_day(self) -> NaiveDate {
+        let (year, first, _) = self.months();
+        NaiveDate::from_ymd_opt(year, first, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        let (year, first, len) = self.months();
+        let after = if first + len > 12 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(year, first + len, 1)
+        };
+        after.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
+    }
+
     pub fn contains(self, day: NaiveDate) -> bool {
         let (year, first, len) = self.months();
         day.year() == year && (first..first + len).contains(&day.month())

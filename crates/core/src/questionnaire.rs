@@ -319,8 +319,9 @@ fn definition(phase: Phase, audience: Audience, title: &str, intro: &str, items:
     }
 }
 
-/// Every version the server accepts answers to. Retiring a version means removing it here; an
-/// app that still holds it gets `questionnaire_outdated` and the newer version by sync.
+/// Every version ever shipped, so old answers stay readable. Only the newest version of each
+/// questionnaire takes answers: an app that still holds an older one gets
+/// `questionnaire_outdated`, and the newer version by the next sync.
 pub fn catalogue() -> Vec<Definition> {
     let yes_no = [("ja", "Ja"), ("nee", "Nee"), ("weet_niet", "Weet ik niet")];
     let next = [("afbouwen", "Minder hulp"), ("doorgaan", "Zo doorgaan"), ("anders", "Iets anders")];
@@ -538,6 +539,41 @@ pub struct SendQuestionnaire {
     pub person_id: Uuid,
     pub phase: Phase,
     pub due_on: Option<NaiveDate>,
+}
+
+/// A coach sets the trajectory's dates and where it is counted in the indicator report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TrajectoryUpdate {
+    pub started_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub municipality: String,
+    pub team: String,
+}
+
+impl TrajectoryUpdate {
+    pub fn validate(mut self) -> Result<Self, crate::validate::ValidationError> {
+        use crate::validate::{single_line, ValidationError};
+        self.municipality = single_line("municipality", &self.municipality, 80)?;
+        self.team = single_line("team", &self.team, 80)?;
+        if self.closed_on.is_some_and(|c| c < self.started_on) {
+            return Err(ValidationError::Invalid { field: "closed_on", reason: "closing comes after the start" });
+        }
+        Ok(self)
+    }
+
+    pub fn trajectory(&self) -> Trajectory {
+        Trajectory { started_on: self.started_on, closed_on: self.closed_on }
+    }
+}
+
+/// A questionnaire as a coach sees it: whose it is, who sent it, and the answers once in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+pub struct StaffQuestionnaire {
+    pub task: QuestionnaireTask,
+    pub person_name: String,
+    /// `None`: sent by the schedule.
+    pub sent_by: Option<String>,
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+pub mod questionnaires;
+
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
@@ -33,6 +35,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0002_access_policy.sql")).foreign_key_check(),
         M::up(include_str!("../migrations/20261122_0003_audit_chain.sql")),
         M::up(include_str!("../migrations/20261122_0004_feedback.sql")),
+        M::up(include_str!("../migrations/20261123_0005_questionnaires.sql")),
     ])
 }
 
@@ -313,7 +316,7 @@ pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
 pub fn family_members(conn: &Connection) -> rusqlite::Result<Vec<(Uuid, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.role, p.display_name FROM people p JOIN dossiers d ON d.id = p.dossier_id
-         ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
+         WHERE d.closed_on IS NULL ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
     )?;
     let rows = stmt.query_map([], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
@@ -1001,6 +1004,9 @@ pub fn sync_page(
             let (feedback, seq) = row?;
             items.push(SyncItem { cursor: seq, change: Change::Feedback { feedback } });
         }
+    }
+    for (task, seq) in questionnaires::person_tasks_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::Questionnaire { task } });
     }
     items.sort_by_key(|i| i.cursor);
     let has_more = items.len() > limit;

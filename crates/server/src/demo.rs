@@ -3,6 +3,9 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use cjg_core::entry::{EntryDraft, Visibility};
+use cjg_core::questionnaire::{
+    self, Agree, Answer, Answers, Audience, Phase, TrajectoryUpdate, CLOSING_ITEMS, CLOSING_RATINGS,
+};
 use cjg_core::{EntryKind, PersonRole};
 use rusqlite::Transaction;
 use uuid::Uuid;
@@ -17,6 +20,10 @@ pub const COACH_USERNAME: &str = "coach";
 pub const OTHER_COACH_USERNAME: &str = "coach2";
 /// Only for the demo database; printed at start so a newcomer can sign in.
 pub const COACH_PASSWORD: &str = "demo-coach-2026";
+/// A quality officer: may read the indicator report, has no caseload.
+pub const QUALITY_USERNAME: &str = "kwaliteit";
+/// Closed demo trajectories with their closing questionnaires, so the report has figures.
+pub const ARCHIVE_DOSSIERS: usize = 48;
 
 pub struct DemoCode {
     pub person_id: Uuid,
@@ -182,10 +189,81 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
             "Afspraak met Sem",
             "Sem gaat twee keer per week naar de sportclub bij zijn nieuwe school.",
         )?;
+        s.trajectory(dossier, 118, "Demostad", "Team Noord")?;
+        s.answer_start_questionnaires(dossier)?;
+        s.trajectory(other, 5, "Proefdorp", "Team Centrum")?;
+        db::insert_staff(&tx, QUALITY_USERNAME, "Kim Demo", "Kwaliteitsmedewerker", &password_hash)?;
+        s.archive()?;
         tx.commit()?;
         Ok(true)
     })
     .await
+}
+
+impl Seeder<'_, '_> {
+    fn trajectory(&self, dossier: Uuid, started_days_ago: i64, municipality: &str, team: &str) -> AppResult<()> {
+        let t = TrajectoryUpdate {
+            started_on: self.today - Duration::days(started_days_ago),
+            closed_on: None,
+            municipality: municipality.into(),
+            team: team.into(),
+        };
+        db::questionnaires::set_trajectory(self.tx, dossier, &t)?;
+        Ok(db::questionnaires::refresh_tasks(self.tx, dossier, self.now)?)
+    }
+
+    /// The family answered the start questionnaire on paper at the first visit.
+    fn answer_start_questionnaires(&self, dossier: Uuid) -> AppResult<()> {
+        let answers = r#"{"eerder_hulp":{"type":"choice","value":"nee"},"thuis_nu":{"type":"rating","value":2}}"#;
+        self.tx.execute(
+            "UPDATE questionnaire_tasks SET status = 'submitted', answers = ?2, submitted_at = ?3
+             WHERE dossier_id = ?1 AND phase = 'start'",
+            rusqlite::params![dossier.to_string(), answers, self.now],
+        )?;
+        Ok(())
+    }
+
+    /// Closed trajectories over the last two years, spread over two municipalities and three
+    /// teams, about six in ten with answers. Invented; the pattern only has to look plausible.
+    fn archive(&self) -> AppResult<()> {
+        let teams = [("Demostad", "Team Noord"), ("Demostad", "Team Zuid"), ("Proefdorp", "Team Centrum")];
+        let eind = questionnaire::current(Phase::Eind, Audience::Ouder);
+        for i in 0..ARCHIVE_DOSSIERS {
+            let dossier = Uuid::new_v4();
+            let name = format!("Demo-archief {:02}", i + 1);
+            db::insert_dossier(self.tx, dossier, &name, self.now)?;
+            let parent = self.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (40, 0), true)?;
+            let closed = self.today - Duration::days(10 + 15 * i as i64);
+            let (municipality, team) = teams[i % teams.len()];
+            let t = TrajectoryUpdate {
+                started_on: closed - Duration::days(310),
+                closed_on: Some(closed),
+                municipality: municipality.into(),
+                team: team.into(),
+            };
+            db::questionnaires::set_trajectory(self.tx, dossier, &t)?;
+            let answered = (i * 7) % 10 < 6;
+            let answers = answered.then(|| archive_answers(i));
+            db::questionnaires::import_task(self.tx, dossier, parent, &eind, closed, answers.as_ref(), self.now)?;
+        }
+        Ok(())
+    }
+}
+
+fn archive_answers(i: usize) -> Answers {
+    let agree = |n: usize| match n % 9 {
+        0 => Agree::Oneens,
+        4 | 7 => Agree::Nvt,
+        _ => Agree::Eens,
+    };
+    let mut a = Answers::new();
+    for (k, key) in CLOSING_ITEMS.iter().enumerate() {
+        a.insert((*key).into(), Answer::Agree(agree(i + 2 * k)));
+    }
+    for (k, key) in CLOSING_RATINGS.iter().enumerate() {
+        a.insert((*key).into(), Answer::Rating(3 + ((i + k) % 3) as u8));
+    }
+    a
 }
 
 /// A fresh activation code for every family member with own access (a child under 12 has

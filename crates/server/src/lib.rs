@@ -95,6 +95,7 @@ impl Settings {
         routes::client::set_consent,
         routes::client::audit_alert,
         routes::client::submit_feedback,
+        routes::client::submit_questionnaire,
         routes::staff::login,
         routes::staff::caseload,
         routes::staff::declare_purpose,
@@ -108,6 +109,10 @@ impl Settings {
         routes::staff::create_activation_code,
         routes::staff::person_devices,
         routes::staff::revoke_device,
+        routes::staff::list_questionnaires,
+        routes::staff::send_questionnaire,
+        routes::staff::set_trajectory,
+        routes::staff::report,
     ),
     modifiers(&BearerAuth)
 )]
@@ -205,6 +210,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/consent", &["PUT"], put(client::set_consent)),
         ("/v1/me/audit-alerts", &["POST"], post(client::audit_alert)),
         ("/v1/me/feedback", &["POST"], post(client::submit_feedback)),
+        ("/v1/me/questionnaires", &["POST"], post(client::submit_questionnaire)),
         ("/v1/staff/login", &["POST"], post(staff::login)),
         ("/v1/staff/dossiers", &["GET"], get(staff::caseload)),
         ("/v1/staff/dossiers/{dossier_id}/purpose", &["PUT"], put(staff::declare_purpose)),
@@ -224,6 +230,13 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/staff/people/{person_id}/activation-codes", &["POST"], post(staff::create_activation_code)),
         ("/v1/staff/people/{person_id}/devices", &["GET"], get(staff::person_devices)),
         ("/v1/staff/devices/{device_id}", &["DELETE"], delete(staff::revoke_device)),
+        (
+            "/v1/staff/dossiers/{dossier_id}/questionnaires",
+            &["GET", "POST"],
+            get(staff::list_questionnaires).post(staff::send_questionnaire),
+        ),
+        ("/v1/staff/dossiers/{dossier_id}/trajectory", &["PUT"], put(staff::set_trajectory)),
+        ("/v1/staff/reports/indicators", &["GET"], get(staff::report)),
     ]
 }
 

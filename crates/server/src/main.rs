@@ -1,5 +1,7 @@
 //! `cjg-server --data-dir DIR --listen ADDR:PORT [--demo]` serves;
-//! `cjg-server verify-audit --data-dir DIR` checks every dossier's audit chain and exits.
+//! `cjg-server verify-audit --data-dir DIR` checks every dossier's audit chain and exits;
+//! `cjg-server report --period 2026-H1 [--format csv|html|json] [--out FILE]` prints the
+//! indicator report.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,45 @@ struct Cli {
 enum Command {
     /// Recompute every dossier's audit chain and report where one breaks (exit code 1 if any).
     VerifyAudit,
+    /// The indicator report of the performance plan for a half year or quarter, next to the same
+    /// period a year earlier. Groups with fewer than 5 answers show no figures.
+    Report {
+        /// `2026-H1`, `2026-H2`, or `2026-Q1` to `2026-Q4`.
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
+        format: ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Csv,
+    Html,
+    Json,
+}
+
+async fn report(settings: &Settings, period: &str, format: ReportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let period = cjg_core::indicators::Period::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+    let state = open_state(settings)?;
+    let report = state
+        .db
+        .call(move |c| cjg_server::routes::staff::indicator_report(c, period))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the questionnaires: {}", e.message))?;
+    let text = match format {
+        ReportFormat::Csv => cjg_core::indicators::to_csv(&report),
+        ReportFormat::Html => cjg_core::indicators::to_html(&report, state.clock.today()),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)?,
+    };
+    match out {
+        Some(path) => std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
 }
 
 fn default_data_dir() -> PathBuf {
@@ -100,9 +141,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
         purpose_minutes: cli.purpose_minutes,
     };
-    if let Some(Command::VerifyAudit) = cli.command {
-        let intact = verify_audit(&settings).await?;
-        return Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    match cli.command {
+        Some(Command::VerifyAudit) => {
+            let intact = verify_audit(&settings).await?;
+            return Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Some(Command::Report { period, format, out }) => {
+            report(&settings, &period, format, out).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
     }
     tracing::info!(data_dir = %settings.data_dir.display(), listen = %cli.listen, demo = cli.demo, "starting");
     let state = open_state(&settings)?;
@@ -124,6 +172,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         for username in [demo::OTHER_COACH_USERNAME, demo::COACH_USERNAME] {
             println!("Coach: gebruikersnaam {username} wachtwoord {}", demo::COACH_PASSWORD);
         }
+        println!(
+            "Kwaliteit (indicatorrapport): gebruikersnaam {} wachtwoord {}",
+            demo::QUALITY_USERNAME,
+            demo::COACH_PASSWORD
+        );
     }
     println!("cjg-server luistert op http://{addr}");
     serve(listener, state, shutdown_signal()).await?;

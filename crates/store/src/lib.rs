@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use cjg_core::api::{Change, SyncPage};
 use cjg_core::audit::{AuditBatch, AuditEvent};
 use cjg_core::feedback::{Feedback, FeedbackDraft};
+use cjg_core::questionnaire::{Answers, QuestionnaireTask, Submission};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
 use cjg_crypto::chain;
@@ -29,12 +30,46 @@ const T_SECRETS: &str = "secrets";
 const T_AUDIT: &str = "audit";
 const T_FEEDBACK: &str = "feedback";
 const T_OUTBOX: &str = "outbox";
+const T_QUESTIONNAIRES: &str = "questionnaires";
+const T_DRAFTS: &str = "drafts";
+
+/// Outbox rows of version 1 hold a bare [`FeedbackDraft`] (the format before questionnaires);
+/// version 2 rows hold an [`OutboxItem`].
+const OUTBOX_TAGGED: i64 = 2;
+
+/// What the app has to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "item", rename_all = "snake_case")]
+pub enum OutboxItem {
+    Feedback(FeedbackDraft),
+    Questionnaire(Submission),
+}
+
+impl OutboxItem {
+    /// The app-made id the server uses as idempotency key.
+    pub fn id(&self) -> Uuid {
+        match self {
+            Self::Feedback(d) => d.id,
+            Self::Questionnaire(s) => s.id,
+        }
+    }
+}
 
 /// An item waiting in the outbox, and the code of the server's final refusal if it came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    pub draft: FeedbackDraft,
+    pub item: OutboxItem,
     pub failed: Option<String>,
+}
+
+/// The person's unfinished answers to one questionnaire, kept sealed until sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub task_id: Uuid,
+    /// The questionnaire version the answers were given to.
+    pub version: u32,
+    pub answers: Answers,
+    pub saved_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What this device verified of its dossier's access log, kept sealed.
@@ -356,6 +391,22 @@ impl Store {
                     // the send itself was lost.
                     tx.execute("DELETE FROM outbox WHERE id = ?1", [&id])?;
                 }
+                Change::Questionnaire { task } => {
+                    let id = task.id.to_string();
+                    let sealed = seal_json(&self.key, T_QUESTIONNAIRES, &id, task.version, task)?;
+                    tx.execute(
+                        "INSERT INTO questionnaires (id, version, sealed) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
+                         WHERE excluded.version >= questionnaires.version",
+                        params![id, task.version, sealed.as_bytes()],
+                    )?;
+                    // Answers the server holds make the local draft and any queued copy moot.
+                    // A queued answer the server refused stays, marked, so nothing typed is lost
+                    // without the person seeing it.
+                    if task.answers.is_some() {
+                        tx.execute("DELETE FROM drafts WHERE id = ?1", [&id])?;
+                    }
+                }
             }
         }
         meta_put(&tx, "cursor", page.next_cursor.to_string().as_bytes())?;
@@ -396,14 +447,33 @@ impl Store {
         Self::put_audit_state(&self.conn, &self.key, &AuditState { seen: state.size, ..state })
     }
 
-    /// Puts feedback in the outbox; it is sent at the next contact with the server.
-    pub fn enqueue_feedback(&mut self, draft: &FeedbackDraft) -> Result<()> {
-        let id = draft.id.to_string();
-        let sealed = seal_json(&self.key, T_OUTBOX, &id, 1, draft)?;
-        self.conn.execute(
-            "INSERT INTO outbox (id, version, sealed) VALUES (?1, 1, ?2) ON CONFLICT(id) DO NOTHING",
-            params![id, sealed.as_bytes()],
+    /// Puts an item in the outbox; it is sent at the next contact with the server. The same
+    /// id twice is one item.
+    pub fn enqueue(&mut self, item: &OutboxItem) -> Result<()> {
+        Self::enqueue_in(&self.conn, &self.key, item)
+    }
+
+    fn enqueue_in(conn: &Connection, key: &DataKey, item: &OutboxItem) -> Result<()> {
+        let id = item.id().to_string();
+        let sealed = seal_json(key, T_OUTBOX, &id, OUTBOX_TAGGED, item)?;
+        conn.execute(
+            "INSERT INTO outbox (id, version, sealed) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO NOTHING",
+            params![id, OUTBOX_TAGGED, sealed.as_bytes()],
         )?;
+        Ok(())
+    }
+
+    pub fn enqueue_feedback(&mut self, draft: &FeedbackDraft) -> Result<()> {
+        self.enqueue(&OutboxItem::Feedback(draft.clone()))
+    }
+
+    /// Queues the answers and turns the draft into the queued copy in one transaction, so a
+    /// crash leaves either the draft or the queued answers, never neither.
+    pub fn enqueue_submission(&mut self, submission: &Submission) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        Self::enqueue_in(&tx, &self.key, &OutboxItem::Questionnaire(submission.clone()))?;
+        tx.execute("DELETE FROM drafts WHERE id = ?1", [submission.task_id.to_string()])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -421,9 +491,66 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (id, version, sealed, failed) = row?;
-            out.push(Outgoing { draft: open_row(&self.key, T_OUTBOX, &id, version, sealed)?, failed });
+            let item = if version == OUTBOX_TAGGED {
+                open_row(&self.key, T_OUTBOX, &id, version, sealed)?
+            } else {
+                OutboxItem::Feedback(open_row(&self.key, T_OUTBOX, &id, version, sealed)?)
+            };
+            out.push(Outgoing { item, failed });
         }
         Ok(out)
+    }
+
+    /// Questionnaires asked of this person, as the server last sent them, oldest first.
+    pub fn questionnaires(&self) -> Result<Vec<QuestionnaireTask>> {
+        let mut out: Vec<QuestionnaireTask> = self.read_all(T_QUESTIONNAIRES)?;
+        out.sort_by_key(|t| (t.available_on, t.id));
+        Ok(out)
+    }
+
+    pub fn draft(&self, task_id: Uuid) -> Result<Option<Draft>> {
+        let id = task_id.to_string();
+        let row = self
+            .conn
+            .query_row("SELECT version, sealed FROM drafts WHERE id = ?1", [&id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .optional()?;
+        row.map(|(version, sealed)| open_row(&self.key, T_DRAFTS, &id, version, sealed)).transpose()
+    }
+
+    pub fn drafts(&self) -> Result<Vec<Draft>> {
+        self.read_all(T_DRAFTS)
+    }
+
+    /// Saves unfinished answers, sealed, over the previous draft of the same questionnaire.
+    pub fn save_draft(&mut self, draft: &Draft) -> Result<()> {
+        let id = draft.task_id.to_string();
+        let sealed = seal_json(&self.key, T_DRAFTS, &id, 1, draft)?;
+        self.conn.execute(
+            "INSERT INTO drafts (id, version, sealed) VALUES (?1, 1, ?2)
+             ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed",
+            params![id, sealed.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    /// The server will not take these answers for this version of the questionnaire: they go
+    /// back to being a draft (one transaction), for the person to check against the new version.
+    pub fn return_to_draft(&mut self, submission: &Submission, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let draft =
+            Draft { task_id: submission.task_id, version: submission.version, answers: submission.answers.clone(), saved_at: at };
+        let id = draft.task_id.to_string();
+        let sealed = seal_json(&self.key, T_DRAFTS, &id, 1, &draft)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO drafts (id, version, sealed) VALUES (?1, 1, ?2)
+             ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed",
+            params![id, sealed.as_bytes()],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE id = ?1", [submission.id.to_string()])?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// The server acknowledged the item.

@@ -263,7 +263,7 @@ fn the_outbox_keeps_order_and_an_arriving_item_leaves_it() {
         store.enqueue_feedback(&draft(n)).expect("enqueue");
     }
     store.enqueue_feedback(&draft(10)).expect("the same item twice is one item");
-    let ids: Vec<u128> = store.outbox().expect("outbox").iter().map(|o| o.draft.id.as_u128()).collect();
+    let ids: Vec<u128> = store.outbox().expect("outbox").iter().map(|o| o.item.id().as_u128()).collect();
     assert_eq!(ids, [30, 10, 20]);
     store.outbox_failed(Uuid::from_u128(20), "not_found").expect("mark");
     store.outbox_sent(Uuid::from_u128(30)).expect("sent");
@@ -285,7 +285,7 @@ fn the_outbox_keeps_order_and_an_arriving_item_leaves_it() {
     store.apply_page(&page(vec![(4, Change::Feedback { feedback: confirmed.clone() })]), 0).expect("apply");
     let left = store.outbox().expect("outbox");
     assert_eq!(left.len(), 1);
-    assert_eq!((left[0].draft.id.as_u128(), left[0].failed.as_deref()), (20, Some("not_found")));
+    assert_eq!((left[0].item.id().as_u128(), left[0].failed.as_deref()), (20, Some("not_found")));
     assert_eq!(store.feedback().expect("feedback"), vec![confirmed]);
     drop(store);
     for f in std::fs::read_dir(dir.path()).expect("dir") {

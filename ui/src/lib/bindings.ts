@@ -163,3 +163,73 @@ audit: Array<AuditEvent>, };
 export type Progress = { pages: number, items: number, done: boolean, };
 
 export type UiError = { code: string, message: string, };
+
+export type Phase = "start" | "tussentijds" | "eind";
+
+export type Audience = "ouder" | "jongere";
+
+export type ChoiceOption = { value: string, label: string, };
+
+export type ItemKind = { "type": "agree" } | { "type": "rating", low: string, high: string, } | { "type": "choice", options: Array<ChoiceOption>, } | { "type": "open", max_chars: number, };
+
+export type Agree = "eens" | "oneens" | "nvt";
+
+export type Answer = { "type": "agree", "value": Agree } | { "type": "rating", "value": number } | { "type": "choice", "value": string } | { "type": "text", "value": string };
+
+export type ShowIf = { item: string, equals: Answer, };
+
+export type Item = { 
+/**
+ * Stable across versions for the same question: the report adds answers up by key.
+ */
+key: string, text: string, kind: ItemKind, required: boolean, show_if: ShowIf | null, };
+
+export type Definition = { 
+/**
+ * `<phase>-<audience>`, e.g. `eind-ouder`.
+ */
+key: string, version: number, phase: Phase, audience: Audience, title: string, intro: string, items: Array<Item>, };
+
+export type TaskStatus = "open" | "submitted" | "withdrawn";
+
+export type QuestionnaireTask = { id: string, person_id: string, definition: Definition, available_on: string, due_on: string, status: TaskStatus, 
+/**
+ * The answers as the server stored them, once submitted.
+ */
+answers: { [key in string]: Answer } | null, submitted_at: string | null, version: number, };
+
+export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
+
+export type TaskItem = { id: string, title: string, phase: Phase, available_on: string, due_on: string, state: TaskState, 
+/**
+ * The code of the server's refusal, when the state is `failed` (or answers from this
+ * device were refused after another device answered).
+ */
+failed: string | null, 
+/**
+ * Days until the due date; negative when late. Late answers still count.
+ */
+days_left: number, };
+
+export type TasksView = { 
+/**
+ * To do first (soonest due first), then done (newest first).
+ */
+items: Array<TaskItem>, 
+/**
+ * How many still ask something of the person: the badge.
+ */
+to_do: number, };
+
+export type QuestionnaireView = { task: QuestionnaireTask, item: TaskItem, 
+/**
+ * The answers to show: the server's once submitted, else what waits in the outbox, else
+ * the draft.
+ */
+answers: { [key in string]: Answer }, saved_at: string | null, read_only: boolean, };
+
+export type AnswersSent = { 
+/**
+ * False: kept in the outbox, sent at the next contact.
+ */
+sent: boolean, };

@@ -204,6 +204,9 @@ fn periods_parse_and_bound() {
     let q3 = Period::parse(" 2026-q3 ").unwrap();
     assert!(q3.contains(d("2026-09-30")) && !q3.contains(d("2026-10-01")));
     assert_eq!(q3.year_earlier().code(), "2025-Q3");
+    assert_eq!((q3.first_day(), q3.last_day()), (d("2026-07-01"), d("2026-09-30")));
+    let h2 = Period::parse("2025-H2").unwrap();
+    assert_eq!((h2.first_day(), h2.last_day()), (d("2025-07-01"), d("2025-12-31")));
     assert_eq!(q3.label(), "kwartaal 3 van 2026");
     for bad in ["2026-H3", "2026-Q0", "2026", "abc-H1", "2026-X1", "", "2026-H", "99999-H1"] {
         assert_eq!(Period::parse(bad), Err(PeriodError), "{bad}");

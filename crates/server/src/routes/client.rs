@@ -11,6 +11,7 @@ use cjg_core::api::{
 };
 use cjg_core::audit::AuditAlert;
 use cjg_core::feedback::{Feedback, FeedbackDraft};
+use cjg_core::questionnaire::{QuestionnaireTask, Submission};
 use cjg_core::validate::{self, ActivationCode};
 use cjg_core::{ErrorCode, PersonRole};
 use uuid::Uuid;
@@ -180,6 +181,7 @@ pub async fn sync(
             if !db::has_own_access(&tx, who.person_id, today)? {
                 return Err(no_own_access());
             }
+            db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
             let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
             if let Some(from) = q.audit_from {
                 let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
@@ -322,4 +324,34 @@ pub async fn set_consent(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores a person's answers to a questionnaire from the app's outbox. The app's id is the
+/// idempotency key: the same answers again answer 200 with what was stored; other answers to
+/// a questionnaire already answered get `already_answered`, an older version of the
+/// questionnaire `questionnaire_outdated`.
+#[utoipa::path(post, path = "/v1/me/questionnaires", request_body = Submission,
+    responses((status = 201, body = QuestionnaireTask), (status = 200, body = QuestionnaireTask),
+        (status = 400, body = cjg_core::ApiError), (status = 404, body = cjg_core::ApiError),
+        (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn submit_questionnaire(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(sub): ApiJson<Submission>,
+) -> AppResult<(StatusCode, Json<QuestionnaireTask>)> {
+    let now = state.clock.now();
+    let stored = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let stored = db::questionnaires::submit(&tx, &who, &sub, now)?;
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await?;
+    Ok(match stored {
+        db::questionnaires::Submitted::New(t) => (StatusCode::CREATED, Json(t)),
+        db::questionnaires::Submitted::Again(t) => (StatusCode::OK, Json(t)),
+    })
 }

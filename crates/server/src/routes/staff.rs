@@ -14,6 +14,8 @@ use cjg_core::api::{
 use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
 use cjg_core::feedback::{Feedback, FeedbackAnswer};
+use cjg_core::indicators::{self, IndicatorReport, Period};
+use cjg_core::questionnaire::{QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, TrajectoryUpdate};
 use cjg_core::validate::ActivationCode;
 use cjg_core::{Entry, ErrorCode};
 use rusqlite::Transaction;
@@ -516,4 +518,152 @@ pub async fn revoke_device(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The dossier's questionnaires: whose, when due, and the answers once in.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/questionnaires",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<StaffQuestionnaire>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_questionnaires(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<StaffQuestionnaire>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("questionnaires", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::questionnaires::dossier_tasks(tx, dossier_id)?, None)),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// A coach sends a questionnaire by hand, outside the schedule.
+#[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/questionnaires", request_body = SendQuestionnaire,
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 201, body = QuestionnaireTask), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn send_questionnaire(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SendQuestionnaire>,
+) -> AppResult<(StatusCode, Json<QuestionnaireTask>)> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let task = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Create,
+            object: ("questionnaire", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            let t = db::questionnaires::send_by_hand(tx, dossier_id, cx.actor, &req, cx.now)?;
+            let id = t.id;
+            Ok((t, Some(id)))
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(task)))
+}
+
+/// Sets the trajectory's start and closing dates and where it counts in the report; the
+/// questionnaires those dates ask for are made at once.
+#[utoipa::path(put, path = "/v1/staff/dossiers/{dossier_id}/trajectory", request_body = TrajectoryUpdate,
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<StaffQuestionnaire>), (status = 400, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn set_trajectory(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<TrajectoryUpdate>,
+) -> AppResult<Json<Vec<StaffQuestionnaire>>> {
+    let req = req.validate()?;
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Update,
+            object: ("trajectory", Some(dossier_id)),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            db::questionnaires::set_trajectory(tx, dossier_id, &req)?;
+            db::questionnaires::refresh_tasks(tx, dossier_id, cx.now)?;
+            Ok((db::questionnaires::dossier_tasks(tx, dossier_id)?, None))
+        },
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// Staff roles that may read the indicator report. Coaches cannot: it covers other teams.
+pub const REPORT_ROLES: [&str; 3] = ["Kwaliteitsmedewerker", "Manager", "Functioneel beheerder"];
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `2026-H1` or `2026-Q3`.
+    pub period: String,
+    /// `json` (default), `csv` or `html`.
+    pub format: Option<String>,
+}
+
+/// Loads the report for `period` and the same period a year earlier.
+pub fn indicator_report(conn: &rusqlite::Connection, period: Period) -> AppResult<IndicatorReport> {
+    let (from, to) = (period.year_earlier().first_day(), period.last_day());
+    let records = db::questionnaires::closing_records(conn, from, to)?;
+    Ok(indicators::build(period, &records))
+}
+
+/// The indicator report of the performance plan: aggregated, small groups suppressed, so it
+/// holds no client data and is not logged per dossier.
+#[utoipa::path(get, path = "/v1/staff/reports/indicators", params(ReportQuery),
+    responses((status = 200, body = IndicatorReport), (status = 400, body = cjg_core::ApiError),
+        (status = 403, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    crate::error::ApiQuery(q): crate::error::ApiQuery<ReportQuery>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    if !REPORT_ROLES.contains(&actor.role.as_str()) {
+        return Err(AppError::new(ErrorCode::Forbidden, "this report is for quality staff and managers"));
+    }
+    let period = Period::parse(&q.period).map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if !["json", "csv", "html"].contains(&format.as_str()) {
+        return Err(AppError::new(ErrorCode::Validation, "format is json, csv or html"));
+    }
+    let today = state.clock.today();
+    let report = state.db.call(move |c| indicator_report(c, period)).await?;
+    let text = |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
+    Ok(match format.as_str() {
+        "csv" => text("text/csv; charset=utf-8", indicators::to_csv(&report)),
+        "html" => text("text/html; charset=utf-8", indicators::to_html(&report, today)),
+        _ => Json(report).into_response(),
+    })
 }

@@ -1,0 +1,232 @@
+//! Taken: the questionnaires asked of the person, their sealed drafts, and sending the answers
+//! through the outbox.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cjg_core::questionnaire::{Answers, Completeness, Phase, QuestionnaireTask, Submission, TaskStatus};
+use cjg_store::{Draft, OutboxItem, Store};
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::{open_store, AppCore};
+use crate::{ClientError, Result};
+
+/// Where a task stands on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Not started.
+    Open,
+    /// Started: answers saved on this device.
+    Draft,
+    /// Sent from this device, waiting for a connection.
+    Sending,
+    /// The server refused the answers for good (`failed` says why); they are kept.
+    Failed,
+    Submitted,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TaskItem {
+    pub id: Uuid,
+    pub title: String,
+    pub phase: Phase,
+    pub available_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub state: TaskState,
+    /// The code of the server's refusal, when the state is `failed` (or answers from this
+    /// device were refused after another device answered).
+    pub failed: Option<String>,
+    /// Days until the due date; negative when late. Late answers still count.
+    #[ts(type = "number")]
+    pub days_left: i64,
+}
+
+impl TaskItem {
+    pub fn is_to_do(&self) -> bool {
+        matches!(self.state, TaskState::Open | TaskState::Draft | TaskState::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TasksView {
+    /// To do first (soonest due first), then done (newest first).
+    pub items: Vec<TaskItem>,
+    /// How many still ask something of the person: the badge.
+    pub to_do: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QuestionnaireView {
+    pub task: QuestionnaireTask,
+    pub item: TaskItem,
+    /// The answers to show: the server's once submitted, else what waits in the outbox, else
+    /// the draft.
+    pub answers: Answers,
+    pub saved_at: Option<DateTime<Utc>>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct AnswersSent {
+    /// False: kept in the outbox, sent at the next contact.
+    pub sent: bool,
+}
+
+struct Local {
+    drafts: Vec<Draft>,
+    queued: Vec<(Submission, Option<String>)>,
+}
+
+impl Local {
+    fn of(store: &Store) -> Result<Self> {
+        let queued = store
+            .outbox()?
+            .into_iter()
+            .filter_map(|o| match o.item {
+                OutboxItem::Questionnaire(s) => Some((s, o.failed)),
+                OutboxItem::Feedback(_) => None,
+            })
+            .collect();
+        Ok(Self { drafts: store.drafts()?, queued })
+    }
+
+    fn item(&self, t: &QuestionnaireTask, today: NaiveDate) -> TaskItem {
+        let queued = self.queued.iter().rev().find(|(s, _)| s.task_id == t.id);
+        let failed = queued.and_then(|(_, f)| f.clone());
+        let state = if t.status == TaskStatus::Submitted {
+            TaskState::Submitted
+        } else if let Some((_, f)) = queued {
+            if f.is_some() {
+                TaskState::Failed
+            } else {
+                TaskState::Sending
+            }
+        } else if self.drafts.iter().any(|d| d.task_id == t.id) {
+            TaskState::Draft
+        } else {
+            TaskState::Open
+        };
+        TaskItem {
+            id: t.id,
+            title: t.definition.title.clone(),
+            phase: t.definition.phase,
+            available_on: t.available_on,
+            due_on: t.due_on,
+            state,
+            failed,
+            days_left: (t.due_on - today).num_days(),
+        }
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl AppCore {
+    pub async fn tasks(&self) -> Result<TasksView> {
+        let guard = self.open.lock().await;
+        let store = open_store(&guard)?;
+        let local = Local::of(store)?;
+        let today = today();
+        let mut items: Vec<TaskItem> = store
+            .questionnaires()?
+            .iter()
+            .filter(|t| t.status != TaskStatus::Withdrawn)
+            .map(|t| local.item(t, today))
+            .collect();
+        items.sort_by(|a, b| {
+            b.is_to_do().cmp(&a.is_to_do()).then_with(|| {
+                if a.is_to_do() {
+                    a.due_on.cmp(&b.due_on)
+                } else {
+                    b.available_on.cmp(&a.available_on)
+                }
+            })
+        });
+        let to_do = u32::try_from(items.iter().filter(|i| i.is_to_do()).count()).unwrap_or(u32::MAX);
+        Ok(TasksView { items, to_do })
+    }
+
+    pub async fn questionnaire(&self, task_id: Uuid) -> Result<Option<QuestionnaireView>> {
+        let guard = self.open.lock().await;
+        let store = open_store(&guard)?;
+        let Some(task) = store.questionnaires()?.into_iter().find(|t| t.id == task_id) else {
+            return Ok(None);
+        };
+        let local = Local::of(store)?;
+        let item = local.item(&task, today());
+        let draft = local.drafts.iter().find(|d| d.task_id == task_id);
+        let queued = local.queued.iter().rev().find(|(s, _)| s.task_id == task_id);
+        let (answers, saved_at) = match (&task.answers, queued, draft) {
+            (Some(a), _, _) => (a.clone(), task.submitted_at),
+            (None, Some((s, _)), _) => (s.answers.clone(), None),
+            (None, None, Some(d)) => (d.answers.clone(), Some(d.saved_at)),
+            (None, None, None) => (Answers::new(), None),
+        };
+        let read_only = matches!(item.state, TaskState::Submitted | TaskState::Sending | TaskState::Failed);
+        Ok(Some(QuestionnaireView { task, item, answers, saved_at, read_only }))
+    }
+
+    /// The task if the person may still change its answers.
+    fn editable(store: &Store, task_id: Uuid) -> Result<QuestionnaireTask> {
+        let task = store
+            .questionnaires()?
+            .into_iter()
+            .find(|t| t.id == task_id && t.status != TaskStatus::Withdrawn)
+            .ok_or(ClientError::Api { code: cjg_core::ErrorCode::NotFound, status: 404 })?;
+        let queued = Local::of(store)?.queued.iter().any(|(s, _)| s.task_id == task_id);
+        if task.status == TaskStatus::Submitted || queued {
+            return Err(ClientError::ReadOnly);
+        }
+        Ok(task)
+    }
+
+    /// Seals unfinished answers on this device; the person can leave and carry on later.
+    pub async fn save_questionnaire_draft(&self, task_id: Uuid, answers: Answers) -> Result<DateTime<Utc>> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let task = Self::editable(store, task_id)?;
+        let answers = task.definition.check(&answers, Completeness::Draft)?;
+        let saved_at = Utc::now();
+        store.save_draft(&Draft { task_id, version: task.definition.version, answers, saved_at })?;
+        Ok(saved_at)
+    }
+
+    /// Checks the answers are complete, queues them (the draft becomes the queued copy) and
+    /// syncs. Offline, they wait in the outbox; from then on they are read-only.
+    pub async fn submit_questionnaire(&self, task_id: Uuid, answers: Answers) -> Result<AnswersSent> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let task = Self::editable(store, task_id)?;
+        let answers = task.definition.check(&answers, Completeness::Submit)?;
+        let submission = Submission { id: Uuid::new_v4(), task_id, version: task.definition.version, answers };
+        store.enqueue_submission(&submission)?;
+        let sent = self.send_queued(&mut guard, submission.id).await?;
+        Ok(AnswersSent { sent })
+    }
+
+    /// Takes back answers the server refused for good, after the person has seen why. While the
+    /// questionnaire is still open they become a draft again, to fix and send; once it was
+    /// answered (on another device, say) they are removed.
+    pub async fn take_back_refused_answers(&self, task_id: Uuid) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let answered = store.questionnaires()?.iter().any(|t| t.id == task_id && t.status == TaskStatus::Submitted);
+        let refused: Vec<Submission> = Local::of(store)?
+            .queued
+            .into_iter()
+            .filter(|(s, f)| s.task_id == task_id && f.is_some())
+            .map(|(s, _)| s)
+            .collect();
+        for sub in refused {
+            if answered {
+                store.outbox_sent(sub.id)?;
+            } else {
+                store.return_to_draft(&sub, Utc::now())?;
+            }
+        }
+        Ok(())
+    }
+}
