@@ -257,6 +257,13 @@ async fn every_route_refuses_everyone_but_the_owner() {
     };
     let work_note = one("SELECT id FROM entries WHERE visibility = 'staff_only'");
     let sanne_id = sanne.profile().unwrap().person_id.to_string();
+    let sanne_task = db
+        .query_row(
+            "SELECT id FROM questionnaire_tasks WHERE person_id = ?1 AND phase = 'tussentijds'",
+            [&sanne_id],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
 
     // Callers, each with what they must never receive.
     let voorbeeld_secrets: Vec<String> = {
@@ -331,6 +338,13 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     Some(json!({"status": "answered", "answer": "Ja."}))
                 }
                 ("POST", "/v1/staff/people/{person_id}/activation-codes") => None,
+                ("POST", "/v1/me/questionnaires") => Some(json!({"id": uuid::Uuid::new_v4(),
+                    "task_id": sanne_task, "version": 1, "answers": {}})),
+                ("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires") => {
+                    Some(json!({"person_id": sanne_id, "phase": "eind"}))
+                }
+                ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => Some(json!({"started_on": "2026-01-01",
+                    "closed_on": null, "municipality": "Demostad", "team": "Team Noord"})),
                 other => panic!("{other:?}: no sample body; add one so the route is checked"),
             };
             // Routes anyone may call, or that only ever act on the caller's own data.
@@ -368,7 +382,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 23 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 27 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

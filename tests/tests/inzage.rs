@@ -73,15 +73,23 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/dossiers/{dossier_id}/audit"), ("read", "audit_log", None)),
         (("GET", "/v1/staff/dossiers/{dossier_id}/feedback"), ("read", "feedback", None)),
         (("PUT", "/v1/staff/feedback/{feedback_id}"), ("update", "feedback", Some(feedback_id.clone()))),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("read", "questionnaires", None)),
+        (("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("create", "questionnaire", None)),
+        (
+            ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory"),
+            ("update", "trajectory", Some(dossier.to_string())),
+        ),
     ]
     .into_iter()
     .collect();
     // Routes that open no dossier: signing in, the list of one's own caseload (family names
-    // only), and stating why one opens a dossier (the accesses that follow carry that purpose).
+    // only), stating why one opens a dossier (the accesses that follow carry that purpose), and
+    // the indicator report (counts over many families, small groups hidden; not for coaches).
     let not_data = [
         ("POST", "/v1/staff/login"),
         ("GET", "/v1/staff/dossiers"),
         ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose"),
+        ("GET", "/v1/staff/reports/indicators"),
     ];
 
     let http = reqwest::Client::new();
@@ -114,6 +122,11 @@ async fn every_staff_route_logs_exactly_one_line() {
             ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
             ("PUT", "/v1/staff/entries/{entry_id}") => Some(json!({"expected_version": 1, "draft": draft})),
             ("PUT", "/v1/staff/feedback/{feedback_id}") => Some(json!({"status": "handled", "answer": ""})),
+            ("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires") => {
+                Some(json!({"person_id": karim, "phase": "eind"}))
+            }
+            ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => Some(json!({"started_on": "2026-01-05",
+                "closed_on": null, "municipality": "Demostad", "team": "Team Noord"})),
             _ => None,
         };
         let before = audit_count(&server);

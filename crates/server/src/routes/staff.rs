@@ -647,12 +647,14 @@ pub fn indicator_report(conn: &rusqlite::Connection, period: Period) -> AppResul
 pub async fn report(
     State(state): State<Arc<AppState>>,
     StaffAuth(actor): StaffAuth,
-    crate::error::ApiQuery(q): crate::error::ApiQuery<ReportQuery>,
+    // Taken as a result so a caller without the role hears "forbidden" whatever the query.
+    query: Result<crate::error::ApiQuery<ReportQuery>, AppError>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     if !REPORT_ROLES.contains(&actor.role.as_str()) {
         return Err(AppError::new(ErrorCode::Forbidden, "this report is for quality staff and managers"));
     }
+    let crate::error::ApiQuery(q) = query?;
     let period = Period::parse(&q.period).map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
     let format = q.format.unwrap_or_else(|| "json".into());
     if !["json", "csv", "html"].contains(&format.as_str()) {
