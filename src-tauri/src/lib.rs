@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use cjg_client::app::{
     AnswersSent, AppCore, AppStatus, DevicesView, DossierView, EntryDetail, FeedbackSent, InzageView,
-    QuestionnaireView, TasksView,
-    DEFAULT_AUTO_LOCK_MINUTES,
+    QuestionnaireView, TasksView, DEFAULT_AUTO_LOCK_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;

@@ -343,8 +343,10 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires") => {
                     Some(json!({"person_id": sanne_id, "phase": "eind"}))
                 }
-                ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => Some(json!({"started_on": "2026-01-01",
-                    "closed_on": null, "municipality": "Demostad", "team": "Team Noord"})),
+                ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => {
+                    Some(json!({"started_on": "2026-01-01",
+                    "closed_on": null, "municipality": "Demostad", "team": "Team Noord"}))
+                }
                 other => panic!("{other:?}: no sample body; add one so the route is checked"),
             };
             // Routes anyone may call, or that only ever act on the caller's own data.

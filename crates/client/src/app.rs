@@ -571,11 +571,14 @@ impl AppCore {
     async fn send_queued(&self, guard: &mut Guard<'_>, id: Uuid) -> Result<bool> {
         let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
         let result = crate::sync(store, &SyncOptions::default(), |_| {}).await;
-        let queued = |store: &Store| -> Result<bool> { Ok(store.outbox()?.iter().any(|o| o.item.id() == id)) };
+        let queued =
+            |store: &Store| -> Result<bool> { Ok(store.outbox()?.iter().any(|o| o.item.id() == id)) };
         match result {
             Ok(_) => Ok(!queued(store)?),
             Err(ClientError::Unreachable(_)) => Ok(false),
-            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => Err(self.on_error(guard, e)),
+            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
+                Err(self.on_error(guard, e))
+            }
             Err(e) => {
                 if queued(store)? {
                     Err(e)

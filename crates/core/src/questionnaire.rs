@@ -557,7 +557,10 @@ impl TrajectoryUpdate {
         self.municipality = single_line("municipality", &self.municipality, 80)?;
         self.team = single_line("team", &self.team, 80)?;
         if self.closed_on.is_some_and(|c| c < self.started_on) {
-            return Err(ValidationError::Invalid { field: "closed_on", reason: "closing comes after the start" });
+            return Err(ValidationError::Invalid {
+                field: "closed_on",
+                reason: "closing comes after the start",
+            });
         }
         Ok(self)
     }

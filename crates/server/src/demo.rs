@@ -201,7 +201,13 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
 }
 
 impl Seeder<'_, '_> {
-    fn trajectory(&self, dossier: Uuid, started_days_ago: i64, municipality: &str, team: &str) -> AppResult<()> {
+    fn trajectory(
+        &self,
+        dossier: Uuid,
+        started_days_ago: i64,
+        municipality: &str,
+        team: &str,
+    ) -> AppResult<()> {
         let t = TrajectoryUpdate {
             started_on: self.today - Duration::days(started_days_ago),
             closed_on: None,
@@ -214,7 +220,8 @@ impl Seeder<'_, '_> {
 
     /// The family answered the start questionnaire on paper at the first visit.
     fn answer_start_questionnaires(&self, dossier: Uuid) -> AppResult<()> {
-        let answers = r#"{"eerder_hulp":{"type":"choice","value":"nee"},"thuis_nu":{"type":"rating","value":2}}"#;
+        let answers =
+            r#"{"eerder_hulp":{"type":"choice","value":"nee"},"thuis_nu":{"type":"rating","value":2}}"#;
         self.tx.execute(
             "UPDATE questionnaire_tasks SET status = 'submitted', answers = ?2, submitted_at = ?3
              WHERE dossier_id = ?1 AND phase = 'start'",
@@ -244,7 +251,15 @@ impl Seeder<'_, '_> {
             db::questionnaires::set_trajectory(self.tx, dossier, &t)?;
             let answered = (i * 7) % 10 < 6;
             let answers = answered.then(|| archive_answers(i));
-            db::questionnaires::import_task(self.tx, dossier, parent, &eind, closed, answers.as_ref(), self.now)?;
+            db::questionnaires::import_task(
+                self.tx,
+                dossier,
+                parent,
+                &eind,
+                closed,
+                answers.as_ref(),
+                self.now,
+            )?;
         }
         Ok(())
     }

@@ -63,7 +63,12 @@ enum ReportFormat {
     Json,
 }
 
-async fn report(settings: &Settings, period: &str, format: ReportFormat, out: Option<PathBuf>) -> anyhow::Result<()> {
+async fn report(
+    settings: &Settings,
+    period: &str,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let period = cjg_core::indicators::Period::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
     let state = open_state(settings)?;
     let report = state
@@ -77,7 +82,8 @@ async fn report(settings: &Settings, period: &str, format: ReportFormat, out: Op
         ReportFormat::Json => serde_json::to_string_pretty(&report)?,
     };
     match out {
-        Some(path) => std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
         None => print!("{text}"),
     }
     Ok(())

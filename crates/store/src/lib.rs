@@ -537,9 +537,17 @@ impl Store {
 
     /// The server will not take these answers for this version of the questionnaire: they go
     /// back to being a draft (one transaction), for the person to check against the new version.
-    pub fn return_to_draft(&mut self, submission: &Submission, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
-        let draft =
-            Draft { task_id: submission.task_id, version: submission.version, answers: submission.answers.clone(), saved_at: at };
+    pub fn return_to_draft(
+        &mut self,
+        submission: &Submission,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let draft = Draft {
+            task_id: submission.task_id,
+            version: submission.version,
+            answers: submission.answers.clone(),
+            saved_at: at,
+        };
         let id = draft.task_id.to_string();
         let sealed = seal_json(&self.key, T_DRAFTS, &id, 1, &draft)?;
         let tx = self.conn.transaction()?;

@@ -201,7 +201,8 @@ impl AppCore {
         let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
         let task = Self::editable(store, task_id)?;
         let answers = task.definition.check(&answers, Completeness::Submit)?;
-        let submission = Submission { id: Uuid::new_v4(), task_id, version: task.definition.version, answers };
+        let submission =
+            Submission { id: Uuid::new_v4(), task_id, version: task.definition.version, answers };
         store.enqueue_submission(&submission)?;
         let sent = self.send_queued(&mut guard, submission.id).await?;
         Ok(AnswersSent { sent })
@@ -213,7 +214,8 @@ impl AppCore {
     pub async fn take_back_refused_answers(&self, task_id: Uuid) -> Result<()> {
         let mut guard = self.open.lock().await;
         let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
-        let answered = store.questionnaires()?.iter().any(|t| t.id == task_id && t.status == TaskStatus::Submitted);
+        let answered =
+            store.questionnaires()?.iter().any(|t| t.id == task_id && t.status == TaskStatus::Submitted);
         let refused: Vec<Submission> = Local::of(store)?
             .queued
             .into_iter()

@@ -23,7 +23,8 @@ fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(QuestionnaireTask, i64)>
     let version: u32 = r.get(3)?;
     let status: String = r.get(6)?;
     let answers: Option<String> = r.get(7)?;
-    let definition = questionnaire::find(&key, version).ok_or_else(|| bad_text(2, "unknown questionnaire"))?;
+    let definition =
+        questionnaire::find(&key, version).ok_or_else(|| bad_text(2, "unknown questionnaire"))?;
     let answers = answers
         .map(|a| serde_json::from_str::<Answers>(&a))
         .transpose()
@@ -92,9 +93,10 @@ pub fn trajectory(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Optio
         .optional()?
         .flatten();
     let Some(started_on) = started else { return Ok(None) };
-    let closed_on = conn.query_row("SELECT closed_on FROM dossiers WHERE id = ?1", [dossier_id.to_string()], |r| {
-        r.get(0)
-    })?;
+    let closed_on =
+        conn.query_row("SELECT closed_on FROM dossiers WHERE id = ?1", [dossier_id.to_string()], |r| {
+            r.get(0)
+        })?;
     Ok(Some(Trajectory { started_on, closed_on }))
 }
 
@@ -367,7 +369,9 @@ pub fn submit(
     );
     match updated {
         Ok(1) => {}
-        Ok(_) => return Err(AppError::new(ErrorCode::AlreadyAnswered, "this questionnaire was already answered")),
+        Ok(_) => {
+            return Err(AppError::new(ErrorCode::AlreadyAnswered, "this questionnaire was already answered"))
+        }
         // The submission id is unique: the app reused one of another task's answers.
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
             return Err(AppError::new(ErrorCode::Conflict, "this id belongs to other answers"));
@@ -385,7 +389,11 @@ fn payload_hash(person_id: Uuid, sub: &Submission) -> [u8; 32] {
 
 /// Every closing questionnaire sent between `from` and `to` (inclusive), with where its
 /// dossier is counted and its answers if they came.
-pub fn closing_records(conn: &Connection, from: NaiveDate, to: NaiveDate) -> rusqlite::Result<Vec<ClosingRecord>> {
+pub fn closing_records(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> rusqlite::Result<Vec<ClosingRecord>> {
     let mut stmt = conn.prepare(
         "SELECT d.municipality, d.team, t.available_on, t.answers FROM questionnaire_tasks t
          JOIN dossiers d ON d.id = t.dossier_id

@@ -662,7 +662,8 @@ pub async fn report(
     }
     let today = state.clock.today();
     let report = state.db.call(move |c| indicator_report(c, period)).await?;
-    let text = |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
+    let text =
+        |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
     Ok(match format.as_str() {
         "csv" => text("text/csv; charset=utf-8", indicators::to_csv(&report)),
         "html" => text("text/html; charset=utf-8", indicators::to_html(&report, today)),
