@@ -120,6 +120,20 @@ async fn shot(c: &Client, name: &str) {
     }
 }
 
+/// Waits until the element's text contains `text`.
+async fn wait_text(c: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            if e.text().await.is_ok_and(|t| t.contains(text)) {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "{css} never showed {text:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn type_into(c: &Client, css: &str, text: &str) {
     let el = wait_for(c, css).await;
     el.clear().await.unwrap();
@@ -223,6 +237,93 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#back").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 
+    // Taken: the coach closes the trajectory. The closing questionnaire appears with a badge and
+    // a reminder, is filled in with the server gone, waits read-only, and goes out once the
+    // server is back; the coach sees the answers.
+    let dossier = staff.dossier_id(&server.db()).await;
+    let today = chrono::Utc::now().date_naive();
+    let closed = staff
+        .http
+        .put(format!("{}/v1/staff/dossiers/{dossier}/trajectory", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .json(&json!({"started_on": today - chrono::Duration::days(118), "closed_on": today,
+            "municipality": "Demostad", "team": "Team Noord"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 200);
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    wait_text(&c, "#taken-badge", "2").await;
+    let reminder = wait_for(&c, "#taken-reminder").await.text().await.unwrap();
+    assert!(reminder.contains("2 vragenlijsten"), "{reminder}");
+    shot(&c, "16-taken-herinnering").await;
+    wait_for(&c, "#nav-taken").await.click().await.unwrap();
+    let eind: String = server
+        .db()
+        .query_row(
+            "SELECT t.id FROM questionnaire_tasks t JOIN people p ON p.id = t.person_id
+             WHERE p.display_name = 'Sanne Voorbeeld' AND t.phase = 'eind'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let task = wait_for(&c, &format!("li[data-task-id='{eind}']")).await.text().await.unwrap();
+    assert!(task.contains("Bij het afsluiten") && task.contains("Nieuw"), "{task}");
+    let late = wait_for(&c, "li.task.late").await.text().await.unwrap();
+    assert!(late.contains("Na 3 maanden") && late.contains("nog steeds invullen"), "{late}");
+    shot(&c, "17-taken").await;
+
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    server.stop();
+    wait_for(&c, &format!("li[data-task-id='{eind}'] button.task-go")).await.click().await.unwrap();
+    assert_eq!(wait_for(&c, "#q-title").await.text().await.unwrap(), "Vragenlijst bij het afsluiten");
+    for id in ["#q-zelf_verder-eens", "#q-eigen_plan-eens", "#q-betrokken-nvt", "#q-cijfer_algemeen-4"] {
+        wait_for(&c, id).await.click().await.unwrap();
+    }
+    for id in ["#q-cijfer_coach-5", "#q-cijfer_hulp-4"] {
+        wait_for(&c, id).await.click().await.unwrap();
+    }
+    type_into(&c, "#q-tip-text", "Dank voor de afspraken in de avond.").await;
+    wait_for(&c, "#q-send").await.click().await.unwrap();
+    let missing = wait_for(&c, "#q-missing").await.text().await.unwrap();
+    assert!(missing.contains("werkten goed samen"), "the one question left is named: {missing}");
+    shot(&c, "18-vragenlijst-onvolledig").await;
+    wait_for(&c, "#q-samenwerking-eens").await.click().await.unwrap();
+    wait_for(&c, "#q-send").await.click().await.unwrap();
+    let msg = wait_for(&c, "#q-msg").await.text().await.unwrap();
+    assert!(msg.contains("geen verbinding"), "{msg}");
+    let waiting = wait_for(&c, "#q-waiting").await.text().await.unwrap();
+    assert!(waiting.contains("wachten op verbinding"), "{waiting}");
+    assert!(c.find(Locator::Css("#q-send")).await.is_err(), "read-only while it waits");
+    shot(&c, "19-vragenlijst-wacht").await;
+
+    // The server is back on the same address; the next update sends the answers.
+    let again = TestServer::start_in(&server.data_dir, &listen, &[]).unwrap();
+    let _first_server = std::mem::replace(&mut server, again);
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    wait_text(&c, "#sync-status", "bijgewerkt").await;
+    wait_for(&c, "#nav-taken").await.click().await.unwrap();
+    wait_for(&c, &format!("li[data-task-id='{eind}'][data-state='submitted']")).await;
+    shot(&c, "20-taken-klaar").await;
+    let seen: Vec<serde_json::Value> = staff
+        .http
+        .get(format!("{}/v1/staff/dossiers/{dossier}/questionnaires", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sanne = seen.iter().find(|q| q["task"]["id"] == eind.as_str()).unwrap();
+    assert_eq!(sanne["task"]["status"], "submitted");
+    assert_eq!(sanne["task"]["answers"]["samenwerking"]["value"], "eens");
+    assert_eq!(sanne["task"]["answers"]["tip"]["value"], "Dank voor de afspraken in de avond.");
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
     // Settings: this device is listed; the PIN is changed.
     wait_for(&c, "#settings").await.click().await.unwrap();
     let device = wait_for(&c, "li.device").await.text().await.unwrap();
@@ -242,9 +343,16 @@ async fn enrol_read_restart_offline_and_unlock() {
     let badge = wait_for(&c, "#nav-inzage .count-badge").await.text().await.unwrap();
     assert!(badge.parse::<u32>().unwrap() >= 1, "a badge for the new look: {badge}");
     wait_for(&c, "#nav-inzage").await.click().await.unwrap();
-    let line = wait_for(&c, "li.audit-line").await.text().await.unwrap();
-    assert!(line.contains("Fleur Demo") && line.contains("bekeek"), "{line}");
-    assert!(line.contains("Waarom"), "{line}");
+    wait_for(&c, "li.audit-line").await;
+    let mut lines = Vec::new();
+    for l in c.find_all(Locator::Css("li.audit-line")).await.unwrap() {
+        lines.push(l.text().await.unwrap());
+    }
+    assert!(lines[0].contains("veranderde de data van de hulp"), "closing the trajectory is logged: {lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("Fleur Demo") && l.contains("bekeek") && l.contains("Waarom")),
+        "{lines:?}"
+    );
     wait_for(&c, "#audit-verified").await;
     // The person's own copy, as CSV and as PDF.
     let exports = data.path().join("exports");

@@ -20,6 +20,7 @@ use crate::policy::age_on;
 /// When in the trajectory a questionnaire is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "QuestionnairePhase")]
 pub enum Phase {
     Start,
     /// Three months after the start (tussenevaluatie).

@@ -312,11 +312,13 @@ pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0))
 }
 
-/// (person id, role, display name) of every family member, oldest first.
+/// (person id, role, display name) of every member of a family with a coach, oldest first. The
+/// demo archive (closed trajectories, no coach) is left out.
 pub fn family_members(conn: &Connection) -> rusqlite::Result<Vec<(Uuid, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.role, p.display_name FROM people p JOIN dossiers d ON d.id = p.dossier_id
-         WHERE d.closed_on IS NULL ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
+         WHERE EXISTS (SELECT 1 FROM staff_dossiers sd WHERE sd.dossier_id = d.id)
+         ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
     )?;
     let rows = stmt.query_map([], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()

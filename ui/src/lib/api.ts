@@ -4,8 +4,10 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView,
+  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent,
 } from "./bindings";
+
+export type Answers = { [key in string]: Answer };
 
 export type * from "./bindings";
 
@@ -40,6 +42,13 @@ export const api = {
   sendFeedback: (entryId: string, kind: FeedbackKind, text: string) =>
     invoke<FeedbackSent>("send_feedback", { entryId, kind, text }),
   discardFeedback: (id: string) => invoke<void>("discard_feedback", { id }),
+  tasks: () => invoke<TasksView>("tasks"),
+  questionnaire: (taskId: string) => invoke<QuestionnaireView | null>("questionnaire", { taskId }),
+  saveQuestionnaireDraft: (taskId: string, answers: Answers) =>
+    invoke<string>("save_questionnaire_draft", { taskId, answers }),
+  submitQuestionnaire: (taskId: string, answers: Answers) =>
+    invoke<AnswersSent>("submit_questionnaire", { taskId, answers }),
+  takeBackRefusedAnswers: (taskId: string) => invoke<void>("take_back_refused_answers", { taskId }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

@@ -164,7 +164,7 @@ export type Progress = { pages: number, items: number, done: boolean, };
 
 export type UiError = { code: string, message: string, };
 
-export type Phase = "start" | "tussentijds" | "eind";
+export type QuestionnairePhase = "start" | "tussentijds" | "eind";
 
 export type Audience = "ouder" | "jongere";
 
@@ -188,7 +188,7 @@ export type Definition = {
 /**
  * `<phase>-<audience>`, e.g. `eind-ouder`.
  */
-key: string, version: number, phase: Phase, audience: Audience, title: string, intro: string, items: Array<Item>, };
+key: string, version: number, phase: QuestionnairePhase, audience: Audience, title: string, intro: string, items: Array<Item>, };
 
 export type TaskStatus = "open" | "submitted" | "withdrawn";
 
@@ -200,7 +200,7 @@ answers: { [key in string]: Answer } | null, submitted_at: string | null, versio
 
 export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
 
-export type TaskItem = { id: string, title: string, phase: Phase, available_on: string, due_on: string, state: TaskState, 
+export type TaskItem = { id: string, title: string, phase: QuestionnairePhase, available_on: string, due_on: string, state: TaskState, 
 /**
  * The code of the server's refusal, when the state is `failed` (or answers from this
  * device were refused after another device answered).
