@@ -194,6 +194,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert_eq!(staff_entries.len(), expected.len() + HIDDEN_FROM_PARENTS.len(), "staff see every entry");
     let log = wait_for(&c, "#staff-log li").await.text().await.unwrap();
     assert!(log.contains("voor het gesprek van dinsdag"), "the newest line carries the note: {log}");
+    let questionnaires = c.find_all(Locator::Css("#staff-questionnaires li")).await.unwrap();
+    assert_eq!(questionnaires.len(), 10, "start and interim questionnaires of the five who are asked");
     shot(&c, "14-medewerker-dossier").await;
     wait_for(&c, "#staff-back").await.click().await.unwrap();
     wait_for(&c, "#staff-logout").await.click().await.unwrap();

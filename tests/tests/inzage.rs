@@ -333,8 +333,9 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
         .await
         .unwrap();
     assert_eq!(view.entries.len(), 15, "staff see every entry, work notes too");
-    assert_eq!(audit_count(&server), before + 2, "entries and log read, each logged");
-    assert_eq!(view.audit.len() as i64, before + 1, "the log as it was before reading it");
+    assert_eq!(audit_count(&server), before + 3, "entries, questionnaires and log read, each logged");
+    assert_eq!(view.audit.len() as i64, before + 2, "the log as it was before reading it");
+    assert_eq!(view.questionnaires.len(), 10, "start and interim for the five who are asked");
 
     // The other coach's family is not in this caseload, and guessing its id gets nothing.
     let other: String = server

@@ -840,6 +840,7 @@ pub fn typescript_bindings() -> String {
         q::Definition::decl(&cfg),
         q::TaskStatus::decl(&cfg),
         q::QuestionnaireTask::decl(&cfg),
+        q::StaffQuestionnaire::decl(&cfg),
         TaskState::decl(&cfg),
         TaskItem::decl(&cfg),
         TasksView::decl(&cfg),

@@ -1,9 +1,11 @@
 //! The staff side of the app: online only, nothing stored. A coach signs in, picks a family of
-//! their caseload, states why, and reads the dossier and its access log; the server decides
+//! their caseload, states why, and reads the dossier, the family's questionnaires and the
+//! access log; the server decides
 //! and logs every step.
 
 use cjg_core::api::{CaseloadDossier, StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
+use cjg_core::questionnaire::StaffQuestionnaire;
 use cjg_core::Entry;
 use serde::Serialize;
 use ts_rs::TS;
@@ -25,6 +27,8 @@ pub struct StaffDossierView {
     pub purpose: Purpose,
     pub purpose_expires_at: chrono::DateTime<chrono::Utc>,
     pub entries: Vec<Entry>,
+    /// The family's questionnaires, with the answers that came in.
+    pub questionnaires: Vec<StaffQuestionnaire>,
     /// Oldest first, as the server keeps it.
     pub audit: Vec<AuditEvent>,
 }
@@ -69,12 +73,15 @@ impl StaffSession {
                 .bearer_auth(&self.token)
         };
         let entries: Vec<Entry> = self.client.send(get("entries"), SYNC_PAGE_MAX_BYTES).await?;
+        let questionnaires: Vec<StaffQuestionnaire> =
+            self.client.send(get("questionnaires"), SYNC_PAGE_MAX_BYTES).await?;
         let audit: Vec<AuditEvent> = self.client.send(get("audit"), SYNC_PAGE_MAX_BYTES).await?;
         Ok(StaffDossierView {
             dossier_id,
             purpose: window.purpose,
             purpose_expires_at: window.expires_at,
             entries,
+            questionnaires,
             audit,
         })
     }

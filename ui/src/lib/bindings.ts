@@ -156,6 +156,10 @@ origin: string, };
 
 export type StaffDossierView = { dossier_id: string, purpose: Purpose, purpose_expires_at: string, entries: Array<Entry>, 
 /**
+ * The family's questionnaires, with the answers that came in.
+ */
+questionnaires: Array<StaffQuestionnaire>, 
+/**
  * Oldest first, as the server keeps it.
  */
 audit: Array<AuditEvent>, };
@@ -197,6 +201,12 @@ export type QuestionnaireTask = { id: string, person_id: string, definition: Def
  * The answers as the server stored them, once submitted.
  */
 answers: { [key in string]: Answer } | null, submitted_at: string | null, version: number, };
+
+export type StaffQuestionnaire = { task: QuestionnaireTask, person_name: string, 
+/**
+ * `None`: sent by the schedule.
+ */
+sent_by: string | null, };
 
 export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
 
