@@ -343,6 +343,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires") => {
                     Some(json!({"person_id": sanne_id, "phase": "eind"}))
                 }
+                ("POST", "/v1/staff/entries/{entry_id}/feedback-requests") => {
+                    Some(json!({"person_id": sanne_id, "note": "Klopt dit verslag?"}))
+                }
                 ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => {
                     Some(json!({"started_on": "2026-01-01",
                     "closed_on": null, "municipality": "Demostad", "team": "Team Noord"}))
@@ -384,7 +387,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 27 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 28 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

@@ -269,7 +269,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#refresh").await.click().await.unwrap();
     wait_text(&c, "#taken-badge", "2").await;
     let reminder = wait_for(&c, "#taken-reminder").await.text().await.unwrap();
-    assert!(reminder.contains("2 vragenlijsten"), "{reminder}");
+    assert!(reminder.contains("2 taken"), "{reminder}");
     shot(&c, "16-taken-herinnering").await;
     wait_for(&c, "#nav-taken").await.click().await.unwrap();
     let eind: String = server

@@ -74,6 +74,7 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/dossiers/{dossier_id}/feedback"), ("read", "feedback", None)),
         (("PUT", "/v1/staff/feedback/{feedback_id}"), ("update", "feedback", Some(feedback_id.clone()))),
         (("GET", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("read", "questionnaires", None)),
+        (("POST", "/v1/staff/entries/{entry_id}/feedback-requests"), ("create", "feedback_request", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("create", "questionnaire", None)),
         (
             ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory"),
@@ -102,8 +103,8 @@ async fn every_staff_route_logs_exactly_one_line() {
             calls.push((method.to_uppercase(), path.clone()));
         }
     }
-    // Update before delete, so both find the entry.
-    calls.sort_by_key(|(m, p)| (p.clone(), m == "DELETE"));
+    // Deletions last, so every other route still finds the entry and the device.
+    calls.sort_by_key(|(m, p)| (m == "DELETE", p.clone()));
     let mut checked = 0;
     for (method, path) in calls.iter().filter(|(_, p)| p.starts_with("/v1/staff/")) {
         if not_data.contains(&(method.as_str(), path.as_str())) {
@@ -124,6 +125,9 @@ async fn every_staff_route_logs_exactly_one_line() {
             ("PUT", "/v1/staff/feedback/{feedback_id}") => Some(json!({"status": "handled", "answer": ""})),
             ("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires") => {
                 Some(json!({"person_id": karim, "phase": "eind"}))
+            }
+            ("POST", "/v1/staff/entries/{entry_id}/feedback-requests") => {
+                Some(json!({"person_id": karim, "note": "Wil je lezen of het klopt?"}))
             }
             ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => Some(json!({"started_on": "2026-01-05",
                 "closed_on": null, "municipality": "Demostad", "team": "Team Noord"})),

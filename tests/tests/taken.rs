@@ -171,3 +171,61 @@ async fn feedback_written_offline_is_sent_later_and_the_answer_comes_back() {
     assert_eq!(f.answer.as_deref(), Some("In ons systeem staat de naam zo op uw verzoek."));
     assert_eq!(f.answered_by.as_deref(), Some("Fleur Demo"));
 }
+
+/// A coach asks a parent to read a report and say whether it is right: a task in the app until
+/// the parent reacts on that entry. Asking about an entry the person cannot see is refused.
+#[tokio::test]
+async fn a_request_to_react_is_a_task_until_the_person_reacts() {
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
+    let staff = server.staff().await.unwrap();
+    let db = server.db();
+    let karim = cjg_tests::person_id(&db, "Karim Voorbeeld");
+    let entry: String =
+        db.query_row("SELECT id FROM entries WHERE title = 'Ons gezinsplan'", [], |r| r.get(0)).unwrap();
+    let milans: String =
+        db.query_row("SELECT id FROM entries WHERE title = 'Gesprek met Milan'", [], |r| r.get(0)).unwrap();
+    let ask = |entry: String, note: &'static str| {
+        staff
+            .http
+            .post(format!("{}/v1/staff/entries/{entry}/feedback-requests", server.url))
+            .bearer_auth(&staff.token)
+            .header("X-Cjg-Purpose", "hulpverlening")
+            .json(&json!({"person_id": karim, "note": note}))
+            .send()
+    };
+    assert_eq!(ask(milans, "Lees dit").await.unwrap().status(), 400, "Milan's entry is not for his father");
+    assert_eq!(ask(entry.clone(), " ").await.unwrap().status(), 400, "a note is needed");
+    assert_eq!(
+        ask(entry.clone(), "Wil je het plan lezen en laten weten of het klopt?").await.unwrap().status(),
+        201
+    );
+    assert_eq!(ask(entry.clone(), "Nog een keer").await.unwrap().status(), 409, "already asked");
+
+    app.sync(|_| {}).await.unwrap();
+    let tasks = app.tasks().await.unwrap();
+    let request = tasks.items.iter().find(|t| t.kind == cjg_client::app::TaskKind::FeedbackRequest).unwrap();
+    assert_eq!(request.title, "Ons gezinsplan");
+    assert_eq!(request.note.as_deref(), Some("Wil je het plan lezen en laten weten of het klopt?"));
+    assert_eq!(request.requested_by.as_deref(), Some("Fleur Demo"));
+    assert_eq!(request.state, cjg_client::app::TaskState::Open);
+    let before = tasks.to_do;
+
+    let sent = app.send_feedback(entry.parse().unwrap(), FeedbackKind::Akkoord, "").await.unwrap();
+    assert!(sent.sent);
+    let tasks = app.tasks().await.unwrap();
+    let request = tasks.items.iter().find(|t| t.kind == cjg_client::app::TaskKind::FeedbackRequest).unwrap();
+    assert_eq!(request.state, cjg_client::app::TaskState::Submitted, "reacting did what was asked");
+    assert_eq!(tasks.to_do, before - 1);
+    // Asked again after the reaction: open anew.
+    assert_eq!(ask(entry, "Klopt het nieuwe plan ook?").await.unwrap().status(), 201);
+    app.sync(|_| {}).await.unwrap();
+    let tasks = app.tasks().await.unwrap();
+    let request = tasks.items.iter().find(|t| t.kind == cjg_client::app::TaskKind::FeedbackRequest).unwrap();
+    assert_eq!(
+        (request.state, request.note.as_deref()),
+        (cjg_client::app::TaskState::Open, Some("Klopt het nieuwe plan ook?"))
+    );
+}

@@ -17,7 +17,7 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 mod taken;
-pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskState, TasksView};
+pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
 
 use crate::accounts::{Account, Accounts};
 use crate::secret::{SecretHome, Vault};
@@ -842,6 +842,7 @@ pub fn typescript_bindings() -> String {
         q::QuestionnaireTask::decl(&cfg),
         q::StaffQuestionnaire::decl(&cfg),
         TaskState::decl(&cfg),
+        TaskKind::decl(&cfg),
         TaskItem::decl(&cfg),
         TasksView::decl(&cfg),
         QuestionnaireView::decl(&cfg),

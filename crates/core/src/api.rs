@@ -186,6 +186,10 @@ pub enum Change {
     Feedback {
         feedback: crate::feedback::Feedback,
     },
+    /// A coach asks this person to react on an entry.
+    FeedbackRequest {
+        request: crate::feedback::FeedbackRequest,
+    },
     /// A questionnaire asked of this person, with its definition and, once in, the answers.
     Questionnaire {
         task: crate::questionnaire::QuestionnaireTask,

@@ -145,6 +145,42 @@ impl FeedbackAnswer {
     }
 }
 
+/// A coach asks a family member to read an entry and react ("wil je het verslag lezen en laten
+/// weten of het klopt?").
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequestDraft {
+    pub person_id: Uuid,
+    pub note: String,
+    pub due_on: Option<chrono::NaiveDate>,
+}
+
+pub const REQUEST_NOTE_MAX: usize = 300;
+
+impl FeedbackRequestDraft {
+    pub fn validate(mut self) -> Result<Self, ValidationError> {
+        self.note = crate::validate::single_line("note", &self.note, REQUEST_NOTE_MAX)?;
+        Ok(self)
+    }
+}
+
+/// The request as synced to the person it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    pub id: Uuid,
+    pub entry_id: Uuid,
+    pub person_id: Uuid,
+    pub note: String,
+    pub due_on: chrono::NaiveDate,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    /// When the person reacted on the entry.
+    pub done_at: Option<DateTime<Utc>>,
+    #[ts(type = "number")]
+    pub version: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

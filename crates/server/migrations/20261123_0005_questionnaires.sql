@@ -32,3 +32,21 @@ CREATE TABLE questionnaire_tasks (
 ) STRICT;
 CREATE INDEX questionnaire_tasks_person_seq ON questionnaire_tasks (person_id, seq);
 CREATE INDEX questionnaire_tasks_report ON questionnaire_tasks (phase, available_on);
+
+-- A coach asks a family member to read an entry and say whether it is right. Done when that
+-- person sends feedback on the entry.
+CREATE TABLE feedback_requests (
+    id           TEXT PRIMARY KEY,
+    entry_id     TEXT NOT NULL REFERENCES entries(id),
+    dossier_id   TEXT NOT NULL REFERENCES dossiers(id),
+    person_id    TEXT NOT NULL REFERENCES people(id),
+    note         TEXT NOT NULL,
+    due_on       TEXT NOT NULL,
+    requested_by TEXT NOT NULL REFERENCES staff(id),
+    created_at   TEXT NOT NULL,
+    done_at      TEXT,
+    version      INTEGER NOT NULL,
+    seq          INTEGER NOT NULL,
+    UNIQUE (entry_id, person_id)
+) STRICT;
+CREATE INDEX feedback_requests_person_seq ON feedback_requests (person_id, seq);

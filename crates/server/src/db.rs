@@ -12,7 +12,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cjg_core::api::{Change, DeviceInfo, SyncItem, SyncPage};
 use cjg_core::audit::{AuditAction, AuditEvent, Purpose};
 use cjg_core::entry::{EntryDraft, Visibility};
-use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackDraft, FeedbackKind, FeedbackStatus};
+use cjg_core::feedback::{
+    Feedback, FeedbackAnswer, FeedbackDraft, FeedbackKind, FeedbackRequest, FeedbackRequestDraft,
+    FeedbackStatus,
+};
 use cjg_core::policy::{EntryScope, Family, Member, Regime};
 use cjg_core::{Entry, EntryKind, ErrorCode, Person, PersonRole};
 use cjg_crypto::chain;
@@ -877,6 +880,13 @@ pub fn submit_feedback(
             seq
         ],
     )?;
+    // Reacting on the entry is what a request for it asked.
+    let done_seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE feedback_requests SET done_at = ?3, version = version + 1, seq = ?4
+         WHERE entry_id = ?1 AND person_id = ?2 AND done_at IS NULL",
+        params![draft.entry_id.to_string(), who.person_id.to_string(), now, done_seq],
+    )?;
     Ok(feedback(tx, draft.id)?.map_or(FeedbackStored::Conflict, FeedbackStored::New))
 }
 
@@ -895,6 +905,125 @@ pub fn answer_feedback(
         params![id.to_string(), answer.status.as_str(), answer_text, actor.display_name, now, seq],
     )?;
     feedback(tx, id)?.ok_or_else(AppError::not_found)
+}
+
+// ---- feedback requests ----------------------------------------------------------------
+
+const REQUEST_COLUMNS: &str = "r.id, r.entry_id, r.person_id, r.note, r.due_on, s.display_name, r.created_at,
+     r.done_at, r.version, r.seq";
+
+fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedbackRequest, i64)> {
+    Ok((
+        FeedbackRequest {
+            id: uuid_col(r.get(0)?)?,
+            entry_id: uuid_col(r.get(1)?)?,
+            person_id: uuid_col(r.get(2)?)?,
+            note: r.get(3)?,
+            due_on: r.get(4)?,
+            requested_by: r.get(5)?,
+            created_at: r.get(6)?,
+            done_at: r.get(7)?,
+            version: r.get(8)?,
+        },
+        r.get(9)?,
+    ))
+}
+
+fn feedback_request(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<FeedbackRequest>> {
+    conn.query_row(
+        &format!(
+            "SELECT {REQUEST_COLUMNS} FROM feedback_requests r JOIN staff s ON s.id = r.requested_by WHERE r.id = ?1"
+        ),
+        [id.to_string()],
+        |r| request_row(r).map(|(x, _)| x),
+    )
+    .optional()
+}
+
+/// Asks a family member to react on an entry they can see. Asking again after they reacted
+/// opens the request anew; asking twice while it is open is a conflict.
+pub fn request_feedback(
+    tx: &Transaction<'_>,
+    entry_id: Uuid,
+    actor: &StaffActor,
+    draft: &FeedbackRequestDraft,
+    now: DateTime<Utc>,
+) -> AppResult<FeedbackRequest> {
+    let today = now.date_naive();
+    let dossier_id = entry_dossier(tx, entry_id)?.ok_or_else(AppError::not_found)?;
+    if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == draft.person_id) {
+        return Err(AppError::not_found());
+    }
+    refresh_access(tx, draft.person_id, dossier_id, today)?;
+    let visible: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM entry_access WHERE person_id = ?1 AND entry_id = ?2 AND visible = 1)",
+        params![draft.person_id.to_string(), entry_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if !visible {
+        return Err(AppError::new(ErrorCode::Validation, "this person cannot see this entry"));
+    }
+    let due_on = match draft.due_on {
+        Some(d) if d < today => return Err(AppError::new(ErrorCode::Validation, "due_on lies in the past")),
+        Some(d) => d,
+        None => today + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS),
+    };
+    let existing: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT id, done_at FROM feedback_requests WHERE entry_id = ?1 AND person_id = ?2",
+            params![entry_id.to_string(), draft.person_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let seq = next_seq(tx)?;
+    let id = match existing {
+        Some((_, None)) => {
+            return Err(AppError::new(ErrorCode::Conflict, "this person was already asked about this entry"))
+        }
+        Some((id, Some(_))) => {
+            tx.execute(
+                "UPDATE feedback_requests SET note = ?2, due_on = ?3, requested_by = ?4, created_at = ?5,
+                     done_at = NULL, version = version + 1, seq = ?6 WHERE id = ?1",
+                params![id, draft.note, due_on, actor.id.to_string(), now, seq],
+            )?;
+            uuid_col(id)?
+        }
+        None => {
+            let id = Uuid::new_v4();
+            tx.execute(
+                "INSERT INTO feedback_requests (id, entry_id, dossier_id, person_id, note, due_on, requested_by,
+                     created_at, version, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
+                params![
+                    id.to_string(),
+                    entry_id.to_string(),
+                    dossier_id.to_string(),
+                    draft.person_id.to_string(),
+                    draft.note,
+                    due_on,
+                    actor.id.to_string(),
+                    now,
+                    seq
+                ],
+            )?;
+            id
+        }
+    };
+    feedback_request(tx, id)?.ok_or_else(AppError::not_found)
+}
+
+fn requests_since(
+    tx: &Transaction<'_>,
+    person_id: Uuid,
+    cursor: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<(FeedbackRequest, i64)>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM feedback_requests r JOIN staff s ON s.id = r.requested_by
+         WHERE r.person_id = ?1 AND r.seq > ?2 ORDER BY r.seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![person_id.to_string(), cursor, limit], request_row)?;
+    rows.collect()
 }
 
 // ---- sync -----------------------------------------------------------------------------
@@ -1006,6 +1135,9 @@ pub fn sync_page(
             let (feedback, seq) = row?;
             items.push(SyncItem { cursor: seq, change: Change::Feedback { feedback } });
         }
+    }
+    for (request, seq) in requests_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::FeedbackRequest { request } });
     }
     for (task, seq) in questionnaires::person_tasks_since(tx, person_id, cursor, fetch)? {
         items.push(SyncItem { cursor: seq, change: Change::Questionnaire { task } });

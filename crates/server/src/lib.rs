@@ -113,6 +113,7 @@ impl Settings {
         routes::staff::send_questionnaire,
         routes::staff::set_trajectory,
         routes::staff::report,
+        routes::staff::request_feedback,
     ),
     modifiers(&BearerAuth)
 )]
@@ -237,6 +238,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         ("/v1/staff/dossiers/{dossier_id}/trajectory", &["PUT"], put(staff::set_trajectory)),
         ("/v1/staff/reports/indicators", &["GET"], get(staff::report)),
+        ("/v1/staff/entries/{entry_id}/feedback-requests", &["POST"], post(staff::request_feedback)),
     ]
 }
 

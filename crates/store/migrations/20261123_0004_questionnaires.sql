@@ -11,3 +11,10 @@ CREATE TABLE drafts (
     version INTEGER NOT NULL,
     sealed  BLOB NOT NULL
 ) STRICT;
+
+-- A coach's requests to react on an entry.
+CREATE TABLE requests (
+    id      TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    sealed  BLOB NOT NULL
+) STRICT;

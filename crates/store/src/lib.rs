@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use cjg_core::api::{Change, SyncPage};
 use cjg_core::audit::{AuditBatch, AuditEvent};
-use cjg_core::feedback::{Feedback, FeedbackDraft};
+use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackRequest};
 use cjg_core::questionnaire::{Answers, QuestionnaireTask, Submission};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
@@ -32,6 +32,7 @@ const T_FEEDBACK: &str = "feedback";
 const T_OUTBOX: &str = "outbox";
 const T_QUESTIONNAIRES: &str = "questionnaires";
 const T_DRAFTS: &str = "drafts";
+const T_REQUESTS: &str = "requests";
 
 /// Outbox rows of version 1 hold a bare [`FeedbackDraft`] (the format before questionnaires);
 /// version 2 rows hold an [`OutboxItem`].
@@ -391,6 +392,16 @@ impl Store {
                     // the send itself was lost.
                     tx.execute("DELETE FROM outbox WHERE id = ?1", [&id])?;
                 }
+                Change::FeedbackRequest { request } => {
+                    let id = request.id.to_string();
+                    let sealed = seal_json(&self.key, T_REQUESTS, &id, request.version, request)?;
+                    tx.execute(
+                        "INSERT INTO requests (id, version, sealed) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
+                         WHERE excluded.version >= requests.version",
+                        params![id, request.version, sealed.as_bytes()],
+                    )?;
+                }
                 Change::Questionnaire { task } => {
                     let id = task.id.to_string();
                     let sealed = seal_json(&self.key, T_QUESTIONNAIRES, &id, task.version, task)?;
@@ -505,6 +516,13 @@ impl Store {
     pub fn questionnaires(&self) -> Result<Vec<QuestionnaireTask>> {
         let mut out: Vec<QuestionnaireTask> = self.read_all(T_QUESTIONNAIRES)?;
         out.sort_by_key(|t| (t.available_on, t.id));
+        Ok(out)
+    }
+
+    /// The coach's requests to react on an entry, oldest first.
+    pub fn feedback_requests(&self) -> Result<Vec<FeedbackRequest>> {
+        let mut out: Vec<FeedbackRequest> = self.read_all(T_REQUESTS)?;
+        out.sort_by_key(|r| (r.created_at, r.id));
         Ok(out)
     }
 

@@ -210,7 +210,25 @@ sent_by: string | null, };
 
 export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
 
-export type TaskItem = { id: string, title: string, phase: QuestionnairePhase, available_on: string, due_on: string, state: TaskState, 
+export type TaskKind = "questionnaire" | "feedback_request";
+
+export type TaskItem = { id: string, kind: TaskKind, 
+/**
+ * The questionnaire's title, or the title of the entry to react on.
+ */
+title: string, 
+/**
+ * The entry to react on, for a feedback request.
+ */
+entry_id: string | null, 
+/**
+ * The coach's words with a feedback request, and who asked.
+ */
+note: string | null, requested_by: string | null, 
+/**
+ * For a questionnaire: when in the trajectory it is asked.
+ */
+phase: QuestionnairePhase | null, available_on: string, due_on: string, state: TaskState, 
 /**
  * The code of the server's refusal, when the state is `failed` (or answers from this
  * device were refused after another device answered).

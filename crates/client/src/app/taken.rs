@@ -2,6 +2,7 @@
 //! through the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cjg_core::feedback::FeedbackRequest;
 use cjg_core::questionnaire::{Answers, Completeness, Phase, QuestionnaireTask, Submission, TaskStatus};
 use cjg_store::{Draft, OutboxItem, Store};
 use serde::Serialize;
@@ -26,11 +27,27 @@ pub enum TaskState {
     Submitted,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    Questionnaire,
+    /// Read an entry and react on it (asked by the coach).
+    FeedbackRequest,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct TaskItem {
     pub id: Uuid,
+    pub kind: TaskKind,
+    /// The questionnaire's title, or the title of the entry to react on.
     pub title: String,
-    pub phase: Phase,
+    /// The entry to react on, for a feedback request.
+    pub entry_id: Option<Uuid>,
+    /// The coach's words with a feedback request, and who asked.
+    pub note: Option<String>,
+    pub requested_by: Option<String>,
+    /// For a questionnaire: when in the trajectory it is asked.
+    pub phase: Option<Phase>,
     pub available_on: NaiveDate,
     pub due_on: NaiveDate,
     pub state: TaskState,
@@ -109,8 +126,12 @@ impl Local {
         };
         TaskItem {
             id: t.id,
+            kind: TaskKind::Questionnaire,
             title: t.definition.title.clone(),
-            phase: t.definition.phase,
+            entry_id: None,
+            note: None,
+            requested_by: None,
+            phase: Some(t.definition.phase),
             available_on: t.available_on,
             due_on: t.due_on,
             state,
@@ -118,6 +139,34 @@ impl Local {
             days_left: (t.due_on - today).num_days(),
         }
     }
+}
+
+/// A coach's request to react on an entry, as a task. Only for entries the person can still
+/// see: the store drops an entry whose access ended, and the request goes with it.
+fn request_item(store: &Store, r: &FeedbackRequest, today: NaiveDate) -> Result<Option<TaskItem>> {
+    let Some(entry) = store.entry(r.entry_id)? else { return Ok(None) };
+    let pending = store.outbox()?.iter().any(
+        |o| matches!(&o.item, OutboxItem::Feedback(d) if d.entry_id == r.entry_id && o.failed.is_none()),
+    );
+    let state = match (r.done_at, pending) {
+        (Some(_), _) => TaskState::Submitted,
+        (None, true) => TaskState::Sending,
+        (None, false) => TaskState::Open,
+    };
+    Ok(Some(TaskItem {
+        id: r.id,
+        kind: TaskKind::FeedbackRequest,
+        title: entry.title,
+        entry_id: Some(r.entry_id),
+        note: Some(r.note.clone()),
+        requested_by: Some(r.requested_by.clone()),
+        phase: None,
+        available_on: r.created_at.date_naive(),
+        due_on: r.due_on,
+        state,
+        failed: None,
+        days_left: (r.due_on - today).num_days(),
+    }))
 }
 
 fn today() -> NaiveDate {
@@ -136,6 +185,9 @@ impl AppCore {
             .filter(|t| t.status != TaskStatus::Withdrawn)
             .map(|t| local.item(t, today))
             .collect();
+        for r in store.feedback_requests()? {
+            items.extend(request_item(store, &r, today)?);
+        }
         items.sort_by(|a, b| {
             b.is_to_do().cmp(&a.is_to_do()).then_with(|| {
                 if a.is_to_do() {

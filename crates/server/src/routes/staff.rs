@@ -13,7 +13,7 @@ use cjg_core::api::{
 };
 use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
-use cjg_core::feedback::{Feedback, FeedbackAnswer};
+use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackRequest, FeedbackRequestDraft};
 use cjg_core::indicators::{self, IndicatorReport, Period};
 use cjg_core::questionnaire::{QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, TrajectoryUpdate};
 use cjg_core::validate::ActivationCode;
@@ -669,4 +669,40 @@ pub async fn report(
         "html" => text("text/html; charset=utf-8", indicators::to_html(&report, today)),
         _ => Json(report).into_response(),
     })
+}
+
+/// Asks a family member to read an entry and react; it shows as a task in their app until they do.
+#[utoipa::path(post, path = "/v1/staff/entries/{entry_id}/feedback-requests", request_body = FeedbackRequestDraft,
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 201, body = FeedbackRequest), (status = 400, body = cjg_core::ApiError),
+        (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn request_feedback(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(entry_id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<FeedbackRequestDraft>,
+) -> AppResult<(StatusCode, Json<FeedbackRequest>)> {
+    let draft = draft.validate()?;
+    let dossier = entry_dossier_for(&state, &actor, entry_id).await?;
+    let request = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Create,
+            object: ("feedback_request", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            let r = db::request_feedback(tx, entry_id, cx.actor, &draft, cx.now)?;
+            let id = r.id;
+            Ok((r, Some(id)))
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(request)))
 }
