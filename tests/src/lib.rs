@@ -175,6 +175,27 @@ impl Staff {
         Ok(v.as_array().context("array")?.clone())
     }
 
+    /// The dossier's questionnaires with their answers, as the coach sees them.
+    pub async fn questionnaires(&self, dossier: Uuid) -> Result<Vec<Value>> {
+        let v: Value = self
+            .req(reqwest::Method::GET, &format!("/v1/staff/dossiers/{dossier}/questionnaires"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(v.as_array().context("array")?.clone())
+    }
+
+    /// Sets the trajectory's dates; the answer is the coach's list of questionnaires, or the error.
+    pub async fn set_trajectory(&self, dossier: Uuid, body: Value) -> Result<reqwest::Response> {
+        Ok(self
+            .req(reqwest::Method::PUT, &format!("/v1/staff/dossiers/{dossier}/trajectory"))
+            .json(&body)
+            .send()
+            .await?)
+    }
+
     pub async fn create_entry(&self, dossier: Uuid, draft: Value) -> Result<Value> {
         Ok(self
             .req(reqwest::Method::POST, &format!("/v1/staff/dossiers/{dossier}/entries"))

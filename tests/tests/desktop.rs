@@ -256,13 +256,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     let dossier = staff.dossier_id(&server.db()).await;
     let today = chrono::Utc::now().date_naive();
     let closed = staff
-        .http
-        .put(format!("{}/v1/staff/dossiers/{dossier}/trajectory", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .json(&json!({"started_on": today - chrono::Duration::days(118), "closed_on": today,
-            "municipality": "Demostad", "team": "Team Noord"}))
-        .send()
+        .set_trajectory(
+            dossier,
+            json!({"started_on": today - chrono::Duration::days(118), "closed_on": today,
+                "municipality": "Demostad", "team": "Team Noord"}),
+        )
         .await
         .unwrap();
     assert_eq!(closed.status(), 200);
@@ -317,17 +315,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-taken").await.click().await.unwrap();
     wait_for(&c, &format!("li[data-task-id='{eind}'][data-state='submitted']")).await;
     shot(&c, "20-taken-klaar").await;
-    let seen: Vec<serde_json::Value> = staff
-        .http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/questionnaires", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = staff.questionnaires(dossier).await.unwrap();
     let sanne = seen.iter().find(|q| q["task"]["id"] == eind.as_str()).unwrap();
     assert_eq!(sanne["task"]["status"], "submitted");
     assert_eq!(sanne["task"]["answers"]["samenwerking"]["value"], "eens");

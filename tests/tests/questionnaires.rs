@@ -137,17 +137,7 @@ async fn a_draft_is_sealed_resumed_checked_and_sent_once() {
     // The coach sees the answers; reading them is logged.
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let list: Vec<Value> = staff
-        .http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/questionnaires", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = staff.questionnaires(dossier).await.unwrap();
     let mine = list.iter().find(|q| q["task"]["id"] == id.to_string()).unwrap();
     assert_eq!(mine["person_name"], "Sanne Voorbeeld");
     assert_eq!(mine["task"]["answers"]["verder_anders"]["value"], secret_words);
@@ -285,15 +275,7 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let today = chrono::Utc::now().date_naive();
-    let put = |body: Value| {
-        staff
-            .http
-            .put(format!("{}/v1/staff/dossiers/{dossier}/trajectory", server.url))
-            .bearer_auth(&staff.token)
-            .header("X-Cjg-Purpose", "hulpverlening")
-            .json(&body)
-            .send()
-    };
+    let put = |body: Value| staff.set_trajectory(dossier, body);
     let started = today - chrono::Duration::days(118);
     let r = put(json!({"started_on": started, "closed_on": started - chrono::Duration::days(1),
         "municipality": "Demostad", "team": "Team Noord"}))
@@ -343,17 +325,7 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
     let view = app.questionnaire(eind.id).await.unwrap().unwrap();
     assert_eq!(view.item.state, TaskState::Submitted);
     let staff = server.staff().await.unwrap();
-    let list: Vec<Value> = staff
-        .http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/questionnaires", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = staff.questionnaires(dossier).await.unwrap();
     let noor = list
         .iter()
         .find(|q| q["person_name"] == "Noor Voorbeeld" && q["task"]["definition"]["phase"] == "eind")

@@ -378,42 +378,31 @@ impl Store {
                         params![id.to_string(), version],
                     )?;
                 }
-                Change::Person { person } => upsert_person(&tx, &self.key, person)?,
+                Change::Person { person } => {
+                    upsert_sealed(&tx, &self.key, T_PEOPLE, &person.id.to_string(), person.version, person)?
+                }
                 Change::Feedback { feedback } => {
                     let id = feedback.id.to_string();
-                    let sealed = seal_json(&self.key, T_FEEDBACK, &id, feedback.version, feedback)?;
-                    tx.execute(
-                        "INSERT INTO feedback (id, version, sealed) VALUES (?1, ?2, ?3)
-                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
-                         WHERE excluded.version >= feedback.version",
-                        params![id, feedback.version, sealed.as_bytes()],
-                    )?;
+                    upsert_sealed(&tx, &self.key, T_FEEDBACK, &id, feedback.version, feedback)?;
                     // The server has it, so the outbox is done with it even if the answer to
                     // the send itself was lost.
                     tx.execute("DELETE FROM outbox WHERE id = ?1", [&id])?;
                 }
                 Change::FeedbackRequest { request } => {
-                    let id = request.id.to_string();
-                    let sealed = seal_json(&self.key, T_REQUESTS, &id, request.version, request)?;
-                    tx.execute(
-                        "INSERT INTO requests (id, version, sealed) VALUES (?1, ?2, ?3)
-                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
-                         WHERE excluded.version >= requests.version",
-                        params![id, request.version, sealed.as_bytes()],
+                    upsert_sealed(
+                        &tx,
+                        &self.key,
+                        T_REQUESTS,
+                        &request.id.to_string(),
+                        request.version,
+                        request,
                     )?;
                 }
                 Change::Questionnaire { task } => {
                     let id = task.id.to_string();
-                    let sealed = seal_json(&self.key, T_QUESTIONNAIRES, &id, task.version, task)?;
-                    tx.execute(
-                        "INSERT INTO questionnaires (id, version, sealed) VALUES (?1, ?2, ?3)
-                         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
-                         WHERE excluded.version >= questionnaires.version",
-                        params![id, task.version, sealed.as_bytes()],
-                    )?;
-                    // Answers the server holds make the local draft and any queued copy moot.
-                    // A queued answer the server refused stays, marked, so nothing typed is lost
-                    // without the person seeing it.
+                    upsert_sealed(&tx, &self.key, T_QUESTIONNAIRES, &id, task.version, task)?;
+                    // Answers the server holds make the local draft moot. A queued answer the
+                    // server refused stays, marked, so nothing typed is lost unseen.
                     if task.answers.is_some() {
                         tx.execute("DELETE FROM drafts WHERE id = ?1", [&id])?;
                     }
@@ -679,6 +668,28 @@ fn open_row<T: DeserializeOwned>(
     serde_json::from_slice(&plain).map_err(|_| StoreError::Tampered { table, id: id.to_owned() })
 }
 
+/// Stores a synced row sealed; an older version never overwrites a newer one, whatever order
+/// pages arrive in. `table` is one of our constants, never input.
+fn upsert_sealed<T: Serialize>(
+    tx: &Transaction<'_>,
+    key: &DataKey,
+    table: &'static str,
+    id: &str,
+    version: i64,
+    value: &T,
+) -> Result<()> {
+    let sealed = seal_json(key, table, id, version, value)?;
+    tx.execute(
+        &format!(
+            "INSERT INTO {table} (id, version, sealed) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
+             WHERE excluded.version >= {table}.version"
+        ),
+        params![id, version, sealed.as_bytes()],
+    )?;
+    Ok(())
+}
+
 fn upsert_entry(tx: &Transaction<'_>, key: &DataKey, e: &Entry) -> Result<()> {
     let id = e.id.to_string();
     let sealed = seal_json(key, T_ENTRIES, &id, e.version, e)?;
@@ -688,18 +699,6 @@ fn upsert_entry(tx: &Transaction<'_>, key: &DataKey, e: &Entry) -> Result<()> {
          ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, version = excluded.version, sealed = excluded.sealed
          WHERE excluded.version >= entries.version",
         params![id, e.kind.as_str(), e.version, sealed.as_bytes()],
-    )?;
-    Ok(())
-}
-
-fn upsert_person(tx: &Transaction<'_>, key: &DataKey, p: &Person) -> Result<()> {
-    let id = p.id.to_string();
-    let sealed = seal_json(key, T_PEOPLE, &id, p.version, p)?;
-    tx.execute(
-        "INSERT INTO people (id, version, sealed) VALUES (?1, ?2, ?3)
-         ON CONFLICT(id) DO UPDATE SET version = excluded.version, sealed = excluded.sealed
-         WHERE excluded.version >= people.version",
-        params![id, p.version, sealed.as_bytes()],
     )?;
     Ok(())
 }
