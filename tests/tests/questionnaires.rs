@@ -413,3 +413,38 @@ async fn the_indicator_report_over_the_api_and_the_cli() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2026-H1 or 2026-Q3"));
 }
+
+/// The schedule also runs without any sync: a closing date set ahead makes the closing
+/// questionnaires on that day, when the server runs its schedule (at start and every hour), so
+/// a family without the app still counts as asked in the report.
+#[tokio::test]
+async fn the_schedule_runs_without_a_sync() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    let today = chrono::Utc::now().date_naive();
+    let body = json!({"started_on": today - chrono::Duration::days(118),
+        "closed_on": today + chrono::Duration::days(10), "municipality": "Demostad", "team": "Team Noord"});
+    assert_eq!(staff.set_trajectory(dossier, body).await.unwrap().status(), 200);
+    let closing = |server: &TestServer| -> i64 {
+        server
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM questionnaire_tasks WHERE dossier_id = ?1 AND phase = 'eind'",
+                [dossier.to_string()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(closing(&server), 0, "not before the closing day");
+    server.stop();
+    // Eleven days on, nobody syncs: the server's own schedule makes them.
+    let server = TestServer::start_in(data.path(), "127.0.0.1:0", &["--clock-offset-days", "11"]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while closing(&server) < 5 {
+        assert!(std::time::Instant::now() < deadline, "the schedule did not run at start");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(closing(&server), 5);
+}

@@ -290,9 +290,29 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let schedule = tokio::spawn(run_schedule(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    schedule.abort();
+    served?;
     Ok(())
+}
+
+/// How often the questionnaire schedule runs besides each sync: often enough that a questionnaire
+/// appears on its day, rarely enough to cost nothing.
+const SCHEDULE_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Makes the questionnaires that trajectories ask for, at start and then every hour.
+async fn run_schedule(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(SCHEDULE_EVERY);
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match state.db.call(move |c| Ok(db::questionnaires::refresh_all(c, now)?)).await {
+            Ok(n) => tracing::info!(dossiers = n, "questionnaire schedule ran"),
+            Err(e) => tracing::error!(code = ?e.code, "questionnaire schedule failed"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -293,3 +293,57 @@ fn the_outbox_keeps_order_and_an_arriving_item_leaves_it() {
         assert!(!bytes.windows(SECRET_TEXT.len()).any(|w| w == SECRET_TEXT.as_bytes()), "nothing in clear");
     }
 }
+
+#[test]
+fn a_draft_becomes_the_queued_copy_and_comes_back_when_outdated() {
+    use cjg_core::questionnaire::{Answer, Answers, Submission};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = new_store(&dir);
+    let task = Uuid::from_u128(7);
+    let mut answers = Answers::new();
+    answers.insert("tip".into(), Answer::Text(SECRET_TEXT.into()));
+    let draft = Draft { task_id: task, version: 1, answers: answers.clone(), saved_at: Utc::now() };
+    store.save_draft(&draft).expect("draft");
+    assert_eq!(store.draft(task).expect("read"), Some(draft));
+
+    let sub = Submission { id: Uuid::from_u128(70), task_id: task, version: 1, answers: answers.clone() };
+    store.enqueue_submission(&sub).expect("queue");
+    assert_eq!(store.draft(task).expect("read"), None, "one copy: the queued one");
+    let out = store.outbox().expect("outbox");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].item, OutboxItem::Questionnaire(sub.clone()));
+
+    // The server has a newer version: the answers become a draft again, nothing lost.
+    store.return_to_draft(&sub, Utc::now()).expect("back");
+    assert!(store.outbox().expect("outbox").is_empty());
+    assert_eq!(store.draft(task).expect("read").map(|d| d.answers), Some(answers));
+    drop(store);
+    for f in std::fs::read_dir(dir.path()).expect("dir") {
+        let bytes = std::fs::read(f.expect("entry").path()).expect("read");
+        assert!(!bytes.windows(SECRET_TEXT.len()).any(|w| w == SECRET_TEXT.as_bytes()), "nothing in clear");
+    }
+}
+
+/// Outbox rows written before questionnaires (a bare feedback draft, version 1) still read.
+#[test]
+fn an_outbox_row_from_before_questionnaires_still_reads() {
+    use cjg_core::feedback::{FeedbackDraft, FeedbackKind};
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = new_store(&dir);
+    let old = FeedbackDraft {
+        id: Uuid::from_u128(5),
+        entry_id: Uuid::from_u128(1),
+        kind: FeedbackKind::Vraag,
+        text: "Wanneer komt u?".into(),
+    };
+    let sealed = seal_json(&store.key, T_OUTBOX, &old.id.to_string(), 1, &old).expect("seal");
+    store
+        .conn
+        .execute(
+            "INSERT INTO outbox (id, version, sealed) VALUES (?1, 1, ?2)",
+            params![old.id.to_string(), sealed.as_bytes()],
+        )
+        .expect("insert");
+    let out = store.outbox().expect("outbox");
+    assert_eq!(out[0].item, OutboxItem::Feedback(old));
+}

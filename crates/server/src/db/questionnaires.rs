@@ -237,6 +237,23 @@ pub fn import_task(
     Ok(id)
 }
 
+/// Runs the schedule for every trajectory with a start date, one transaction per dossier, so
+/// questionnaires also appear for families that do not sync (the report counts them as sent).
+/// Returns how many dossiers it looked at.
+pub fn refresh_all(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let dossiers: Vec<Uuid> = {
+        let mut stmt = conn.prepare("SELECT id FROM dossiers WHERE started_on IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| uuid_col(r.get(0)?))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in &dossiers {
+        let tx = conn.transaction()?;
+        refresh_tasks(&tx, *id, now)?;
+        tx.commit()?;
+    }
+    Ok(dossiers.len())
+}
+
 /// A coach sends a questionnaire by hand. One per person and phase: a second gets `conflict`.
 pub fn send_by_hand(
     tx: &Transaction<'_>,
