@@ -32,6 +32,8 @@ const COMMANDS: &[&str] = &[
     "save_questionnaire_draft",
     "submit_questionnaire",
     "take_back_refused_answers",
+    "informatie",
+    "article",
 ];
 
 fn main() {

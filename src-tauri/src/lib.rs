@@ -5,14 +5,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
-    AnswersSent, AppCore, AppStatus, DevicesView, DossierView, EntryDetail, FeedbackSent, InzageView,
-    QuestionnaireView, TasksView, DEFAULT_AUTO_LOCK_MINUTES,
+    AnswersSent, AppCore, AppStatus, ArticleView, DevicesView, DossierView, EntryDetail, FeedbackSent,
+    InformatieView, InzageView, QuestionnaireView, TasksView, DEFAULT_AUTO_LOCK_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
 use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
 use cjg_core::api::CaseloadDossier;
+use cjg_core::article::Topic;
 use cjg_core::audit::Purpose;
 use cjg_core::feedback::FeedbackKind;
 use cjg_core::questionnaire::Answers;
@@ -211,6 +212,21 @@ async fn take_back_refused_answers(core: State<'_, AppCore>, task_id: Uuid) -> R
 }
 
 #[tauri::command]
+async fn informatie(
+    core: State<'_, AppCore>,
+    query: String,
+    topic: Option<Topic>,
+    age: Option<u8>,
+) -> Res<InformatieView> {
+    core.informatie(&query, topic, age).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn article(core: State<'_, AppCore>, id: Uuid) -> Res<Option<ArticleView>> {
+    core.article(id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -311,7 +327,9 @@ pub fn run() {
             questionnaire,
             save_questionnaire_draft,
             submit_questionnaire,
-            take_back_refused_answers
+            take_back_refused_answers,
+            informatie,
+            article
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

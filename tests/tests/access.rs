@@ -257,6 +257,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
     };
     let work_note = one("SELECT id FROM entries WHERE visibility = 'staff_only'");
     let sanne_id = sanne.profile().unwrap().person_id.to_string();
+    let article = one("SELECT id FROM articles LIMIT 1");
+    // The demo's reading tip for Sanne: the tip routes must refuse everyone else.
+    let sanne_tip = one("SELECT id FROM reading_tips LIMIT 1");
     let sanne_task = db
         .query_row(
             "SELECT id FROM questionnaire_tasks WHERE person_id = ?1 AND phase = 'tussentijds'",
@@ -309,7 +312,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 .replace("{entry_id}", &parents_entry)
                 .replace("{person_id}", &sanne_id)
                 .replace("{device_id}", &sanne_device.to_string())
-                .replace("{feedback_id}", &sanne_feedback);
+                .replace("{feedback_id}", &sanne_feedback)
+                .replace("{article_id}", &article)
+                .replace("{tip_id}", &sanne_tip);
             assert!(!url_path.contains('{'), "{path}: a path parameter this test does not know; add it");
             let body = match (method.as_str(), path.as_str()) {
                 ("GET" | "DELETE", _) => None,
@@ -346,6 +351,15 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/staff/entries/{entry_id}/feedback-requests") => {
                     Some(json!({"person_id": sanne_id, "note": "Klopt dit verslag?"}))
                 }
+                ("POST", "/v1/staff/dossiers/{dossier_id}/tips") => {
+                    Some(json!({"person_id": sanne_id, "article_id": article, "note": "", "show_at": "now"}))
+                }
+                ("POST", "/v1/staff/articles") | ("PUT", "/v1/staff/articles/{article_id}") => {
+                    Some(json!({"title": "T", "summary": "S", "body": "B", "topics": ["eten"],
+                        "age_min": 0, "age_max": 4, "source": "x", "language": "nl"}))
+                }
+                ("POST", "/v1/staff/articles/{article_id}/approve") => Some(json!({"revision": 1})),
+                ("POST", "/v1/staff/articles/{article_id}/withdraw" | "/v1/me/tips/{tip_id}/read") => None,
                 ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => {
                     Some(json!({"started_on": "2026-01-01",
                     "closed_on": null, "municipality": "Demostad", "team": "Team Noord"}))
@@ -360,6 +374,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     | ("PUT", "/v1/me/consent")
                     | ("POST", "/v1/me/audit-alerts")
                     | ("GET", "/v1/staff/dossiers")
+                    // The information library is for every staff member; it holds no family's data.
+                    | ("GET" | "POST", "/v1/staff/articles")
+                    | ("PUT", "/v1/staff/articles/{article_id}")
             );
             for (name, token, secrets) in &callers {
                 let mut req = http
@@ -387,7 +404,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 28 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 36 * 5, "every route was tried by every caller ({checked})");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

@@ -57,6 +57,7 @@ async fn every_staff_route_logs_exactly_one_line() {
         .unwrap();
     assert!(sent.sent);
     let feedback_id: String = db.query_row("SELECT id FROM feedback", [], |r| r.get(0)).unwrap();
+    let article: String = db.query_row("SELECT id FROM articles LIMIT 1", [], |r| r.get(0)).unwrap();
 
     // (method, path) → (action, object type, expected object id)
     let expected: BTreeMap<(&str, &str), (&str, &str, Option<String>)> = [
@@ -75,6 +76,8 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("PUT", "/v1/staff/feedback/{feedback_id}"), ("update", "feedback", Some(feedback_id.clone()))),
         (("GET", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("read", "questionnaires", None)),
         (("POST", "/v1/staff/entries/{entry_id}/feedback-requests"), ("create", "feedback_request", None)),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/tips"), ("read", "reading_tips", None)),
+        (("POST", "/v1/staff/dossiers/{dossier_id}/tips"), ("create", "reading_tip", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("create", "questionnaire", None)),
         (
             ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory"),
@@ -91,6 +94,12 @@ async fn every_staff_route_logs_exactly_one_line() {
         ("GET", "/v1/staff/dossiers"),
         ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose"),
         ("GET", "/v1/staff/reports/indicators"),
+        // The information library: articles for everyone, no family's data.
+        ("GET", "/v1/staff/articles"),
+        ("POST", "/v1/staff/articles"),
+        ("PUT", "/v1/staff/articles/{article_id}"),
+        ("POST", "/v1/staff/articles/{article_id}/approve"),
+        ("POST", "/v1/staff/articles/{article_id}/withdraw"),
     ];
 
     let http = reqwest::Client::new();
@@ -128,6 +137,9 @@ async fn every_staff_route_logs_exactly_one_line() {
             }
             ("POST", "/v1/staff/entries/{entry_id}/feedback-requests") => {
                 Some(json!({"person_id": karim, "note": "Wil je lezen of het klopt?"}))
+            }
+            ("POST", "/v1/staff/dossiers/{dossier_id}/tips") => {
+                Some(json!({"person_id": karim, "article_id": article, "note": "", "show_at": "now"}))
             }
             ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => Some(json!({"started_on": "2026-01-05",
                 "closed_on": null, "municipality": "Demostad", "team": "Team Noord"})),

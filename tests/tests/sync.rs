@@ -53,7 +53,11 @@ async fn enrol_pull_edit_and_delete_arrive() {
         .await
         .unwrap();
     assert!(done.done && done.pages >= 4, "paged: {done:?}");
-    assert_eq!(seen.last().unwrap().items, 19, "11 entries a parent may see, 6 people, 2 questionnaires");
+    assert_eq!(
+        seen.last().unwrap().items,
+        35,
+        "11 entries a parent may see, 6 people, 2 questionnaires, 15 articles, 1 reading tip"
+    );
 
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;

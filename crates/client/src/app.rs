@@ -16,7 +16,9 @@ use tokio::sync::{Mutex, MutexGuard};
 use ts_rs::TS;
 use uuid::Uuid;
 
+mod informatie;
 mod taken;
+pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
 pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
 
 use crate::accounts::{Account, Accounts};
@@ -847,6 +849,15 @@ pub fn typescript_bindings() -> String {
         TasksView::decl(&cfg),
         QuestionnaireView::decl(&cfg),
         AnswersSent::decl(&cfg),
+        cjg_core::article::Topic::decl(&cfg),
+        cjg_core::article::Language::decl(&cfg),
+        cjg_core::article::Article::decl(&cfg),
+        cjg_core::article::ShowAt::decl(&cfg),
+        cjg_core::article::ReadingTip::decl(&cfg),
+        ArticleSummary::decl(&cfg),
+        TipView::decl(&cfg),
+        InformatieView::decl(&cfg),
+        ArticleView::decl(&cfg),
     ];
     let decls: Vec<String> = decls.into_iter().chain(taken).collect();
     let mut out = String::from(

@@ -161,6 +161,11 @@ impl Client {
         self.send(req, SMALL_RESPONSE).await
     }
 
+    pub async fn mark_tip_read(&self, token: &str, tip_id: Uuid) -> Result<cjg_core::article::ReadingTip> {
+        let req = self.http.post(format!("{}/v1/me/tips/{tip_id}/read", self.base)).bearer_auth(token);
+        self.send(req, SMALL_RESPONSE).await
+    }
+
     /// Tells the server that the log it sent does not extend the verified one.
     pub async fn audit_alert(&self, token: &str, alert: &AuditAlert) -> Result<()> {
         let req = self.http.post(format!("{}/v1/me/audit-alerts", self.base)).bearer_auth(token).json(alert);
@@ -318,6 +323,7 @@ pub async fn flush_outbox(store: &mut Store, client: &Client, token: &str) -> Re
         let result = match &out.item {
             OutboxItem::Feedback(draft) => client.submit_feedback(token, draft).await.map(|_| ()),
             OutboxItem::Questionnaire(sub) => client.submit_questionnaire(token, sub).await.map(|_| ()),
+            OutboxItem::TipRead(id) => client.mark_tip_read(token, *id).await.map(|_| ()),
         };
         match result {
             Ok(()) => {

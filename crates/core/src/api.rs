@@ -190,6 +190,19 @@ pub enum Change {
     FeedbackRequest {
         request: crate::feedback::FeedbackRequest,
     },
+    /// An approved article (or a newer approved text of it).
+    Article {
+        article: crate::article::Article,
+    },
+    /// The article is no longer published (withdrawn).
+    ArticleGone {
+        id: Uuid,
+        version: i64,
+    },
+    /// A coach's reading tip for this person, once its moment came.
+    ReadingTip {
+        tip: crate::article::ReadingTip,
+    },
     /// A questionnaire asked of this person, with its definition and, once in, the answers.
     Questionnaire {
         task: crate::questionnaire::QuestionnaireTask,

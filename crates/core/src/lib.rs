@@ -2,6 +2,7 @@
 //! Everything here is unit tested without a database or a network.
 
 pub mod api;
+pub mod article;
 pub mod audit;
 pub mod entry;
 pub mod feedback;

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
+pub mod articles;
 pub mod questionnaires;
 
 #[derive(Clone)]
@@ -39,6 +40,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0003_audit_chain.sql")),
         M::up(include_str!("../migrations/20261122_0004_feedback.sql")),
         M::up(include_str!("../migrations/20261123_0005_questionnaires.sql")),
+        M::up(include_str!("../migrations/20261123_0006_articles.sql")),
     ])
 }
 
@@ -313,6 +315,14 @@ pub fn caseload(conn: &Connection, staff_id: Uuid) -> rusqlite::Result<Vec<cjg_c
 
 pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0))
+}
+
+pub fn person_id_by_name(conn: &Connection, dossier_id: Uuid, name: &str) -> rusqlite::Result<Uuid> {
+    conn.query_row(
+        "SELECT id FROM people WHERE dossier_id = ?1 AND display_name = ?2",
+        params![dossier_id.to_string(), name],
+        |r| uuid_col(r.get(0)?),
+    )
 }
 
 /// (person id, role, display name) of every member of a family with a coach, oldest first. The
@@ -1135,6 +1145,16 @@ pub fn sync_page(
             let (feedback, seq) = row?;
             items.push(SyncItem { cursor: seq, change: Change::Feedback { feedback } });
         }
+    }
+    for (change, seq) in articles::articles_since(tx, cursor, fetch)? {
+        let change = match change {
+            articles::ArticleChange::Published(article) => Change::Article { article },
+            articles::ArticleChange::Gone { id, version } => Change::ArticleGone { id, version },
+        };
+        items.push(SyncItem { cursor: seq, change });
+    }
+    for (tip, seq) in articles::tips_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::ReadingTip { tip } });
     }
     for (request, seq) in requests_since(tx, person_id, cursor, fetch)? {
         items.push(SyncItem { cursor: seq, change: Change::FeedbackRequest { request } });

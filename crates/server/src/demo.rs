@@ -2,6 +2,7 @@
 //! "example") says so. Dates are relative to today so the trajectory always looks current.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use cjg_core::article::{ArticleDraft, Language, ShowAt, TipDraft, Topic};
 use cjg_core::entry::{EntryDraft, Visibility};
 use cjg_core::questionnaire::{
     self, Agree, Answer, Answers, Audience, Phase, TrajectoryUpdate, CLOSING_ITEMS, CLOSING_RATINGS,
@@ -22,6 +23,8 @@ pub const OTHER_COACH_USERNAME: &str = "coach2";
 pub const COACH_PASSWORD: &str = "demo-coach-2026";
 /// A quality officer: may read the indicator report, has no caseload.
 pub const QUALITY_USERNAME: &str = "kwaliteit";
+/// A behavioural scientist: approves the demo articles (someone else wrote them).
+pub const EDITOR_USERNAME: &str = "gedrag";
 /// Closed demo trajectories with their closing questionnaires, so the report has figures.
 pub const ARCHIVE_DOSSIERS: usize = 48;
 
@@ -192,8 +195,33 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         s.trajectory(dossier, 118, "Demostad", "Team Noord")?;
         s.answer_start_questionnaires(dossier)?;
         s.trajectory(other, 5, "Proefdorp", "Team Centrum")?;
-        db::insert_staff(&tx, QUALITY_USERNAME, "Kim Demo", "Kwaliteitsmedewerker", &password_hash)?;
+        let kim =
+            db::insert_staff(&tx, QUALITY_USERNAME, "Kim Demo", "Kwaliteitsmedewerker", &password_hash)?;
+        let lotte =
+            db::insert_staff(&tx, EDITOR_USERNAME, "Lotte Demo", "Gedragswetenschapper", &password_hash)?;
         s.archive()?;
+        let author =
+            StaffActor { id: kim, display_name: "Kim Demo".into(), role: "Kwaliteitsmedewerker".into() };
+        let editor =
+            StaffActor { id: lotte, display_name: "Lotte Demo".into(), role: "Gedragswetenschapper".into() };
+        let mut articles = Vec::new();
+        for draft in demo_articles() {
+            let title = draft.title.clone();
+            let id = db::articles::create_article(&tx, &author, &draft.validate()?, now)?;
+            db::articles::approve(&tx, id, 1, &editor, now)?;
+            articles.push((title, id));
+        }
+        let article = |title: &str| articles.iter().find(|(t, _)| t == title).map(|(_, id)| *id);
+        if let Some(puber) = article("Ruzie met je puber") {
+            let sanne = db::person_id_by_name(&tx, dossier, "Sanne Voorbeeld")?;
+            let tip = TipDraft {
+                person_id: sanne,
+                article_id: puber,
+                note: "Lees dit voor ons gesprek van dinsdag.".into(),
+                show_at: ShowAt::Now,
+            };
+            db::articles::create_tip(&tx, dossier, &coach, &tip, now)?;
+        }
         tx.commit()?;
         Ok(true)
     })
@@ -265,6 +293,41 @@ impl Seeder<'_, '_> {
     }
 }
 
+/// The demo articles from `demo/articles.txt` (invented, written for this demo).
+pub fn demo_articles() -> Vec<ArticleDraft> {
+    let text = include_str!("../demo/articles.txt");
+    let mut out = Vec::new();
+    for chunk in text.split("\n=== ").skip(1) {
+        let (head, body) = chunk.split_once("\n\n").unwrap_or((chunk, ""));
+        let mut lines = head.lines();
+        let title = lines.next().unwrap_or_default().trim().to_owned();
+        let (mut summary, mut topics, mut ages) = (String::new(), Vec::new(), (0, 18));
+        for line in lines {
+            match line.split_once(": ") {
+                Some(("summary", v)) => summary = v.to_owned(),
+                Some(("topics", v)) => topics = v.split(", ").filter_map(Topic::parse).collect(),
+                Some(("ages", v)) => {
+                    if let Some((lo, hi)) = v.split_once('-') {
+                        ages = (lo.parse().unwrap_or(0), hi.parse().unwrap_or(18));
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(ArticleDraft {
+            title,
+            summary,
+            body: body.trim().to_owned(),
+            topics,
+            age_min: ages.0,
+            age_max: ages.1,
+            source: "CJG Demostad, redactie (demotekst)".into(),
+            language: Language::Nl,
+        });
+    }
+    out
+}
+
 fn archive_answers(i: usize) -> Answers {
     let agree = |n: usize| match n % 9 {
         0 => Agree::Oneens,
@@ -308,4 +371,24 @@ pub async fn issue_family_codes(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<De
         Ok(out)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_articles_all_pass_the_checks() {
+        let list = demo_articles();
+        assert_eq!(list.len(), 15);
+        let mut titles: Vec<&str> = list.iter().map(|a| a.title.as_str()).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(titles.len(), 15, "titles are unique");
+        for a in list {
+            let title = a.title.clone();
+            let a = a.validate().unwrap_or_else(|e| panic!("{title}: {e}"));
+            assert!(!a.topics.is_empty() && a.body.len() > 300 && a.summary.len() > 40, "{title}");
+        }
+    }
 }

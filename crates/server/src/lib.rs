@@ -114,6 +114,14 @@ impl Settings {
         routes::staff::set_trajectory,
         routes::staff::report,
         routes::staff::request_feedback,
+        routes::staff::list_articles,
+        routes::staff::create_article,
+        routes::staff::revise_article,
+        routes::staff::approve_article,
+        routes::staff::withdraw_article,
+        routes::staff::create_tip,
+        routes::staff::list_tips,
+        routes::client::mark_tip_read,
     ),
     modifiers(&BearerAuth)
 )]
@@ -239,6 +247,16 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/staff/dossiers/{dossier_id}/trajectory", &["PUT"], put(staff::set_trajectory)),
         ("/v1/staff/reports/indicators", &["GET"], get(staff::report)),
         ("/v1/staff/entries/{entry_id}/feedback-requests", &["POST"], post(staff::request_feedback)),
+        ("/v1/staff/articles", &["GET", "POST"], get(staff::list_articles).post(staff::create_article)),
+        ("/v1/staff/articles/{article_id}", &["PUT"], put(staff::revise_article)),
+        ("/v1/staff/articles/{article_id}/approve", &["POST"], post(staff::approve_article)),
+        ("/v1/staff/articles/{article_id}/withdraw", &["POST"], post(staff::withdraw_article)),
+        (
+            "/v1/staff/dossiers/{dossier_id}/tips",
+            &["GET", "POST"],
+            get(staff::list_tips).post(staff::create_tip),
+        ),
+        ("/v1/me/tips/{tip_id}/read", &["POST"], post(client::mark_tip_read)),
     ]
 }
 

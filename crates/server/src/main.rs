@@ -183,6 +183,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::QUALITY_USERNAME,
             demo::COACH_PASSWORD
         );
+        println!(
+            "Gedragswetenschapper (informatie goedkeuren): gebruikersnaam {} wachtwoord {}",
+            demo::EDITOR_USERNAME,
+            demo::COACH_PASSWORD
+        );
     }
     println!("cjg-server luistert op http://{addr}");
     serve(listener, state, shutdown_signal()).await?;

@@ -11,6 +11,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use cjg_core::api::{Change, SyncPage};
+use cjg_core::article::{Article, ReadingTip};
 use cjg_core::audit::{AuditBatch, AuditEvent};
 use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackRequest};
 use cjg_core::questionnaire::{Answers, QuestionnaireTask, Submission};
@@ -33,6 +34,8 @@ const T_OUTBOX: &str = "outbox";
 const T_QUESTIONNAIRES: &str = "questionnaires";
 const T_DRAFTS: &str = "drafts";
 const T_REQUESTS: &str = "requests";
+const T_ARTICLES: &str = "articles";
+const T_TIPS: &str = "tips";
 
 /// Outbox rows of version 1 hold a bare [`FeedbackDraft`] (the format before questionnaires);
 /// version 2 rows hold an [`OutboxItem`].
@@ -44,6 +47,8 @@ const OUTBOX_TAGGED: i64 = 2;
 pub enum OutboxItem {
     Feedback(FeedbackDraft),
     Questionnaire(Submission),
+    /// The person opened a reading tip's article (the tip's id; the server's mark is idempotent).
+    TipRead(Uuid),
 }
 
 impl OutboxItem {
@@ -52,6 +57,7 @@ impl OutboxItem {
         match self {
             Self::Feedback(d) => d.id,
             Self::Questionnaire(s) => s.id,
+            Self::TipRead(id) => *id,
         }
     }
 }
@@ -398,6 +404,25 @@ impl Store {
                         request,
                     )?;
                 }
+                Change::Article { article } => {
+                    upsert_sealed(
+                        &tx,
+                        &self.key,
+                        T_ARTICLES,
+                        &article.id.to_string(),
+                        article.version,
+                        article,
+                    )?;
+                }
+                Change::ArticleGone { id, version } => {
+                    tx.execute(
+                        "DELETE FROM articles WHERE id = ?1 AND version < ?2",
+                        params![id.to_string(), version],
+                    )?;
+                }
+                Change::ReadingTip { tip } => {
+                    upsert_sealed(&tx, &self.key, T_TIPS, &tip.id.to_string(), tip.version, tip)?;
+                }
                 Change::Questionnaire { task } => {
                     let id = task.id.to_string();
                     upsert_sealed(&tx, &self.key, T_QUESTIONNAIRES, &id, task.version, task)?;
@@ -505,6 +530,20 @@ impl Store {
     pub fn questionnaires(&self) -> Result<Vec<QuestionnaireTask>> {
         let mut out: Vec<QuestionnaireTask> = self.read_all(T_QUESTIONNAIRES)?;
         out.sort_by_key(|t| (t.available_on, t.id));
+        Ok(out)
+    }
+
+    /// The approved articles this device has, by title.
+    pub fn articles(&self) -> Result<Vec<Article>> {
+        let mut out: Vec<Article> = self.read_all(T_ARTICLES)?;
+        out.sort_by(|a, b| a.title.cmp(&b.title));
+        Ok(out)
+    }
+
+    /// The coach's reading tips for this person, newest first.
+    pub fn tips(&self) -> Result<Vec<ReadingTip>> {
+        let mut out: Vec<ReadingTip> = self.read_all(T_TIPS)?;
+        out.sort_by_key(|t| std::cmp::Reverse(t.created_at));
         Ok(out)
     }
 

@@ -13,6 +13,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0002_audit.sql")),
         M::up(include_str!("../migrations/20261122_0003_feedback_outbox.sql")),
         M::up(include_str!("../migrations/20261123_0004_questionnaires.sql")),
+        M::up(include_str!("../migrations/20261123_0005_informatie.sql")),
     ])
 }
 

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent,
+  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -49,6 +49,9 @@ export const api = {
   submitQuestionnaire: (taskId: string, answers: Answers) =>
     invoke<AnswersSent>("submit_questionnaire", { taskId, answers }),
   takeBackRefusedAnswers: (taskId: string) => invoke<void>("take_back_refused_answers", { taskId }),
+  informatie: (query: string, topic: Topic | null, age: number | null) =>
+    invoke<InformatieView>("informatie", { query, topic, age }),
+  article: (id: string) => invoke<ArticleView | null>("article", { id }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

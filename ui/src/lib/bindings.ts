@@ -210,7 +210,7 @@ sent_by: string | null, };
 
 export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
 
-export type TaskKind = "questionnaire" | "feedback_request";
+export type TaskKind = "questionnaire" | "feedback_request" | "reading_tip";
 
 export type TaskItem = { id: string, kind: TaskKind, 
 /**
@@ -221,6 +221,10 @@ title: string,
  * The entry to react on, for a feedback request.
  */
 entry_id: string | null, 
+/**
+ * The article to read, for a reading tip.
+ */
+article_id: string | null, 
 /**
  * The coach's words with a feedback request, and who asked.
  */
@@ -261,3 +265,49 @@ export type AnswersSent = {
  * False: kept in the outbox, sent at the next contact.
  */
 sent: boolean, };
+
+export type Topic = "slapen" | "schermtijd" | "driftbuien" | "scheiding" | "puberteit" | "school" | "eten" | "broers_en_zussen" | "zindelijkheid" | "pesten" | "ouder_zijn";
+
+export type Language = "nl" | "en";
+
+export type Article = { id: string, 
+/**
+ * Which approved text this is; a replacement gets a higher one.
+ */
+revision: number, title: string, summary: string, body: string, topics: Array<Topic>, age_min: number, age_max: number, reading_minutes: number, source: string, language: Language, approved_by: string, approved_at: string, version: number, };
+
+export type ShowAt = "now" | "tussentijds" | "eind";
+
+export type ReadingTip = { id: string, article_id: string, person_id: string, note: string, show_at: ShowAt, from: string, created_at: string, read_at: string | null, version: number, };
+
+export type ArticleSummary = { id: string, title: string, summary: string, topics: Array<Topic>, age_min: number, age_max: number, reading_minutes: number, };
+
+export type TipView = { tip: ReadingTip, article: ArticleSummary, 
+/**
+ * Opened on this device (perhaps not yet told to the server).
+ */
+read: boolean, };
+
+export type InformatieView = { 
+/**
+ * The coach's tips whose article is here, newest first.
+ */
+tips: Array<TipView>, 
+/**
+ * Matches of the search and filters, best first.
+ */
+articles: Array<ArticleSummary>, 
+/**
+ * Topics that occur in the library, for the filter.
+ */
+topics: Array<Topic>, 
+/**
+ * Articles on the device in all.
+ */
+total: number, };
+
+export type ArticleView = { article: Article, blocks: Array<Block>, 
+/**
+ * The coach's tips that point here.
+ */
+tips: Array<ReadingTip>, };

@@ -2,6 +2,7 @@
 //! through the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cjg_core::article::ReadingTip;
 use cjg_core::feedback::FeedbackRequest;
 use cjg_core::questionnaire::{Answers, Completeness, Phase, QuestionnaireTask, Submission, TaskStatus};
 use cjg_store::{Draft, OutboxItem, Store};
@@ -33,6 +34,8 @@ pub enum TaskKind {
     Questionnaire,
     /// Read an entry and react on it (asked by the coach).
     FeedbackRequest,
+    /// Read an article the coach picked.
+    ReadingTip,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -43,6 +46,8 @@ pub struct TaskItem {
     pub title: String,
     /// The entry to react on, for a feedback request.
     pub entry_id: Option<Uuid>,
+    /// The article to read, for a reading tip.
+    pub article_id: Option<Uuid>,
     /// The coach's words with a feedback request, and who asked.
     pub note: Option<String>,
     pub requested_by: Option<String>,
@@ -102,7 +107,7 @@ impl Local {
             .into_iter()
             .filter_map(|o| match o.item {
                 OutboxItem::Questionnaire(s) => Some((s, o.failed)),
-                OutboxItem::Feedback(_) => None,
+                OutboxItem::Feedback(_) | OutboxItem::TipRead(_) => None,
             })
             .collect();
         Ok(Self { drafts: store.drafts()?, queued })
@@ -129,6 +134,7 @@ impl Local {
             kind: TaskKind::Questionnaire,
             title: t.definition.title.clone(),
             entry_id: None,
+            article_id: None,
             note: None,
             requested_by: None,
             phase: Some(t.definition.phase),
@@ -158,6 +164,7 @@ fn request_item(store: &Store, r: &FeedbackRequest, today: NaiveDate) -> Result<
         kind: TaskKind::FeedbackRequest,
         title: entry.title,
         entry_id: Some(r.entry_id),
+        article_id: None,
         note: Some(r.note.clone()),
         requested_by: Some(r.requested_by.clone()),
         phase: None,
@@ -166,6 +173,31 @@ fn request_item(store: &Store, r: &FeedbackRequest, today: NaiveDate) -> Result<
         state,
         failed: None,
         days_left: (r.due_on - today).num_days(),
+    }))
+}
+
+/// A reading tip as a task: to do until the article is opened. Only while the article is
+/// published: a withdrawn one leaves the device, and its tip with it.
+fn tip_item(store: &Store, tip: &ReadingTip, today: NaiveDate) -> Result<Option<TaskItem>> {
+    let Some(article) = store.articles()?.into_iter().find(|a| a.id == tip.article_id) else {
+        return Ok(None);
+    };
+    let opened = store.outbox()?.iter().any(|o| o.item == OutboxItem::TipRead(tip.id));
+    let due_on = tip.created_at.date_naive() + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS);
+    Ok(Some(TaskItem {
+        id: tip.id,
+        kind: TaskKind::ReadingTip,
+        title: article.title,
+        entry_id: None,
+        article_id: Some(article.id),
+        note: (!tip.note.is_empty()).then(|| tip.note.clone()),
+        requested_by: Some(tip.from.clone()),
+        phase: None,
+        available_on: tip.created_at.date_naive(),
+        due_on,
+        state: if tip.read_at.is_some() || opened { TaskState::Submitted } else { TaskState::Open },
+        failed: None,
+        days_left: (due_on - today).num_days(),
     }))
 }
 
@@ -187,6 +219,9 @@ impl AppCore {
             .collect();
         for r in store.feedback_requests()? {
             items.extend(request_item(store, &r, today)?);
+        }
+        for tip in store.tips()? {
+            items.extend(tip_item(store, &tip, today)?);
         }
         items.sort_by(|a, b| {
             b.is_to_do().cmp(&a.is_to_do()).then_with(|| {

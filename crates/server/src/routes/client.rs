@@ -182,6 +182,7 @@ pub async fn sync(
                 return Err(no_own_access());
             }
             db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
+            db::articles::refresh_tips(&tx, who.dossier_id, now)?;
             let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
             if let Some(from) = q.audit_from {
                 let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
@@ -354,4 +355,26 @@ pub async fn submit_questionnaire(
         db::questionnaires::Submitted::New(t) => (StatusCode::CREATED, Json(t)),
         db::questionnaires::Submitted::Again(t) => (StatusCode::OK, Json(t)),
     })
+}
+
+/// The person opened the article of a reading tip; the coach sees that it was read.
+#[utoipa::path(post, path = "/v1/me/tips/{tip_id}/read", params(("tip_id" = Uuid, Path)),
+    responses((status = 200, body = cjg_core::article::ReadingTip), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn mark_tip_read(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiPath(tip_id): ApiPath<Uuid>,
+) -> AppResult<Json<cjg_core::article::ReadingTip>> {
+    let now = state.clock.now();
+    let tip = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let tip = db::articles::mark_tip_read(&tx, who.person_id, tip_id, now)?;
+            tx.commit()?;
+            Ok(tip)
+        })
+        .await?;
+    Ok(Json(tip))
 }

@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 use cjg_core::api::{
     ActivationCodeResponse, CaseloadDossier, DeviceInfo, EntryUpdate, StaffLoginRequest, TokenResponse,
 };
+use cjg_core::article::{ApproveRequest, ArticleDraft, ReadingTip, StaffArticle, StaffTip, TipDraft};
 use cjg_core::audit::{AuditAction, AuditEvent, PurposeRequest, PurposeResponse};
 use cjg_core::entry::EntryDraft;
 use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackRequest, FeedbackRequestDraft};
@@ -705,4 +706,188 @@ pub async fn request_feedback(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(request)))
+}
+
+// ---- Informatie ---------------------------------------------------------------------------
+
+fn require_editor(actor: &StaffActor) -> AppResult<()> {
+    if db::articles::EDITOR_ROLES.contains(&actor.role.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::Forbidden,
+            "only an editor (gedragswetenschapper) approves or withdraws",
+        ))
+    }
+}
+
+/// Every article and revision with its status, for authors and editors. Not client data.
+#[utoipa::path(get, path = "/v1/staff/articles",
+    responses((status = 200, body = Vec<StaffArticle>)), security(("bearer" = [])))]
+pub async fn list_articles(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(_actor): StaffAuth,
+) -> AppResult<Json<Vec<StaffArticle>>> {
+    Ok(Json(state.db.call(|c| Ok(db::articles::staff_articles(c)?)).await?))
+}
+
+/// Any staff member may write a draft; families see nothing of it until an editor approves.
+#[utoipa::path(post, path = "/v1/staff/articles", request_body = ArticleDraft,
+    responses((status = 201, body = Vec<StaffArticle>), (status = 400, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn create_article(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    ApiJson(draft): ApiJson<ArticleDraft>,
+) -> AppResult<(StatusCode, Json<Vec<StaffArticle>>)> {
+    let draft = draft.validate()?;
+    let now = state.clock.now();
+    let list = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let id = db::articles::create_article(&tx, &actor, &draft, now)?;
+            tx.commit()?;
+            Ok(db::articles::staff_articles(c)?.into_iter().filter(|a| a.id == id).collect())
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
+
+/// A new text for an article: a new draft revision (the published one stays until approved).
+#[utoipa::path(put, path = "/v1/staff/articles/{article_id}", request_body = ArticleDraft,
+    params(("article_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<StaffArticle>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn revise_article(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    ApiPath(article_id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<ArticleDraft>,
+) -> AppResult<Json<Vec<StaffArticle>>> {
+    let draft = draft.validate()?;
+    let now = state.clock.now();
+    let list = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            db::articles::revise_article(&tx, article_id, &actor, &draft, now)?;
+            tx.commit()?;
+            Ok(db::articles::staff_articles(c)?.into_iter().filter(|a| a.id == article_id).collect())
+        })
+        .await?;
+    Ok(Json(list))
+}
+
+/// An editor approves a revision someone else wrote; it reaches families with the next sync.
+#[utoipa::path(post, path = "/v1/staff/articles/{article_id}/approve", request_body = ApproveRequest,
+    params(("article_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = cjg_core::ApiError), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn approve_article(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    ApiPath(article_id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ApproveRequest>,
+) -> AppResult<StatusCode> {
+    require_editor(&actor)?;
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            db::articles::approve(&tx, article_id, req.revision, &actor, now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes an article away from families; tips that point to it no longer show it.
+#[utoipa::path(post, path = "/v1/staff/articles/{article_id}/withdraw",
+    params(("article_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = cjg_core::ApiError), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn withdraw_article(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    ApiPath(article_id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
+    require_editor(&actor)?;
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            db::articles::withdraw(&tx, article_id, &actor, now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A coach sets a reading tip for a family member: now, or for a later phase.
+#[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/tips", request_body = TipDraft,
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 201, body = ReadingTip), (status = 400, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn create_tip(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<TipDraft>,
+) -> AppResult<(StatusCode, Json<ReadingTip>)> {
+    let draft = draft.validate()?;
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let tip = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Create,
+            object: ("reading_tip", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            let t = db::articles::create_tip(tx, dossier_id, cx.actor, &draft, cx.now)?;
+            let id = t.id;
+            Ok((t, Some(id)))
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(tip)))
+}
+
+/// The dossier's reading tips: for whom, shown yet, read yet, article still there.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/tips",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<StaffTip>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_tips(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<StaffTip>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("reading_tips", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::articles::dossier_tips(tx, dossier_id)?, None)),
+    )
+    .await?;
+    Ok(Json(list))
 }

@@ -1,0 +1,433 @@
+//! Informatie: articles, their revisions and approvals, and reading tips.
+
+use chrono::{DateTime, Utc};
+use cjg_core::article::{
+    Article, ArticleDraft, Language, ReadingTip, RevisionStatus, ShowAt, StaffArticle, StaffTip, TipDraft,
+    Topic,
+};
+use cjg_core::ErrorCode;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use uuid::Uuid;
+
+use super::{bad_text, dossier_people, next_seq, uuid_col, StaffActor};
+use crate::error::{AppError, AppResult};
+
+/// Staff roles that approve and withdraw information (DOMAIN: a behavioural scientist).
+pub const EDITOR_ROLES: [&str; 1] = ["Gedragswetenschapper"];
+
+fn topics_col(s: &str) -> rusqlite::Result<Vec<Topic>> {
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| Topic::parse(t).ok_or_else(|| bad_text(4, "unknown topic")))
+        .collect()
+}
+
+fn topics_text(topics: &[Topic]) -> String {
+    topics.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
+}
+
+const REVISION_COLUMNS: &str =
+    "r.title, r.summary, r.body, r.topics, r.age_min, r.age_max, r.source, r.language";
+
+fn draft_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ArticleDraft> {
+    let topics: String = r.get(at + 3)?;
+    let language: String = r.get(at + 7)?;
+    Ok(ArticleDraft {
+        title: r.get(at)?,
+        summary: r.get(at + 1)?,
+        body: r.get(at + 2)?,
+        topics: topics_col(&topics)?,
+        age_min: r.get(at + 4)?,
+        age_max: r.get(at + 5)?,
+        source: r.get(at + 6)?,
+        language: Language::parse(&language).ok_or_else(|| bad_text(at + 7, "unknown language"))?,
+    })
+}
+
+/// What families get: published, not withdrawn.
+fn published_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Article, i64)> {
+    let draft = draft_at(r, 0)?;
+    let reading_minutes = draft.reading_minutes();
+    Ok((
+        Article {
+            id: uuid_col(r.get(8)?)?,
+            revision: r.get(9)?,
+            title: draft.title,
+            summary: draft.summary,
+            body: draft.body,
+            topics: draft.topics,
+            age_min: draft.age_min,
+            age_max: draft.age_max,
+            reading_minutes,
+            source: draft.source,
+            language: draft.language,
+            approved_by: r.get(10)?,
+            approved_at: r.get(11)?,
+            version: r.get(12)?,
+        },
+        r.get(13)?,
+    ))
+}
+
+/// One change of the article feed: the published text, or that there is none any more.
+pub enum ArticleChange {
+    Published(Article),
+    Gone { id: Uuid, version: i64 },
+}
+
+pub fn articles_since(
+    conn: &Connection,
+    cursor: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<(ArticleChange, i64)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REVISION_COLUMNS}, a.id, a.published_revision, s.display_name, r.approved_at, a.version, a.seq,
+                a.withdrawn_at IS NOT NULL
+         FROM articles a
+         LEFT JOIN article_revisions r ON r.article_id = a.id AND r.revision = a.published_revision
+         LEFT JOIN staff s ON s.id = r.approved_by
+         WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![cursor, limit], |r| {
+        let withdrawn: bool = r.get(14)?;
+        let revision: Option<u32> = r.get(9)?;
+        if withdrawn || revision.is_none() {
+            return Ok((ArticleChange::Gone { id: uuid_col(r.get(8)?)?, version: r.get(12)? }, r.get(13)?));
+        }
+        published_row(r).map(|(a, seq)| (ArticleChange::Published(a), seq))
+    })?;
+    rows.collect()
+}
+
+pub fn staff_articles(conn: &Connection) -> rusqlite::Result<Vec<StaffArticle>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REVISION_COLUMNS}, a.id, r.revision, a.published_revision, a.withdrawn_at IS NOT NULL,
+                au.display_name, ap.display_name, r.approved_at
+         FROM article_revisions r JOIN articles a ON a.id = r.article_id
+         JOIN staff au ON au.id = r.author_id LEFT JOIN staff ap ON ap.id = r.approved_by
+         ORDER BY r.title, r.revision"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        let revision: u32 = r.get(9)?;
+        let published: Option<u32> = r.get(10)?;
+        let approved_at: Option<DateTime<Utc>> = r.get(14)?;
+        let status = match (published, approved_at) {
+            (Some(p), _) if p == revision => RevisionStatus::Published,
+            (_, Some(_)) => RevisionStatus::Replaced,
+            _ => RevisionStatus::Draft,
+        };
+        Ok(StaffArticle {
+            id: uuid_col(r.get(8)?)?,
+            revision,
+            status,
+            withdrawn: r.get(11)?,
+            draft: draft_at(r, 0)?,
+            author: r.get(12)?,
+            approved_by: r.get(13)?,
+            approved_at,
+        })
+    })?;
+    rows.collect()
+}
+
+fn insert_revision(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    revision: u32,
+    d: &ArticleDraft,
+    author: Uuid,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO article_revisions (article_id, revision, title, summary, body, topics, age_min, age_max,
+             source, language, author_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            id.to_string(),
+            revision,
+            d.title,
+            d.summary,
+            d.body,
+            topics_text(&d.topics),
+            d.age_min,
+            d.age_max,
+            d.source,
+            d.language.as_str(),
+            author.to_string(),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// A new article: revision 1, a draft nobody but staff sees.
+pub fn create_article(
+    tx: &Transaction<'_>,
+    author: &StaffActor,
+    d: &ArticleDraft,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Uuid> {
+    let id = Uuid::new_v4();
+    // seq 0: not in any family's feed until approved.
+    tx.execute(
+        "INSERT INTO articles (id, created_at, version, seq) VALUES (?1, ?2, 1, 0)",
+        params![id.to_string(), now],
+    )?;
+    insert_revision(tx, id, 1, d, author.id, now)?;
+    Ok(id)
+}
+
+/// A change is a new draft revision, unless the newest revision is still an unapproved draft,
+/// which the change replaces. Families keep the published text until the new one is approved.
+pub fn revise_article(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    author: &StaffActor,
+    d: &ArticleDraft,
+    now: DateTime<Utc>,
+) -> AppResult<u32> {
+    let latest: Option<(u32, Option<String>)> = tx
+        .query_row(
+            "SELECT revision, approved_at FROM article_revisions WHERE article_id = ?1 ORDER BY revision DESC LIMIT 1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((revision, approved)) = latest else { return Err(AppError::not_found()) };
+    if approved.is_none() {
+        tx.execute(
+            "DELETE FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
+            params![id.to_string(), revision],
+        )?;
+        insert_revision(tx, id, revision, d, author.id, now)?;
+        return Ok(revision);
+    }
+    insert_revision(tx, id, revision + 1, d, author.id, now)?;
+    Ok(revision + 1)
+}
+
+/// An editor approves one revision: it becomes what families read. Never one's own text.
+pub fn approve(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    revision: u32,
+    editor: &StaffActor,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let row: Option<(String, Option<String>)> = tx
+        .query_row(
+            "SELECT author_id, approved_at FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
+            params![id.to_string(), revision],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((author, approved)) = row else { return Err(AppError::not_found()) };
+    if author == editor.id.to_string() {
+        return Err(AppError::new(ErrorCode::Forbidden, "an author cannot approve their own text"));
+    }
+    if approved.is_some() {
+        return Err(AppError::new(ErrorCode::Conflict, "this revision was already approved"));
+    }
+    let published: Option<u32> =
+        tx.query_row("SELECT published_revision FROM articles WHERE id = ?1", [id.to_string()], |r| {
+            r.get(0)
+        })?;
+    if published.is_some_and(|p| p > revision) {
+        return Err(AppError::new(ErrorCode::Conflict, "a newer revision is already published"));
+    }
+    tx.execute(
+        "UPDATE article_revisions SET approved_by = ?3, approved_at = ?4 WHERE article_id = ?1 AND revision = ?2",
+        params![id.to_string(), revision, editor.id.to_string(), now],
+    )?;
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE articles SET published_revision = ?2, withdrawn_at = NULL, withdrawn_by = NULL,
+             version = version + 1, seq = ?3 WHERE id = ?1",
+        params![id.to_string(), revision, seq],
+    )?;
+    Ok(())
+}
+
+/// Takes an article away from families (a tombstone in their feed); its history stays.
+pub fn withdraw(tx: &Transaction<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) -> AppResult<()> {
+    let seq = next_seq(tx)?;
+    let n = tx.execute(
+        "UPDATE articles SET withdrawn_at = ?2, withdrawn_by = ?3, version = version + 1, seq = ?4
+         WHERE id = ?1 AND withdrawn_at IS NULL",
+        params![id.to_string(), now, editor.id.to_string(), seq],
+    )?;
+    if n == 0 {
+        let exists: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM articles WHERE id = ?1)", [id.to_string()], |r| {
+                r.get(0)
+            })?;
+        return Err(if exists {
+            AppError::new(ErrorCode::Conflict, "this article is already withdrawn")
+        } else {
+            AppError::not_found()
+        });
+    }
+    Ok(())
+}
+
+fn is_live(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<bool>> {
+    conn.query_row(
+        "SELECT published_revision IS NOT NULL AND withdrawn_at IS NULL FROM articles WHERE id = ?1",
+        [id.to_string()],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+// ---- reading tips -----------------------------------------------------------------------
+
+const TIP_COLUMNS: &str = "t.id, t.article_id, t.person_id, t.note, t.show_at, s.display_name, t.created_at,
+     t.read_at, t.version, t.seq";
+
+fn tip_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ReadingTip, i64)> {
+    let show_at: String = r.get(4)?;
+    Ok((
+        ReadingTip {
+            id: uuid_col(r.get(0)?)?,
+            article_id: uuid_col(r.get(1)?)?,
+            person_id: uuid_col(r.get(2)?)?,
+            note: r.get(3)?,
+            show_at: ShowAt::parse(&show_at).ok_or_else(|| bad_text(4, "unknown moment"))?,
+            from: r.get(5)?,
+            created_at: r.get(6)?,
+            read_at: r.get(7)?,
+            version: r.get(8)?,
+        },
+        r.get(9)?,
+    ))
+}
+
+pub fn create_tip(
+    tx: &Transaction<'_>,
+    dossier_id: Uuid,
+    actor: &StaffActor,
+    d: &TipDraft,
+    now: DateTime<Utc>,
+) -> AppResult<ReadingTip> {
+    if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == d.person_id) {
+        return Err(AppError::not_found());
+    }
+    match is_live(tx, d.article_id)? {
+        None => return Err(AppError::new(ErrorCode::Validation, "no such article")),
+        Some(false) => {
+            return Err(AppError::new(ErrorCode::Validation, "this article is not approved or was withdrawn"))
+        }
+        Some(true) => {}
+    }
+    let id = Uuid::new_v4();
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "INSERT INTO reading_tips (id, dossier_id, person_id, article_id, note, show_at, created_by, created_at,
+             version, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)",
+        params![
+            id.to_string(),
+            dossier_id.to_string(),
+            d.person_id.to_string(),
+            d.article_id.to_string(),
+            d.note,
+            d.show_at.as_str(),
+            actor.id.to_string(),
+            now,
+            seq
+        ],
+    )?;
+    refresh_tips(tx, dossier_id, now)?;
+    Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
+}
+
+fn tip(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(ReadingTip, bool)>> {
+    conn.query_row(
+        &format!("SELECT {TIP_COLUMNS}, t.shown FROM reading_tips t JOIN staff s ON s.id = t.created_by WHERE t.id = ?1"),
+        [id.to_string()],
+        |r| Ok((tip_row(r)?.0, r.get(10)?)),
+    )
+    .optional()
+}
+
+/// Shows the tips whose moment came (a new seq puts them in the feed).
+pub fn refresh_tips(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    let trajectory = super::questionnaires::trajectory(tx, dossier_id)?;
+    let waiting: Vec<(String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, show_at FROM reading_tips WHERE dossier_id = ?1 AND shown = 0")?;
+        let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, show_at) in waiting {
+        let at = ShowAt::parse(&show_at).ok_or_else(|| bad_text(1, "unknown moment"))?;
+        if at.reached(trajectory.as_ref(), now.date_naive()) {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "UPDATE reading_tips SET shown = 1, version = version + 1, seq = ?2 WHERE id = ?1",
+                params![id, seq],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn tips_since(
+    conn: &Connection,
+    person_id: Uuid,
+    cursor: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<(ReadingTip, i64)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TIP_COLUMNS} FROM reading_tips t JOIN staff s ON s.id = t.created_by
+         WHERE t.person_id = ?1 AND t.shown = 1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![person_id.to_string(), cursor, limit], tip_row)?;
+    rows.collect()
+}
+
+/// The person opened the tip's article: the coach sees it was read.
+pub fn mark_tip_read(
+    tx: &Transaction<'_>,
+    person_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<ReadingTip> {
+    let owner: Option<(String, bool)> = tx
+        .query_row("SELECT person_id, shown FROM reading_tips WHERE id = ?1", [id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match owner {
+        Some((p, true)) if p == person_id.to_string() => {}
+        _ => return Err(AppError::not_found()),
+    }
+    let seq = next_seq(tx)?;
+    tx.execute(
+        "UPDATE reading_tips SET read_at = COALESCE(read_at, ?2), version = version + 1, seq = ?3 WHERE id = ?1",
+        params![id.to_string(), now, seq],
+    )?;
+    Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
+}
+
+pub fn dossier_tips(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<StaffTip>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TIP_COLUMNS}, t.shown, p.display_name,
+                (SELECT r.title FROM article_revisions r WHERE r.article_id = t.article_id
+                 ORDER BY r.approved_at IS NULL, r.revision DESC LIMIT 1),
+                a.withdrawn_at IS NOT NULL
+         FROM reading_tips t JOIN staff s ON s.id = t.created_by JOIN people p ON p.id = t.person_id
+         JOIN articles a ON a.id = t.article_id
+         WHERE t.dossier_id = ?1 ORDER BY t.created_at"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| {
+        Ok(StaffTip {
+            tip: tip_row(r)?.0,
+            shown: r.get(10)?,
+            person_name: r.get(11)?,
+            article_title: r.get(12)?,
+            article_withdrawn: r.get(13)?,
+        })
+    })?;
+    rows.collect()
+}

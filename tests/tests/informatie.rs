@@ -1,0 +1,256 @@
+//! Informatie: only approved, not withdrawn articles reach a family; an author never approves
+//! their own text; replacements and withdrawals follow by sync; reading tips show at their
+//! moment, never for a withdrawn article, and the coach sees when one was read.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use cjg_client::app::TaskKind;
+use cjg_tests::{Staff, TestServer};
+use serde_json::{json, Value};
+
+const PIN: &str = "902417";
+
+fn draft(title: &str, body: &str) -> Value {
+    json!({"title": title, "summary": "Een korte samenvatting voor de test.", "body": body,
+        "topics": ["ouder_zijn"], "age_min": 0, "age_max": 18, "source": "Test", "language": "nl"})
+}
+
+async fn post(staff: &Staff, path: &str, body: Value) -> reqwest::Response {
+    staff
+        .http
+        .post(format!("{}{path}", staff.url))
+        .bearer_auth(&staff.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn articles(staff: &Staff) -> Vec<Value> {
+    let v: Value = staff
+        .http
+        .get(format!("{}/v1/staff/articles", staff.url))
+        .bearer_auth(&staff.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn only_approved_articles_reach_families_and_authors_never_approve_their_own() {
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let before = app.informatie("", None, None).await.unwrap();
+    assert_eq!(before.total, 15, "the demo library, all approved");
+
+    let coach = server.staff().await.unwrap();
+    let editor = server.staff_as("gedrag").await.unwrap();
+    // Bad drafts are refused.
+    assert_eq!(post(&coach, "/v1/staff/articles", draft("", "Tekst")).await.status(), 400);
+    let mut no_topics = draft("Titel", "Tekst");
+    no_topics["topics"] = json!([]);
+    assert_eq!(post(&coach, "/v1/staff/articles", no_topics).await.status(), 400);
+    let r =
+        post(&coach, "/v1/staff/articles", draft("Voorleesavond thuis", "Speel elke dag even samen.")).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created[0]["status"], "draft");
+
+    // A draft never reaches the app.
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(app.informatie("voorleesavond", None, None).await.unwrap().articles.len(), 0);
+
+    // The author may not approve; a coach is no editor; the editor may, for the text they read.
+    let approve = |who: &Staff, revision: u32| {
+        let path = format!("/v1/staff/articles/{id}/approve");
+        let who = Staff { http: who.http.clone(), url: who.url.clone(), token: who.token.clone() };
+        async move { post(&who, &path, json!({"revision": revision})).await }
+    };
+    let own = server.staff_as("gedrag").await.unwrap();
+    let r = post(&own, "/v1/staff/articles", draft("Eigen tekst", "Door de redacteur zelf.")).await;
+    let own_id = r.json::<Value>().await.unwrap()[0]["id"].as_str().unwrap().to_owned();
+    let r = post(&own, &format!("/v1/staff/articles/{own_id}/approve"), json!({"revision": 1})).await;
+    assert_eq!(r.status(), 403, "an author cannot approve their own text");
+    assert_eq!(approve(&coach, 1).await.status(), 403, "a coach does not approve");
+    assert_eq!(approve(&editor, 2).await.status(), 404, "no such revision");
+    assert_eq!(approve(&editor, 1).await.status(), 204);
+    assert_eq!(approve(&editor, 1).await.status(), 409, "approved once");
+    let listed = articles(&editor).await;
+    let rev1 = listed.iter().find(|a| a["id"] == id.as_str()).unwrap();
+    assert_eq!(
+        (rev1["status"].as_str(), rev1["approved_by"].as_str()),
+        (Some("published"), Some("Lotte Demo"))
+    );
+    assert!(rev1["approved_at"].is_string(), "who and when are recorded");
+
+    app.sync(|_| {}).await.unwrap();
+    let found = app.informatie("voorleesavond", None, None).await.unwrap().articles;
+    assert_eq!(found.len(), 1);
+
+    // A new text waits for approval; the family keeps the approved one meanwhile.
+    let path = format!("/v1/staff/articles/{id}");
+    let revised = coach
+        .http
+        .put(format!("{}{path}", coach.url))
+        .bearer_auth(&coach.token)
+        .json(&draft("Voorleesavond thuis", "Speel elke dag even samen, ook met oudere kinderen."))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revised.status(), 200);
+    app.sync(|_| {}).await.unwrap();
+    let view = app.article(found[0].id).await.unwrap().unwrap();
+    assert_eq!((view.article.revision, view.article.body.as_str()), (1, "Speel elke dag even samen."));
+    assert_eq!(approve(&editor, 2).await.status(), 204);
+    app.sync(|_| {}).await.unwrap();
+    let view = app.article(found[0].id).await.unwrap().unwrap();
+    assert_eq!(view.article.revision, 2, "the replacement arrived");
+    assert!(view.article.body.contains("oudere kinderen"));
+
+    // Withdrawn: gone from the device at the next sync; editors only.
+    let withdraw = format!("/v1/staff/articles/{id}/withdraw");
+    assert_eq!(post(&coach, &withdraw, json!({})).await.status(), 403);
+    assert_eq!(post(&editor, &withdraw, json!({})).await.status(), 204);
+    assert_eq!(post(&editor, &withdraw, json!({})).await.status(), 409);
+    app.sync(|_| {}).await.unwrap();
+    assert!(app.article(found[0].id).await.unwrap().is_none());
+    assert_eq!(app.informatie("", None, None).await.unwrap().total, 15);
+}
+
+#[tokio::test]
+async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
+    let server = TestServer::start().unwrap();
+    let coach = server.staff().await.unwrap();
+    let editor = server.staff_as("gedrag").await.unwrap();
+    let db = server.db();
+    let dossier = coach.dossier_id(&db).await;
+    let karim = cjg_tests::person_id(&db, "Karim Voorbeeld");
+    let article = |title: &str| -> String {
+        db.query_row("SELECT article_id FROM article_revisions WHERE title = ?1", [title], |r| r.get(0))
+            .unwrap()
+    };
+    let (sleep, screens) =
+        (article("Naar bed gaan met een peuter"), article("Schermtijd voor jonge kinderen"));
+    let tip = |article: &str, show_at: &str, note: &str| {
+        let (article, show_at, note, karim) =
+            (article.to_owned(), show_at.to_owned(), note.to_owned(), karim.clone());
+        let coach = Staff { http: coach.http.clone(), url: coach.url.clone(), token: coach.token.clone() };
+        async move {
+            coach
+                .http
+                .post(format!("{}/v1/staff/dossiers/{dossier}/tips", coach.url))
+                .bearer_auth(&coach.token)
+                .header("X-Cjg-Purpose", "hulpverlening")
+                .json(&json!({"person_id": karim, "article_id": article, "note": note, "show_at": show_at}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(tip(&sleep, "now", "Fijn om samen te lezen.").await.status(), 201);
+    assert_eq!(tip(&screens, "eind", "Voor later.").await.status(), 201);
+    assert_eq!(tip(&uuid::Uuid::new_v4().to_string(), "now", "").await.status(), 400, "no such article");
+    assert_eq!(tip(&sleep, "nu meteen", "").await.status(), 400, "unknown moment");
+    assert_eq!(tip(&sleep, "now", &"x".repeat(301)).await.status(), 400, "note too long");
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let view = app.informatie("", None, None).await.unwrap();
+    assert_eq!(view.tips.len(), 1, "the closing tip waits for the closing");
+    assert_eq!(view.tips[0].tip.note, "Fijn om samen te lezen.");
+    let task = app.tasks().await.unwrap().items.into_iter().find(|t| t.kind == TaskKind::ReadingTip).unwrap();
+    assert_eq!(task.title, "Naar bed gaan met een peuter");
+    assert_eq!(task.state, cjg_client::app::TaskState::Open);
+
+    // Opening the article marks the tip read, on the server too.
+    app.article(view.tips[0].article.id).await.unwrap().unwrap();
+    let tips: Vec<Value> = coach
+        .http
+        .get(format!("{}/v1/staff/dossiers/{dossier}/tips", server.url))
+        .bearer_auth(&coach.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let read = tips.iter().find(|t| t["tip"]["article_id"] == sleep.as_str()).unwrap();
+    assert!(read["tip"]["read_at"].is_string(), "the coach sees it was read: {read}");
+    let later = tips.iter().find(|t| t["tip"]["article_id"] == screens.as_str()).unwrap();
+    assert_eq!(later["shown"], false);
+    let task = app.tasks().await.unwrap().items.into_iter().find(|t| t.kind == TaskKind::ReadingTip).unwrap();
+    assert_eq!(task.state, cjg_client::app::TaskState::Submitted);
+
+    // At closing the second tip shows. A withdrawn article takes its tip off the device, and
+    // no new tip can point to it.
+    let today = chrono::Utc::now().date_naive();
+    let r = coach
+        .set_trajectory(
+            dossier,
+            json!({"started_on": today - chrono::Duration::days(200), "closed_on": today,
+                "municipality": "Demostad", "team": "Team Noord"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(app.informatie("", None, None).await.unwrap().tips.len(), 2);
+    let r = post(&editor, &format!("/v1/staff/articles/{screens}/withdraw"), json!({})).await;
+    assert_eq!(r.status(), 204);
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(app.informatie("", None, None).await.unwrap().tips.len(), 1);
+    assert_eq!(tip(&screens, "now", "").await.status(), 400, "a tip for a withdrawn article is refused");
+}
+
+#[tokio::test]
+async fn search_works_offline_without_caring_for_accents_or_case() {
+    let server = TestServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Noor"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    drop(server);
+    let titles =
+        |v: cjg_client::app::InformatieView| v.articles.into_iter().map(|a| a.title).collect::<Vec<_>>();
+    let ruzie = titles(app.informatie("ruzie", None, None).await.unwrap());
+    assert_eq!(ruzie.first().map(String::as_str), Some("Ruzie met je puber"), "a title hit first: {ruzie:?}");
+    assert!(ruzie.contains(&"Ruzie tussen broers en zussen".to_owned()));
+    assert_eq!(titles(app.informatie("RUZIË", None, None).await.unwrap()), ruzie);
+    let puber =
+        titles(app.informatie("", Some(cjg_core::article::Topic::Puberteit), Some(14)).await.unwrap());
+    assert!(puber.iter().all(|t| t.contains("puber") || t.contains("Telefoon")), "{puber:?}");
+    assert!(titles(app.informatie("", None, Some(0)).await.unwrap())
+        .contains(&"Goed slapen voor je baby".to_owned()));
+    assert!(!titles(app.informatie("", None, Some(14)).await.unwrap())
+        .contains(&"Goed slapen voor je baby".to_owned()));
+    let e = app.informatie(&"x".repeat(201), None, None).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    // Nothing of the library is readable on disk.
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!cjg_tests::contains(&bytes, "Kieskeurig eten"), "{}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
