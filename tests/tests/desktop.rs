@@ -131,6 +131,21 @@ async fn click_in_view(c: &Client, css: &str) {
     assert_eq!(el.prop("checked").await.unwrap().as_deref(), Some("true"), "{css} was not chosen");
 }
 
+/// The dossier's reading tips as the coach sees them.
+async fn coach_tips(staff: &cjg_tests::Staff, url: &str, dossier: uuid::Uuid) -> Vec<serde_json::Value> {
+    staff
+        .http
+        .get(format!("{url}/v1/staff/dossiers/{dossier}/tips"))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Waits until the element's text contains `text`.
 async fn wait_text(c: &Client, css: &str, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -265,9 +280,10 @@ async fn enrol_read_restart_offline_and_unlock() {
         .unwrap();
     assert_eq!(closed.status(), 200);
     wait_for(&c, "#refresh").await.click().await.unwrap();
-    wait_text(&c, "#taken-badge", "2").await;
+    // The interim questionnaire (late), the closing one, and the demo's reading tip.
+    wait_text(&c, "#taken-badge", "3").await;
     let reminder = wait_for(&c, "#taken-reminder").await.text().await.unwrap();
-    assert!(reminder.contains("2 taken"), "{reminder}");
+    assert!(reminder.contains("3 taken"), "{reminder}");
     shot(&c, "16-taken-herinnering").await;
     wait_for(&c, "#nav-taken").await.click().await.unwrap();
     let eind: String = server
@@ -323,6 +339,67 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 
+    // Informatie: a hostile article, approved by an editor who did not write it, renders as
+    // text and runs nothing; the coach's tip leads to its article and counts as read.
+    let hostile =
+        "<script>document.title='gehackt'</script>\n\n<img src=x onerror=\"document.title='gehackt'\">\n\n\
+        [Klik hier](javascript:document.title='gehackt') en lees verder.";
+    let created: serde_json::Value = staff
+        .http
+        .post(format!("{}/v1/staff/articles", server.url))
+        .bearer_auth(&staff.token)
+        .json(&json!({"title": "Veilig lezen", "summary": "Een artikel met vreemde tekens erin.",
+            "body": hostile, "topics": ["ouder_zijn"], "age_min": 0, "age_max": 18,
+            "source": "Test", "language": "nl"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let editor = server.staff_as("gedrag").await.unwrap();
+    let approved = editor
+        .http
+        .post(format!("{}/v1/staff/articles/{}/approve", server.url, created[0]["id"].as_str().unwrap()))
+        .bearer_auth(&editor.token)
+        .json(&json!({"revision": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 204);
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    wait_text(&c, "#sync-status", "bijgewerkt").await;
+    wait_for(&c, "#nav-informatie").await.click().await.unwrap();
+    let tip = wait_for(&c, "#info-tips li").await.text().await.unwrap();
+    assert!(tip.contains("Ruzie met je puber") && tip.contains("gesprek van dinsdag"), "{tip}");
+    wait_text(&c, "#info-count", "16 artikelen").await;
+    type_into(&c, "#info-search", "RUZIË").await;
+    wait_text(&c, "#info-articles li:first-child .title", "Ruzie met je puber").await;
+    shot(&c, "21-informatie").await;
+    wait_for(&c, "#info-tips li button").await.click().await.unwrap();
+    assert_eq!(wait_for(&c, "#article-title").await.text().await.unwrap(), "Ruzie met je puber");
+    shot(&c, "22-artikel").await;
+    wait_for(&c, "#article-back").await.click().await.unwrap();
+    type_into(&c, "#info-search", "veilig lezen").await;
+    wait_text(&c, "#info-count", "1 artikel").await;
+    wait_for(&c, "button.article-card").await.click().await.unwrap();
+    let body = wait_for(&c, ".article-view .md").await.text().await.unwrap();
+    assert!(body.contains("<script>") && body.contains("Klik hier"), "shown as text: {body}");
+    assert_eq!(
+        c.find_all(Locator::Css(".article-view script, .article-view img, .article-view a"))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let title = c.execute("return document.title", vec![]).await.unwrap();
+    assert_ne!(title.as_str(), Some("gehackt"), "nothing in the article ran");
+    shot(&c, "23-artikel-veilig").await;
+    let tips = coach_tips(&staff, &server.url, dossier).await;
+    assert!(tips.iter().any(|t| t["tip"]["read_at"].is_string()), "the coach sees the tip was read");
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
     // Settings: this device is listed; the PIN is changed.
     wait_for(&c, "#settings").await.click().await.unwrap();
     let device = wait_for(&c, "li.device").await.text().await.unwrap();
@@ -348,7 +425,7 @@ async fn enrol_read_restart_offline_and_unlock() {
         lines.push(l.text().await.unwrap());
     }
     assert!(
-        lines[0].contains("veranderde de data van de hulp"),
+        lines.iter().any(|l| l.contains("veranderde de data van de hulp")),
         "closing the trajectory is logged: {lines:?}"
     );
     assert!(

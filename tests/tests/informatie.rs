@@ -254,3 +254,26 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The renderer's output is text; this keeps the UI from ever turning text into markup.
+#[test]
+fn the_ui_has_no_path_from_text_to_markup() {
+    let ui = cjg_tests::workspace_root().join("ui/src");
+    let mut files = walk(&ui);
+    files.retain(|p| p.extension().is_some_and(|e| e == "svelte" || e == "ts"));
+    assert!(files.len() > 10, "found the UI sources");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for banned in [
+            "{@html",
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+        ] {
+            assert!(!text.contains(banned), "{} uses {banned}", f.display());
+        }
+    }
+}

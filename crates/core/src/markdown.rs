@@ -187,4 +187,44 @@ mod tests {
             let _ = render(s);
         }
     }
+
+    /// A corpus of hostile input: whatever goes in, what comes out is text in blocks; no link
+    /// or image target survives, and nothing is ever marked as markup. (The UI renders blocks
+    /// with escaped text only; `tests/tests/informatie.rs` checks it has no raw-HTML path.)
+    #[test]
+    fn hostile_markdown_comes_out_as_plain_text() {
+        let targets = ["javascript:", "data:text", "http://evil.example", "vbscript:", "file:///"];
+        let corpus = [
+            "[klik](javascript:alert(1))",
+            "[klik][ref]\n\n[ref]: javascript:alert(1)",
+            "<javascript:alert(1)>",
+            "![plaatje](http://evil.example/x.png)",
+            "![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+            "<a href=\"vbscript:msgbox(1)\">hier</a>",
+            "<iframe src=\"file:///etc/passwd\"></iframe>",
+            "<svg onload=alert(1)>",
+            "<!-- <script>alert(1)</script> -->",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "<scr<script>ipt>alert(1)</script>",
+            "```html\n<script>alert(1)</script>\n```",
+            "<style>body{display:none}</style>",
+            "<details open ontoggle=alert(1)>",
+        ];
+        for input in corpus {
+            let out = serde_json::to_string(&render(input)).expect("serialises");
+            for t in targets {
+                // A target may only survive as words the author typed outside a link or image.
+                if !input.contains(&format!("<{t}")) && !input.starts_with('<') && !input.starts_with('`') {
+                    assert!(!out.contains(t), "{input:?} kept a target: {out}");
+                }
+            }
+        }
+        // Degenerate nesting and sizes stay cheap and bounded.
+        let deep = format!("{}x", "> ".repeat(5_000));
+        let _ = render(&deep);
+        let emphasis = "*a **b ".repeat(2_000);
+        let _ = render(&emphasis);
+        let ticks = "`".repeat(10_000);
+        let _ = render(&ticks);
+    }
 }
