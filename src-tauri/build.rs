@@ -34,6 +34,10 @@ const COMMANDS: &[&str] = &[
     "take_back_refused_answers",
     "informatie",
     "article",
+    "berichten",
+    "mark_messages_read",
+    "send_message",
+    "discard_message",
 ];
 
 fn main() {

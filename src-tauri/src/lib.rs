@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
-    AnswersSent, AppCore, AppStatus, ArticleView, DevicesView, DossierView, EntryDetail, FeedbackSent,
-    InformatieView, InzageView, QuestionnaireView, TasksView, DEFAULT_AUTO_LOCK_MINUTES,
+    AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierView, EntryDetail,
+    FeedbackSent, InformatieView, InzageView, MessageSent, QuestionnaireView, TasksView,
+    DEFAULT_AUTO_LOCK_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
@@ -227,6 +228,26 @@ async fn article(core: State<'_, AppCore>, id: Uuid) -> Res<Option<ArticleView>>
 }
 
 #[tauri::command]
+async fn berichten(core: State<'_, AppCore>) -> Res<BerichtenView> {
+    core.berichten().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn mark_messages_read(core: State<'_, AppCore>) -> Res<()> {
+    core.mark_messages_read().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn send_message(core: State<'_, AppCore>, text: String) -> Res<MessageSent> {
+    core.send_message(&text).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn discard_message(core: State<'_, AppCore>, id: Uuid) -> Res<()> {
+    core.discard_message(id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -329,7 +350,11 @@ pub fn run() {
             submit_questionnaire,
             take_back_refused_answers,
             informatie,
-            article
+            article,
+            berichten,
+            mark_messages_read,
+            send_message,
+            discard_message
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

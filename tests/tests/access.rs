@@ -260,6 +260,14 @@ async fn every_route_refuses_everyone_but_the_owner() {
     let article = one("SELECT id FROM articles LIMIT 1");
     // The demo's reading tip for Sanne: the tip routes must refuse everyone else.
     let sanne_tip = one("SELECT id FROM reading_tips LIMIT 1");
+    // A message of Sanne's: a receipt naming it from anyone else must change nothing.
+    let sanne_message = {
+        let session = Session::of(&sanne).unwrap();
+        let token = session.token().await.unwrap();
+        let draft =
+            cjg_core::message::MessageDraft { id: uuid::Uuid::new_v4(), text: "Vraag van Sanne".into() };
+        session.client.send_message(&token, &draft).await.unwrap().id.to_string()
+    };
     let sanne_task = db
         .query_row(
             "SELECT id FROM questionnaire_tasks WHERE person_id = ?1 AND phase = 'tussentijds'",
@@ -359,6 +367,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                         "age_min": 0, "age_max": 4, "source": "x", "language": "nl"}))
                 }
                 ("POST", "/v1/staff/articles/{article_id}/approve") => Some(json!({"revision": 1})),
+                ("POST", "/v1/me/messages") => Some(json!({"id": uuid::Uuid::new_v4(), "text": "Hallo"})),
+                ("POST", "/v1/me/messages/read") => Some(json!({"message_ids": [sanne_message]})),
+                ("POST", "/v1/staff/people/{person_id}/messages") => Some(json!({"text": "Hallo Sanne"})),
                 ("POST", "/v1/staff/articles/{article_id}/withdraw" | "/v1/me/tips/{tip_id}/read") => None,
                 ("PUT", "/v1/staff/dossiers/{dossier_id}/trajectory") => {
                     Some(json!({"started_on": "2026-01-01",
@@ -377,6 +388,8 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     // The information library is for every staff member; it holds no family's data.
                     | ("GET" | "POST", "/v1/staff/articles")
                     | ("PUT", "/v1/staff/articles/{article_id}")
+                    // Only ever the caller's own conversation.
+                    | ("POST", "/v1/me/messages" | "/v1/me/messages/read")
             );
             for (name, token, secrets) in &callers {
                 let mut req = http
@@ -386,7 +399,12 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     req = req.bearer_auth(t);
                 }
                 if let Some(b) = &body {
-                    req = req.json(b);
+                    let mut b = b.clone();
+                    // Each caller's own new message: one id for all would be a (correct) conflict.
+                    if path == "/v1/me/messages" {
+                        b["id"] = json!(uuid::Uuid::new_v4());
+                    }
+                    req = req.json(&b);
                 }
                 let resp = req.send().await.unwrap();
                 let status = resp.status().as_u16();
@@ -404,7 +422,15 @@ async fn every_route_refuses_everyone_but_the_owner() {
             }
         }
     }
-    assert!(checked >= 36 * 5, "every route was tried by every caller ({checked})");
+    assert!(checked >= 40 * 5, "every route was tried by every caller ({checked})");
+    // The others' receipts and messages did not touch Sanne's conversation.
+    let read: Option<String> =
+        db.query_row("SELECT read_at FROM messages WHERE id = ?1", [&sanne_message], |r| r.get(0)).unwrap();
+    assert!(read.is_none());
+    let others: i64 = db
+        .query_row("SELECT COUNT(*) FROM messages WHERE person_id = ?1", [&sanne_id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(others, 1, "no one else wrote into Sanne's conversation");
 
     // Nothing of Sanne's changed: her device works, her entries are all there.
     let mut sanne = sanne;

@@ -400,6 +400,36 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 
+    // Berichten: a question to the coach, the coach answers, the answer shows with a badge.
+    wait_for(&c, "#nav-berichten").await.click().await.unwrap();
+    let hours = wait_for(&c, "#msg-hours").await.text().await.unwrap();
+    assert!(hours.contains("112") && hours.contains("Veilig Thuis"), "{hours}");
+    wait_for(&c, "#msg-send").await.click().await.unwrap();
+    let err = wait_for(&c, "#msg-error").await.text().await.unwrap();
+    assert!(err.contains("Schrijf eerst"), "an empty message is not sent: {err}");
+    type_into(&c, "#msg-text", "Kan de coach ook op zaterdag bellen?").await;
+    wait_for(&c, "#msg-send").await.click().await.unwrap();
+    wait_text(&c, "#msg-thread li:last-child", "verstuurd").await;
+    let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
+    let answered = staff
+        .http
+        .post(format!("{}/v1/staff/people/{sanne_id}/messages", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .json(&json!({"text": "Op zaterdag niet, wel op vrijdagavond."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 201);
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    wait_text(&c, "#msg-badge", "1").await;
+    wait_for(&c, "#nav-berichten").await.click().await.unwrap();
+    wait_text(&c, "#msg-thread li:last-child", "vrijdagavond").await;
+    shot(&c, "24-berichten").await;
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
     // Settings: this device is listed; the PIN is changed.
     wait_for(&c, "#settings").await.click().await.unwrap();
     let device = wait_for(&c, "li.device").await.text().await.unwrap();

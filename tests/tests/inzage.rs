@@ -77,6 +77,8 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("read", "questionnaires", None)),
         (("POST", "/v1/staff/entries/{entry_id}/feedback-requests"), ("create", "feedback_request", None)),
         (("GET", "/v1/staff/dossiers/{dossier_id}/tips"), ("read", "reading_tips", None)),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/messages"), ("read", "messages", None)),
+        (("POST", "/v1/staff/people/{person_id}/messages"), ("create", "message", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/tips"), ("create", "reading_tip", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("create", "questionnaire", None)),
         (
@@ -138,6 +140,7 @@ async fn every_staff_route_logs_exactly_one_line() {
             ("POST", "/v1/staff/entries/{entry_id}/feedback-requests") => {
                 Some(json!({"person_id": karim, "note": "Wil je lezen of het klopt?"}))
             }
+            ("POST", "/v1/staff/people/{person_id}/messages") => Some(json!({"text": "Hoe gaat het?"})),
             ("POST", "/v1/staff/dossiers/{dossier_id}/tips") => {
                 Some(json!({"person_id": karim, "article_id": article, "note": "", "show_at": "now"}))
             }

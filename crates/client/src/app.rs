@@ -16,7 +16,9 @@ use tokio::sync::{Mutex, MutexGuard};
 use ts_rs::TS;
 use uuid::Uuid;
 
+mod berichten;
 mod informatie;
+pub use berichten::{BerichtenView, Delivery, MessageSent, MessageView};
 mod taken;
 pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
 pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
@@ -858,6 +860,10 @@ pub fn typescript_bindings() -> String {
         TipView::decl(&cfg),
         InformatieView::decl(&cfg),
         ArticleView::decl(&cfg),
+        Delivery::decl(&cfg),
+        MessageView::decl(&cfg),
+        BerichtenView::decl(&cfg),
+        MessageSent::decl(&cfg),
     ];
     let decls: Vec<String> = decls.into_iter().chain(taken).collect();
     let mut out = String::from(

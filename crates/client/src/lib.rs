@@ -166,6 +166,21 @@ impl Client {
         self.send(req, SMALL_RESPONSE).await
     }
 
+    pub async fn send_message(
+        &self,
+        token: &str,
+        m: &cjg_core::message::MessageDraft,
+    ) -> Result<cjg_core::message::Message> {
+        let req = self.http.post(format!("{}/v1/me/messages", self.base)).bearer_auth(token).json(m);
+        self.send(req, SMALL_RESPONSE).await
+    }
+
+    pub async fn messages_read(&self, token: &str, ids: &[Uuid]) -> Result<()> {
+        let body = cjg_core::message::ReadReceipt { message_ids: ids.to_vec() };
+        let req = self.http.post(format!("{}/v1/me/messages/read", self.base)).bearer_auth(token).json(&body);
+        self.send_raw(req, SMALL_RESPONSE).await.map(|_| ())
+    }
+
     /// Tells the server that the log it sent does not extend the verified one.
     pub async fn audit_alert(&self, token: &str, alert: &AuditAlert) -> Result<()> {
         let req = self.http.post(format!("{}/v1/me/audit-alerts", self.base)).bearer_auth(token).json(alert);
@@ -324,6 +339,8 @@ pub async fn flush_outbox(store: &mut Store, client: &Client, token: &str) -> Re
             OutboxItem::Feedback(draft) => client.submit_feedback(token, draft).await.map(|_| ()),
             OutboxItem::Questionnaire(sub) => client.submit_questionnaire(token, sub).await.map(|_| ()),
             OutboxItem::TipRead(id) => client.mark_tip_read(token, *id).await.map(|_| ()),
+            OutboxItem::Message(m) => client.send_message(token, m).await.map(|_| ()),
+            OutboxItem::MessagesRead(_, ids) => client.messages_read(token, ids).await,
         };
         match result {
             Ok(()) => {

@@ -203,6 +203,10 @@ pub enum Change {
     ReadingTip {
         tip: crate::article::ReadingTip,
     },
+    /// A message of this person's conversation with the coach (new, or now read).
+    Message {
+        message: crate::message::Message,
+    },
     /// A questionnaire asked of this person, with its definition and, once in, the answers.
     Questionnaire {
         task: crate::questionnaire::QuestionnaireTask,

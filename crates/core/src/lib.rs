@@ -8,6 +8,7 @@ pub mod entry;
 pub mod feedback;
 pub mod indicators;
 pub mod markdown;
+pub mod message;
 pub mod policy;
 pub mod questionnaire;
 pub mod validate;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 pub mod articles;
+pub mod messages;
 pub mod questionnaires;
 
 #[derive(Clone)]
@@ -41,6 +42,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0004_feedback.sql")),
         M::up(include_str!("../migrations/20261123_0005_questionnaires.sql")),
         M::up(include_str!("../migrations/20261123_0006_articles.sql")),
+        M::up(include_str!("../migrations/20261123_0007_messages.sql")),
     ])
 }
 
@@ -1152,6 +1154,9 @@ pub fn sync_page(
             articles::ArticleChange::Gone { id, version } => Change::ArticleGone { id, version },
         };
         items.push(SyncItem { cursor: seq, change });
+    }
+    for (message, seq) in messages::since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::Message { message } });
     }
     for (tip, seq) in articles::tips_since(tx, person_id, cursor, fetch)? {
         items.push(SyncItem { cursor: seq, change: Change::ReadingTip { tip } });

@@ -122,6 +122,10 @@ impl Settings {
         routes::staff::create_tip,
         routes::staff::list_tips,
         routes::client::mark_tip_read,
+        routes::client::send_message,
+        routes::client::messages_read,
+        routes::staff::list_messages,
+        routes::staff::send_message,
     ),
     modifiers(&BearerAuth)
 )]
@@ -257,6 +261,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
             get(staff::list_tips).post(staff::create_tip),
         ),
         ("/v1/me/tips/{tip_id}/read", &["POST"], post(client::mark_tip_read)),
+        ("/v1/me/messages", &["POST"], post(client::send_message)),
+        ("/v1/me/messages/read", &["POST"], post(client::messages_read)),
+        ("/v1/staff/dossiers/{dossier_id}/messages", &["GET"], get(staff::list_messages)),
+        ("/v1/staff/people/{person_id}/messages", &["POST"], post(staff::send_message)),
     ]
 }
 

@@ -14,6 +14,7 @@ use cjg_core::api::{Change, SyncPage};
 use cjg_core::article::{Article, ReadingTip};
 use cjg_core::audit::{AuditBatch, AuditEvent};
 use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackRequest};
+use cjg_core::message::{Message, MessageDraft};
 use cjg_core::questionnaire::{Answers, QuestionnaireTask, Submission};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
@@ -36,6 +37,7 @@ const T_DRAFTS: &str = "drafts";
 const T_REQUESTS: &str = "requests";
 const T_ARTICLES: &str = "articles";
 const T_TIPS: &str = "tips";
+const T_MESSAGES: &str = "messages";
 
 /// Outbox rows of version 1 hold a bare [`FeedbackDraft`] (the format before questionnaires);
 /// version 2 rows hold an [`OutboxItem`].
@@ -49,6 +51,9 @@ pub enum OutboxItem {
     Questionnaire(Submission),
     /// The person opened a reading tip's article (the tip's id; the server's mark is idempotent).
     TipRead(Uuid),
+    Message(MessageDraft),
+    /// The person saw these coach messages (the receipt's own id first).
+    MessagesRead(Uuid, Vec<Uuid>),
 }
 
 impl OutboxItem {
@@ -58,6 +63,8 @@ impl OutboxItem {
             Self::Feedback(d) => d.id,
             Self::Questionnaire(s) => s.id,
             Self::TipRead(id) => *id,
+            Self::Message(m) => m.id,
+            Self::MessagesRead(id, _) => *id,
         }
     }
 }
@@ -420,6 +427,12 @@ impl Store {
                         params![id.to_string(), version],
                     )?;
                 }
+                Change::Message { message } => {
+                    let id = message.id.to_string();
+                    upsert_sealed(&tx, &self.key, T_MESSAGES, &id, message.version, message)?;
+                    // The server has it: the outbox is done with it, acknowledged or not.
+                    tx.execute("DELETE FROM outbox WHERE id = ?1", [&id])?;
+                }
                 Change::ReadingTip { tip } => {
                     upsert_sealed(&tx, &self.key, T_TIPS, &tip.id.to_string(), tip.version, tip)?;
                 }
@@ -537,6 +550,13 @@ impl Store {
     pub fn articles(&self) -> Result<Vec<Article>> {
         let mut out: Vec<Article> = self.read_all(T_ARTICLES)?;
         out.sort_by(|a, b| a.title.cmp(&b.title));
+        Ok(out)
+    }
+
+    /// This person's conversation with the coach, oldest first.
+    pub fn messages(&self) -> Result<Vec<Message>> {
+        let mut out: Vec<Message> = self.read_all(T_MESSAGES)?;
+        out.sort_by_key(|m| (m.created_at, m.id));
         Ok(out)
     }
 

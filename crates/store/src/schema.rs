@@ -14,6 +14,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261122_0003_feedback_outbox.sql")),
         M::up(include_str!("../migrations/20261123_0004_questionnaires.sql")),
         M::up(include_str!("../migrations/20261123_0005_informatie.sql")),
+        M::up(include_str!("../migrations/20261123_0006_messages.sql")),
     ])
 }
 

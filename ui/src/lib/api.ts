@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic,
+  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -52,6 +52,10 @@ export const api = {
   informatie: (query: string, topic: Topic | null, age: number | null) =>
     invoke<InformatieView>("informatie", { query, topic, age }),
   article: (id: string) => invoke<ArticleView | null>("article", { id }),
+  berichten: () => invoke<BerichtenView>("berichten"),
+  markMessagesRead: () => invoke<void>("mark_messages_read"),
+  sendMessage: (text: string) => invoke<MessageSent>("send_message", { text }),
+  discardMessage: (id: string) => invoke<void>("discard_message", { id }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

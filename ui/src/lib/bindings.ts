@@ -311,3 +311,35 @@ export type ArticleView = { article: Article, blocks: Array<Block>,
  * The coach's tips that point here.
  */
 tips: Array<ReadingTip>, };
+
+export type Delivery = "waiting" | "failed" | "delivered" | "read";
+
+export type MessageView = { id: string, from_coach: boolean, author_name: string, text: string, 
+/**
+ * When the server took it in; `None` while it waits in the outbox.
+ */
+created_at: string | null, 
+/**
+ * For one's own messages.
+ */
+delivery: Delivery | null, failed: string | null, 
+/**
+ * A coach message the person has not seen yet.
+ */
+new: boolean, };
+
+export type BerichtenView = { 
+/**
+ * Oldest first; waiting messages last.
+ */
+messages: Array<MessageView>, 
+/**
+ * Coach messages not yet seen: the badge.
+ */
+unread: number, };
+
+export type MessageSent = { 
+/**
+ * False: kept in the outbox, sent at the next contact.
+ */
+sent: boolean, };

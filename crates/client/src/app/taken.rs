@@ -107,7 +107,7 @@ impl Local {
             .into_iter()
             .filter_map(|o| match o.item {
                 OutboxItem::Questionnaire(s) => Some((s, o.failed)),
-                OutboxItem::Feedback(_) | OutboxItem::TipRead(_) => None,
+                _ => None,
             })
             .collect();
         Ok(Self { drafts: store.drafts()?, queued })

@@ -378,3 +378,52 @@ pub async fn mark_tip_read(
         .await?;
     Ok(Json(tip))
 }
+
+/// A family member's message to their coach, from the app's outbox (the app's id is the
+/// idempotency key: 201 new, 200 the same message again, 409 another message under that id).
+#[utoipa::path(post, path = "/v1/me/messages", request_body = cjg_core::message::MessageDraft,
+    responses((status = 201, body = cjg_core::message::Message), (status = 200, body = cjg_core::message::Message),
+        (status = 400, body = cjg_core::ApiError), (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(draft): ApiJson<cjg_core::message::MessageDraft>,
+) -> AppResult<(StatusCode, Json<cjg_core::message::Message>)> {
+    let draft = draft.validate()?;
+    let now = state.clock.now();
+    let (message, new) = state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let out = db::messages::send_from_family(&tx, &who, &draft, now)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(message)))
+}
+
+/// The family member opened their conversation: the coach sees these messages were read.
+#[utoipa::path(post, path = "/v1/me/messages/read", request_body = cjg_core::message::ReadReceipt,
+    responses((status = 204), (status = 400, body = cjg_core::ApiError)), security(("bearer" = [])))]
+pub async fn messages_read(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(receipt): ApiJson<cjg_core::message::ReadReceipt>,
+) -> AppResult<StatusCode> {
+    if receipt.message_ids.len() > cjg_core::message::RECEIPT_MAX {
+        return Err(AppError::new(ErrorCode::Validation, "at most 500 messages per receipt"));
+    }
+    let now = state.clock.now();
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            db::messages::read_by_family(&tx, who.person_id, &receipt.message_ids, now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

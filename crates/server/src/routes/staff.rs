@@ -891,3 +891,70 @@ pub async fn list_tips(
     .await?;
     Ok(Json(list))
 }
+
+// ---- Berichten ----------------------------------------------------------------------------
+
+/// Every family member's conversation in the dossier, oldest first. Reading is logged, and
+/// marks the family's messages as read.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/messages",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<cjg_core::message::Message>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_messages(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<cjg_core::message::Message>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("messages", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| Ok((db::messages::read_by_coach(tx, dossier_id, cx.now)?, None)),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// A coach writes to one family member; it reaches their app by sync.
+#[utoipa::path(post, path = "/v1/staff/people/{person_id}/messages", request_body = cjg_core::message::StaffMessageDraft,
+    params(("person_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 201, body = cjg_core::message::Message), (status = 400, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(person_id): ApiPath<Uuid>,
+    ApiJson(draft): ApiJson<cjg_core::message::StaffMessageDraft>,
+) -> AppResult<(StatusCode, Json<cjg_core::message::Message>)> {
+    let text = cjg_core::message::MessageDraft { id: Uuid::nil(), text: draft.text }.validate()?.text;
+    let dossier = person_dossier_for(&state, &actor, person_id).await?;
+    let message = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id: dossier,
+            action: AuditAction::Create,
+            object: ("message", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, cx| {
+            let m = db::messages::send_from_coach(tx, dossier, person_id, cx.actor, &text, cx.now)?;
+            let id = m.id;
+            Ok((m, Some(id)))
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(message)))
+}
