@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "mark_messages_read",
     "send_message",
     "discard_message",
+    "staff_send_message",
 ];
 
 fn main() {

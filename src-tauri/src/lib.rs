@@ -248,6 +248,15 @@ async fn discard_message(core: State<'_, AppCore>, id: Uuid) -> Res<()> {
 }
 
 #[tauri::command]
+async fn staff_send_message(
+    core: State<'_, AppCore>,
+    person_id: Uuid,
+    text: String,
+) -> Res<cjg_core::message::Message> {
+    core.staff_send_message(person_id, &text).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -354,7 +363,8 @@ pub fn run() {
             berichten,
             mark_messages_read,
             send_message,
-            discard_message
+            discard_message,
+            staff_send_message
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -352,9 +352,19 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
         .await
         .unwrap();
     assert_eq!(view.entries.len(), 15, "staff see every entry, work notes too");
-    assert_eq!(audit_count(&server), before + 3, "entries, questionnaires and log read, each logged");
-    assert_eq!(view.audit.len() as i64, before + 2, "the log as it was before reading it");
+    assert_eq!(
+        audit_count(&server),
+        before + 4,
+        "entries, questionnaires, messages and log read, each logged"
+    );
+    assert_eq!(view.audit.len() as i64, before + 3, "the log as it was before reading it");
     assert_eq!(view.questionnaires.len(), 10, "start and interim for the five who are asked");
+    assert!(view.messages.is_empty());
+    // The coach writes to Sanne from the app, within the purpose window.
+    let sanne: uuid::Uuid = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld").parse().unwrap();
+    assert_eq!(app.staff_send_message(sanne, "  ").await.unwrap_err().code(), "invalid_input");
+    let m = app.staff_send_message(sanne, "Tot dinsdag!").await.unwrap();
+    assert!(m.from_coach && m.author_name == "Fleur Demo");
 
     // The other coach's family is not in this caseload, and guessing its id gets nothing.
     let other: String = server

@@ -623,6 +623,15 @@ impl AppCore {
     }
 
     /// Opens a dossier for the stated purpose: the server logs it, the app keeps nothing.
+    pub async fn staff_send_message(
+        &self,
+        person_id: Uuid,
+        text: &str,
+    ) -> Result<cjg_core::message::Message> {
+        let guard = self.staff.lock().await;
+        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.send_message(person_id, text).await
+    }
+
     pub async fn staff_open(
         &self,
         dossier_id: Uuid,
@@ -861,6 +870,7 @@ pub fn typescript_bindings() -> String {
         InformatieView::decl(&cfg),
         ArticleView::decl(&cfg),
         Delivery::decl(&cfg),
+        cjg_core::message::Message::decl(&cfg),
         MessageView::decl(&cfg),
         BerichtenView::decl(&cfg),
         MessageSent::decl(&cfg),

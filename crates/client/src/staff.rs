@@ -5,6 +5,7 @@
 
 use cjg_core::api::{CaseloadDossier, StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
+use cjg_core::message::{Message, MessageDraft, StaffMessageDraft};
 use cjg_core::questionnaire::StaffQuestionnaire;
 use cjg_core::Entry;
 use serde::Serialize;
@@ -29,6 +30,8 @@ pub struct StaffDossierView {
     pub entries: Vec<Entry>,
     /// The family's questionnaires, with the answers that came in.
     pub questionnaires: Vec<StaffQuestionnaire>,
+    /// Every family member's conversation with the coaches, oldest first.
+    pub messages: Vec<Message>,
     /// Oldest first, as the server keeps it.
     pub audit: Vec<AuditEvent>,
 }
@@ -54,6 +57,18 @@ impl StaffSession {
         self.client.send(req, 1024 * 1024).await
     }
 
+    /// Answers a family member within the purpose window of their dossier.
+    pub async fn send_message(&self, person_id: Uuid, text: &str) -> Result<Message> {
+        let text = MessageDraft { id: Uuid::nil(), text: text.to_owned() }.validate()?.text;
+        let req = self
+            .client
+            .http
+            .post(format!("{}/v1/staff/people/{person_id}/messages", self.client.base))
+            .bearer_auth(&self.token)
+            .json(&StaffMessageDraft { text });
+        self.client.send(req, 64 * 1024).await
+    }
+
     /// States the purpose, then reads the dossier's entries and its log under it.
     pub async fn open(&self, dossier_id: Uuid, purpose: Purpose, note: &str) -> Result<StaffDossierView> {
         let base = &self.client.base;
@@ -75,6 +90,7 @@ impl StaffSession {
         let entries: Vec<Entry> = self.client.send(get("entries"), SYNC_PAGE_MAX_BYTES).await?;
         let questionnaires: Vec<StaffQuestionnaire> =
             self.client.send(get("questionnaires"), SYNC_PAGE_MAX_BYTES).await?;
+        let messages: Vec<Message> = self.client.send(get("messages"), SYNC_PAGE_MAX_BYTES).await?;
         let audit: Vec<AuditEvent> = self.client.send(get("audit"), SYNC_PAGE_MAX_BYTES).await?;
         Ok(StaffDossierView {
             dossier_id,
@@ -82,6 +98,7 @@ impl StaffSession {
             purpose_expires_at: window.expires_at,
             entries,
             questionnaires,
+            messages,
             audit,
         })
     }

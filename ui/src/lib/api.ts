@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent,
+  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -56,6 +56,7 @@ export const api = {
   markMessagesRead: () => invoke<void>("mark_messages_read"),
   sendMessage: (text: string) => invoke<MessageSent>("send_message", { text }),
   discardMessage: (id: string) => invoke<void>("discard_message", { id }),
+  staffSendMessage: (personId: string, text: string) => invoke<Message>("staff_send_message", { personId, text }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

@@ -160,6 +160,10 @@ export type StaffDossierView = { dossier_id: string, purpose: Purpose, purpose_e
  */
 questionnaires: Array<StaffQuestionnaire>, 
 /**
+ * Every family member's conversation with the coaches, oldest first.
+ */
+messages: Array<Message>, 
+/**
  * Oldest first, as the server keeps it.
  */
 audit: Array<AuditEvent>, };
@@ -313,6 +317,16 @@ export type ArticleView = { article: Article, blocks: Array<Block>,
 tips: Array<ReadingTip>, };
 
 export type Delivery = "waiting" | "failed" | "delivered" | "read";
+
+export type Message = { id: string, 
+/**
+ * Whose conversation this is.
+ */
+person_id: string, from_coach: boolean, author_name: string, text: string, created_at: string, 
+/**
+ * When the other side opened it.
+ */
+read_at: string | null, version: number, };
 
 export type MessageView = { id: string, from_coach: boolean, author_name: string, text: string, 
 /**
