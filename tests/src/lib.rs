@@ -164,27 +164,19 @@ impl Staff {
         Uuid::parse_str(&id).unwrap()
     }
 
-    pub async fn entries(&self, dossier: Uuid) -> Result<Vec<Value>> {
-        let v: Value = self
-            .req(reqwest::Method::GET, &format!("/v1/staff/dossiers/{dossier}/entries"))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+    /// A staff route that answers a JSON list, read with a purpose (`path` starts at `/v1/`).
+    pub async fn list(&self, path: &str) -> Result<Vec<Value>> {
+        let v: Value = self.req(reqwest::Method::GET, path).send().await?.error_for_status()?.json().await?;
         Ok(v.as_array().context("array")?.clone())
+    }
+
+    pub async fn entries(&self, dossier: Uuid) -> Result<Vec<Value>> {
+        self.list(&format!("/v1/staff/dossiers/{dossier}/entries")).await
     }
 
     /// The dossier's questionnaires with their answers, as the coach sees them.
     pub async fn questionnaires(&self, dossier: Uuid) -> Result<Vec<Value>> {
-        let v: Value = self
-            .req(reqwest::Method::GET, &format!("/v1/staff/dossiers/{dossier}/questionnaires"))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        Ok(v.as_array().context("array")?.clone())
+        self.list(&format!("/v1/staff/dossiers/{dossier}/questionnaires")).await
     }
 
     /// Sets the trajectory's dates; the answer is the coach's list of questionnaires, or the error.

@@ -41,17 +41,7 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let sanne = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
-    let list: Vec<Value> = staff
-        .http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/messages", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = staff.list(&format!("/v1/staff/dossiers/{dossier}/messages")).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["text"], "Mag het gesprek van dinsdag een uur later?");
     let answer = |text: &'static str| {

@@ -131,21 +131,6 @@ async fn click_in_view(c: &Client, css: &str) {
     assert_eq!(el.prop("checked").await.unwrap().as_deref(), Some("true"), "{css} was not chosen");
 }
 
-/// The dossier's reading tips as the coach sees them.
-async fn coach_tips(staff: &cjg_tests::Staff, url: &str, dossier: uuid::Uuid) -> Vec<serde_json::Value> {
-    staff
-        .http
-        .get(format!("{url}/v1/staff/dossiers/{dossier}/tips"))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Waits until the element's text contains `text`.
 async fn wait_text(c: &Client, css: &str, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -395,7 +380,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     let title = c.execute("return document.title", vec![]).await.unwrap();
     assert_ne!(title.as_str(), Some("gehackt"), "nothing in the article ran");
     shot(&c, "23-artikel-veilig").await;
-    let tips = coach_tips(&staff, &server.url, dossier).await;
+    let tips = staff.list(&format!("/v1/staff/dossiers/{dossier}/tips")).await.unwrap();
     assert!(tips.iter().any(|t| t["tip"]["read_at"].is_string()), "the coach sees the tip was read");
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);

@@ -26,17 +26,7 @@ async fn post(staff: &Staff, path: &str, body: Value) -> reqwest::Response {
 }
 
 async fn articles(staff: &Staff) -> Vec<Value> {
-    let v: Value = staff
-        .http
-        .get(format!("{}/v1/staff/articles", staff.url))
-        .bearer_auth(&staff.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v.as_array().unwrap().clone()
+    staff.list("/v1/staff/articles").await.unwrap()
 }
 
 #[tokio::test]
@@ -173,17 +163,7 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
 
     // Opening the article marks the tip read, on the server too.
     app.article(view.tips[0].article.id).await.unwrap().unwrap();
-    let tips: Vec<Value> = coach
-        .http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/tips", server.url))
-        .bearer_auth(&coach.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tips = coach.list(&format!("/v1/staff/dossiers/{dossier}/tips")).await.unwrap();
     let read = tips.iter().find(|t| t["tip"]["article_id"] == sleep.as_str()).unwrap();
     assert!(read["tip"]["read_at"].is_string(), "the coach sees it was read: {read}");
     let later = tips.iter().find(|t| t["tip"]["article_id"] == screens.as_str()).unwrap();

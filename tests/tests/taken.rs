@@ -85,19 +85,9 @@ async fn a_lost_acknowledgement_never_makes_a_duplicate() {
     assert_eq!(detail.feedback[0].status, FeedbackStatus::Open);
 
     // The same id with other content is refused, and the original stays.
-    let http = reqwest::Client::new();
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let list: Vec<Value> = http
-        .get(format!("{}/v1/staff/dossiers/{dossier}/feedback", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "verzoek_client")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = staff.list(&format!("/v1/staff/dossiers/{dossier}/feedback")).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["text"], "De datum klopt niet: het was woensdag.");
 }

@@ -2,7 +2,7 @@
 //! through the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cjg_core::article::ReadingTip;
+use cjg_core::article::{Article, ReadingTip};
 use cjg_core::feedback::FeedbackRequest;
 use cjg_core::questionnaire::{Answers, Completeness, Phase, QuestionnaireTask, Submission, TaskStatus};
 use cjg_store::{Draft, OutboxItem, Store};
@@ -98,19 +98,30 @@ pub struct AnswersSent {
 struct Local {
     drafts: Vec<Draft>,
     queued: Vec<(Submission, Option<String>)>,
+    /// Entries with feedback waiting in the outbox (a request for them is being answered).
+    feedback_waiting: Vec<Uuid>,
+    /// Tips whose read mark waits in the outbox.
+    tips_opened: Vec<Uuid>,
 }
 
 impl Local {
+    /// What sits on this device besides the synced rows: one read of the outbox and the drafts.
     fn of(store: &Store) -> Result<Self> {
-        let queued = store
-            .outbox()?
-            .into_iter()
-            .filter_map(|o| match o.item {
-                OutboxItem::Questionnaire(s) => Some((s, o.failed)),
-                _ => None,
-            })
-            .collect();
-        Ok(Self { drafts: store.drafts()?, queued })
+        let mut local = Self {
+            drafts: store.drafts()?,
+            queued: Vec::new(),
+            feedback_waiting: Vec::new(),
+            tips_opened: Vec::new(),
+        };
+        for o in store.outbox()? {
+            match o.item {
+                OutboxItem::Questionnaire(s) => local.queued.push((s, o.failed)),
+                OutboxItem::Feedback(d) if o.failed.is_none() => local.feedback_waiting.push(d.entry_id),
+                OutboxItem::TipRead(id) => local.tips_opened.push(id),
+                _ => {}
+            }
+        }
+        Ok(local)
     }
 
     fn item(&self, t: &QuestionnaireTask, today: NaiveDate) -> TaskItem {
@@ -149,11 +160,14 @@ impl Local {
 
 /// A coach's request to react on an entry, as a task. Only for entries the person can still
 /// see: the store drops an entry whose access ended, and the request goes with it.
-fn request_item(store: &Store, r: &FeedbackRequest, today: NaiveDate) -> Result<Option<TaskItem>> {
+fn request_item(
+    store: &Store,
+    local: &Local,
+    r: &FeedbackRequest,
+    today: NaiveDate,
+) -> Result<Option<TaskItem>> {
     let Some(entry) = store.entry(r.entry_id)? else { return Ok(None) };
-    let pending = store.outbox()?.iter().any(
-        |o| matches!(&o.item, OutboxItem::Feedback(d) if d.entry_id == r.entry_id && o.failed.is_none()),
-    );
+    let pending = local.feedback_waiting.contains(&r.entry_id);
     let state = match (r.done_at, pending) {
         (Some(_), _) => TaskState::Submitted,
         (None, true) => TaskState::Sending,
@@ -178,16 +192,14 @@ fn request_item(store: &Store, r: &FeedbackRequest, today: NaiveDate) -> Result<
 
 /// A reading tip as a task: to do until the article is opened. Only while the article is
 /// published: a withdrawn one leaves the device, and its tip with it.
-fn tip_item(store: &Store, tip: &ReadingTip, today: NaiveDate) -> Result<Option<TaskItem>> {
-    let Some(article) = store.articles()?.into_iter().find(|a| a.id == tip.article_id) else {
-        return Ok(None);
-    };
-    let opened = store.outbox()?.iter().any(|o| o.item == OutboxItem::TipRead(tip.id));
+fn tip_item(articles: &[Article], local: &Local, tip: &ReadingTip, today: NaiveDate) -> Option<TaskItem> {
+    let article = articles.iter().find(|a| a.id == tip.article_id)?;
+    let opened = local.tips_opened.contains(&tip.id);
     let due_on = tip.created_at.date_naive() + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS);
-    Ok(Some(TaskItem {
+    Some(TaskItem {
         id: tip.id,
         kind: TaskKind::ReadingTip,
-        title: article.title,
+        title: article.title.clone(),
         entry_id: None,
         article_id: Some(article.id),
         note: (!tip.note.is_empty()).then(|| tip.note.clone()),
@@ -198,7 +210,7 @@ fn tip_item(store: &Store, tip: &ReadingTip, today: NaiveDate) -> Result<Option<
         state: if tip.read_at.is_some() || opened { TaskState::Submitted } else { TaskState::Open },
         failed: None,
         days_left: (due_on - today).num_days(),
-    }))
+    })
 }
 
 fn today() -> NaiveDate {
@@ -218,11 +230,10 @@ impl AppCore {
             .map(|t| local.item(t, today))
             .collect();
         for r in store.feedback_requests()? {
-            items.extend(request_item(store, &r, today)?);
+            items.extend(request_item(store, &local, &r, today)?);
         }
-        for tip in store.tips()? {
-            items.extend(tip_item(store, &tip, today)?);
-        }
+        let articles = store.articles()?;
+        items.extend(store.tips()?.iter().filter_map(|tip| tip_item(&articles, &local, tip, today)));
         items.sort_by(|a, b| {
             b.is_to_do().cmp(&a.is_to_do()).then_with(|| {
                 if a.is_to_do() {
