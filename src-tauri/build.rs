@@ -39,6 +39,13 @@ const COMMANDS: &[&str] = &[
     "send_message",
     "discard_message",
     "staff_send_message",
+    "set_article_useful",
+    "staff_create_tip",
+    "staff_articles",
+    "staff_save_article",
+    "staff_approve_article",
+    "staff_withdraw_article",
+    "preview_markdown",
 ];
 
 fn main() {

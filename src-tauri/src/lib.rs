@@ -7,16 +7,17 @@ use std::time::{Duration, Instant};
 use cjg_client::app::{
     AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierView, EntryDetail,
     FeedbackSent, InformatieView, InzageView, MessageSent, QuestionnaireView, TasksView,
-    DEFAULT_AUTO_LOCK_MINUTES,
+    DEFAULT_AUTO_LOCK_MINUTES, DEFAULT_SYNC_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
 use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
 use cjg_core::api::CaseloadDossier;
-use cjg_core::article::Topic;
+use cjg_core::article::{ArticleDraft, ShowAt, StaffArticle, StaffTip, Topic};
 use cjg_core::audit::Purpose;
 use cjg_core::feedback::FeedbackKind;
+use cjg_core::markdown::Block;
 use cjg_core::questionnaire::Answers;
 use tauri::{AppHandle, Emitter, Manager, State};
 use uuid::Uuid;
@@ -218,8 +219,14 @@ async fn informatie(
     query: String,
     topic: Option<Topic>,
     age: Option<u8>,
+    only_useful: bool,
 ) -> Res<InformatieView> {
-    core.informatie(&query, topic, age).await.map_err(|e| e.to_ui())
+    core.informatie(&query, topic, age, only_useful).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn set_article_useful(core: State<'_, AppCore>, id: Uuid, useful: bool) -> Res<()> {
+    core.set_article_useful(id, useful).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
@@ -257,6 +264,47 @@ async fn staff_send_message(
 }
 
 #[tauri::command]
+async fn staff_create_tip(
+    core: State<'_, AppCore>,
+    dossier_id: Uuid,
+    person_id: Uuid,
+    article_id: Uuid,
+    note: String,
+    show_at: ShowAt,
+) -> Res<Vec<StaffTip>> {
+    core.staff_create_tip(dossier_id, person_id, article_id, &note, show_at).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_articles(core: State<'_, AppCore>) -> Res<Vec<StaffArticle>> {
+    core.staff_articles().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_save_article(
+    core: State<'_, AppCore>,
+    id: Option<Uuid>,
+    draft: ArticleDraft,
+) -> Res<Vec<StaffArticle>> {
+    core.staff_save_article(id, draft).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_approve_article(core: State<'_, AppCore>, id: Uuid, revision: u32) -> Res<Vec<StaffArticle>> {
+    core.staff_approve_article(id, revision).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_withdraw_article(core: State<'_, AppCore>, id: Uuid) -> Res<Vec<StaffArticle>> {
+    core.staff_withdraw_article(id).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+fn preview_markdown(body: String) -> Res<Vec<Block>> {
+    cjg_client::staff::preview_markdown(&body).map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res<()> {
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
@@ -276,6 +324,20 @@ fn auto_lock() -> Duration {
         Err(_) => u64::from(DEFAULT_AUTO_LOCK_MINUTES),
     };
     Duration::from_secs(minutes * 60)
+}
+
+/// `CJG_SYNC_MINUTES` (0 to 60; 0 turns the quiet sync off) overrides the default.
+fn sync_every() -> u32 {
+    match std::env::var("CJG_SYNC_MINUTES") {
+        Ok(v) => match v.trim().parse::<u32>() {
+            Ok(m) if m <= 60 => m,
+            _ => {
+                eprintln!("Mijn CJG: CJG_SYNC_MINUTES must be 0 to 60; using {DEFAULT_SYNC_MINUTES}");
+                DEFAULT_SYNC_MINUTES
+            }
+        },
+        Err(_) => DEFAULT_SYNC_MINUTES,
+    }
 }
 
 /// Checks every few seconds whether the app has been idle too long, locks it, and tells the
@@ -321,6 +383,7 @@ pub fn run() {
                 AppCore::new(dir, default_server)
                     .with_vault(vault())
                     .with_auto_lock(auto_lock())
+                    .with_sync_every(sync_every())
                     .with_export_dir(exports),
             );
             start_auto_lock(app.handle().clone());
@@ -364,7 +427,14 @@ pub fn run() {
             mark_messages_read,
             send_message,
             discard_message,
-            staff_send_message
+            staff_send_message,
+            set_article_useful,
+            staff_create_tip,
+            staff_articles,
+            staff_save_article,
+            staff_approve_article,
+            staff_withdraw_article,
+            preview_markdown
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -53,6 +53,8 @@ impl Driver {
             .env("CJG_APP_DATA_DIR", data_dir)
             .env("CJG_SERVER_URL", server_url)
             .env("CJG_EXPORT_DIR", data_dir.join("exports"))
+            // No quiet sync behind the test's back: every sync here is one the test asked for.
+            .env("CJG_SYNC_MINUTES", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -364,7 +366,16 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#info-tips li button").await.click().await.unwrap();
     assert_eq!(wait_for(&c, "#article-title").await.text().await.unwrap(), "Ruzie met je puber");
     shot(&c, "22-artikel").await;
+    // "Nuttig voor mij": a toggle, and a filter in the list.
+    let useful = wait_for(&c, "#article-useful").await;
+    assert_eq!(useful.attr("aria-pressed").await.unwrap().as_deref(), Some("false"));
+    useful.click().await.unwrap();
+    wait_for(&c, "#article-useful[aria-pressed='true']").await;
     wait_for(&c, "#article-back").await.click().await.unwrap();
+    wait_for(&c, "#info-useful").await.click().await.unwrap();
+    wait_text(&c, "#info-count", "1 artikel").await;
+    wait_text(&c, "#info-articles li:first-child .title", "Ruzie met je puber").await;
+    wait_for(&c, "#info-useful").await.click().await.unwrap();
     type_into(&c, "#info-search", "veilig lezen").await;
     wait_text(&c, "#info-count", "1 artikel").await;
     wait_for(&c, "button.article-card").await.click().await.unwrap();
@@ -409,8 +420,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     wait_for(&c, "#refresh").await.click().await.unwrap();
     wait_text(&c, "#msg-badge", "1").await;
-    wait_for(&c, "#nav-berichten").await.click().await.unwrap();
+    wait_text(&c, "#msg-notice", "nieuw bericht van uw coach").await;
+    shot(&c, "25-nieuw-bericht").await;
+    wait_for(&c, "#msg-notice-go").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "vrijdagavond").await;
+    assert!(c.find(Locator::Css("#msg-notice")).await.is_err(), "the notice goes once the message is open");
     shot(&c, "24-berichten").await;
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
@@ -570,4 +584,136 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
     shot(&c, "07-offline").await;
     c.close().await.unwrap();
+}
+
+async fn staff_sign_in(c: &Client, username: &str, password: &str) {
+    wait_for(c, "#staff-signin").await.click().await.unwrap();
+    type_into(c, "#staff-username", username).await;
+    type_into(c, "#staff-password", password).await;
+    wait_for(c, "#staff-login").await.click().await.unwrap();
+    wait_for(c, "#staff-articles").await;
+}
+
+async fn staff_sign_out(c: &Client) {
+    wait_for(c, "#staff-logout").await.click().await.unwrap();
+    wait_for(c, "#staff-signin").await;
+}
+
+/// The staff side of Informatie in the real app: a coach writes an article (with a script in
+/// it, which the preview shows as text) and may not approve it; the behavioural scientist
+/// approves it and withdraws another; the coach sets a tip for the family. A family member's
+/// app then gets the tip and the new article, and no longer the withdrawn one.
+#[tokio::test]
+async fn staff_write_approve_withdraw_and_set_a_tip() {
+    let server = TestServer::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    let title = "Samen eten zonder strijd";
+    let by_title =
+        |t: &str| format!("//button[contains(@class,'art-item')][.//span[@class='title'][text()='{t}']]");
+
+    staff_sign_in(&c, "coach", &server.coach_password).await;
+    wait_for(&c, "#staff-articles").await.click().await.unwrap();
+    wait_for(&c, "#art-new").await.click().await.unwrap();
+    wait_for(&c, "#art-save").await.click().await.unwrap();
+    let err = wait_for(&c, "#art-error").await.text().await.unwrap();
+    assert!(err.contains("Vul titel"), "an empty form is not sent: {err}");
+    type_into(&c, "#art-title", title).await;
+    type_into(&c, "#art-summary", "Zo wordt het avondeten weer gezellig.").await;
+    // Lines as an author pastes them (typing a newline is not the same key in every driver).
+    let body = "Eet samen aan tafel, zonder schermen.\n\n<script>document.title='gehackt'</script>\n\n\
+        - Een hapje proeven is genoeg\n- Prijs wat goed gaat";
+    c.execute(
+        "const e = document.querySelector('#art-body'); e.value = arguments[0];
+         e.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![json!(body)],
+    )
+    .await
+    .unwrap();
+    click_in_view(&c, "#art-topic-eten").await;
+    wait_for(&c, "#art-preview").await.click().await.unwrap();
+    let preview = wait_for(&c, "#art-preview-box").await.text().await.unwrap();
+    assert!(preview.contains("<script>") && preview.contains("Prijs wat goed gaat"), "{preview}");
+    assert_eq!(c.find_all(Locator::Css("#art-preview-box li")).await.unwrap().len(), 2);
+    assert_eq!(c.find_all(Locator::Css("#art-preview-box script")).await.unwrap().len(), 0);
+    shot(&c, "26-artikel-schrijven").await;
+    wait_for(&c, "#art-save").await.click().await.unwrap();
+    wait_text(&c, "#art-state", "Wacht op goedkeuring").await;
+    wait_for(&c, "#art-approve").await.click().await.unwrap();
+    let err = wait_for(&c, "#art-error").await.text().await.unwrap();
+    assert!(err.contains("gedragswetenschapper"), "a coach does not approve: {err}");
+    shot(&c, "27-artikel-wacht").await;
+    let article: String = server
+        .db()
+        .query_row("SELECT article_id FROM article_revisions WHERE title = ?1", [title], |r| r.get(0))
+        .unwrap();
+    let approved: Option<i64> = server
+        .db()
+        .query_row("SELECT published_revision FROM articles WHERE id = ?1", [&article], |r| r.get(0))
+        .unwrap();
+    assert_eq!(approved, None, "not published");
+    wait_for(&c, "#art-back").await.click().await.unwrap();
+    wait_for(&c, "#art-list-back").await.click().await.unwrap();
+    staff_sign_out(&c).await;
+
+    // The behavioural scientist approves it, and withdraws an older article.
+    staff_sign_in(&c, "gedrag", &server.coach_password).await;
+    wait_for(&c, "#staff-articles").await.click().await.unwrap();
+    wait_for(&c, "#art-list").await;
+    c.find(Locator::XPath(&by_title(title))).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#art-approve").await.click().await.unwrap();
+    wait_text(&c, "#art-state", "Gezinnen lezen dit").await;
+    wait_for(&c, "#art-approved").await;
+    wait_for(&c, "#art-back").await.click().await.unwrap();
+    wait_for(&c, "#art-list").await;
+    c.find(Locator::XPath(&by_title("Goed slapen voor je baby"))).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#art-withdraw").await.click().await.unwrap();
+    wait_for(&c, "#art-withdraw-hint").await;
+    wait_for(&c, "#art-withdraw").await.click().await.unwrap();
+    wait_text(&c, "#art-state", "Ingetrokken").await;
+    shot(&c, "28-artikel-ingetrokken").await;
+    wait_for(&c, "#art-back").await.click().await.unwrap();
+    wait_for(&c, "#art-list-back").await.click().await.unwrap();
+    staff_sign_out(&c).await;
+
+    // The coach sets a tip for Sanne, for now.
+    staff_sign_in(&c, "coach", &server.coach_password).await;
+    wait_for(&c, "button.caseload-item").await.click().await.unwrap();
+    wait_for(&c, "#open-dossier").await.click().await.unwrap();
+    wait_for(&c, "#tip-form").await;
+    let before = c.find_all(Locator::Css("#staff-tips li")).await.unwrap().len();
+    let sanne = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
+    wait_for(&c, "#tip-send").await.click().await.unwrap();
+    let err = wait_for(&c, "#tip-error").await.text().await.unwrap();
+    assert!(err.contains("Kies eerst"), "{err}");
+    wait_for(&c, "#tip-person").await.select_by_value(&sanne).await.unwrap();
+    wait_for(&c, "#tip-article").await.select_by_value(&article).await.unwrap();
+    let withdrawn =
+        c.find_all(Locator::XPath("//select[@id='tip-article']/option[text()='Goed slapen voor je baby']"));
+    assert!(withdrawn.await.unwrap().is_empty(), "a withdrawn article is not offered");
+    type_into(&c, "#tip-note", "Lees dit voor ons gesprek over het avondeten.").await;
+    wait_for(&c, "#tip-send").await.click().await.unwrap();
+    wait_for(&c, "#tip-done").await;
+    let tips = c.find_all(Locator::Css("#staff-tips li")).await.unwrap();
+    assert_eq!(tips.len(), before + 1);
+    let mut texts = Vec::new();
+    for t in tips {
+        texts.push(t.text().await.unwrap());
+    }
+    assert!(texts.iter().any(|t| t.contains(title) && t.contains("Nog niet gelezen")), "{texts:?}");
+    shot(&c, "29-leestip").await;
+    c.close().await.unwrap();
+    drop(driver);
+
+    // Sanne's app gets the tip and the new article; the withdrawn one is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let view = app.informatie("", None, None, false).await.unwrap();
+    assert!(view.tips.iter().any(|t| t.article.title == title && t.tip.note.contains("avondeten")));
+    let titles: Vec<&str> = view.articles.iter().map(|a| a.title.as_str()).collect();
+    assert!(titles.contains(&title) && !titles.contains(&"Goed slapen voor je baby"), "{titles:?}");
+    assert_eq!(view.total, 15);
 }

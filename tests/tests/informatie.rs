@@ -36,7 +36,7 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     let app = cjg_tests::app(dir.path());
     app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
     app.sync(|_| {}).await.unwrap();
-    let before = app.informatie("", None, None).await.unwrap();
+    let before = app.informatie("", None, None, false).await.unwrap();
     assert_eq!(before.total, 15, "the demo library, all approved");
 
     let coach = server.staff().await.unwrap();
@@ -55,7 +55,7 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
 
     // A draft never reaches the app.
     app.sync(|_| {}).await.unwrap();
-    assert_eq!(app.informatie("voorleesavond", None, None).await.unwrap().articles.len(), 0);
+    assert_eq!(app.informatie("voorleesavond", None, None, false).await.unwrap().articles.len(), 0);
 
     // The author may not approve; a coach is no editor; the editor may, for the text they read.
     let approve = |who: &Staff, revision: u32| {
@@ -81,7 +81,7 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     assert!(rev1["approved_at"].is_string(), "who and when are recorded");
 
     app.sync(|_| {}).await.unwrap();
-    let found = app.informatie("voorleesavond", None, None).await.unwrap().articles;
+    let found = app.informatie("voorleesavond", None, None, false).await.unwrap().articles;
     assert_eq!(found.len(), 1);
 
     // A new text waits for approval; the family keeps the approved one meanwhile.
@@ -111,7 +111,7 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     assert_eq!(post(&editor, &withdraw, json!({})).await.status(), 409);
     app.sync(|_| {}).await.unwrap();
     assert!(app.article(found[0].id).await.unwrap().is_none());
-    assert_eq!(app.informatie("", None, None).await.unwrap().total, 15);
+    assert_eq!(app.informatie("", None, None, false).await.unwrap().total, 15);
 }
 
 #[tokio::test]
@@ -154,7 +154,7 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
     let app = cjg_tests::app(dir.path());
     app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
     app.sync(|_| {}).await.unwrap();
-    let view = app.informatie("", None, None).await.unwrap();
+    let view = app.informatie("", None, None, false).await.unwrap();
     assert_eq!(view.tips.len(), 1, "the closing tip waits for the closing");
     assert_eq!(view.tips[0].tip.note, "Fijn om samen te lezen.");
     let task = app.tasks().await.unwrap().items.into_iter().find(|t| t.kind == TaskKind::ReadingTip).unwrap();
@@ -184,11 +184,11 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
         .unwrap();
     assert_eq!(r.status(), 200);
     app.sync(|_| {}).await.unwrap();
-    assert_eq!(app.informatie("", None, None).await.unwrap().tips.len(), 2);
+    assert_eq!(app.informatie("", None, None, false).await.unwrap().tips.len(), 2);
     let r = post(&editor, &format!("/v1/staff/articles/{screens}/withdraw"), json!({})).await;
     assert_eq!(r.status(), 204);
     app.sync(|_| {}).await.unwrap();
-    assert_eq!(app.informatie("", None, None).await.unwrap().tips.len(), 1);
+    assert_eq!(app.informatie("", None, None, false).await.unwrap().tips.len(), 1);
     assert_eq!(tip(&screens, "now", "").await.status(), 400, "a tip for a withdrawn article is refused");
 }
 
@@ -202,19 +202,32 @@ async fn search_works_offline_without_caring_for_accents_or_case() {
     drop(server);
     let titles =
         |v: cjg_client::app::InformatieView| v.articles.into_iter().map(|a| a.title).collect::<Vec<_>>();
-    let ruzie = titles(app.informatie("ruzie", None, None).await.unwrap());
+    let ruzie = titles(app.informatie("ruzie", None, None, false).await.unwrap());
     assert_eq!(ruzie.first().map(String::as_str), Some("Ruzie met je puber"), "a title hit first: {ruzie:?}");
     assert!(ruzie.contains(&"Ruzie tussen broers en zussen".to_owned()));
-    assert_eq!(titles(app.informatie("RUZIË", None, None).await.unwrap()), ruzie);
+    assert_eq!(titles(app.informatie("RUZIË", None, None, false).await.unwrap()), ruzie);
     let puber =
-        titles(app.informatie("", Some(cjg_core::article::Topic::Puberteit), Some(14)).await.unwrap());
+        titles(app.informatie("", Some(cjg_core::article::Topic::Puberteit), Some(14), false).await.unwrap());
     assert!(puber.iter().all(|t| t.contains("puber") || t.contains("Telefoon")), "{puber:?}");
-    assert!(titles(app.informatie("", None, Some(0)).await.unwrap())
+    assert!(titles(app.informatie("", None, Some(0), false).await.unwrap())
         .contains(&"Goed slapen voor je baby".to_owned()));
-    assert!(!titles(app.informatie("", None, Some(14)).await.unwrap())
+    assert!(!titles(app.informatie("", None, Some(14), false).await.unwrap())
         .contains(&"Goed slapen voor je baby".to_owned()));
-    let e = app.informatie(&"x".repeat(201), None, None).await.unwrap_err();
+    let e = app.informatie(&"x".repeat(201), None, None, false).await.unwrap_err();
     assert_eq!(e.code(), "invalid_input");
+    // "Nuttig": marked offline, kept sealed across a lock, shown as a filter, taken back.
+    let puber = app.informatie("Ruzie met je puber", None, None, false).await.unwrap().articles[0].clone();
+    assert!(!puber.useful);
+    app.set_article_useful(puber.id, true).await.unwrap();
+    let account = app.status().await.unwrap().account.unwrap();
+    app.lock().await;
+    assert_eq!(app.set_article_useful(puber.id, false).await.unwrap_err().code(), "locked");
+    app.unlock(account, PIN).await.unwrap();
+    let useful = app.informatie("", None, None, true).await.unwrap().articles;
+    assert_eq!(useful.iter().map(|a| (a.id, a.useful)).collect::<Vec<_>>(), [(puber.id, true)]);
+    assert!(app.article(puber.id).await.unwrap().unwrap().useful);
+    app.set_article_useful(puber.id, false).await.unwrap();
+    assert!(app.informatie("", None, None, true).await.unwrap().articles.is_empty());
     // Nothing of the library is readable on disk.
     for entry in walk(dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();

@@ -77,6 +77,7 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/dossiers/{dossier_id}/questionnaires"), ("read", "questionnaires", None)),
         (("POST", "/v1/staff/entries/{entry_id}/feedback-requests"), ("create", "feedback_request", None)),
         (("GET", "/v1/staff/dossiers/{dossier_id}/tips"), ("read", "reading_tips", None)),
+        (("GET", "/v1/staff/dossiers/{dossier_id}/people"), ("read", "people", None)),
         (("GET", "/v1/staff/dossiers/{dossier_id}/messages"), ("read", "messages", None)),
         (("POST", "/v1/staff/people/{person_id}/messages"), ("create", "message", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/tips"), ("create", "reading_tip", None)),
@@ -354,10 +355,12 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     assert_eq!(view.entries.len(), 15, "staff see every entry, work notes too");
     assert_eq!(
         audit_count(&server),
-        before + 4,
-        "entries, questionnaires, messages and log read, each logged"
+        before + 6,
+        "entries, people, tips, questionnaires, messages and log read, each logged"
     );
-    assert_eq!(view.audit.len() as i64, before + 3, "the log as it was before reading it");
+    assert_eq!(view.audit.len() as i64, before + 5, "the log as it was before reading it");
+    assert_eq!(view.people.len(), 6, "two parents, a carer and three children");
+    assert_eq!(view.tips.len(), 1, "the demo's tip for Sanne");
     assert_eq!(view.questionnaires.len(), 10, "start and interim for the five who are asked");
     assert!(view.messages.is_empty());
     // The coach writes to Sanne from the app, within the purpose window.
@@ -365,6 +368,37 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     assert_eq!(app.staff_send_message(sanne, "  ").await.unwrap_err().code(), "invalid_input");
     let m = app.staff_send_message(sanne, "Tot dinsdag!").await.unwrap();
     assert!(m.from_coach && m.author_name == "Fleur Demo");
+
+    // A reading tip from the app, for later; an article written in the app waits for an editor.
+    use cjg_core::article::{ArticleDraft, Language, RevisionStatus, ShowAt, Topic};
+    let dossier = caseload[0].id;
+    let library = app.staff_articles().await.unwrap();
+    let ruzie = library.iter().find(|a| a.draft.title == "Ruzie met je puber").unwrap().id;
+    let e = app.staff_create_tip(dossier, sanne, ruzie, "twee\nregels", ShowAt::Now).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    let tips =
+        app.staff_create_tip(dossier, sanne, ruzie, "Voor het eindgesprek", ShowAt::Eind).await.unwrap();
+    assert_eq!(tips.len(), 2);
+    assert!(tips.iter().any(|t| t.tip.note == "Voor het eindgesprek" && !t.shown), "not before closing");
+    let draft = ArticleDraft {
+        title: "Samen naar de bibliotheek".into(),
+        summary: "Lezen begint met kiezen.".into(),
+        body: "Laat je kind zelf een boek kiezen.".into(),
+        topics: vec![Topic::School],
+        age_min: 4,
+        age_max: 12,
+        source: "CJG Demostad".into(),
+        language: Language::Nl,
+    };
+    let bad = ArticleDraft { topics: vec![], ..draft.clone() };
+    assert_eq!(app.staff_save_article(None, bad).await.unwrap_err().code(), "invalid_input");
+    let list = app.staff_save_article(None, draft.clone()).await.unwrap();
+    assert_eq!(list.len(), library.len() + 1);
+    let mine = list.iter().find(|a| a.draft.title == draft.title).unwrap();
+    assert_eq!((mine.status, mine.author.as_str()), (RevisionStatus::Draft, "Fleur Demo"));
+    assert_eq!(app.staff_approve_article(mine.id, 1).await.unwrap_err().code(), "forbidden");
+    let blocks = cjg_client::staff::preview_markdown("<script>x</script>").unwrap();
+    assert_eq!(format!("{blocks:?}").matches("<script>").count(), 1, "shown as text");
 
     // The other coach's family is not in this caseload, and guessing its id gets nothing.
     let other: String = server

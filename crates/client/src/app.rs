@@ -69,6 +69,9 @@ pub struct AppStatus {
     pub display_name: Option<String>,
     pub notice: Option<Notice>,
     pub auto_lock_minutes: u32,
+    /// While unlocked and in view, the window syncs this often, quietly, so a coach's answer
+    /// shows without a tap on Vernieuwen. 0: only when asked.
+    pub sync_every_minutes: u32,
     /// The accounts on this device, for the lock screen.
     pub accounts: Vec<AccountInfo>,
     /// The unlocked account, if any.
@@ -95,6 +98,8 @@ pub struct DevicesView {
 
 /// Minutes of no use after which the app locks itself, unless configured otherwise.
 pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 5;
+/// A coach's answer shows within this many minutes while the app is open.
+pub const DEFAULT_SYNC_MINUTES: u32 = 2;
 
 /// An entry as the list shows it: no body, so the list never holds more text than it needs.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -197,6 +202,7 @@ pub struct AppCore {
     vault: Vault,
     open: Mutex<Option<OpenAccount>>,
     auto_lock: Duration,
+    sync_every_minutes: u32,
     last_activity: std::sync::Mutex<Instant>,
     export_dir: Option<PathBuf>,
     /// A coach signed in on this device: in memory only, gone at lock or exit.
@@ -216,6 +222,7 @@ impl AppCore {
             vault: Vault::new(Vault::SERVICE, true),
             open: Mutex::new(None),
             auto_lock: Duration::from_secs(u64::from(DEFAULT_AUTO_LOCK_MINUTES) * 60),
+            sync_every_minutes: DEFAULT_SYNC_MINUTES,
             last_activity: std::sync::Mutex::new(Instant::now()),
             export_dir: None,
             staff: Mutex::new(None),
@@ -243,6 +250,12 @@ impl AppCore {
     /// Sets the idle time after which the app locks itself (1 to 60 minutes).
     pub fn with_auto_lock(mut self, after: Duration) -> Self {
         self.auto_lock = after.clamp(Duration::from_secs(1), Duration::from_secs(3600));
+        self
+    }
+
+    /// How often the open window syncs by itself, in minutes (at most 60); 0 turns it off.
+    pub fn with_sync_every(mut self, minutes: u32) -> Self {
+        self.sync_every_minutes = minutes.min(60);
         self
     }
 
@@ -346,6 +359,7 @@ impl AppCore {
             display_name,
             notice: if phase == Phase::Unlocked { None } else { self.notice() },
             auto_lock_minutes: u32::try_from(self.auto_lock.as_secs().div_ceil(60)).unwrap_or(u32::MAX),
+            sync_every_minutes: self.sync_every_minutes,
             accounts: accounts.iter().map(|a| self.account_info(a, guard.as_ref())).collect(),
             account: guard.as_ref().map(|o| o.id),
             staff_user: self.staff.lock().await.as_ref().map(|s| s.username.clone()),
@@ -617,29 +631,67 @@ impl AppCore {
         *self.staff.lock().await = None;
     }
 
-    pub async fn staff_caseload(&self) -> Result<Vec<cjg_core::api::CaseloadDossier>> {
-        let guard = self.staff.lock().await;
-        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.caseload().await
+    /// The signed-in coach's session, or `StaffSignedOut`.
+    async fn staff_session(&self) -> Result<tokio::sync::MappedMutexGuard<'_, crate::staff::StaffSession>> {
+        tokio::sync::MutexGuard::try_map(self.staff.lock().await, Option::as_mut)
+            .map_err(|_| ClientError::StaffSignedOut)
     }
 
-    /// Opens a dossier for the stated purpose: the server logs it, the app keeps nothing.
+    pub async fn staff_caseload(&self) -> Result<Vec<cjg_core::api::CaseloadDossier>> {
+        self.staff_session().await?.caseload().await
+    }
+
     pub async fn staff_send_message(
         &self,
         person_id: Uuid,
         text: &str,
     ) -> Result<cjg_core::message::Message> {
-        let guard = self.staff.lock().await;
-        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.send_message(person_id, text).await
+        self.staff_session().await?.send_message(person_id, text).await
     }
 
+    /// Opens a dossier for the stated purpose: the server logs it, the app keeps nothing.
     pub async fn staff_open(
         &self,
         dossier_id: Uuid,
         purpose: Purpose,
         note: &str,
     ) -> Result<crate::staff::StaffDossierView> {
-        let guard = self.staff.lock().await;
-        guard.as_ref().ok_or(ClientError::StaffSignedOut)?.open(dossier_id, purpose, note).await
+        self.staff_session().await?.open(dossier_id, purpose, note).await
+    }
+
+    pub async fn staff_create_tip(
+        &self,
+        dossier_id: Uuid,
+        person_id: Uuid,
+        article_id: Uuid,
+        note: &str,
+        show_at: cjg_core::article::ShowAt,
+    ) -> Result<Vec<cjg_core::article::StaffTip>> {
+        self.staff_session().await?.create_tip(dossier_id, person_id, article_id, note, show_at).await
+    }
+
+    pub async fn staff_articles(&self) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.articles().await
+    }
+
+    pub async fn staff_save_article(
+        &self,
+        id: Option<Uuid>,
+        draft: cjg_core::article::ArticleDraft,
+    ) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.save_article(id, draft).await
+    }
+
+    pub async fn staff_approve_article(
+        &self,
+        id: Uuid,
+        revision: u32,
+    ) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.approve_article(id, revision).await
+    }
+
+    pub async fn staff_withdraw_article(&self, id: Uuid) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.withdraw_article(id).await
     }
 
     pub async fn sync(&self, progress: impl FnMut(Progress)) -> Result<Progress> {
@@ -865,6 +917,10 @@ pub fn typescript_bindings() -> String {
         cjg_core::article::Article::decl(&cfg),
         cjg_core::article::ShowAt::decl(&cfg),
         cjg_core::article::ReadingTip::decl(&cfg),
+        cjg_core::article::StaffTip::decl(&cfg),
+        cjg_core::article::RevisionStatus::decl(&cfg),
+        cjg_core::article::ArticleDraft::decl(&cfg),
+        cjg_core::article::StaffArticle::decl(&cfg),
         ArticleSummary::decl(&cfg),
         TipView::decl(&cfg),
         InformatieView::decl(&cfg),

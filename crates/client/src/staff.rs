@@ -4,15 +4,23 @@
 //! and logs every step.
 
 use cjg_core::api::{CaseloadDossier, StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES};
+use cjg_core::article::{ApproveRequest, ArticleDraft, ReadingTip, ShowAt, StaffArticle, StaffTip, TipDraft};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
 use cjg_core::message::{Message, MessageDraft, StaffMessageDraft};
 use cjg_core::questionnaire::StaffQuestionnaire;
-use cjg_core::Entry;
+use cjg_core::{Entry, Person};
 use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::{Client, ClientError, Result};
+
+/// How an article body will look to families: the same safe subset as in their app. Checked
+/// like the server checks it, so a preview never shows what cannot be saved.
+pub fn preview_markdown(body: &str) -> Result<Vec<cjg_core::markdown::Block>> {
+    let body = cjg_core::validate::multi_line("body", body, cjg_core::article::BODY_MAX)?;
+    Ok(cjg_core::markdown::render(&body))
+}
 
 /// A signed-in staff member: the token lives in memory only.
 pub struct StaffSession {
@@ -28,6 +36,10 @@ pub struct StaffDossierView {
     pub purpose: Purpose,
     pub purpose_expires_at: chrono::DateTime<chrono::Utc>,
     pub entries: Vec<Entry>,
+    /// The family members, for whom tips and answers are meant.
+    pub people: Vec<Person>,
+    /// The coach's reading tips: for whom, shown yet, read yet.
+    pub tips: Vec<StaffTip>,
     /// The family's questionnaires, with the answers that came in.
     pub questionnaires: Vec<StaffQuestionnaire>,
     /// Every family member's conversation with the coaches, oldest first.
@@ -88,6 +100,8 @@ impl StaffSession {
                 .bearer_auth(&self.token)
         };
         let entries: Vec<Entry> = self.client.send(get("entries"), SYNC_PAGE_MAX_BYTES).await?;
+        let people: Vec<Person> = self.client.send(get("people"), SYNC_PAGE_MAX_BYTES).await?;
+        let tips: Vec<StaffTip> = self.client.send(get("tips"), SYNC_PAGE_MAX_BYTES).await?;
         let questionnaires: Vec<StaffQuestionnaire> =
             self.client.send(get("questionnaires"), SYNC_PAGE_MAX_BYTES).await?;
         let messages: Vec<Message> = self.client.send(get("messages"), SYNC_PAGE_MAX_BYTES).await?;
@@ -97,9 +111,70 @@ impl StaffSession {
             purpose: window.purpose,
             purpose_expires_at: window.expires_at,
             entries,
+            people,
+            tips,
             questionnaires,
             messages,
             audit,
         })
+    }
+
+    /// Sets a reading tip within the purpose window of the dossier; returns the dossier's tips.
+    pub async fn create_tip(
+        &self,
+        dossier_id: Uuid,
+        person_id: Uuid,
+        article_id: Uuid,
+        note: &str,
+        show_at: ShowAt,
+    ) -> Result<Vec<StaffTip>> {
+        let draft = TipDraft { person_id, article_id, note: note.to_owned(), show_at }.validate()?;
+        let url = format!("{}/v1/staff/dossiers/{dossier_id}/tips", self.client.base);
+        let req = self.client.http.post(&url).bearer_auth(&self.token).json(&draft);
+        let _: ReadingTip = self.client.send(req, 64 * 1024).await?;
+        let req = self.client.http.get(&url).bearer_auth(&self.token);
+        self.client.send(req, SYNC_PAGE_MAX_BYTES).await
+    }
+
+    /// Every article and revision, for authors and editors.
+    pub async fn articles(&self) -> Result<Vec<StaffArticle>> {
+        let req =
+            self.client.http.get(format!("{}/v1/staff/articles", self.client.base)).bearer_auth(&self.token);
+        self.client.send(req, SYNC_PAGE_MAX_BYTES).await
+    }
+
+    /// A new article (no id) or a new revision of one; families see it only once approved.
+    pub async fn save_article(&self, id: Option<Uuid>, draft: ArticleDraft) -> Result<Vec<StaffArticle>> {
+        let draft = draft.validate()?;
+        let base = &self.client.base;
+        let req = match id {
+            Some(id) => self.client.http.put(format!("{base}/v1/staff/articles/{id}")),
+            None => self.client.http.post(format!("{base}/v1/staff/articles")),
+        };
+        let _: Vec<StaffArticle> =
+            self.client.send(req.bearer_auth(&self.token).json(&draft), 1024 * 1024).await?;
+        self.articles().await
+    }
+
+    /// Approves the revision the editor read. The server refuses one's own text.
+    pub async fn approve_article(&self, id: Uuid, revision: u32) -> Result<Vec<StaffArticle>> {
+        let req = self
+            .client
+            .http
+            .post(format!("{}/v1/staff/articles/{id}/approve", self.client.base))
+            .bearer_auth(&self.token)
+            .json(&ApproveRequest { revision });
+        self.client.send_raw(req, 64 * 1024).await?;
+        self.articles().await
+    }
+
+    pub async fn withdraw_article(&self, id: Uuid) -> Result<Vec<StaffArticle>> {
+        let req = self
+            .client
+            .http
+            .post(format!("{}/v1/staff/articles/{id}/withdraw", self.client.base))
+            .bearer_auth(&self.token);
+        self.client.send_raw(req, 64 * 1024).await?;
+        self.articles().await
     }
 }

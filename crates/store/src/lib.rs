@@ -560,6 +560,24 @@ impl Store {
         Ok(out)
     }
 
+    /// The articles this person marked as useful. Kept on this device only, sealed: which
+    /// articles a parent found useful says something about the family.
+    pub fn useful_articles(&self) -> Result<Vec<Uuid>> {
+        Ok(match get_secret_opt(&self.conn, &self.key, "useful_articles")? {
+            Some(bytes) => serde_json::from_slice(&bytes)?,
+            None => Vec::new(),
+        })
+    }
+
+    pub fn set_useful(&mut self, article_id: Uuid, useful: bool) -> Result<()> {
+        let mut ids = self.useful_articles()?;
+        ids.retain(|id| *id != article_id);
+        if useful {
+            ids.push(article_id);
+        }
+        put_secret(&self.conn, &self.key, "useful_articles", &serde_json::to_vec(&ids)?)
+    }
+
     /// The coach's reading tips for this person, newest first.
     pub fn tips(&self) -> Result<Vec<ReadingTip>> {
         let mut out: Vec<ReadingTip> = self.read_all(T_TIPS)?;

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
+  StaffDossierView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -49,14 +49,23 @@ export const api = {
   submitQuestionnaire: (taskId: string, answers: Answers) =>
     invoke<AnswersSent>("submit_questionnaire", { taskId, answers }),
   takeBackRefusedAnswers: (taskId: string) => invoke<void>("take_back_refused_answers", { taskId }),
-  informatie: (query: string, topic: Topic | null, age: number | null) =>
-    invoke<InformatieView>("informatie", { query, topic, age }),
+  informatie: (query: string, topic: Topic | null, age: number | null, onlyUseful: boolean) =>
+    invoke<InformatieView>("informatie", { query, topic, age, onlyUseful }),
+  setArticleUseful: (id: string, useful: boolean) => invoke<void>("set_article_useful", { id, useful }),
   article: (id: string) => invoke<ArticleView | null>("article", { id }),
   berichten: () => invoke<BerichtenView>("berichten"),
   markMessagesRead: () => invoke<void>("mark_messages_read"),
   sendMessage: (text: string) => invoke<MessageSent>("send_message", { text }),
   discardMessage: (id: string) => invoke<void>("discard_message", { id }),
   staffSendMessage: (personId: string, text: string) => invoke<Message>("staff_send_message", { personId, text }),
+  staffCreateTip: (dossierId: string, personId: string, articleId: string, note: string, showAt: ShowAt) =>
+    invoke<StaffTip[]>("staff_create_tip", { dossierId, personId, articleId, note, showAt }),
+  staffArticles: () => invoke<StaffArticle[]>("staff_articles"),
+  staffSaveArticle: (id: string | null, draft: ArticleDraft) => invoke<StaffArticle[]>("staff_save_article", { id, draft }),
+  staffApproveArticle: (id: string, revision: number) =>
+    invoke<StaffArticle[]>("staff_approve_article", { id, revision }),
+  staffWithdrawArticle: (id: string) => invoke<StaffArticle[]>("staff_withdraw_article", { id }),
+  previewMarkdown: (body: string) => invoke<Block[]>("preview_markdown", { body }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),

@@ -18,6 +18,11 @@ export type AppStatus = { phase: Phase,
  */
 default_server_url: string | null, display_name: string | null, notice: Notice | null, auto_lock_minutes: number, 
 /**
+ * While unlocked and in view, the window syncs this often, quietly, so a coach's answer
+ * shows without a tap on Vernieuwen. 0: only when asked.
+ */
+sync_every_minutes: number, 
+/**
  * The accounts on this device, for the lock screen.
  */
 accounts: Array<AccountInfo>, 
@@ -156,6 +161,14 @@ origin: string, };
 
 export type StaffDossierView = { dossier_id: string, purpose: Purpose, purpose_expires_at: string, entries: Array<Entry>, 
 /**
+ * The family members, for whom tips and answers are meant.
+ */
+people: Array<Person>, 
+/**
+ * The coach's reading tips: for whom, shown yet, read yet.
+ */
+tips: Array<StaffTip>, 
+/**
  * The family's questionnaires, with the answers that came in.
  */
 questionnaires: Array<StaffQuestionnaire>, 
@@ -284,7 +297,27 @@ export type ShowAt = "now" | "tussentijds" | "eind";
 
 export type ReadingTip = { id: string, article_id: string, person_id: string, note: string, show_at: ShowAt, from: string, created_at: string, read_at: string | null, version: number, };
 
-export type ArticleSummary = { id: string, title: string, summary: string, topics: Array<Topic>, age_min: number, age_max: number, reading_minutes: number, };
+export type StaffTip = { tip: ReadingTip, person_name: string, article_title: string, shown: boolean, article_withdrawn: boolean, };
+
+export type RevisionStatus = "draft" | "published" | "replaced";
+
+export type ArticleDraft = { title: string, summary: string, 
+/**
+ * The markdown subset of [`crate::markdown`]: no HTML, no links, no images ever reach the screen.
+ */
+body: string, topics: Array<Topic>, age_min: number, age_max: number, source: string, language: Language, };
+
+export type StaffArticle = { id: string, revision: number, status: RevisionStatus, 
+/**
+ * The whole article is withdrawn: families no longer see any revision.
+ */
+withdrawn: boolean, draft: ArticleDraft, author: string, approved_by: string | null, approved_at: string | null, };
+
+export type ArticleSummary = { id: string, title: string, summary: string, topics: Array<Topic>, age_min: number, age_max: number, reading_minutes: number, 
+/**
+ * The person marked it as useful (kept on this device).
+ */
+useful: boolean, };
 
 export type TipView = { tip: ReadingTip, article: ArticleSummary, 
 /**
@@ -314,7 +347,7 @@ export type ArticleView = { article: Article, blocks: Array<Block>,
 /**
  * The coach's tips that point here.
  */
-tips: Array<ReadingTip>, };
+tips: Array<ReadingTip>, useful: boolean, };
 
 export type Delivery = "waiting" | "failed" | "delivered" | "read";
 

@@ -19,6 +19,8 @@ pub struct ArticleSummary {
     pub age_min: u8,
     pub age_max: u8,
     pub reading_minutes: u32,
+    /// The person marked it as useful (kept on this device).
+    pub useful: bool,
 }
 
 impl From<&Article> for ArticleSummary {
@@ -31,6 +33,7 @@ impl From<&Article> for ArticleSummary {
             age_min: a.age_min,
             age_max: a.age_max,
             reading_minutes: a.reading_minutes,
+            useful: false,
         }
     }
 }
@@ -61,18 +64,20 @@ pub struct ArticleView {
     pub blocks: Vec<Block>,
     /// The coach's tips that point here.
     pub tips: Vec<ReadingTip>,
+    pub useful: bool,
 }
 
 pub const QUERY_MAX: usize = 200;
 
 impl AppCore {
     /// Searches offline: case and diacritics do not matter; a title hit ranks first. `age`
-    /// keeps articles whose age range holds that age.
+    /// keeps articles whose age range holds that age; `only_useful` those the person marked.
     pub async fn informatie(
         &self,
         query: &str,
         topic: Option<Topic>,
         age: Option<u8>,
+        only_useful: bool,
     ) -> Result<InformatieView> {
         if query.chars().count() > QUERY_MAX {
             return Err(ClientError::Validation(cjg_core::validate::ValidationError::TooLong {
@@ -83,6 +88,8 @@ impl AppCore {
         let guard = self.open.lock().await;
         let store = open_store(&guard)?;
         let all = store.articles()?;
+        let useful = store.useful_articles()?;
+        let summary = |a: &Article| ArticleSummary { useful: useful.contains(&a.id), ..a.into() };
         let opened: Vec<Uuid> = store
             .outbox()?
             .into_iter()
@@ -97,7 +104,7 @@ impl AppCore {
             .filter_map(|tip| {
                 let a = all.iter().find(|a| a.id == tip.article_id)?;
                 let read = tip.read_at.is_some() || opened.contains(&tip.id);
-                Some(TipView { article: a.into(), read, tip })
+                Some(TipView { article: summary(a), read, tip })
             })
             .collect();
         let mut topics: Vec<Topic> = all.iter().flat_map(|a| a.topics.iter().copied()).collect();
@@ -107,7 +114,8 @@ impl AppCore {
             .into_iter()
             .filter(|a| topic.is_none_or(|t| a.topics.contains(&t)))
             .filter(|a| age.is_none_or(|x| a.age_min <= x && x <= a.age_max))
-            .map(ArticleSummary::from)
+            .filter(|a| !only_useful || useful.contains(&a.id))
+            .map(summary)
             .collect();
         Ok(InformatieView { tips, articles, topics, total: u32::try_from(all.len()).unwrap_or(u32::MAX) })
     }
@@ -129,6 +137,19 @@ impl AppCore {
             // failure) the mark waits in the outbox for the next contact.
             let _ = crate::sync(store, &crate::SyncOptions::default(), |_| {}).await;
         }
-        Ok(Some(ArticleView { blocks: markdown::render(&article.body), article, tips }))
+        let useful = store.useful_articles()?.contains(&id);
+        Ok(Some(ArticleView { blocks: markdown::render(&article.body), article, tips, useful }))
+    }
+
+    /// Marks an article as useful for this person, or takes the mark away. Local only.
+    pub async fn set_article_useful(&self, id: Uuid, useful: bool) -> Result<()> {
+        let mut guard = self.open.lock().await;
+        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        // An article withdrawn meanwhile is gone from the device: nothing left to mark.
+        if useful && !store.articles()?.iter().any(|a| a.id == id) {
+            return Ok(());
+        }
+        store.set_useful(id, useful)?;
+        Ok(())
     }
 }

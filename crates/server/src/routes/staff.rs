@@ -18,7 +18,7 @@ use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackRequest, FeedbackRequ
 use cjg_core::indicators::{self, IndicatorReport, Period};
 use cjg_core::questionnaire::{QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, TrajectoryUpdate};
 use cjg_core::validate::ActivationCode;
-use cjg_core::{Entry, ErrorCode};
+use cjg_core::{Entry, ErrorCode, Person};
 use rusqlite::Transaction;
 use uuid::Uuid;
 
@@ -887,6 +887,35 @@ pub async fn list_tips(
             origin: ip,
         },
         move |tx, _| Ok((db::articles::dossier_tips(tx, dossier_id)?, None)),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// The family members of a dossier: for whom a coach sets a tip or answers a message.
+#[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/people",
+    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<Person>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn list_people(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    Peer(ip): Peer,
+    purpose: PurposeHeader,
+    ApiPath(dossier_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<Person>>> {
+    auth::require_caseload(&state, actor.id, dossier_id).await?;
+    let list = audited(
+        &state,
+        Access {
+            actor,
+            dossier_id,
+            action: AuditAction::Read,
+            object: ("people", None),
+            purpose,
+            origin: ip,
+        },
+        move |tx, _| Ok((db::dossier_people(tx, dossier_id)?, None)),
     )
     .await?;
     Ok(Json(list))
