@@ -28,8 +28,46 @@ pub enum CryptoError {
 
 pub type Result<T> = std::result::Result<T, CryptoError>;
 
-/// OWASP's 2023 floor for PBKDF2-HMAC-SHA256.
+/// OWASP's 2023 floor for PBKDF2-HMAC-SHA256: never fewer, however slow the device.
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
+/// A ceiling so a hiccup during calibration cannot make unlocking take many seconds.
+pub const PBKDF2_ITERATIONS_MAX: u32 = 10_000_000;
+/// What a PIN unlock should cost on the device that sets the PIN: slow for guessing, quick for
+/// a parent (the benchmark checks it stays within 0.2 to 1 s).
+pub const UNLOCK_TARGET: std::time::Duration = std::time::Duration::from_millis(350);
+
+/// The PBKDF2 iteration count that takes about `target` on this device, measured now, within
+/// [`PBKDF2_ITERATIONS`] and [`PBKDF2_ITERATIONS_MAX`]. The count is stored beside the salt, so
+/// each store keeps the cost it was made with.
+pub fn calibrated_iterations(target: std::time::Duration) -> u32 {
+    const PROBE: u32 = 50_000;
+    let probe = NonZeroU32::new(PROBE).unwrap_or(NonZeroU32::MIN);
+    let mut out = [0u8; 32];
+    // The faster of two probes: the first may pay for cold caches.
+    let fastest = (0..2)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, probe, b"calibration-salt", b"000000", &mut out);
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default();
+    let per_iteration = fastest.as_secs_f64() / f64::from(PROBE);
+    if per_iteration <= 0.0 {
+        return PBKDF2_ITERATIONS_MAX;
+    }
+    let wanted = target.as_secs_f64() / per_iteration;
+    // Rounded to 10,000 so the stored count reads as a choice, not noise.
+    let wanted = (wanted / 10_000.0).round() * 10_000.0;
+    if wanted >= f64::from(PBKDF2_ITERATIONS_MAX) {
+        PBKDF2_ITERATIONS_MAX
+    } else {
+        // In range of u32 here: below the ceiling and not negative.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let n = wanted.max(0.0) as u32;
+        n.max(PBKDF2_ITERATIONS)
+    }
+}
 pub const SALT_LEN: usize = 16;
 pub const SECRET_LEN: usize = 32;
 
@@ -231,6 +269,15 @@ mod tests {
     use super::*;
 
     const AAD: RowAad<'static> = RowAad { table: "entries", id: "e1", version: 1 };
+
+    #[test]
+    fn calibration_stays_between_the_floor_and_the_ceiling() {
+        use std::time::Duration;
+        assert_eq!(calibrated_iterations(Duration::ZERO), PBKDF2_ITERATIONS, "never below the floor");
+        assert_eq!(calibrated_iterations(Duration::from_secs(3600)), PBKDF2_ITERATIONS_MAX);
+        let n = calibrated_iterations(UNLOCK_TARGET);
+        assert!((PBKDF2_ITERATIONS..=PBKDF2_ITERATIONS_MAX).contains(&n) && n.is_multiple_of(10_000), "{n}");
+    }
 
     #[test]
     fn seal_open_round_trip_with_fresh_nonces() {

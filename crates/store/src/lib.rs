@@ -19,7 +19,7 @@ use cjg_core::questionnaire::{Answers, QuestionnaireTask, Submission};
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, Person};
 use cjg_crypto::chain;
-use cjg_crypto::{DataKey, DeviceKey, Kek, RowAad, Sealed, PBKDF2_ITERATIONS, SALT_LEN, SECRET_LEN};
+use cjg_crypto::{DataKey, DeviceKey, Kek, RowAad, Sealed, SALT_LEN, SECRET_LEN, UNLOCK_TARGET};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
@@ -271,10 +271,11 @@ impl Store {
         let mut conn = schema::open_for_create(tmp)?;
         let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
         let key = DataKey::generate()?;
-        let kek = Kek::derive(pin.as_bytes(), &salt, PBKDF2_ITERATIONS, device_secret);
+        let iterations = cjg_crypto::calibrated_iterations(UNLOCK_TARGET);
+        let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
         let tx = conn.transaction()?;
         meta_put(&tx, "salt", &salt)?;
-        meta_put(&tx, "pbkdf2_iterations", &i64::from(PBKDF2_ITERATIONS).to_string().into_bytes())?;
+        meta_put(&tx, "pbkdf2_iterations", &i64::from(iterations).to_string().into_bytes())?;
         meta_put(&tx, "wrapped_key", &key.wrap(&kek)?)?;
         meta_put(&tx, "cursor", b"0")?;
         put_secret(&tx, &key, "profile", &serde_json::to_vec(profile)?)?;
@@ -295,11 +296,12 @@ impl Store {
             return Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS });
         }
         let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
-        let kek = Kek::derive(new.as_bytes(), &salt, PBKDF2_ITERATIONS, device_secret);
+        let iterations = cjg_crypto::calibrated_iterations(UNLOCK_TARGET);
+        let kek = Kek::derive(new.as_bytes(), &salt, iterations, device_secret);
         let wrapped = self.key.wrap(&kek)?;
         let tx = self.conn.transaction()?;
         meta_put(&tx, "salt", &salt)?;
-        meta_put(&tx, "pbkdf2_iterations", &i64::from(PBKDF2_ITERATIONS).to_string().into_bytes())?;
+        meta_put(&tx, "pbkdf2_iterations", &i64::from(iterations).to_string().into_bytes())?;
         meta_put(&tx, "wrapped_key", &wrapped)?;
         tx.commit()?;
         Ok(())
