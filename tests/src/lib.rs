@@ -21,16 +21,20 @@ pub fn server_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(workspace_root())
-            .status()
-            .expect("run cargo build");
+        // Benchmarks are built optimised; they measure an optimised server too.
+        let release = !cfg!(debug_assertions);
+        let args: &[&str] = if release {
+            &["build", "--quiet", "--release", "-p", "cjg-server", "--bin", "cjg-server"]
+        } else {
+            &["build", "--quiet", "--workspace", "--bins"]
+        };
+        let status =
+            Command::new(cargo).args(args).current_dir(workspace_root()).status().expect("run cargo build");
         assert!(status.success(), "building cjg-server failed");
         let target = std::env::var("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| workspace_root().join("target"));
-        target.join("debug").join("cjg-server")
+        target.join(if release { "release" } else { "debug" }).join("cjg-server")
     })
     .clone()
 }
@@ -71,7 +75,8 @@ impl TestServer {
             .arg(data_dir)
             .args(["--listen", listen, "--demo"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            // CJG_TEST_SERVER_LOG=info shows each request with its time (never its content).
+            .env("RUST_LOG", std::env::var("CJG_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

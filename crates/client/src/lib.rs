@@ -191,10 +191,13 @@ impl Client {
         &self,
         token: &str,
         cursor: i64,
-        audit_from: u32,
+        audit_from: Option<u32>,
         limit: Option<u32>,
     ) -> Result<SyncPage> {
-        let mut url = format!("{}/v1/sync?cursor={cursor}&audit_from={audit_from}", self.base);
+        let mut url = format!("{}/v1/sync?cursor={cursor}", self.base);
+        if let Some(from) = audit_from {
+            url.push_str(&format!("&audit_from={from}"));
+        }
         if let Some(l) = limit {
             url.push_str(&format!("&limit={l}"));
         }
@@ -299,10 +302,17 @@ pub async fn sync(
     }
     flush_outbox(store, &client, &token).await?;
     let mut p = Progress::default();
+    // The server rebuilds the whole chain for every audit batch (that is how an altered old line
+    // shows), so the log is asked for until this sync has caught up with it, not on every page.
+    let mut audit_open = true;
     loop {
         let cursor = store.cursor()?;
         let audit = store.audit_state()?;
-        let page = client.pull_page(&token, cursor, audit.size, options.page_limit).await?;
+        let page =
+            client.pull_page(&token, cursor, audit_open.then_some(audit.size), options.page_limit).await?;
+        if let Some(batch) = &page.audit {
+            audit_open = batch.events.len() >= cjg_core::api::AUDIT_PAGE_MAX;
+        }
         if let Err(e) = apply(store, &page, cursor, p.pages, options) {
             if let (ClientError::Store(cjg_store::StoreError::AuditChain(_)), Some(batch)) = (&e, &page.audit)
             {

@@ -43,6 +43,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../migrations/20261123_0005_questionnaires.sql")),
         M::up(include_str!("../migrations/20261123_0006_articles.sql")),
         M::up(include_str!("../migrations/20261123_0007_messages.sql")),
+        M::up(include_str!("../migrations/20261202_0008_sync_indexes.sql")),
     ])
 }
 
@@ -1052,7 +1053,8 @@ fn refresh_access(
     let members: Vec<Member> = dossier_people(tx, dossier_id)?.iter().map(member_of).collect();
     let family = Family { members: &members, regime: regime(tx, dossier_id)?, today };
     let mut stmt = tx.prepare(
-        "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible FROM entries e
+        "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible
+         FROM entries e INDEXED BY entries_access_scan
          LEFT JOIN entry_access a ON a.entry_id = e.id AND a.person_id = ?2
          WHERE e.dossier_id = ?1",
     )?;
@@ -1103,14 +1105,21 @@ pub fn sync_page(
     {
         // A visible entry travels when it or its access changed; a hidden one only as the
         // tombstone of the moment access ended.
+        // The page is chosen on small columns first (covering indexes), and only its rows are
+        // read whole: sorting every row with its body made each page cost O(dossier bytes).
         let mut stmt = tx.prepare(&format!(
-            "SELECT {ENTRY_COLUMNS}, a.visible,
-                    CASE WHEN a.visible = 1 THEN MAX(e.seq, a.seq) ELSE a.seq END AS item_seq
-             FROM entry_access a
-             JOIN entries e ON e.id = a.entry_id
+            "WITH page AS MATERIALIZED (
+                 SELECT a.entry_id, a.visible,
+                        CASE WHEN a.visible = 1 THEN MAX(k.seq, a.seq) ELSE a.seq END AS item_seq
+                 FROM entry_access a
+                 JOIN entries k INDEXED BY entries_id_seq ON k.id = a.entry_id
+                 WHERE a.person_id = ?1 AND (a.seq > ?2 OR (a.visible = 1 AND k.seq > ?2))
+                 ORDER BY item_seq LIMIT ?3)
+             SELECT {ENTRY_COLUMNS}, page.visible, page.item_seq
+             FROM page
+             JOIN entries e ON e.id = page.entry_id
              JOIN staff s ON s.id = e.author_staff_id
-             WHERE a.person_id = ?1 AND (a.seq > ?2 OR (a.visible = 1 AND e.seq > ?2))
-             ORDER BY item_seq LIMIT ?3"
+             ORDER BY page.item_seq"
         ))?;
         let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], |r| {
             Ok((entry_row(r)?, r.get::<_, bool>(14)?, r.get::<_, i64>(15)?))
