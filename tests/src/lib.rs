@@ -12,6 +12,8 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+pub mod desktop;
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }

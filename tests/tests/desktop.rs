@@ -4,13 +4,11 @@
 //! everything.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cjg_tests::{workspace_root, TestServer};
-use fantoccini::{Client, ClientBuilder, Locator};
+use cjg_tests::desktop::{click_in_view, entry_titles, shot, type_into, wait_for, wait_text, Driver};
+use cjg_tests::TestServer;
+use fantoccini::{Client, Locator};
 use serde_json::json;
 
 const PIN: &str = "902417";
@@ -23,135 +21,6 @@ const HIDDEN_FROM_PARENTS: [&str; 4] = [
     "Gesprek alleen met Noor",
     "Werkaantekening: overleg voorbereiden",
 ];
-
-fn app_binary() -> PathBuf {
-    let p = workspace_root().join("target/debug/mijn-cjg");
-    assert!(p.exists(), "build the app first (scripts/test does): {} is missing", p.display());
-    p
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(data_dir: &Path, server_url: &str) -> Self {
-        assert!(
-            std::env::var_os("DISPLAY").is_some(),
-            "no DISPLAY: run the tests under xvfb-run (scripts/test does)"
-        );
-        let port = free_port();
-        let native = free_port();
-        let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-        let child = Command::new(tauri_driver)
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("CJG_APP_DATA_DIR", data_dir)
-            .env("CJG_SERVER_URL", server_url)
-            .env("CJG_EXPORT_DIR", data_dir.join("exports"))
-            // No quiet sync behind the test's back: every sync here is one the test asked for.
-            .env("CJG_SYNC_MINUTES", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed (cargo install tauri-driver)");
-        Self { child, port }
-    }
-
-    async fn session(&self) -> Client {
-        // reqwest and fantoccini both bring rustls; name the provider once for the process.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let caps = json!({"browserName": "wry", "tauri:options": {"application": app_binary()}});
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let attempt = ClientBuilder::rustls()
-                .expect("tls")
-                .capabilities(caps.as_object().unwrap().clone())
-                .connect(&format!("http://127.0.0.1:{}", self.port))
-                .await;
-            match attempt {
-                Ok(c) => return c,
-                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(300)).await,
-            }
-        }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
-async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let found = c.find_all(Locator::Css("button.entry .title")).await.unwrap();
-        if found.len() == expected || Instant::now() > deadline {
-            let mut out = Vec::new();
-            for e in found {
-                out.push(e.text().await.unwrap());
-            }
-            return out;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn shot(c: &Client, name: &str) {
-    let dir = workspace_root().join("target/e2e-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    // The element a test waited for is in the DOM before WebKit has painted it.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    if let Ok(png) = c.screenshot().await {
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-    }
-}
-
-/// Clicks a control below the fold. WebKitWebDriver's own scroll-then-click can miss a radio
-/// button lower on the page (the click lands where the element was), so scroll it to the
-/// middle first and check that the click took.
-async fn click_in_view(c: &Client, css: &str) {
-    let el = wait_for(c, css).await;
-    let arg = serde_json::to_value(&el).unwrap();
-    c.execute("arguments[0].scrollIntoView({block: 'center'});", vec![arg]).await.unwrap();
-    el.click().await.unwrap();
-    assert_eq!(el.prop("checked").await.unwrap().as_deref(), Some("true"), "{css} was not chosen");
-}
-
-/// Waits until the element's text contains `text`.
-async fn wait_text(c: &Client, css: &str, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            if e.text().await.is_ok_and(|t| t.contains(text)) {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "{css} never showed {text:?}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-async fn type_into(c: &Client, css: &str, text: &str) {
-    let el = wait_for(c, css).await;
-    el.clear().await.unwrap();
-    el.send_keys(text).await.unwrap();
-}
 
 #[tokio::test]
 async fn enrol_read_restart_offline_and_unlock() {
