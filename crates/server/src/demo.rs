@@ -293,6 +293,37 @@ impl Seeder<'_, '_> {
     }
 }
 
+/// Families for the load test: "Gezin Last 0001" and on, each a parent with gezag and a child of
+/// nine, on the demo coach's caseload, with `entries` entries (the demo's texts, in turn) and a
+/// trajectory that started a month ago. Needs the demo seeded first; adds to what is there.
+pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: usize) -> AppResult<usize> {
+    db.call(move |c| {
+        let coach = db::staff_by_username(c, COACH_USERNAME)?
+            .map(|(actor, _)| actor)
+            .ok_or_else(crate::error::AppError::not_found)?;
+        let start = usize::try_from(db::dossier_count(c)?).unwrap_or(0);
+        let tx = c.transaction()?;
+        let s = Seeder { tx: &tx, today: now.date_naive(), now };
+        for i in 0..families {
+            let dossier = Uuid::new_v4();
+            let name = format!("Last {:04}", start + i);
+            db::insert_dossier(&tx, dossier, &name, now)?;
+            s.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (38, 0), true)?;
+            let child = s.person(dossier, PersonRole::Child, &format!("Kind {name}"), (9, 0), false)?;
+            db::assign_staff(&tx, coach.id, dossier)?;
+            for (k, (days_ago, kind, about, title, body)) in ENTRIES.iter().cycle().take(entries).enumerate()
+            {
+                let title = format!("{title} ({})", k + 1);
+                s.entry(dossier, &coach, *days_ago, *kind, None, about.map(|_| child), &title, body)?;
+            }
+            s.trajectory(dossier, 30, "Demostad", "Team Noord")?;
+        }
+        tx.commit()?;
+        Ok(families)
+    })
+    .await
+}
+
 /// The demo articles from `demo/articles.txt` (invented, written for this demo).
 pub fn demo_articles() -> Vec<ArticleDraft> {
     let text = include_str!("../demo/articles.txt");

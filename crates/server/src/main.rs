@@ -42,6 +42,14 @@ struct Cli {
 enum Command {
     /// Recompute every dossier's audit chain and report where one breaks (exit code 1 if any).
     VerifyAudit,
+    /// Adds invented families for the load test (after the demo): test data, not for real use.
+    #[command(hide = true)]
+    SeedLoad {
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        families: u32,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+        entries: u32,
+    },
     /// The indicator report of the performance plan for a half year or quarter, next to the same
     /// period a year earlier. Groups with fewer than 5 answers show no figures.
     Report {
@@ -151,6 +159,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::VerifyAudit) => {
             let intact = verify_audit(&settings).await?;
             return Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Some(Command::SeedLoad { families, entries }) => {
+            let state = open_state(&settings)?;
+            let now = state.clock.now();
+            demo::seed_if_empty(&state.db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo seed failed: {}", e.message))?;
+            let n = demo::seed_load(&state.db, now, families as usize, entries as usize)
+                .await
+                .map_err(|e| anyhow::anyhow!("load seed failed: {}", e.message))?;
+            println!("{n} load families added");
+            return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Report { period, format, out }) => {
             report(&settings, &period, format, out).await?;

@@ -1,0 +1,393 @@
+//! Load test: N simulated families (the real client library over HTTP, each with its own device
+//! key) enrol, pull their dossier, send feedback, a message and the start questionnaire, and pull
+//! again, while coaches write entries. Loopback only, bounded in count and time. Prints
+//! throughput and p50/p99 per route, then checks that nothing was lost or duplicated.
+//!
+//! `cargo run --release -p cjg-tests --bin cjg-load -- [CLIENTS] [ENTRIES]` (100 and 20 by
+//! default; `LOAD_MAX_SECONDS`, 900 by default, bounds the run; `LOAD_CONCURRENCY` caps how
+//! many apps are busy at once, all of them by default: a herd that arrives at the same moment).
+//!
+//! The simulated apps keep their state in memory, not in the encrypted store: the store is
+//! measured on its own (`cargo bench -p cjg-store`) and would measure PBKDF2 here, not the server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cjg_client::{Client, ClientError};
+use cjg_core::api::{Change, AUDIT_PAGE_MAX};
+use cjg_core::feedback::{FeedbackDraft, FeedbackKind};
+use cjg_core::message::MessageDraft;
+use cjg_core::questionnaire::{Agree, Answer, Answers, ItemKind, QuestionnaireTask, Submission};
+use cjg_core::validate::ActivationCode;
+use cjg_crypto::DeviceKey;
+use cjg_tests::{server_binary, TestServer};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+/// Latencies (seconds) and errors per route.
+#[derive(Default)]
+struct Recorder(Mutex<BTreeMap<&'static str, (Vec<f64>, usize)>>);
+
+impl Recorder {
+    fn requests(&self) -> usize {
+        self.0.lock().unwrap().values().map(|(l, _)| l.len()).sum()
+    }
+
+    async fn time<T>(
+        &self,
+        route: &'static str,
+        f: impl std::future::Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        let t = Instant::now();
+        let r = f.await;
+        let s = t.elapsed().as_secs_f64();
+        let mut m = self.0.lock().unwrap();
+        let e = m.entry(route).or_default();
+        e.0.push(s);
+        if r.is_err() {
+            e.1 += 1;
+        }
+        r
+    }
+}
+
+struct Sim {
+    client: Client,
+    key: DeviceKey,
+    device_id: Uuid,
+    person_id: Uuid,
+    cursor: i64,
+    audit_size: u32,
+    entries: HashSet<Uuid>,
+    task: Option<QuestionnaireTask>,
+}
+
+impl Sim {
+    /// Every page after the cursor, as the app pulls them (the log until it caught up).
+    async fn pull(&mut self, rec: &Recorder) -> Result<(), ClientError> {
+        let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
+        let mut audit_open = true;
+        loop {
+            let from = audit_open.then_some(self.audit_size);
+            let page =
+                rec.time("GET /v1/sync", self.client.pull_page(&token, self.cursor, from, None)).await?;
+            for item in page.items {
+                match item.change {
+                    Change::Entry { entry } => {
+                        self.entries.insert(entry.id);
+                    }
+                    Change::EntryDeleted { id, .. } => {
+                        self.entries.remove(&id);
+                    }
+                    Change::Questionnaire { task } => self.task = Some(task),
+                    _ => {}
+                }
+            }
+            if let Some(b) = &page.audit {
+                self.audit_size = b.checkpoint.checkpoint.size;
+                audit_open = b.events.len() >= AUDIT_PAGE_MAX;
+            }
+            self.cursor = page.next_cursor;
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Feedback (sent twice, as after a lost answer), a message and the start questionnaire.
+    async fn push(&mut self, rec: &Recorder) -> Result<(), ClientError> {
+        let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
+        if let Some(entry_id) = self.entries.iter().next().copied() {
+            let f = FeedbackDraft {
+                id: Uuid::new_v4(),
+                entry_id,
+                kind: FeedbackKind::Akkoord,
+                text: String::new(),
+            };
+            rec.time("POST /v1/me/feedback", self.client.submit_feedback(&token, &f)).await?;
+            rec.time("POST /v1/me/feedback", self.client.submit_feedback(&token, &f)).await?;
+        }
+        let m =
+            MessageDraft { id: Uuid::new_v4(), text: "Kunnen we de afspraak van dinsdag verzetten?".into() };
+        rec.time("POST /v1/me/messages", self.client.send_message(&token, &m)).await?;
+        if let Some(task) = self.task.clone().filter(|t| t.answers.is_none()) {
+            let sub = Submission {
+                id: Uuid::new_v4(),
+                task_id: task.id,
+                version: task.definition.version,
+                answers: fill(&task),
+            };
+            rec.time("POST /v1/me/questionnaires", self.client.submit_questionnaire(&token, &sub)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Answers every question that is always asked, as a hurried parent would.
+fn fill(task: &QuestionnaireTask) -> Answers {
+    let mut a = Answers::new();
+    for item in task.definition.items.iter().filter(|i| i.show_if.is_none()) {
+        let answer = match &item.kind {
+            ItemKind::Agree => Answer::Agree(Agree::Eens),
+            ItemKind::Rating { .. } => Answer::Rating(4),
+            ItemKind::Choice { options } => {
+                match options.iter().find(|o| o.value == "nee").or(options.first()) {
+                    Some(o) => Answer::Choice(o.value.clone()),
+                    None => continue,
+                }
+            }
+            ItemKind::Open { .. } if item.required => Answer::Text("Het gaat beter.".into()),
+            ItemKind::Open { .. } => continue,
+        };
+        a.insert(item.key.clone(), answer);
+    }
+    a
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Runs `f` for every sim, at most `limit` at a time; returns the wall time.
+async fn phase<F, Fut>(sims: &mut Vec<Sim>, limit: usize, f: F) -> (f64, usize)
+where
+    F: Fn(Sim) -> Fut,
+    Fut: std::future::Future<Output = (Sim, bool)> + Send + 'static,
+{
+    let gate = Arc::new(Semaphore::new(limit));
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for sim in sims.drain(..) {
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let fut = f(sim);
+        handles.push(tokio::spawn(async move {
+            let out = fut.await;
+            drop(permit);
+            out
+        }));
+    }
+    let mut failed = 0;
+    for h in handles {
+        let (sim, ok) = h.await.unwrap();
+        failed += usize::from(!ok);
+        sims.push(sim);
+    }
+    (t.elapsed().as_secs_f64(), failed)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let clients: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(100);
+    let entries: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(20);
+    let max = Duration::from_secs(
+        std::env::var("LOAD_MAX_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(900),
+    );
+    match tokio::time::timeout(max, run(clients, entries)).await {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(_) => {
+            eprintln!("cjg-load: stopped after {} s (LOAD_MAX_SECONDS)", max.as_secs());
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn run(clients: usize, entries: usize) -> bool {
+    let busy: usize = std::env::var("LOAD_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(clients)
+        .clamp(1, clients.max(1));
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = server_binary();
+    let t = Instant::now();
+    let status = std::process::Command::new(bin)
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["seed-load", "--families", &clients.to_string(), "--entries", &entries.to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "seeding failed");
+    // Every simulated app enrols from 127.0.0.1: lift the per-address limit for this run.
+    let server =
+        TestServer::start_in(tmp.path(), "127.0.0.1:0", &["--attempts-per-minute", "1000000"]).unwrap();
+    let seeding = t.elapsed().as_secs_f64();
+    let codes: Vec<String> =
+        server.codes.iter().filter(|c| c.name.starts_with("Ouder Last")).map(|c| c.code.clone()).collect();
+    assert_eq!(codes.len(), clients, "a code per simulated family");
+    let rec = Arc::new(Recorder::default());
+    // (phase, wall seconds, failed clients, requests in the phase)
+    let mut table: Vec<(&str, f64, usize, usize)> = Vec::new();
+    let mut before = 0;
+    let mut mark = |rec: &Recorder| {
+        let now = rec.requests();
+        let n = now - before;
+        before = now;
+        n
+    };
+
+    // Enrol.
+    let t = Instant::now();
+    let gate = Arc::new(Semaphore::new(64));
+    let mut handles = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let (url, code, rec, gate) = (server.url.clone(), code.clone(), rec.clone(), gate.clone());
+        handles.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.unwrap();
+            let client = Client::new(&url).unwrap();
+            let key = DeviceKey::generate().unwrap();
+            let code = ActivationCode::parse(&code).unwrap();
+            let r = rec.time("POST /v1/enrol", client.enrol(&code, &key, &format!("load {i}"))).await.ok()?;
+            Some(Sim {
+                client,
+                key,
+                device_id: r.device_id,
+                person_id: r.person_id,
+                cursor: 0,
+                audit_size: 0,
+                entries: HashSet::new(),
+                task: None,
+            })
+        }));
+    }
+    let mut sims = Vec::new();
+    for h in handles {
+        if let Some(s) = h.await.unwrap() {
+            sims.push(s);
+        }
+    }
+    table.push(("enrol", t.elapsed().as_secs_f64(), clients - sims.len(), mark(&rec)));
+
+    // First pull, while two coaches write entries into the families' dossiers.
+    let dossiers: Vec<Uuid> = {
+        let db = server.db();
+        let mut stmt = db.prepare("SELECT id FROM dossiers WHERE family_name LIKE 'Last %'").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap().parse().unwrap()).collect()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for w in 0..2 {
+        let (stop, written, rec, dossiers) = (stop.clone(), written.clone(), rec.clone(), dossiers.clone());
+        let staff = server.staff().await.unwrap();
+        writers.push(tokio::spawn(async move {
+            let mut i = w;
+            while !stop.load(Ordering::Relaxed) {
+                let dossier = dossiers[i % dossiers.len()];
+                let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Nieuwe afspraak {i}"),
+                    "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
+                let t = Instant::now();
+                let ok = staff.create_entry(dossier, draft).await.is_ok();
+                let mut m = rec.0.lock().unwrap();
+                let e = m.entry("POST /v1/staff/dossiers/{id}/entries").or_default();
+                e.0.push(t.elapsed().as_secs_f64());
+                e.1 += usize::from(!ok);
+                written.fetch_add(usize::from(ok), Ordering::Relaxed);
+                i += 2;
+            }
+        }));
+    }
+    let r2 = rec.clone();
+    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
+        let rec = r2.clone();
+        async move {
+            let ok = s.pull(&rec).await.is_ok();
+            (s, ok)
+        }
+    })
+    .await;
+    table.push(("first pull (coaches writing)", secs, failed, mark(&rec)));
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+
+    // Push, then pull what the coaches wrote.
+    let r2 = rec.clone();
+    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
+        let rec = r2.clone();
+        async move {
+            let ok = s.push(&rec).await.is_ok();
+            (s, ok)
+        }
+    })
+    .await;
+    table.push(("push feedback, message, answers", secs, failed, mark(&rec)));
+    let r2 = rec.clone();
+    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
+        let rec = r2.clone();
+        async move {
+            let ok = s.pull(&rec).await.is_ok();
+            (s, ok)
+        }
+    })
+    .await;
+    table.push(("second pull", secs, failed, mark(&rec)));
+
+    println!(
+        "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, SQLite"
+    );
+    println!();
+    println!("| phase                           | wall time | requests | req/s  | failed clients |");
+    println!("|---------------------------------|----------:|---------:|-------:|---------------:|");
+    for (name, secs, failed, requests) in &table {
+        let rate = *requests as f64 / secs;
+        println!("| {name:<31} | {secs:>7.2} s | {requests:>8} | {rate:>6.0} | {failed:>14} |");
+    }
+    println!();
+    println!("| route                                | requests | errors | p50 ms | p99 ms | max ms |");
+    println!("|--------------------------------------|---------:|-------:|-------:|-------:|-------:|");
+    for (route, (lat, errors)) in rec.0.lock().unwrap().iter_mut() {
+        lat.sort_by(f64::total_cmp);
+        let ms = |q: f64| quantile(lat, q) * 1e3;
+        println!(
+            "| {route:<36} | {:>8} | {errors:>6} | {:>6.1} | {:>6.1} | {:>6.1} |",
+            lat.len(),
+            ms(0.5),
+            ms(0.99),
+            ms(1.0)
+        );
+    }
+
+    // Nothing lost, nothing twice.
+    let db = server.db();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let people: Vec<String> = sims.iter().map(|s| format!("'{}'", s.person_id)).collect();
+    let among = people.join(",");
+    let feedback = count(&format!("SELECT COUNT(*) FROM feedback WHERE author_person_id IN ({among})"));
+    let messages = count(&format!(
+        "SELECT COUNT(*) FROM messages WHERE person_id IN ({among}) AND author_staff_id IS NULL"
+    ));
+    let answered = count(&format!(
+        "SELECT COUNT(*) FROM questionnaire_tasks WHERE person_id IN ({among}) AND status = 'submitted'"
+    ));
+    let mut complete = 0;
+    for s in &sims {
+        let on_server = count(&format!(
+            "SELECT COUNT(*) FROM entries WHERE deleted = 0 AND dossier_id = (SELECT dossier_id FROM people WHERE id = '{}')",
+            s.person_id
+        ));
+        complete += usize::from(on_server == s.entries.len() as i64);
+    }
+    let n = sims.len() as i64;
+    println!();
+    println!("coach entries written during the first pull: {}", written.load(Ordering::Relaxed));
+    println!("feedback rows {feedback} (expected {n}: each sent twice, stored once)");
+    println!("messages {messages} (expected {n}); start questionnaires answered {answered} (expected {n})");
+    println!("apps whose entries equal the server's after the second pull: {complete} of {n}");
+    let ok =
+        sims.len() == clients && feedback == n && messages == n && answered == n && complete == sims.len();
+    println!("{}", if ok { "CHECK: nothing lost, nothing duplicated" } else { "CHECK FAILED" });
+    ok
+}
