@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -105,6 +106,7 @@ pub async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
     }
 }
 
+/// Saves a screenshot of the screen as it is now, and checks it with axe-core.
 pub async fn shot(c: &Client, name: &str) {
     let dir = workspace_root().join("target/e2e-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -113,6 +115,63 @@ pub async fn shot(c: &Client, name: &str) {
     if let Ok(png) = c.screenshot().await {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
+    let found = axe(c).await;
+    if !found.is_empty() {
+        VIOLATIONS.lock().unwrap().extend(found.into_iter().map(|v| format!("{name}: {v}")));
+    }
+}
+
+static VIOLATIONS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The WCAG 2.2 A and AA rules of axe-core, run on the page as it is now. One line per rule
+/// broken: its id, what it asks, and where.
+pub async fn axe(c: &Client) -> Vec<String> {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    let source = SOURCE.get_or_init(|| {
+        let path = workspace_root().join("ui/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (npm ci in ui/ installs axe-core)", path.display()))
+    });
+    let loaded = c.execute("return typeof window.axe === 'object';", vec![]).await.unwrap();
+    if loaded.as_bool() != Some(true) {
+        c.execute(source, vec![]).await.unwrap();
+    }
+    let run = r#"
+        const done = arguments[arguments.length - 1];
+        window.axe.run(document, {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+            resultTypes: ['violations'],
+        }).then((r) => done({ passes: r.passes.length, violations: r.violations.map((v) =>
+            `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`) }))
+          .catch((e) => done({ passes: 0, violations: ['axe failed: ' + e] }));
+    "#;
+    let out = c.execute_async(run, vec![]).await.unwrap();
+    // A run that checked nothing would pass every screen: it must have passed some rules.
+    assert!(out["passes"].as_u64().unwrap_or(0) > 0, "axe-core did not run: {out}");
+    out["violations"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Proves the check can fail: a button without a name, put on the page for a moment, must be
+/// reported.
+pub async fn axe_catches_a_nameless_button(c: &Client) {
+    c.execute(
+        "const b = document.createElement('button'); b.id = 'axe-probe'; document.body.appendChild(b);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let found = axe(c).await;
+    c.execute("document.getElementById('axe-probe').remove();", vec![]).await.unwrap();
+    assert!(found.iter().any(|v| v.starts_with("button-name")), "the probe was not reported: {found:?}");
+}
+
+/// Fails with every accessibility violation the screenshots of this test met.
+pub fn assert_accessible() {
+    let v = VIOLATIONS.lock().unwrap();
+    assert!(v.is_empty(), "axe-core found WCAG A/AA violations:\n{}", v.join("\n"));
 }
 
 /// Clicks a control below the fold. WebKitWebDriver's own scroll-then-click can miss a radio

@@ -6,7 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use cjg_tests::desktop::{click_in_view, entry_titles, shot, type_into, wait_for, wait_text, Driver};
+use cjg_tests::desktop::{
+    assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, shot, type_into, wait_for,
+    wait_text, Driver,
+};
 use cjg_tests::TestServer;
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -453,6 +456,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
     shot(&c, "07-offline").await;
     c.close().await.unwrap();
+    assert_accessible();
 }
 
 async fn staff_sign_in(c: &Client, username: &str, password: &str) {
@@ -482,6 +486,9 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     let by_title =
         |t: &str| format!("//button[contains(@class,'art-item')][.//span[@class='title'][text()='{t}']]");
 
+    // The accessibility check of every screenshot below can fail: it reports a nameless button.
+    wait_for(&c, "#staff-signin").await;
+    axe_catches_a_nameless_button(&c).await;
     staff_sign_in(&c, "coach", &server.coach_password).await;
     wait_for(&c, "#staff-articles").await.click().await.unwrap();
     wait_for(&c, "#art-new").await.click().await.unwrap();
@@ -585,4 +592,5 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     let titles: Vec<&str> = view.articles.iter().map(|a| a.title.as_str()).collect();
     assert!(titles.contains(&title) && !titles.contains(&"Goed slapen voor je baby"), "{titles:?}");
     assert_eq!(view.total, 15);
+    assert_accessible();
 }
