@@ -4,6 +4,10 @@ export type Lang = "nl" | "en";
 const nl = {
   app_name: "Mijn CJG",
   skip_to_content: "Naar de inhoud",
+  nav_label: "Onderdelen van de app",
+  filters_label: "Kiezen wat u ziet",
+  lang_nl: "Nederlands",
+  lang_en: "Engels",
   language_switch: "English",
   language_switch_label: "Switch to English",
   welcome_title: "Welkom bij Mijn CJG",
@@ -426,6 +430,10 @@ type Dict = typeof nl;
 const en: Dict = {
   app_name: "My CJG",
   skip_to_content: "Skip to content",
+  nav_label: "Parts of the app",
+  filters_label: "Choose what you see",
+  lang_nl: "Dutch",
+  lang_en: "English",
   language_switch: "Nederlands",
   language_switch_label: "Wissel naar Nederlands",
   welcome_title: "Welcome to My CJG",

@@ -1,0 +1,111 @@
+//! Every word the UI shows comes from the catalogues in `ui/src/lib/i18n.svelte.ts` (Dutch and
+//! English; the type checker makes both hold the same keys). This test fails on text written
+//! straight into a screen's markup or into an attribute a person hears or reads.
+
+use std::path::{Path, PathBuf};
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Replaces `open ... close` spans (non-nested) with a space.
+fn without(text: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(open) {
+        out.push_str(&rest[..i]);
+        out.push(' ');
+        match rest[i..].find(close) {
+            Some(j) => rest = &rest[i + j + close.len()..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Removes `{ ... }` expressions, nested ones included.
+fn without_expressions(text: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for ch in text.chars() {
+        match ch {
+            '{' => depth += 1,
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push(' ');
+                }
+            }
+            _ if depth == 0 => out.push(ch),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn has_word(s: &str) -> bool {
+    s.chars().filter(|c| c.is_alphabetic()).count() >= 2
+}
+
+/// Text a person sees or hears, written literally in a Svelte file's markup.
+fn literal_texts(source: &str) -> Vec<String> {
+    let markup =
+        without(&without(&without(source, "<script", "</script>"), "<style", "</style>"), "<!--", "-->");
+    let mut found = Vec::new();
+    // Attributes that are read out or shown, with a literal value.
+    for attr in ["aria-label=\"", "placeholder=\"", "title=\"", "alt=\"", "aria-description=\""] {
+        let mut rest = markup.as_str();
+        while let Some(i) = rest.find(attr) {
+            let value = &rest[i + attr.len()..];
+            let end = value.find('"').unwrap_or(value.len());
+            if !value.starts_with('{') && has_word(&value[..end]) {
+                found.push(format!("{attr}{}\"", &value[..end]));
+            }
+            rest = &value[end..];
+        }
+    }
+    // Text between tags, once expressions and tags are gone.
+    let text = without(&without_expressions(&markup), "<", ">");
+    for piece in text.split_whitespace().filter(|w| has_word(w)) {
+        found.push(piece.to_owned());
+    }
+    found
+}
+
+#[test]
+fn no_ui_text_outside_the_catalogues() {
+    let ui = cjg_tests::workspace_root().join("ui/src");
+    let files: Vec<PathBuf> =
+        walk(&ui).into_iter().filter(|p| p.extension().is_some_and(|e| e == "svelte")).collect();
+    assert!(files.len() > 10, "found the screens");
+    let mut problems = Vec::new();
+    for f in &files {
+        let source = std::fs::read_to_string(f).unwrap();
+        for t in literal_texts(&source) {
+            problems.push(format!("{}: {t}", f.strip_prefix(&ui).unwrap_or(f).display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "text written into the markup; put it in i18n.svelte.ts:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_check_finds_literal_text() {
+    let screen = r#"<script>let x = "in code is fine";</script>
+        <p>{t().hello}</p><button aria-label="Sluiten">×</button><p>Hallo {name}</p>
+        <input placeholder={t().hint} /><!-- een opmerking --><style>p { color: red; }</style>"#;
+    assert_eq!(literal_texts(screen), ["aria-label=\"Sluiten\"", "Hallo"]);
+}
