@@ -2,6 +2,8 @@
 //! English; the type checker makes both hold the same keys). This test fails on text written
 //! straight into a screen's markup or into an attribute a person hears or reads.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
