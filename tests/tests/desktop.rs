@@ -297,6 +297,24 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#msg-notice-go").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "vrijdagavond").await;
     assert!(c.find(Locator::Css("#msg-notice")).await.is_err(), "the notice goes once the message is open");
+    // With the thread open, the coach's next answer shows after an update, without leaving it.
+    let again = staff
+        .http
+        .post(format!("{}/v1/staff/people/{sanne_id}/messages", server.url))
+        .bearer_auth(&staff.token)
+        .header("X-Cjg-Purpose", "hulpverlening")
+        .json(&json!({"text": "En bel gerust op woensdagochtend."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 201);
+    wait_for(&c, "#refresh").await.click().await.unwrap();
+    wait_text(&c, "#msg-thread li:last-child", "woensdagochtend").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.find(Locator::Css("#msg-badge")).await.is_ok() {
+        assert!(Instant::now() < deadline, "the answer counts as read while the thread is open");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     shot(&c, "24-berichten").await;
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
