@@ -612,3 +612,65 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     assert_eq!(view.total, 15);
     assert_accessible();
 }
+
+/// At phone width (360 px) every screen fits without sideways scrolling, the chosen module stays
+/// in view, and axe-core finds nothing. Screenshots end in "-telefoon".
+#[tokio::test]
+async fn every_screen_fits_a_phone() {
+    let server = TestServer::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    c.set_window_size(360, 780).await.unwrap();
+    let fits = |name: &'static str| {
+        let c = c.clone();
+        async move {
+            let ok = c
+                .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+                .await
+                .unwrap();
+            assert_eq!(ok.as_bool(), Some(true), "{name} is wider than the phone");
+            shot(&c, &format!("{name}-telefoon")).await;
+        }
+    };
+    wait_for(&c, "#code").await;
+    fits("01-welkom").await;
+    type_into(&c, "#code", &server.code_for("Sanne")).await;
+    wait_for(&c, "#to-pin").await.click().await.unwrap();
+    type_into(&c, "#pin", PIN).await;
+    type_into(&c, "#pin-again", PIN).await;
+    fits("03-pincode").await;
+    wait_for(&c, "#finish").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+    fits("04-dossier").await;
+    c.find(Locator::Css("button.entry")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "#entry-title").await;
+    fits("05-detail").await;
+    wait_for(&c, "#back").await.click().await.unwrap();
+    for (tab, ready, name) in [
+        ("#nav-taken", "li.task", "17-taken"),
+        ("#nav-informatie", "#info-count", "21-informatie"),
+        ("#nav-berichten", "#msg-hours", "24-berichten"),
+        ("#settings", "li.device", "08-instellingen"),
+        ("#nav-inzage", "#audit-verified", "11-inzage"),
+    ] {
+        wait_for(&c, tab).await.click().await.unwrap();
+        wait_for(&c, ready).await;
+        let in_view = c
+            .execute(
+                "const t = document.querySelector('.tab[aria-current=\"page\"]').getBoundingClientRect();
+                 return t.left >= 0 && t.right <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(in_view.as_bool(), Some(true), "{tab} is scrolled into view");
+        fits(name).await;
+    }
+    wait_for(&c, "#nav-taken").await.click().await.unwrap();
+    wait_for(&c, "li.task button.task-go").await.click().await.unwrap();
+    wait_for(&c, "#q-title").await;
+    fits("18-vragenlijst").await;
+    c.close().await.unwrap();
+    assert_accessible();
+}
