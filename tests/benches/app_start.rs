@@ -9,15 +9,10 @@
 use std::time::{Duration, Instant};
 
 use cjg_tests::desktop::{entry_titles, type_into, wait_for, Driver};
-use cjg_tests::TestServer;
+use cjg_tests::{median, TestServer};
 use fantoccini::Locator;
 
 const PIN: &str = "902417";
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 #[tokio::main]
 async fn main() {

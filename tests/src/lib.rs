@@ -14,6 +14,12 @@ use uuid::Uuid;
 
 pub mod desktop;
 
+/// The middle value of a set of timings (benchmarks report medians, not means).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }

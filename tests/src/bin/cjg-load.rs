@@ -156,22 +156,28 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Runs `f` for every sim, at most `limit` at a time; returns the wall time.
-async fn phase<F, Fut>(sims: &mut Vec<Sim>, limit: usize, f: F) -> (f64, usize)
-where
-    F: Fn(Sim) -> Fut,
-    Fut: std::future::Future<Output = (Sim, bool)> + Send + 'static,
-{
+#[derive(Clone, Copy)]
+enum Step {
+    Pull,
+    Push,
+}
+
+/// Runs `step` for every sim, at most `limit` at a time; returns the wall time and how many
+/// sims failed.
+async fn phase(sims: &mut Vec<Sim>, limit: usize, step: Step, rec: &Arc<Recorder>) -> (f64, usize) {
     let gate = Arc::new(Semaphore::new(limit));
     let t = Instant::now();
     let mut handles = Vec::new();
-    for sim in sims.drain(..) {
+    for mut sim in sims.drain(..) {
         let permit = gate.clone().acquire_owned().await.unwrap();
-        let fut = f(sim);
+        let rec = rec.clone();
         handles.push(tokio::spawn(async move {
-            let out = fut.await;
+            let ok = match step {
+                Step::Pull => sim.pull(&rec).await.is_ok(),
+                Step::Push => sim.push(&rec).await.is_ok(),
+            };
             drop(permit);
-            out
+            (sim, ok)
         }));
     }
     let mut failed = 0;
@@ -298,15 +304,7 @@ async fn run(clients: usize, entries: usize) -> bool {
             }
         }));
     }
-    let r2 = rec.clone();
-    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
-        let rec = r2.clone();
-        async move {
-            let ok = s.pull(&rec).await.is_ok();
-            (s, ok)
-        }
-    })
-    .await;
+    let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
     table.push(("first pull (coaches writing)", secs, failed, mark(&rec)));
     stop.store(true, Ordering::Relaxed);
     for w in writers {
@@ -314,25 +312,9 @@ async fn run(clients: usize, entries: usize) -> bool {
     }
 
     // Push, then pull what the coaches wrote.
-    let r2 = rec.clone();
-    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
-        let rec = r2.clone();
-        async move {
-            let ok = s.push(&rec).await.is_ok();
-            (s, ok)
-        }
-    })
-    .await;
+    let (secs, failed) = phase(&mut sims, busy, Step::Push, &rec).await;
     table.push(("push feedback, message, answers", secs, failed, mark(&rec)));
-    let r2 = rec.clone();
-    let (secs, failed) = phase(&mut sims, busy, move |mut s| {
-        let rec = r2.clone();
-        async move {
-            let ok = s.pull(&rec).await.is_ok();
-            (s, ok)
-        }
-    })
-    .await;
+    let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
     table.push(("second pull", secs, failed, mark(&rec)));
 
     println!(
