@@ -567,6 +567,12 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     wait_for(&c, "#art-withdraw").await.click().await.unwrap();
     wait_text(&c, "#art-state", "Ingetrokken").await;
     shot(&c, "28-artikel-ingetrokken").await;
+    // A new text for it waits for approval (which would bring it back); families still see nothing.
+    wait_for(&c, "#art-edit").await.click().await.unwrap();
+    type_into(&c, "#art-summary", "Een nieuwe tekst over slapen, nog niet goedgekeurd.").await;
+    wait_for(&c, "#art-save").await.click().await.unwrap();
+    wait_text(&c, "#art-state", "Wacht op goedkeuring").await;
+    wait_for(&c, "#art-approve").await;
     wait_for(&c, "#art-back").await.click().await.unwrap();
     wait_for(&c, "#art-list-back").await.click().await.unwrap();
     staff_sign_out(&c).await;
