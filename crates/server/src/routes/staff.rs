@@ -127,6 +127,24 @@ async fn audited<T: Send + 'static>(
         .await
 }
 
+/// A logged read of a whole list of one dossier on the caller's caseload: `read` gets the
+/// dossier id, and the audit line names `object`.
+async fn read_dossier<T: Send + 'static>(
+    state: &AppState,
+    actor: StaffActor,
+    origin: IpAddr,
+    purpose: PurposeHeader,
+    dossier_id: Uuid,
+    object: &'static str,
+    read: impl FnOnce(&rusqlite::Connection, Uuid) -> rusqlite::Result<T> + Send + 'static,
+) -> AppResult<Json<T>> {
+    auth::require_caseload(state, actor.id, dossier_id).await?;
+    let access =
+        Access { actor, dossier_id, action: AuditAction::Read, object: (object, None), purpose, origin };
+    let out = audited(state, access, move |tx, _| Ok((read(tx, dossier_id)?, None))).await?;
+    Ok(Json(out))
+}
+
 /// The staff member's own caseload: which families they may open. Only family names, no
 /// dossier content; opening one needs a purpose and is logged.
 #[utoipa::path(get, path = "/v1/staff/dossiers",
@@ -178,21 +196,7 @@ pub async fn list_feedback(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<Feedback>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let list = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("feedback", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::dossier_feedback(tx, dossier_id)?, None)),
-    )
-    .await?;
-    Ok(Json(list))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "feedback", db::dossier_feedback).await
 }
 
 /// A coach answers feedback or marks it handled; a refused correction carries its reason.
@@ -243,21 +247,10 @@ pub async fn audit_log(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<AuditEvent>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let log = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("audit_log", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::audit_log(tx, dossier_id)?.into_iter().map(|(e, _)| e).collect(), None)),
-    )
-    .await?;
-    Ok(Json(log))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "audit_log", |tx, id| {
+        Ok(db::audit_log(tx, id)?.into_iter().map(|(e, _)| e).collect())
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/entries",
@@ -271,21 +264,7 @@ pub async fn list_entries(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<Entry>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let entries = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("entries", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::dossier_entries(tx, dossier_id)?, None)),
-    )
-    .await?;
-    Ok(Json(entries))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "entries", db::dossier_entries).await
 }
 
 #[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/entries", request_body = EntryDraft,
@@ -533,21 +512,8 @@ pub async fn list_questionnaires(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<StaffQuestionnaire>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let list = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("questionnaires", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::questionnaires::dossier_tasks(tx, dossier_id)?, None)),
-    )
-    .await?;
-    Ok(Json(list))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "questionnaires", db::questionnaires::dossier_tasks)
+        .await
 }
 
 /// A coach sends a questionnaire by hand, outside the schedule.
@@ -875,21 +841,7 @@ pub async fn list_tips(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<StaffTip>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let list = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("reading_tips", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::articles::dossier_tips(tx, dossier_id)?, None)),
-    )
-    .await?;
-    Ok(Json(list))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "reading_tips", db::articles::dossier_tips).await
 }
 
 /// The family members of a dossier: for whom a coach sets a tip or answers a message.
@@ -904,21 +856,7 @@ pub async fn list_people(
     purpose: PurposeHeader,
     ApiPath(dossier_id): ApiPath<Uuid>,
 ) -> AppResult<Json<Vec<Person>>> {
-    auth::require_caseload(&state, actor.id, dossier_id).await?;
-    let list = audited(
-        &state,
-        Access {
-            actor,
-            dossier_id,
-            action: AuditAction::Read,
-            object: ("people", None),
-            purpose,
-            origin: ip,
-        },
-        move |tx, _| Ok((db::dossier_people(tx, dossier_id)?, None)),
-    )
-    .await?;
-    Ok(Json(list))
+    read_dossier(&state, actor, ip, purpose, dossier_id, "people", db::dossier_people).await
 }
 
 // ---- Berichten ----------------------------------------------------------------------------
