@@ -212,6 +212,15 @@ impl Staff {
             .await?)
     }
 
+    /// The coach writes to one family member (the answer as the server gave it).
+    pub async fn send_message(&self, person: &str, text: &str) -> Result<reqwest::Response> {
+        Ok(self
+            .req(reqwest::Method::POST, &format!("/v1/staff/people/{person}/messages"))
+            .json(&json!({"text": text}))
+            .send()
+            .await?)
+    }
+
     pub async fn update_entry(
         &self,
         id: &str,

@@ -44,15 +44,7 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
     let list = staff.list(&format!("/v1/staff/dossiers/{dossier}/messages")).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["text"], "Mag het gesprek van dinsdag een uur later?");
-    let answer = |text: &'static str| {
-        staff
-            .http
-            .post(format!("{}/v1/staff/people/{sanne}/messages", server.url))
-            .bearer_auth(&staff.token)
-            .header("X-Cjg-Purpose", "hulpverlening")
-            .json(&json!({"text": text}))
-            .send()
-    };
+    let answer = |text: &'static str| staff.send_message(&sanne, text);
     let (a, b) = tokio::join!(answer("Ja, 20.00 uur is goed."), answer("Ik zet het in de agenda."));
     assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (201, 201), "both answers land");
     assert_eq!(answer("   ").await.unwrap().status(), 400);

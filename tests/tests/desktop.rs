@@ -279,15 +279,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#msg-send").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "verstuurd").await;
     let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
-    let answered = staff
-        .http
-        .post(format!("{}/v1/staff/people/{sanne_id}/messages", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .json(&json!({"text": "Op zaterdag niet, wel op vrijdagavond."}))
-        .send()
-        .await
-        .unwrap();
+    let answered = staff.send_message(&sanne_id, "Op zaterdag niet, wel op vrijdagavond.").await.unwrap();
     assert_eq!(answered.status(), 201);
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     wait_for(&c, "#refresh").await.click().await.unwrap();
@@ -298,15 +290,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_text(&c, "#msg-thread li:last-child", "vrijdagavond").await;
     assert!(c.find(Locator::Css("#msg-notice")).await.is_err(), "the notice goes once the message is open");
     // With the thread open, the coach's next answer shows after an update, without leaving it.
-    let again = staff
-        .http
-        .post(format!("{}/v1/staff/people/{sanne_id}/messages", server.url))
-        .bearer_auth(&staff.token)
-        .header("X-Cjg-Purpose", "hulpverlening")
-        .json(&json!({"text": "En bel gerust op woensdagochtend."}))
-        .send()
-        .await
-        .unwrap();
+    let again = staff.send_message(&sanne_id, "En bel gerust op woensdagochtend.").await.unwrap();
     assert_eq!(again.status(), 201);
     wait_for(&c, "#refresh").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "woensdagochtend").await;
