@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::db::sql::{self, Query};
 use chrono::{DateTime, Utc};
 use cjg_core::api::AUDIT_PAGE_MAX;
 use cjg_core::audit::{AuditBatch, AuditEvent, Checkpoint};
 use cjg_crypto::chain;
 use cjg_crypto::DeviceKey;
-use rusqlite::Connection;
 use uuid::Uuid;
 
 const KEY_FILE: &str = "audit-signing.key";
@@ -38,7 +38,15 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
                 use std::os::unix::fs::OpenOptionsExt;
                 options.mode(0o600);
             }
-            let mut f = options.open(&path).map_err(|e| KeyError::Io(shown.clone(), e))?;
+            let mut f = match options.open(&path) {
+                Ok(f) => f,
+                // Another instance sharing this directory made it first: use that one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pkcs8 = std::fs::read(&path).map_err(|e| KeyError::Io(shown.clone(), e))?;
+                    return DeviceKey::from_pkcs8(&pkcs8).map_err(|_| KeyError::Damaged(shown));
+                }
+                Err(e) => return Err(KeyError::Io(shown, e)),
+            };
             f.write_all(key.pkcs8()).and_then(|()| f.sync_all()).map_err(|e| KeyError::Io(shown, e))?;
             Ok(key)
         }
@@ -51,12 +59,12 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
 /// never read from the stored hashes: a line altered, moved or deleted in the database gives a
 /// head that does not extend what the device verified, and the device notices.
 pub fn batch_for(
-    conn: &Connection,
+    conn: &dyn Query,
     key: &DeviceKey,
     dossier_id: Uuid,
     from: u32,
     now: DateTime<Utc>,
-) -> rusqlite::Result<(AuditBatch, bool)> {
+) -> sql::Result<(AuditBatch, bool)> {
     let log: Vec<AuditEvent> = crate::db::audit_log(conn, dossier_id)?.into_iter().map(|(e, _)| e).collect();
     let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
     let end = (start + AUDIT_PAGE_MAX).min(log.len());

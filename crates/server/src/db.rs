@@ -19,7 +19,6 @@ use cjg_core::feedback::{
 use cjg_core::policy::{EntryScope, Family, Member, Regime};
 use cjg_core::{Entry, EntryKind, ErrorCode, Person, PersonRole};
 use cjg_crypto::chain;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, M};
 use uuid::Uuid;
 
@@ -28,10 +27,33 @@ use crate::error::{AppError, AppResult};
 pub mod articles;
 pub mod messages;
 pub mod questionnaires;
+pub mod sql;
 
+use sql::{params, Conn, OptionalExt, Query, QueryExt, Tx};
+
+/// The server's storage: the embedded SQLite file (one connection; SQLite has one writer) or
+/// a pool of PostgreSQL connections shared with any other instance on the same database.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Mutex<Conn>>),
+    Postgres(Arc<PgPool>),
+}
+
+/// The sync PostgreSQL client runs a small runtime of its own and may not be made or closed on
+/// a thread that drives async tasks: the pool is built and dropped on a plain thread.
+struct PgPool(Option<r2d2::Pool<sql::PgManager>>);
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 fn migrations() -> Migrations<'static> {
@@ -49,23 +71,24 @@ fn migrations() -> Migrations<'static> {
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
-fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
-    conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
-    migrations().to_latest(conn)?;
-    backfill_audit_chain(conn)?;
-    Ok(())
+fn migrate(mut raw: rusqlite::Connection) -> Result<Conn, OpenError> {
+    raw.execute_batch("PRAGMA foreign_keys = OFF;")?;
+    migrations().to_latest(&mut raw)?;
+    let mut conn = Conn::Sqlite(raw);
+    backfill_audit_chain(&mut conn)?;
+    Ok(conn)
 }
 
 /// Lines logged before the chain existed get their place, id, actor name and hash, in the order
 /// they were written. Runs once; afterwards no line lacks a position.
-fn backfill_audit_chain(conn: &mut Connection) -> rusqlite::Result<()> {
+fn backfill_audit_chain(conn: &mut Conn) -> sql::Result<()> {
     let tx = conn.transaction()?;
     let rows: Vec<(i64, String)> = {
         let mut stmt = tx.prepare(
             "SELECT id, dossier_id FROM audit_events WHERE position IS NULL ORDER BY dossier_id, id",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<sql::Result<_>>()?
     };
     for (rowid, dossier) in rows {
         tx.execute(
@@ -96,6 +119,41 @@ pub enum OpenError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot migrate the database: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("cannot use the database: {0}")]
+    Sql(#[from] sql::Error),
+    #[error("the database URL is not a PostgreSQL URL (postgres://user:password@host/name): {0}")]
+    Url(postgres::Error),
+}
+
+/// The PostgreSQL migrations, in order. Each runs once, in a transaction, recorded in
+/// `schema_migrations`; a session advisory lock keeps two instances starting at once from
+/// running one twice.
+const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_schema.sql"))];
+const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
+
+fn migrate_postgres(conn: &mut sql::PgConn) -> Result<(), OpenError> {
+    conn.batch(&format!(
+        "SELECT pg_advisory_lock({PG_MIGRATION_LOCK});
+         CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL);"
+    ))?;
+    let result = (|| {
+        for (version, script) in PG_MIGRATIONS {
+            let done =
+                conn.run("SELECT 1 FROM schema_migrations WHERE version = ?1", &[sql::Value::Int(*version)])?;
+            if done.is_empty() {
+                conn.batch(&format!(
+                    "BEGIN;\n{script}\nINSERT INTO schema_migrations (version, applied_at) VALUES ({version}, '{}');\nCOMMIT;",
+                    Utc::now().format("%F %T%.f%:z")
+                ))
+                .inspect_err(|_| {
+                    let _ = conn.batch("ROLLBACK");
+                })?;
+            }
+        }
+        Ok::<_, OpenError>(())
+    })();
+    conn.batch(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"))?;
+    result
 }
 
 /// Who did something, for the audit log.
@@ -122,48 +180,81 @@ pub enum CodeCheck {
 
 impl Db {
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        let mut conn = Connection::open(path)?;
-        conn.execute_batch(
+        let raw = rusqlite::Connection::open(path)?;
+        raw.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
         )?;
-        migrate(&mut conn)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        let conn = migrate(raw)?;
+        conn.execute("PRAGMA foreign_keys = ON", params![])?;
+        Ok(Self { backend: Backend::Sqlite(Arc::new(Mutex::new(conn))) })
     }
 
-    /// Runs `f` on the connection off the async threads.
+    /// Connects to PostgreSQL (`postgres://user:password@host:port/name`) with a pool of
+    /// `pool_size` connections, and brings the schema up to date.
+    pub fn open_postgres(url: &str, pool_size: u32) -> Result<Self, OpenError> {
+        let config: postgres::Config = url.parse().map_err(OpenError::Url)?;
+        let pool = std::thread::spawn(move || {
+            let pool = PgPool(Some(
+                r2d2::Pool::builder()
+                    .max_size(pool_size.max(1))
+                    .min_idle(Some(1))
+                    .connection_timeout(std::time::Duration::from_secs(10))
+                    .build(sql::PgManager::new(config))
+                    .map_err(sql::Error::from)?,
+            ));
+            if let Some(p) = &pool.0 {
+                migrate_postgres(&mut *p.get().map_err(sql::Error::from)?)?;
+            }
+            Ok::<_, OpenError>(pool)
+        })
+        .join()
+        .map_err(|_| OpenError::Sql(sql::Error::BadValue(0, "the database thread stopped".into())))??;
+        Ok(Self { backend: Backend::Postgres(Arc::new(pool)) })
+    }
+
+    pub fn dialect(&self) -> sql::Dialect {
+        match self.backend {
+            Backend::Sqlite(_) => sql::Dialect::Sqlite,
+            Backend::Postgres(_) => sql::Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection off the async threads.
     pub async fn call<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
-            f(&mut guard)
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || match backend {
+            Backend::Sqlite(conn) => {
+                let mut guard = conn.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
+                f(&mut guard)
+            }
+            Backend::Postgres(pool) => {
+                let pool = pool.0.as_ref().ok_or_else(|| AppError::internal("database pool closed"))?;
+                let pooled = pool.get().map_err(AppError::internal)?;
+                f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
+            }
         })
         .await
         .map_err(AppError::internal)?
     }
 }
 
-fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
+fn next_seq(tx: &Tx<'_>) -> sql::Result<i64> {
+    tx.query_row("UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value", params![], |r| {
+        r.get(0)
+    })
 }
 
-fn uuid_col(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+fn uuid_col(s: String) -> sql::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| sql::Error::BadValue(0, e.to_string()))
 }
 
 // ---- dossiers and people -------------------------------------------------------------
 
-pub fn insert_dossier(
-    tx: &Transaction<'_>,
-    id: Uuid,
-    family_name: &str,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+pub fn insert_dossier(tx: &Tx<'_>, id: Uuid, family_name: &str, now: DateTime<Utc>) -> sql::Result<()> {
     tx.execute(
         "INSERT INTO dossiers (id, family_name, created_at) VALUES (?1, ?2, ?3)",
         params![id.to_string(), family_name, now],
@@ -178,7 +269,7 @@ pub struct NewPerson<'a> {
     pub has_gezag: bool,
 }
 
-pub fn insert_person(tx: &Transaction<'_>, dossier_id: Uuid, p: &NewPerson<'_>) -> rusqlite::Result<Uuid> {
+pub fn insert_person(tx: &Tx<'_>, dossier_id: Uuid, p: &NewPerson<'_>) -> sql::Result<Uuid> {
     let id = Uuid::new_v4();
     let seq = next_seq(tx)?;
     tx.execute(
@@ -200,7 +291,7 @@ pub fn insert_person(tx: &Transaction<'_>, dossier_id: Uuid, p: &NewPerson<'_>) 
 const PERSON_COLUMNS: &str =
     "id, dossier_id, role, display_name, birth_date, has_gezag, shares_with_parents, version, seq";
 
-fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, i64)> {
+fn person_row(r: &sql::Row) -> sql::Result<(Person, i64)> {
     let role: String = r.get(2)?;
     Ok((
         Person {
@@ -217,18 +308,18 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, i64)> {
     ))
 }
 
-fn bad_text(col: usize, what: &'static str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, what.into())
+fn bad_text(col: usize, what: &'static str) -> sql::Error {
+    sql::Error::BadValue(col, what.into())
 }
 
-pub fn person(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Person>> {
+pub fn person(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Person>> {
     conn.query_row(&format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = ?1"), [id.to_string()], |r| {
         person_row(r).map(|(p, _)| p)
     })
     .optional()
 }
 
-pub fn dossier_people(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<Person>> {
+pub fn dossier_people(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Person>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PERSON_COLUMNS} FROM people WHERE dossier_id = ?1 ORDER BY birth_date, display_name"
     ))?;
@@ -236,14 +327,14 @@ pub fn dossier_people(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<V
     rows.collect()
 }
 
-pub fn regime(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Regime> {
+pub fn regime(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Regime> {
     let r: String =
         conn.query_row("SELECT regime FROM dossiers WHERE id = ?1", [dossier_id.to_string()], |r| r.get(0))?;
     Ok(if r == "wgbo" { Regime::Wgbo } else { Regime::Jeugdwet })
 }
 
 /// Whether a person may use the app for their dossier on `today` (a youth from 12, say).
-pub fn has_own_access(conn: &Connection, person_id: Uuid, today: NaiveDate) -> rusqlite::Result<bool> {
+pub fn has_own_access(conn: &dyn Query, person_id: Uuid, today: NaiveDate) -> sql::Result<bool> {
     let Some(p) = person(conn, person_id)? else { return Ok(false) };
     let members: Vec<Member> = dossier_people(conn, p.dossier_id)?.iter().map(member_of).collect();
     let family = Family { members: &members, regime: regime(conn, p.dossier_id)?, today };
@@ -262,12 +353,12 @@ fn member_of(p: &Person) -> Member {
 
 /// Records a youth's consent (or its withdrawal) and moves it into the feed.
 pub fn set_consent(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     youth_id: Uuid,
     shares: bool,
     recorded_by: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     let seq = next_seq(tx)?;
     tx.execute(
         "UPDATE people SET shares_with_parents = ?2, version = version + 1, seq = ?3
@@ -282,12 +373,12 @@ pub fn set_consent(
 }
 
 pub fn insert_staff(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     username: &str,
     display_name: &str,
     role: &str,
     password_hash: &str,
-) -> rusqlite::Result<Uuid> {
+) -> sql::Result<Uuid> {
     let id = Uuid::new_v4();
     tx.execute(
         "INSERT INTO staff (id, username, display_name, role, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -296,16 +387,16 @@ pub fn insert_staff(
     Ok(id)
 }
 
-pub fn assign_staff(tx: &Transaction<'_>, staff_id: Uuid, dossier_id: Uuid) -> rusqlite::Result<()> {
+pub fn assign_staff(tx: &Tx<'_>, staff_id: Uuid, dossier_id: Uuid) -> sql::Result<()> {
     tx.execute(
-        "INSERT OR IGNORE INTO staff_dossiers (staff_id, dossier_id) VALUES (?1, ?2)",
+        "INSERT INTO staff_dossiers (staff_id, dossier_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![staff_id.to_string(), dossier_id.to_string()],
     )?;
     Ok(())
 }
 
 /// The dossiers a staff member works on, by family name.
-pub fn caseload(conn: &Connection, staff_id: Uuid) -> rusqlite::Result<Vec<cjg_core::api::CaseloadDossier>> {
+pub fn caseload(conn: &dyn Query, staff_id: Uuid) -> sql::Result<Vec<cjg_core::api::CaseloadDossier>> {
     let mut stmt = conn.prepare(
         "SELECT d.id, d.family_name FROM staff_dossiers sd JOIN dossiers d ON d.id = sd.dossier_id
          WHERE sd.staff_id = ?1 ORDER BY d.family_name, d.id",
@@ -316,11 +407,11 @@ pub fn caseload(conn: &Connection, staff_id: Uuid) -> rusqlite::Result<Vec<cjg_c
     rows.collect()
 }
 
-pub fn dossier_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT COUNT(*) FROM dossiers", [], |r| r.get(0))
+pub fn dossier_count(conn: &dyn Query) -> sql::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM dossiers", params![], |r| r.get(0))
 }
 
-pub fn person_id_by_name(conn: &Connection, dossier_id: Uuid, name: &str) -> rusqlite::Result<Uuid> {
+pub fn person_id_by_name(conn: &dyn Query, dossier_id: Uuid, name: &str) -> sql::Result<Uuid> {
     conn.query_row(
         "SELECT id FROM people WHERE dossier_id = ?1 AND display_name = ?2",
         params![dossier_id.to_string(), name],
@@ -330,17 +421,17 @@ pub fn person_id_by_name(conn: &Connection, dossier_id: Uuid, name: &str) -> rus
 
 /// (person id, role, display name) of every member of a family with a coach, oldest first. The
 /// demo archive (closed trajectories, no coach) is left out.
-pub fn family_members(conn: &Connection) -> rusqlite::Result<Vec<(Uuid, String, String)>> {
+pub fn family_members(conn: &dyn Query) -> sql::Result<Vec<(Uuid, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.role, p.display_name FROM people p JOIN dossiers d ON d.id = p.dossier_id
          WHERE EXISTS (SELECT 1 FROM staff_dossiers sd WHERE sd.dossier_id = d.id)
          ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
     )?;
-    let rows = stmt.query_map([], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(params![], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }
 
-pub fn person_dossier(conn: &Connection, person_id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+pub fn person_dossier(conn: &dyn Query, person_id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM people WHERE id = ?1", [person_id.to_string()], |r| {
         uuid_col(r.get(0)?)
     })
@@ -349,10 +440,7 @@ pub fn person_dossier(conn: &Connection, person_id: Uuid) -> rusqlite::Result<Op
 
 // ---- staff ----------------------------------------------------------------------------
 
-pub fn staff_by_username(
-    conn: &Connection,
-    username: &str,
-) -> rusqlite::Result<Option<(StaffActor, String)>> {
+pub fn staff_by_username(conn: &dyn Query, username: &str) -> sql::Result<Option<(StaffActor, String)>> {
     conn.query_row(
         "SELECT id, display_name, role, password_hash FROM staff WHERE username = ?1",
         [username],
@@ -363,14 +451,14 @@ pub fn staff_by_username(
     .optional()
 }
 
-pub fn staff_by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<StaffActor>> {
+pub fn staff_by_id(conn: &dyn Query, id: Uuid) -> sql::Result<Option<StaffActor>> {
     conn.query_row("SELECT id, display_name, role FROM staff WHERE id = ?1", [id.to_string()], |r| {
         Ok(StaffActor { id: uuid_col(r.get(0)?)?, display_name: r.get(1)?, role: r.get(2)? })
     })
     .optional()
 }
 
-pub fn staff_has_dossier(conn: &Connection, staff_id: Uuid, dossier_id: Uuid) -> rusqlite::Result<bool> {
+pub fn staff_has_dossier(conn: &dyn Query, staff_id: Uuid, dossier_id: Uuid) -> sql::Result<bool> {
     conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM staff_dossiers WHERE staff_id = ?1 AND dossier_id = ?2)",
         params![staff_id.to_string(), dossier_id.to_string()],
@@ -399,16 +487,12 @@ const AUDIT_COLUMNS: &str =
     "a.event_id, a.dossier_id, a.position, a.actor_staff_id, a.actor_name, a.actor_role,
      a.action, a.object_type, a.object_id, a.purpose, a.purpose_note, a.at, a.application, a.hash";
 
-fn bad_value(what: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("unknown {what} in the audit log").into(),
-    )
+fn bad_value(what: &str) -> sql::Error {
+    sql::Error::BadValue(0, format!("unknown {what} in the audit log"))
 }
 
 /// A stored line and the hash stored beside it (which [`verify_chains`] checks).
-fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditEvent, Option<String>)> {
+fn audit_row(r: &sql::Row) -> sql::Result<(AuditEvent, Option<String>)> {
     let action: String = r.get(6)?;
     let purpose: String = r.get(9)?;
     let object_id: Option<String> = r.get(8)?;
@@ -433,7 +517,7 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditEvent, Option<Stri
 }
 
 /// The stored hash of the line before `position` (the genesis for the first line).
-fn chain_tail(tx: &Transaction<'_>, dossier_id: Uuid, position: u32) -> rusqlite::Result<chain::Hash> {
+fn chain_tail(tx: &Tx<'_>, dossier_id: Uuid, position: u32) -> sql::Result<chain::Hash> {
     let stored: Option<String> = tx
         .query_row(
             "SELECT hash FROM audit_events WHERE dossier_id = ?1 AND position = ?2",
@@ -446,7 +530,7 @@ fn chain_tail(tx: &Transaction<'_>, dossier_id: Uuid, position: u32) -> rusqlite
 }
 
 /// Appends a line to the dossier's chain, in the caller's transaction.
-pub fn append_audit(tx: &Transaction<'_>, r: &AuditRecord<'_>) -> rusqlite::Result<AuditEvent> {
+pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent> {
     let last: u32 = tx.query_row(
         "SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?1",
         [r.dossier_id.to_string()],
@@ -495,7 +579,7 @@ pub fn append_audit(tx: &Transaction<'_>, r: &AuditRecord<'_>) -> rusqlite::Resu
 }
 
 /// A dossier's log as stored, in chain order, with the stored hashes.
-pub fn audit_log(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(AuditEvent, Option<String>)>> {
+pub fn audit_log(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 ORDER BY a.position, a.id"
     ))?;
@@ -504,7 +588,7 @@ pub fn audit_log(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(A
 }
 
 /// (action, object type, purpose) of a dossier's audit events, oldest first. For tests.
-pub fn audit_actions(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<(String, String, String)>> {
+pub fn audit_actions(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(String, String, String)>> {
     let mut stmt = conn
         .prepare("SELECT action, object_type, purpose FROM audit_events WHERE dossier_id = ?1 ORDER BY id")?;
     let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -529,11 +613,11 @@ pub enum ChainReport {
 /// Recomputes every dossier's chain from the stored lines and compares it with the stored
 /// hashes: a deleted line leaves a gap, an altered one a hash that no longer matches, a moved
 /// one both.
-pub fn verify_chains(conn: &Connection) -> rusqlite::Result<Vec<ChainReport>> {
+pub fn verify_chains(conn: &dyn Query) -> sql::Result<Vec<ChainReport>> {
     let dossiers: Vec<String> = {
         let mut stmt = conn.prepare("SELECT id FROM dossiers ORDER BY family_name, id")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map(params![], |r| r.get(0))?;
+        rows.collect::<sql::Result<_>>()?
     };
     let mut out = Vec::new();
     for d in dossiers {
@@ -563,11 +647,11 @@ pub fn verify_chains(conn: &Connection) -> rusqlite::Result<Vec<ChainReport>> {
 
 /// The staff member's purpose for the dossier, if stated and not yet expired.
 pub fn active_purpose(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     staff_id: Uuid,
     dossier_id: Uuid,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Option<(Purpose, Option<String>)>> {
+) -> sql::Result<Option<(Purpose, Option<String>)>> {
     let row: Option<(String, Option<String>, DateTime<Utc>)> = tx
         .query_row(
             "SELECT purpose, note, expires_at FROM purpose_sessions WHERE staff_id = ?1 AND dossier_id = ?2",
@@ -581,14 +665,14 @@ pub fn active_purpose(
 }
 
 pub fn open_purpose(
-    conn: &Connection,
+    conn: &dyn Query,
     staff_id: Uuid,
     dossier_id: Uuid,
     purpose: Purpose,
     note: Option<&str>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     conn.execute(
         "INSERT INTO purpose_sessions (staff_id, dossier_id, purpose, note, opened_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -605,7 +689,7 @@ pub struct AlertRecord<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub fn record_audit_alert(conn: &Connection, a: &AlertRecord<'_>) -> rusqlite::Result<()> {
+pub fn record_audit_alert(conn: &dyn Query, a: &AlertRecord<'_>) -> sql::Result<()> {
     conn.execute(
         "INSERT INTO audit_alerts (dossier_id, person_id, device_id, verified_size, verified_head,
              received_size, received_head, at)
@@ -634,7 +718,7 @@ struct EntryRow {
     deleted: bool,
 }
 
-fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
+fn entry_row(r: &sql::Row) -> sql::Result<EntryRow> {
     let kind: String = r.get(3)?;
     let visibility: String = r.get(13)?;
     let child: Option<String> = r.get(2)?;
@@ -657,7 +741,7 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EntryRow> {
     })
 }
 
-fn load_entry(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<EntryRow>> {
+fn load_entry(conn: &dyn Query, id: Uuid) -> sql::Result<Option<EntryRow>> {
     conn.query_row(
         &format!(
             "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id WHERE e.id = ?1"
@@ -668,7 +752,7 @@ fn load_entry(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<EntryRow>>
     .optional()
 }
 
-fn check_child(tx: &Transaction<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -> AppResult<()> {
+fn check_child(tx: &Tx<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -> AppResult<()> {
     if let Some(child) = child_id {
         let ok =
             person(tx, child)?.is_some_and(|p| p.dossier_id == dossier_id && p.role == PersonRole::Child);
@@ -680,7 +764,7 @@ fn check_child(tx: &Transaction<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -
 }
 
 pub fn create_entry(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     dossier_id: Uuid,
     author: &StaffActor,
     draft: &EntryDraft,
@@ -711,7 +795,7 @@ pub fn create_entry(
 }
 
 /// The dossier an entry belongs to, if it exists and is not deleted.
-pub fn entry_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+pub fn entry_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM entries WHERE id = ?1 AND deleted = 0", [id.to_string()], |r| {
         uuid_col(r.get(0)?)
     })
@@ -719,7 +803,7 @@ pub fn entry_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uui
 }
 
 pub fn update_entry(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: Uuid,
     expected_version: i64,
     author: &StaffActor,
@@ -759,7 +843,7 @@ pub fn update_entry(
 }
 
 /// Deletion keeps a tombstone (no text) so every device learns of it through the feed.
-pub fn delete_entry(tx: &Transaction<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub fn delete_entry(tx: &Tx<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE entries SET deleted = 1, title = '', body = '', version = version + 1, updated_at = ?2, seq = ?3
@@ -772,7 +856,7 @@ pub fn delete_entry(tx: &Transaction<'_>, id: Uuid, now: DateTime<Utc>) -> AppRe
     Ok(())
 }
 
-pub fn dossier_entries(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<Entry>> {
+pub fn dossier_entries(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Entry>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id
          WHERE e.dossier_id = ?1 AND e.deleted = 0 ORDER BY e.occurred_on DESC, e.seq DESC"
@@ -787,7 +871,7 @@ const FEEDBACK_COLUMNS: &str =
     "f.id, f.entry_id, f.dossier_id, f.author_person_id, p.display_name, f.kind, f.text,
      f.created_at, f.status, f.answer, f.answered_by, f.answered_at, f.version, f.seq";
 
-fn feedback_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Feedback, i64)> {
+fn feedback_row(r: &sql::Row) -> sql::Result<(Feedback, i64)> {
     let kind: String = r.get(5)?;
     let status: String = r.get(8)?;
     Ok((
@@ -810,7 +894,7 @@ fn feedback_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Feedback, i64)> {
     ))
 }
 
-pub fn feedback(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Feedback>> {
+pub fn feedback(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Feedback>> {
     conn.query_row(
         &format!("SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id WHERE f.id = ?1"),
         [id.to_string()],
@@ -819,7 +903,7 @@ pub fn feedback(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Feedback
     .optional()
 }
 
-pub fn dossier_feedback(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<Feedback>> {
+pub fn dossier_feedback(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Feedback>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id
          WHERE f.dossier_id = ?1 ORDER BY f.created_at, f.id"
@@ -828,7 +912,7 @@ pub fn dossier_feedback(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result
     rows.collect()
 }
 
-pub fn feedback_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+pub fn feedback_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM feedback WHERE id = ?1", [id.to_string()], |r| uuid_col(r.get(0)?))
         .optional()
 }
@@ -846,12 +930,12 @@ pub enum FeedbackStored {
 
 /// Stores a family member's feedback once. The person must see the entry on `today`.
 pub fn submit_feedback(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     who: &DeviceSubject,
     draft: &FeedbackDraft,
     now: DateTime<Utc>,
     today: NaiveDate,
-) -> rusqlite::Result<FeedbackStored> {
+) -> sql::Result<FeedbackStored> {
     let payload = cjg_crypto::sha256(
         format!("{}\0{}\0{}\0{}", who.person_id, draft.entry_id, draft.kind.as_str(), draft.text).as_bytes(),
     );
@@ -904,7 +988,7 @@ pub fn submit_feedback(
 }
 
 pub fn answer_feedback(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: Uuid,
     actor: &StaffActor,
     answer: &FeedbackAnswer,
@@ -925,7 +1009,7 @@ pub fn answer_feedback(
 const REQUEST_COLUMNS: &str = "r.id, r.entry_id, r.person_id, r.note, r.due_on, s.display_name, r.created_at,
      r.done_at, r.version, r.seq";
 
-fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedbackRequest, i64)> {
+fn request_row(r: &sql::Row) -> sql::Result<(FeedbackRequest, i64)> {
     Ok((
         FeedbackRequest {
             id: uuid_col(r.get(0)?)?,
@@ -942,7 +1026,7 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedbackRequest, i64)
     ))
 }
 
-fn feedback_request(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<FeedbackRequest>> {
+fn feedback_request(conn: &dyn Query, id: Uuid) -> sql::Result<Option<FeedbackRequest>> {
     conn.query_row(
         &format!(
             "SELECT {REQUEST_COLUMNS} FROM feedback_requests r JOIN staff s ON s.id = r.requested_by WHERE r.id = ?1"
@@ -956,7 +1040,7 @@ fn feedback_request(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Feed
 /// Asks a family member to react on an entry they can see. Asking again after they reacted
 /// opens the request anew; asking twice while it is open is a conflict.
 pub fn request_feedback(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     entry_id: Uuid,
     actor: &StaffActor,
     draft: &FeedbackRequestDraft,
@@ -1026,11 +1110,11 @@ pub fn request_feedback(
 }
 
 fn requests_since(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     person_id: Uuid,
     cursor: i64,
     limit: i64,
-) -> rusqlite::Result<Vec<(FeedbackRequest, i64)>> {
+) -> sql::Result<Vec<(FeedbackRequest, i64)>> {
     let mut stmt = tx.prepare(&format!(
         "SELECT {REQUEST_COLUMNS} FROM feedback_requests r JOIN staff s ON s.id = r.requested_by
          WHERE r.person_id = ?1 AND r.seq > ?2 ORDER BY r.seq LIMIT ?3"
@@ -1044,20 +1128,16 @@ fn requests_since(
 /// Brings the person's access ledger up to date with the policy on `today`: every entry whose
 /// answer changed gets a new seq, so it (or its tombstone) is in the next page. Entries this
 /// person never saw and may not see leave no trace in their ledger.
-fn refresh_access(
-    tx: &Transaction<'_>,
-    person_id: Uuid,
-    dossier_id: Uuid,
-    today: NaiveDate,
-) -> rusqlite::Result<()> {
+fn refresh_access(tx: &Tx<'_>, person_id: Uuid, dossier_id: Uuid, today: NaiveDate) -> sql::Result<()> {
     let members: Vec<Member> = dossier_people(tx, dossier_id)?.iter().map(member_of).collect();
     let family = Family { members: &members, regime: regime(tx, dossier_id)?, today };
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare(&format!(
         "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible
-         FROM entries e INDEXED BY entries_access_scan
+         FROM entries e {}
          LEFT JOIN entry_access a ON a.entry_id = e.id AND a.person_id = ?2
          WHERE e.dossier_id = ?1",
-    )?;
+        indexed_by(tx, "entries_access_scan")
+    ))?;
     let rows = stmt.query_map(params![dossier_id.to_string(), person_id.to_string()], |r| {
         let child: Option<String> = r.get(1)?;
         let visibility: String = r.get(2)?;
@@ -1065,8 +1145,8 @@ fn refresh_access(
             uuid_col(r.get(0)?)?,
             child.map(uuid_col).transpose()?,
             Visibility::parse(&visibility).ok_or_else(|| bad_text(2, "unknown visibility"))?,
-            r.get::<_, bool>(3)?,
-            r.get::<_, Option<bool>>(4)?,
+            r.get::<bool>(3)?,
+            r.get::<Option<bool>>(4)?,
         ))
     })?;
     let mut changed = Vec::new();
@@ -1089,16 +1169,25 @@ fn refresh_access(
     Ok(())
 }
 
+/// SQLite's planner picks a worse index for these scans without the hint (BENCHMARKS.md,
+/// initial sync); PostgreSQL has no hints and finds the covering index itself.
+fn indexed_by(q: &dyn Query, index: &str) -> String {
+    match q.dialect() {
+        sql::Dialect::Sqlite => format!("INDEXED BY {index}"),
+        sql::Dialect::Postgres => String::new(),
+    }
+}
+
 /// What this person may see that changed after `cursor`, at most `limit` items, in cursor order.
 /// The policy is applied on `today` before the page is read, in the same transaction.
 pub fn sync_page(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     person_id: Uuid,
     dossier_id: Uuid,
     cursor: i64,
     limit: usize,
     today: NaiveDate,
-) -> rusqlite::Result<SyncPage> {
+) -> sql::Result<SyncPage> {
     refresh_access(tx, person_id, dossier_id, today)?;
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let mut items: Vec<SyncItem> = Vec::new();
@@ -1110,19 +1199,20 @@ pub fn sync_page(
         let mut stmt = tx.prepare(&format!(
             "WITH page AS MATERIALIZED (
                  SELECT a.entry_id, a.visible,
-                        CASE WHEN a.visible = 1 THEN MAX(k.seq, a.seq) ELSE a.seq END AS item_seq
+                        CASE WHEN a.visible = 1 AND k.seq > a.seq THEN k.seq ELSE a.seq END AS item_seq
                  FROM entry_access a
-                 JOIN entries k INDEXED BY entries_id_seq ON k.id = a.entry_id
+                 JOIN entries k {} ON k.id = a.entry_id
                  WHERE a.person_id = ?1 AND (a.seq > ?2 OR (a.visible = 1 AND k.seq > ?2))
                  ORDER BY item_seq LIMIT ?3)
              SELECT {ENTRY_COLUMNS}, page.visible, page.item_seq
              FROM page
              JOIN entries e ON e.id = page.entry_id
              JOIN staff s ON s.id = e.author_staff_id
-             ORDER BY page.item_seq"
+             ORDER BY page.item_seq",
+            indexed_by(tx, "entries_id_seq")
         ))?;
         let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], |r| {
-            Ok((entry_row(r)?, r.get::<_, bool>(14)?, r.get::<_, i64>(15)?))
+            Ok((entry_row(r)?, r.get::<bool>(14)?, r.get::<i64>(15)?))
         })?;
         for row in rows {
             let (row, visible, item_seq) = row?;
@@ -1186,13 +1276,13 @@ pub fn sync_page(
 // ---- enrolment and tokens -------------------------------------------------------------
 
 pub fn insert_activation_code(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     code_hash: &[u8; 32],
     person_id: Uuid,
     created_by: &str,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     tx.execute(
         "INSERT INTO activation_codes (code_hash, person_id, created_by, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1203,10 +1293,10 @@ pub fn insert_activation_code(
 
 /// Checks a code and, if good, marks it used in the same transaction.
 pub fn consume_activation_code(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     code_hash: &[u8; 32],
     now: DateTime<Utc>,
-) -> rusqlite::Result<CodeCheck> {
+) -> sql::Result<CodeCheck> {
     let row: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = tx
         .query_row(
             "SELECT person_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?1",
@@ -1229,12 +1319,12 @@ pub fn consume_activation_code(
 }
 
 pub fn insert_device(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     person_id: Uuid,
     public_key: &[u8],
     name: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Uuid> {
+) -> sql::Result<Uuid> {
     let id = Uuid::new_v4();
     tx.execute(
         "INSERT INTO devices (id, person_id, public_key, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1243,12 +1333,12 @@ pub fn insert_device(
     Ok(id)
 }
 
-pub fn person_name(conn: &Connection, person_id: Uuid) -> rusqlite::Result<String> {
+pub fn person_name(conn: &dyn Query, person_id: Uuid) -> sql::Result<String> {
     conn.query_row("SELECT display_name FROM people WHERE id = ?1", [person_id.to_string()], |r| r.get(0))
 }
 
 /// (public key, revoked) of a device.
-pub fn device_key(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option<(Vec<u8>, bool)>> {
+pub fn device_key(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(Vec<u8>, bool)>> {
     conn.query_row(
         "SELECT public_key, revoked_at IS NOT NULL FROM devices WHERE id = ?1",
         [device_id.to_string()],
@@ -1258,12 +1348,12 @@ pub fn device_key(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option
 }
 
 pub fn insert_challenge(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     challenge: &str,
     device_id: Uuid,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     tx.execute("DELETE FROM challenges WHERE expires_at <= ?1", [now])?;
     tx.execute(
         "INSERT INTO challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
@@ -1274,11 +1364,11 @@ pub fn insert_challenge(
 
 /// Removes the challenge (single use) and says whether it was valid for this device.
 pub fn take_challenge(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     challenge: &str,
     device_id: Uuid,
     now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
+) -> sql::Result<bool> {
     let n = tx.execute(
         "DELETE FROM challenges WHERE challenge = ?1 AND device_id = ?2 AND expires_at > ?3",
         params![challenge, device_id.to_string(), now],
@@ -1287,13 +1377,13 @@ pub fn take_challenge(
 }
 
 pub fn insert_token(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     token_hash: &[u8; 32],
     subject_kind: &str,
     subject_id: Uuid,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     tx.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
     tx.execute(
         "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
@@ -1304,11 +1394,11 @@ pub fn insert_token(
 
 /// The subject of a live token of the given kind.
 pub fn token_subject(
-    conn: &Connection,
+    conn: &dyn Query,
     token_hash: &[u8; 32],
     subject_kind: &str,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Option<Uuid>> {
+) -> sql::Result<Option<Uuid>> {
     conn.query_row(
         "SELECT subject_id FROM tokens WHERE token_hash = ?1 AND subject_kind = ?2 AND expires_at > ?3",
         params![token_hash.as_slice(), subject_kind, now],
@@ -1317,7 +1407,7 @@ pub fn token_subject(
     .optional()
 }
 
-pub fn device_subject(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option<(DeviceSubject, bool)>> {
+pub fn device_subject(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(DeviceSubject, bool)>> {
     conn.query_row(
         "SELECT d.person_id, p.dossier_id, d.revoked_at IS NOT NULL FROM devices d JOIN people p ON p.id = d.person_id
          WHERE d.id = ?1",
@@ -1327,12 +1417,12 @@ pub fn device_subject(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Op
     .optional()
 }
 
-pub fn touch_device(conn: &Connection, device_id: Uuid, now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub fn touch_device(conn: &dyn Query, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
     conn.execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![device_id.to_string(), now])?;
     Ok(())
 }
 
-pub fn person_devices(conn: &Connection, person_id: Uuid) -> rusqlite::Result<Vec<DeviceInfo>> {
+pub fn person_devices(conn: &dyn Query, person_id: Uuid) -> sql::Result<Vec<DeviceInfo>> {
     let mut stmt = conn.prepare(
         "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices WHERE person_id = ?1
          ORDER BY created_at",
@@ -1350,7 +1440,7 @@ pub fn person_devices(conn: &Connection, person_id: Uuid) -> rusqlite::Result<Ve
 }
 
 /// The person a device belongs to.
-pub fn device_owner(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+pub fn device_owner(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT person_id FROM devices WHERE id = ?1", [device_id.to_string()], |r| {
         uuid_col(r.get(0)?)
     })
@@ -1358,12 +1448,7 @@ pub fn device_owner(conn: &Connection, device_id: Uuid) -> rusqlite::Result<Opti
 }
 
 /// Revokes a device and ends its tokens at once. Revoking twice is not an error.
-pub fn revoke_device(
-    tx: &Transaction<'_>,
-    device_id: Uuid,
-    revoked_by: &str,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+pub fn revoke_device(tx: &Tx<'_>, device_id: Uuid, revoked_by: &str, now: DateTime<Utc>) -> sql::Result<()> {
     tx.execute(
         "UPDATE devices SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS NULL",
         params![device_id.to_string(), now, revoked_by],
@@ -1384,7 +1469,7 @@ pub struct DeniedRequest<'a> {
     pub at: DateTime<Utc>,
 }
 
-pub fn record_denied(conn: &Connection, d: &DeniedRequest<'_>) -> rusqlite::Result<()> {
+pub fn record_denied(conn: &dyn Query, d: &DeniedRequest<'_>) -> sql::Result<()> {
     conn.execute(
         "INSERT INTO denied_requests (at, method, route, status, subject_kind, subject_id, origin)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -1402,7 +1487,7 @@ pub fn record_denied(conn: &Connection, d: &DeniedRequest<'_>) -> rusqlite::Resu
 }
 
 /// The subject of a token of any kind, live or not: for the log of refused requests.
-pub fn token_owner(conn: &Connection, token_hash: &[u8; 32]) -> rusqlite::Result<Option<(String, Uuid)>> {
+pub fn token_owner(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Option<(String, Uuid)>> {
     conn.query_row(
         "SELECT subject_kind, subject_id FROM tokens WHERE token_hash = ?1",
         [token_hash.as_slice()],
@@ -1415,6 +1500,7 @@ pub fn token_owner(conn: &Connection, token_hash: &[u8; 32]) -> rusqlite::Result
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use rusqlite::Connection;
 
     #[test]
     fn migrations_are_valid() {
@@ -1442,25 +1528,23 @@ mod tests {
                  VALUES ('dev', 'c', x'00', 'app', '2026-01-01T00:00:00Z');",
         )
         .unwrap();
-        migrate(&mut conn).unwrap();
-        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        let conn = migrate(conn).unwrap();
+        conn.execute("PRAGMA foreign_keys = ON", params![]).unwrap();
         let gezag: Vec<(String, bool)> = conn
-            .prepare("SELECT id, has_gezag FROM people ORDER BY id")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
+            .query_map("SELECT id, has_gezag FROM people ORDER BY id", params![], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .unwrap();
         assert_eq!(gezag, vec![("c".into(), false), ("p".into(), true)]);
-        let vis: String = conn.query_row("SELECT visibility FROM entries", [], |r| r.get(0)).unwrap();
+        let vis: String = conn.query_row("SELECT visibility FROM entries", params![], |r| r.get(0)).unwrap();
         assert_eq!(vis, "child");
         let fk_problems: i64 =
-            conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+            conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", params![], |r| r.get(0)).unwrap();
         assert_eq!(fk_problems, 0);
         conn.execute(
             "INSERT INTO people (id, dossier_id, role, display_name, birth_date, version, seq)
                       VALUES ('o', 'd', 'carer', 'Oma', '1950-01-01', 1, 4)",
-            [],
+            params![],
         )
         .unwrap();
     }
@@ -1486,7 +1570,7 @@ mod tests {
                          '2026-01-02T10:05:00Z', '127.0.0.1');"
         ))
         .unwrap();
-        migrate(&mut conn).unwrap();
+        let mut conn = migrate(conn).unwrap();
         let dossier_id = Uuid::parse_str(d).unwrap();
         assert_eq!(verify_chains(&conn).unwrap(), vec![ChainReport::Intact { dossier_id, size: 2 }]);
         let (first, _) = &audit_log(&conn, dossier_id).unwrap()[0];
@@ -1517,7 +1601,7 @@ mod tests {
         assert_eq!(e.position, 3);
         assert_eq!(verify_chains(&conn).unwrap(), vec![ChainReport::Intact { dossier_id, size: 3 }]);
 
-        conn.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 2", []).unwrap();
+        conn.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 2", params![]).unwrap();
         assert_eq!(
             verify_chains(&conn).unwrap(),
             vec![ChainReport::Broken {
@@ -1526,8 +1610,9 @@ mod tests {
                 reason: "line changed after it was written"
             }]
         );
-        conn.execute("UPDATE audit_events SET purpose = 'verslag_schrijven' WHERE position = 2", []).unwrap();
-        conn.execute("DELETE FROM audit_events WHERE position = 1", []).unwrap();
+        conn.execute("UPDATE audit_events SET purpose = 'verslag_schrijven' WHERE position = 2", params![])
+            .unwrap();
+        conn.execute("DELETE FROM audit_events WHERE position = 1", params![]).unwrap();
         assert_eq!(
             verify_chains(&conn).unwrap(),
             vec![ChainReport::Broken { dossier_id, position: 1, reason: "line missing or out of order" }]

@@ -1,6 +1,7 @@
 //! The demo family. Everyone in it is invented, and their family name ("Voorbeeld", Dutch for
 //! "example") says so. Dates are relative to today so the trajectory always looks current.
 
+use crate::db::sql::{params, QueryExt, Tx};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use cjg_core::article::{ArticleDraft, Language, ShowAt, TipDraft, Topic};
 use cjg_core::entry::{EntryDraft, Visibility};
@@ -8,7 +9,6 @@ use cjg_core::questionnaire::{
     self, Agree, Answer, Answers, Audience, Phase, TrajectoryUpdate, CLOSING_ITEMS, CLOSING_RATINGS,
 };
 use cjg_core::{EntryKind, PersonRole};
-use rusqlite::Transaction;
 use uuid::Uuid;
 
 use crate::auth;
@@ -83,7 +83,7 @@ const POLICY_ENTRIES: &[PolicyEntry] = &[
 ];
 
 struct Seeder<'a, 'c> {
-    tx: &'a Transaction<'c>,
+    tx: &'a Tx<'c>,
     today: NaiveDate,
     now: DateTime<Utc>,
 }
@@ -253,7 +253,7 @@ impl Seeder<'_, '_> {
         self.tx.execute(
             "UPDATE questionnaire_tasks SET status = 'submitted', answers = ?2, submitted_at = ?3
              WHERE dossier_id = ?1 AND phase = 'start'",
-            rusqlite::params![dossier.to_string(), answers, self.now],
+            params![dossier.to_string(), answers, self.now],
         )?;
         Ok(())
     }

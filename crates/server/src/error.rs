@@ -54,8 +54,8 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::db::sql::Error> for AppError {
+    fn from(e: crate::db::sql::Error) -> Self {
         Self::internal(e)
     }
 }

@@ -65,7 +65,13 @@ impl Clock {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Holds the audit signing key, and the SQLite database unless `database_url` is set.
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL: the database several server instances share. None: embedded SQLite.
+    /// Holds a password, so it is never logged.
+    pub database_url: Option<String>,
+    /// PostgreSQL connections per server instance.
+    pub db_pool: u32,
     /// Enrolment and staff login attempts per peer address per minute.
     pub attempts_per_minute: u32,
     pub clock: Clock,
@@ -301,7 +307,10 @@ pub enum StartError {
 pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| StartError::DataDir(settings.data_dir.clone(), e))?;
-    let db = db::Db::open(&settings.database_path())?;
+    let db = match &settings.database_url {
+        Some(url) => db::Db::open_postgres(url, settings.db_pool)?,
+        None => db::Db::open(&settings.database_path())?,
+    };
     let audit_key = audit::load_or_create_key(&settings.data_dir)?;
     Ok(Arc::new(AppState {
         db,

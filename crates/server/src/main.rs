@@ -20,6 +20,15 @@ struct Cli {
     /// Where the SQLite database lives (default: the user's data directory).
     #[arg(long, env = "CJG_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL database instead of the embedded SQLite file, for a region with several
+    /// server instances: `postgres://user:password@host:port/name`. All instances need the
+    /// same audit key (`audit-signing.key` in the data directory).
+    #[arg(long, env = "CJG_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// PostgreSQL connections per server instance.
+    #[arg(long, env = "CJG_DB_POOL", default_value_t = 16, global = true,
+        value_parser = clap::value_parser!(u32).range(1..=256))]
+    db_pool: u32,
     /// Address and port to listen on.
     #[arg(long, env = "CJG_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
@@ -151,6 +160,8 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        database_url: cli.database_url.filter(|u| !u.trim().is_empty()),
+        db_pool: cli.db_pool,
         attempts_per_minute: cli.attempts_per_minute,
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
         purpose_minutes: cli.purpose_minutes,
@@ -178,7 +189,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => {}
     }
-    tracing::info!(data_dir = %settings.data_dir.display(), listen = %cli.listen, demo = cli.demo, "starting");
+    let backend = if settings.database_url.is_some() { "postgresql" } else { "sqlite" };
+    tracing::info!(data_dir = %settings.data_dir.display(), backend, listen = %cli.listen, demo = cli.demo, "starting");
     let state = open_state(&settings)?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let addr = listener.local_addr()?;

@@ -1,12 +1,12 @@
 //! Informatie: articles, their revisions and approvals, and reading tips.
 
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 use chrono::{DateTime, Utc};
 use cjg_core::article::{
     Article, ArticleDraft, Language, ReadingTip, RevisionStatus, ShowAt, StaffArticle, StaffTip, TipDraft,
     Topic,
 };
 use cjg_core::ErrorCode;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{bad_text, dossier_people, next_seq, uuid_col, StaffActor};
@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 /// Staff roles that approve and withdraw information (DOMAIN: a behavioural scientist).
 pub const EDITOR_ROLES: [&str; 1] = ["Gedragswetenschapper"];
 
-fn topics_col(s: &str) -> rusqlite::Result<Vec<Topic>> {
+fn topics_col(s: &str) -> sql::Result<Vec<Topic>> {
     s.split(',')
         .filter(|t| !t.is_empty())
         .map(|t| Topic::parse(t).ok_or_else(|| bad_text(4, "unknown topic")))
@@ -29,7 +29,7 @@ fn topics_text(topics: &[Topic]) -> String {
 const REVISION_COLUMNS: &str =
     "r.title, r.summary, r.body, r.topics, r.age_min, r.age_max, r.source, r.language";
 
-fn draft_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ArticleDraft> {
+fn draft_at(r: &sql::Row, at: usize) -> sql::Result<ArticleDraft> {
     let topics: String = r.get(at + 3)?;
     let language: String = r.get(at + 7)?;
     Ok(ArticleDraft {
@@ -45,7 +45,7 @@ fn draft_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<ArticleDraft> 
 }
 
 /// What families get: published, not withdrawn.
-fn published_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Article, i64)> {
+fn published_row(r: &sql::Row) -> sql::Result<(Article, i64)> {
     let draft = draft_at(r, 0)?;
     let reading_minutes = draft.reading_minutes();
     Ok((
@@ -75,11 +75,7 @@ pub enum ArticleChange {
     Gone { id: Uuid, version: i64 },
 }
 
-pub fn articles_since(
-    conn: &Connection,
-    cursor: i64,
-    limit: i64,
-) -> rusqlite::Result<Vec<(ArticleChange, i64)>> {
+pub fn articles_since(conn: &dyn Query, cursor: i64, limit: i64) -> sql::Result<Vec<(ArticleChange, i64)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {REVISION_COLUMNS}, a.id, a.published_revision, s.display_name, r.approved_at, a.version, a.seq,
                 a.withdrawn_at IS NOT NULL
@@ -99,7 +95,7 @@ pub fn articles_since(
     rows.collect()
 }
 
-pub fn staff_articles(conn: &Connection) -> rusqlite::Result<Vec<StaffArticle>> {
+pub fn staff_articles(conn: &dyn Query) -> sql::Result<Vec<StaffArticle>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {REVISION_COLUMNS}, a.id, r.revision, a.published_revision, a.withdrawn_at IS NOT NULL,
                 au.display_name, ap.display_name, r.approved_at
@@ -107,7 +103,7 @@ pub fn staff_articles(conn: &Connection) -> rusqlite::Result<Vec<StaffArticle>> 
          JOIN staff au ON au.id = r.author_id LEFT JOIN staff ap ON ap.id = r.approved_by
          ORDER BY r.title, r.revision"
     ))?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map(params![], |r| {
         let revision: u32 = r.get(9)?;
         let published: Option<u32> = r.get(10)?;
         let approved_at: Option<DateTime<Utc>> = r.get(14)?;
@@ -131,13 +127,13 @@ pub fn staff_articles(conn: &Connection) -> rusqlite::Result<Vec<StaffArticle>> 
 }
 
 fn insert_revision(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: Uuid,
     revision: u32,
     d: &ArticleDraft,
     author: Uuid,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> sql::Result<()> {
     tx.execute(
         "INSERT INTO article_revisions (article_id, revision, title, summary, body, topics, age_min, age_max,
              source, language, author_id, created_at)
@@ -162,11 +158,11 @@ fn insert_revision(
 
 /// A new article: revision 1, a draft nobody but staff sees.
 pub fn create_article(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     author: &StaffActor,
     d: &ArticleDraft,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Uuid> {
+) -> sql::Result<Uuid> {
     let id = Uuid::new_v4();
     // seq 0: not in any family's feed until approved.
     tx.execute(
@@ -180,7 +176,7 @@ pub fn create_article(
 /// A change is a new draft revision, unless the newest revision is still an unapproved draft,
 /// which the change replaces. Families keep the published text until the new one is approved.
 pub fn revise_article(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: Uuid,
     author: &StaffActor,
     d: &ArticleDraft,
@@ -208,7 +204,7 @@ pub fn revise_article(
 
 /// An editor approves one revision: it becomes what families read. Never one's own text.
 pub fn approve(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: Uuid,
     revision: u32,
     editor: &StaffActor,
@@ -249,7 +245,7 @@ pub fn approve(
 }
 
 /// Takes an article away from families (a tombstone in their feed); its history stays.
-pub fn withdraw(tx: &Transaction<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) -> AppResult<()> {
+pub fn withdraw(tx: &Tx<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) -> AppResult<()> {
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE articles SET withdrawn_at = ?2, withdrawn_by = ?3, version = version + 1, seq = ?4
@@ -270,7 +266,7 @@ pub fn withdraw(tx: &Transaction<'_>, id: Uuid, editor: &StaffActor, now: DateTi
     Ok(())
 }
 
-fn is_live(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<bool>> {
+fn is_live(conn: &dyn Query, id: Uuid) -> sql::Result<Option<bool>> {
     conn.query_row(
         "SELECT published_revision IS NOT NULL AND withdrawn_at IS NULL FROM articles WHERE id = ?1",
         [id.to_string()],
@@ -284,7 +280,7 @@ fn is_live(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<bool>> {
 const TIP_COLUMNS: &str = "t.id, t.article_id, t.person_id, t.note, t.show_at, s.display_name, t.created_at,
      t.read_at, t.version, t.seq";
 
-fn tip_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ReadingTip, i64)> {
+fn tip_row(r: &sql::Row) -> sql::Result<(ReadingTip, i64)> {
     let show_at: String = r.get(4)?;
     Ok((
         ReadingTip {
@@ -303,7 +299,7 @@ fn tip_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ReadingTip, i64)> {
 }
 
 pub fn create_tip(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     dossier_id: Uuid,
     actor: &StaffActor,
     d: &TipDraft,
@@ -341,7 +337,7 @@ pub fn create_tip(
     Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
 }
 
-fn tip(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(ReadingTip, bool)>> {
+fn tip(conn: &dyn Query, id: Uuid) -> sql::Result<Option<(ReadingTip, bool)>> {
     conn.query_row(
         &format!("SELECT {TIP_COLUMNS}, t.shown FROM reading_tips t JOIN staff s ON s.id = t.created_by WHERE t.id = ?1"),
         [id.to_string()],
@@ -351,13 +347,13 @@ fn tip(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<(ReadingTip, bool
 }
 
 /// Shows the tips whose moment came (a new seq puts them in the feed).
-pub fn refresh_tips(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub fn refresh_tips(tx: &Tx<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
     let trajectory = super::questionnaires::trajectory(tx, dossier_id)?;
     let waiting: Vec<(String, String)> = {
         let mut stmt =
             tx.prepare("SELECT id, show_at FROM reading_tips WHERE dossier_id = ?1 AND shown = 0")?;
         let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<sql::Result<_>>()?
     };
     for (id, show_at) in waiting {
         let at = ShowAt::parse(&show_at).ok_or_else(|| bad_text(1, "unknown moment"))?;
@@ -373,11 +369,11 @@ pub fn refresh_tips(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>) 
 }
 
 pub fn tips_since(
-    conn: &Connection,
+    conn: &dyn Query,
     person_id: Uuid,
     cursor: i64,
     limit: i64,
-) -> rusqlite::Result<Vec<(ReadingTip, i64)>> {
+) -> sql::Result<Vec<(ReadingTip, i64)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {TIP_COLUMNS} FROM reading_tips t JOIN staff s ON s.id = t.created_by
          WHERE t.person_id = ?1 AND t.shown = 1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3"
@@ -387,12 +383,7 @@ pub fn tips_since(
 }
 
 /// The person opened the tip's article: the coach sees it was read.
-pub fn mark_tip_read(
-    tx: &Transaction<'_>,
-    person_id: Uuid,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> AppResult<ReadingTip> {
+pub fn mark_tip_read(tx: &Tx<'_>, person_id: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<ReadingTip> {
     let owner: Option<(String, bool)> = tx
         .query_row("SELECT person_id, shown FROM reading_tips WHERE id = ?1", [id.to_string()], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -410,7 +401,7 @@ pub fn mark_tip_read(
     Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
 }
 
-pub fn dossier_tips(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<StaffTip>> {
+pub fn dossier_tips(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<StaffTip>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {TIP_COLUMNS}, t.shown, p.display_name,
                 (SELECT r.title FROM article_revisions r WHERE r.article_id = t.article_id

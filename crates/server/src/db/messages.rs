@@ -1,9 +1,9 @@
 //! Berichten: a conversation per family member with the coaches of the dossier.
 
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 use chrono::{DateTime, Utc};
 use cjg_core::message::{Message, MessageDraft};
 use cjg_core::ErrorCode;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{next_seq, uuid_col, DeviceSubject, StaffActor};
@@ -13,7 +13,7 @@ const COLUMNS: &str =
     "m.id, m.person_id, m.author_staff_id IS NOT NULL, COALESCE(s.display_name, p.display_name),
      m.text, m.created_at, m.read_at, m.version, m.seq";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Message, i64)> {
+fn row(r: &sql::Row) -> sql::Result<(Message, i64)> {
     Ok((
         Message {
             id: uuid_col(r.get(0)?)?,
@@ -32,7 +32,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Message, i64)> {
 const FROM: &str =
     "FROM messages m JOIN people p ON p.id = m.person_id LEFT JOIN staff s ON s.id = m.author_staff_id";
 
-fn message(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Message>> {
+fn message(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Message>> {
     conn.query_row(&format!("SELECT {COLUMNS} {FROM} WHERE m.id = ?1"), [id.to_string()], |r| {
         row(r).map(|x| x.0)
     })
@@ -42,7 +42,7 @@ fn message(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Message>> {
 /// Stores a family member's message once: the same id and text again is the stored one; the
 /// same id with other text is a conflict.
 pub fn send_from_family(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     who: &DeviceSubject,
     d: &MessageDraft,
     now: DateTime<Utc>,
@@ -76,7 +76,7 @@ pub fn send_from_family(
 
 /// A coach writes to one family member. Two coaches writing at once both land, in order.
 pub fn send_from_coach(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     dossier_id: Uuid,
     person_id: Uuid,
     actor: &StaffActor,
@@ -101,12 +101,7 @@ pub fn send_from_coach(
     message(tx, id)?.ok_or_else(AppError::not_found)
 }
 
-pub fn since(
-    conn: &Connection,
-    person_id: Uuid,
-    cursor: i64,
-    limit: i64,
-) -> rusqlite::Result<Vec<(Message, i64)>> {
+pub fn since(conn: &dyn Query, person_id: Uuid, cursor: i64, limit: i64) -> sql::Result<Vec<(Message, i64)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} {FROM} WHERE m.person_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3"
     ))?;
@@ -116,17 +111,13 @@ pub fn since(
 
 /// The dossier's conversations for a coach, oldest first. Reading them marks the family's
 /// messages as read (the family sees it).
-pub fn read_by_coach(
-    tx: &Transaction<'_>,
-    dossier_id: Uuid,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Vec<Message>> {
+pub fn read_by_coach(tx: &Tx<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> sql::Result<Vec<Message>> {
     let unread: Vec<String> = {
         let mut stmt = tx.prepare(
             "SELECT id FROM messages WHERE dossier_id = ?1 AND author_staff_id IS NULL AND read_at IS NULL",
         )?;
         let rows = stmt.query_map([dossier_id.to_string()], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<sql::Result<_>>()?
     };
     for id in unread {
         let seq = next_seq(tx)?;
@@ -141,12 +132,7 @@ pub fn read_by_coach(
 }
 
 /// The family member read these coach messages; ids of other conversations are ignored.
-pub fn read_by_family(
-    tx: &Transaction<'_>,
-    person_id: Uuid,
-    ids: &[Uuid],
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+pub fn read_by_family(tx: &Tx<'_>, person_id: Uuid, ids: &[Uuid], now: DateTime<Utc>) -> sql::Result<()> {
     for id in ids {
         let mine: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND person_id = ?2

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use cjg_core::indicators::ClosingRecord;
 use cjg_core::questionnaire::{
@@ -9,7 +10,6 @@ use cjg_core::questionnaire::{
     TaskStatus, Trajectory, TrajectoryUpdate, ANSWER_DAYS,
 };
 use cjg_core::ErrorCode;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{bad_text, dossier_people, next_seq, uuid_col, DeviceSubject, StaffActor};
@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 const TASK_COLUMNS: &str = "t.id, t.person_id, t.questionnaire_key, t.questionnaire_version, t.available_on,
      t.due_on, t.status, t.answers, t.submitted_at, t.version, t.seq";
 
-fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(QuestionnaireTask, i64)> {
+fn task_row(r: &sql::Row) -> sql::Result<(QuestionnaireTask, i64)> {
     let key: String = r.get(2)?;
     let version: u32 = r.get(3)?;
     let status: String = r.get(6)?;
@@ -45,7 +45,7 @@ fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(QuestionnaireTask, i64)>
     ))
 }
 
-pub fn task(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<QuestionnaireTask>> {
+pub fn task(conn: &dyn Query, id: Uuid) -> sql::Result<Option<QuestionnaireTask>> {
     conn.query_row(
         &format!("SELECT {TASK_COLUMNS} FROM questionnaire_tasks t WHERE t.id = ?1"),
         [id.to_string()],
@@ -54,7 +54,7 @@ pub fn task(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Questionnair
     .optional()
 }
 
-pub fn task_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid>> {
+pub fn task_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM questionnaire_tasks WHERE id = ?1", [id.to_string()], |r| {
         uuid_col(r.get(0)?)
     })
@@ -63,11 +63,11 @@ pub fn task_dossier(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Uuid
 
 /// The person's tasks that changed after `cursor`, for the sync feed.
 pub fn person_tasks_since(
-    conn: &Connection,
+    conn: &dyn Query,
     person_id: Uuid,
     cursor: i64,
     limit: i64,
-) -> rusqlite::Result<Vec<(QuestionnaireTask, i64)>> {
+) -> sql::Result<Vec<(QuestionnaireTask, i64)>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {TASK_COLUMNS} FROM questionnaire_tasks t WHERE t.person_id = ?1 AND t.seq > ?2 ORDER BY t.seq LIMIT ?3"
     ))?;
@@ -75,7 +75,7 @@ pub fn person_tasks_since(
     rows.collect()
 }
 
-pub fn dossier_tasks(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Vec<StaffQuestionnaire>> {
+pub fn dossier_tasks(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<StaffQuestionnaire>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {TASK_COLUMNS}, p.display_name, s.display_name FROM questionnaire_tasks t
          JOIN people p ON p.id = t.person_id LEFT JOIN staff s ON s.id = t.sent_by
@@ -87,7 +87,7 @@ pub fn dossier_tasks(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Ve
     rows.collect()
 }
 
-pub fn trajectory(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Option<Trajectory>> {
+pub fn trajectory(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Option<Trajectory>> {
     let started: Option<NaiveDate> = conn
         .query_row("SELECT started_on FROM dossiers WHERE id = ?1", [dossier_id.to_string()], |r| r.get(0))
         .optional()?
@@ -100,7 +100,7 @@ pub fn trajectory(conn: &Connection, dossier_id: Uuid) -> rusqlite::Result<Optio
     Ok(Some(Trajectory { started_on, closed_on }))
 }
 
-pub fn set_trajectory(tx: &Transaction<'_>, dossier_id: Uuid, t: &TrajectoryUpdate) -> rusqlite::Result<()> {
+pub fn set_trajectory(tx: &Tx<'_>, dossier_id: Uuid, t: &TrajectoryUpdate) -> sql::Result<()> {
     tx.execute(
         "UPDATE dossiers SET started_on = ?2, closed_on = ?3, municipality = ?4, team = ?5 WHERE id = ?1",
         params![dossier_id.to_string(), t.started_on, t.closed_on, t.municipality, t.team],
@@ -119,7 +119,7 @@ struct NewTask<'a> {
     now: DateTime<Utc>,
 }
 
-fn insert_task(tx: &Transaction<'_>, t: &NewTask<'_>) -> rusqlite::Result<Uuid> {
+fn insert_task(tx: &Tx<'_>, t: &NewTask<'_>) -> sql::Result<Uuid> {
     let id = Uuid::new_v4();
     let seq = next_seq(tx)?;
     tx.execute(
@@ -146,7 +146,7 @@ fn insert_task(tx: &Transaction<'_>, t: &NewTask<'_>) -> rusqlite::Result<Uuid> 
 /// Creates the questionnaires the trajectory asks for by `today` that do not exist yet, and
 /// moves open ones to the newest version of their questionnaire. Runs in the sync transaction,
 /// so a family sees a questionnaire on the first sync of its day.
-pub fn refresh_tasks(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> rusqlite::Result<()> {
+pub fn refresh_tasks(tx: &Tx<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
     let today = now.date_naive();
     if let Some(t) = trajectory(tx, dossier_id)? {
         let people = dossier_people(tx, dossier_id)?;
@@ -154,7 +154,7 @@ pub fn refresh_tasks(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>)
             let mut stmt =
                 tx.prepare("SELECT person_id, phase FROM questionnaire_tasks WHERE dossier_id = ?1")?;
             let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
+            rows.collect::<sql::Result<_>>()?
         };
         for p in questionnaire::planned(&t, &people, today) {
             if existing.contains(&(p.person_id, p.phase.as_str().to_owned())) {
@@ -182,7 +182,7 @@ pub fn refresh_tasks(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>)
              WHERE dossier_id = ?1 AND status = 'open'",
         )?;
         let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.collect::<sql::Result<_>>()?
     };
     for (id, key, version) in open {
         let Some(old) = questionnaire::find(&key, version) else { continue };
@@ -202,7 +202,7 @@ pub fn refresh_tasks(tx: &Transaction<'_>, dossier_id: Uuid, now: DateTime<Utc>)
 /// Stores a questionnaire that was asked and perhaps answered outside the app (answers on paper,
 /// or from an earlier system), so the report counts it. Used by the demo seed.
 pub fn import_task(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     dossier_id: Uuid,
     person_id: Uuid,
     definition: &questionnaire::Definition,
@@ -240,11 +240,11 @@ pub fn import_task(
 /// Runs the schedule for every trajectory with a start date, one transaction per dossier, so
 /// questionnaires also appear for families that do not sync (the report counts them as sent).
 /// Returns how many dossiers it looked at.
-pub fn refresh_all(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Result<usize> {
+pub fn refresh_all(conn: &mut sql::Conn, now: DateTime<Utc>) -> sql::Result<usize> {
     let dossiers: Vec<Uuid> = {
         let mut stmt = conn.prepare("SELECT id FROM dossiers WHERE started_on IS NOT NULL")?;
-        let rows = stmt.query_map([], |r| uuid_col(r.get(0)?))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        let rows = stmt.query_map(params![], |r| uuid_col(r.get(0)?))?;
+        rows.collect::<sql::Result<_>>()?
     };
     for id in &dossiers {
         let tx = conn.transaction()?;
@@ -256,7 +256,7 @@ pub fn refresh_all(conn: &mut Connection, now: DateTime<Utc>) -> rusqlite::Resul
 
 /// A coach sends a questionnaire by hand. One per person and phase: a second gets `conflict`.
 pub fn send_by_hand(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     dossier_id: Uuid,
     actor: &StaffActor,
     req: &SendQuestionnaire,
@@ -312,7 +312,7 @@ pub enum Submitted {
 /// Stores a person's answers once. The checks run in the order that gives the most useful
 /// answer: whose task, a retry, already answered, outdated, then the answers themselves.
 pub fn submit(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     who: &DeviceSubject,
     sub: &Submission,
     now: DateTime<Utc>,
@@ -390,7 +390,7 @@ pub fn submit(
             return Err(AppError::new(ErrorCode::AlreadyAnswered, "this questionnaire was already answered"))
         }
         // The submission id is unique: the app reused one of another task's answers.
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+        Err(sql::Error::Unique) => {
             return Err(AppError::new(ErrorCode::Conflict, "this id belongs to other answers"));
         }
         Err(e) => return Err(e.into()),
@@ -406,11 +406,7 @@ fn payload_hash(person_id: Uuid, sub: &Submission) -> [u8; 32] {
 
 /// Every closing questionnaire sent between `from` and `to` (inclusive), with where its
 /// dossier is counted and its answers if they came.
-pub fn closing_records(
-    conn: &Connection,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> rusqlite::Result<Vec<ClosingRecord>> {
+pub fn closing_records(conn: &dyn Query, from: NaiveDate, to: NaiveDate) -> sql::Result<Vec<ClosingRecord>> {
     let mut stmt = conn.prepare(
         "SELECT d.municipality, d.team, t.available_on, t.answers FROM questionnaire_tasks t
          JOIN dossiers d ON d.id = t.dossier_id

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::db::sql::{self, Query, Tx};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -19,7 +20,6 @@ use cjg_core::indicators::{self, IndicatorReport, Period};
 use cjg_core::questionnaire::{QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, TrajectoryUpdate};
 use cjg_core::validate::ActivationCode;
 use cjg_core::{Entry, ErrorCode, Person};
-use rusqlite::Transaction;
 use uuid::Uuid;
 
 use crate::auth::{self, Peer, PurposeHeader, StaffAuth};
@@ -87,7 +87,7 @@ struct Ctx<'a> {
 async fn audited<T: Send + 'static>(
     state: &AppState,
     access: Access,
-    f: impl FnOnce(&Transaction<'_>, Ctx<'_>) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
+    f: impl FnOnce(&Tx<'_>, Ctx<'_>) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
 ) -> AppResult<T> {
     let now = state.clock.now();
     state
@@ -136,7 +136,7 @@ async fn read_dossier<T: Send + 'static>(
     purpose: PurposeHeader,
     dossier_id: Uuid,
     object: &'static str,
-    read: impl FnOnce(&rusqlite::Connection, Uuid) -> rusqlite::Result<T> + Send + 'static,
+    read: impl FnOnce(&dyn Query, Uuid) -> sql::Result<T> + Send + 'static,
 ) -> AppResult<Json<T>> {
     auth::require_caseload(state, actor.id, dossier_id).await?;
     let access =
@@ -374,7 +374,7 @@ pub async fn delete_entry(
 /// Makes a new activation code and stores only its hash.
 /// Refuses people without own access (a child under 12): a code for them would be useless.
 pub fn issue_activation_code(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     person_id: Uuid,
     created_by: &str,
     now: chrono::DateTime<Utc>,
@@ -599,7 +599,7 @@ pub struct ReportQuery {
 }
 
 /// Loads the report for `period` and the same period a year earlier.
-pub fn indicator_report(conn: &rusqlite::Connection, period: Period) -> AppResult<IndicatorReport> {
+pub fn indicator_report(conn: &dyn Query, period: Period) -> AppResult<IndicatorReport> {
     let (from, to) = (period.year_earlier().first_day(), period.last_day());
     let records = db::questionnaires::closing_records(conn, from, to)?;
     Ok(indicators::build(period, &records))
