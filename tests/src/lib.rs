@@ -14,6 +14,107 @@ use uuid::Uuid;
 
 pub mod desktop;
 
+pub use cjg_server::db::sql::{self, Row};
+pub use cjg_server::params;
+
+/// Set (`postgres://user@host:port`, no database name) to run the server on PostgreSQL: each
+/// test server then gets a database of its own on that cluster. `scripts/test` runs the server
+/// tests once on SQLite and once on a private PostgreSQL cluster (`scripts/with-postgres`).
+pub const POSTGRES_ENV: &str = "CJG_TEST_POSTGRES";
+
+pub fn on_postgres() -> bool {
+    std::env::var(POSTGRES_ENV).is_ok_and(|v| !v.is_empty())
+}
+
+fn postgres_base() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty()).map(|v| v.trim_end_matches('/').to_owned())
+}
+
+type Job = Box<dyn FnOnce(&sql::Conn) + Send>;
+
+/// A look into the server's own database, for checks (and tampering) the API does not offer.
+/// On PostgreSQL the connection lives on a thread of its own: the sync client may not block a
+/// thread that drives async tasks, and the tests are async.
+pub enum TestDb {
+    Sqlite(Box<sql::Conn>),
+    Postgres(std::sync::mpsc::Sender<Job>),
+}
+
+impl TestDb {
+    fn postgres(url: String) -> Self {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::spawn(move || {
+            let conn = sql::Conn::connect_postgres(&url).expect("connect to the test database");
+            for job in rx {
+                job(&conn);
+            }
+        });
+        TestDb::Postgres(jobs)
+    }
+
+    fn with<T: Send + 'static>(&self, f: impl FnOnce(&sql::Conn) -> T + Send + 'static) -> T {
+        match self {
+            TestDb::Sqlite(c) => f(c),
+            TestDb::Postgres(jobs) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                jobs.send(Box::new(move |c| {
+                    let _ = tx.send(f(c));
+                }))
+                .expect("database thread");
+                rx.recv().expect("database thread answered")
+            }
+        }
+    }
+
+    pub fn query_row<T: Send + 'static>(
+        &self,
+        query: &str,
+        params: impl sql::Params,
+        f: impl FnOnce(&Row) -> sql::Result<T> + Send + 'static,
+    ) -> sql::Result<T> {
+        let (query, values) = (query.to_owned(), params.values());
+        self.with(move |c| sql::QueryExt::query_row(c, &query, values.as_slice(), f))
+    }
+
+    pub fn query_map<T: Send + 'static>(
+        &self,
+        query: &str,
+        params: impl sql::Params,
+        f: impl FnMut(&Row) -> sql::Result<T> + Send + 'static,
+    ) -> sql::Result<Vec<T>> {
+        let (query, values) = (query.to_owned(), params.values());
+        self.with(move |c| sql::QueryExt::query_map(c, &query, values.as_slice(), f))
+    }
+
+    pub fn execute(&self, query: &str, params: impl sql::Params) -> sql::Result<usize> {
+        let (query, values) = (query.to_owned(), params.values());
+        self.with(move |c| sql::QueryExt::execute(c, &query, values.as_slice()))
+    }
+}
+
+/// Runs `f` with a connection to the cluster's maintenance database, on a plain thread.
+fn postgres_admin(base: &str, f: impl FnOnce(&sql::Conn) -> sql::Result<()> + Send + 'static) -> Result<()> {
+    let url = format!("{base}/postgres");
+    std::thread::spawn(move || f(&sql::Conn::connect_postgres(&url)?))
+        .join()
+        .map_err(|_| anyhow::anyhow!("postgres admin thread panicked"))?
+        .map_err(Into::into)
+}
+
+/// The database of the test server on `data_dir`: made on first use, found again on a restart.
+fn postgres_database(base: &str, data_dir: &Path) -> Result<String> {
+    let marker = data_dir.join("test-postgres-database");
+    if let Ok(name) = std::fs::read_to_string(&marker) {
+        return Ok(name);
+    }
+    let name = format!("cjg_test_{}", Uuid::new_v4().simple());
+    let create =
+        format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+    postgres_admin(base, move |c| sql::QueryExt::execute(c, &create, params![]).map(|_| ()))?;
+    std::fs::write(&marker, &name)?;
+    Ok(name)
+}
+
 /// The middle value of a set of timings (benchmarks report medians, not means).
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -47,6 +148,22 @@ pub fn server_binary() -> PathBuf {
     .clone()
 }
 
+/// `cjg-server --data-dir DIR` on the database of that directory: its SQLite file, or on
+/// PostgreSQL its own database (made on first use). Returns the PostgreSQL database's name.
+pub fn server_command(data_dir: &Path) -> Result<(Command, Option<String>)> {
+    let mut command = Command::new(server_binary());
+    command.arg("--data-dir").arg(data_dir);
+    let database = match postgres_base() {
+        Some(base) => {
+            let name = postgres_database(&base, data_dir)?;
+            command.env("CJG_DATABASE_URL", format!("{base}/{name}")).env("CJG_DB_POOL", "4");
+            Some(name)
+        }
+        None => None,
+    };
+    Ok((command, database))
+}
+
 #[derive(Debug, Clone)]
 pub struct DemoCode {
     pub name: String,
@@ -61,6 +178,8 @@ pub struct TestServer {
     _tmp: Option<tempfile::TempDir>,
     pub codes: Vec<DemoCode>,
     pub coach_password: String,
+    /// The PostgreSQL database name, when the tests run on PostgreSQL.
+    pub database: Option<String>,
 }
 
 impl TestServer {
@@ -78,9 +197,8 @@ impl TestServer {
 
     /// Starts on a given data dir and address (for restarts on the same data).
     pub fn start_in(data_dir: &Path, listen: &str, extra: &[&str]) -> Result<Self> {
-        let mut child = Command::new(server_binary())
-            .arg("--data-dir")
-            .arg(data_dir)
+        let (mut command, database) = server_command(data_dir)?;
+        let mut child = command
             .args(["--listen", listen, "--demo"])
             .args(extra)
             // CJG_TEST_SERVER_LOG=info shows each request with its time (never its content).
@@ -113,16 +231,26 @@ impl TestServer {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Ok(Self { child, url, data_dir: data_dir.to_owned(), _tmp: None, codes, coach_password })
+        Ok(Self { child, url, data_dir: data_dir.to_owned(), _tmp: None, codes, coach_password, database })
+    }
+
+    /// The server's command line on this server's database (`verify-audit`, `report`).
+    pub fn cli(&self) -> Command {
+        server_command(&self.data_dir).expect("server command").0
     }
 
     pub fn code_for(&self, first_name: &str) -> String {
         self.codes.iter().find(|c| c.name.starts_with(first_name)).expect("demo code").code.clone()
     }
 
-    /// A read-only look into the server's own database, for checks the API does not offer.
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.data_dir.join("cjg-server.db")).unwrap()
+    /// The server's own database, for checks the API does not offer.
+    pub fn db(&self) -> TestDb {
+        match (&self.database, postgres_base()) {
+            (Some(name), Some(base)) => TestDb::postgres(format!("{base}/{name}")),
+            _ => TestDb::Sqlite(Box::new(sql::Conn::Sqlite(
+                rusqlite::Connection::open(self.data_dir.join("cjg-server.db")).unwrap(),
+            ))),
+        }
     }
 
     pub fn stop(&mut self) {
@@ -152,6 +280,12 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
+        // Only a server on its own temporary directory owns its database: one started on a
+        // given directory may be a restart that shares it.
+        if let (Some(_), Some(name), Some(base)) = (&self._tmp, &self.database, postgres_base()) {
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = postgres_admin(&base, move |c| sql::QueryExt::execute(c, &drop, params![]).map(|_| ()));
+        }
     }
 }
 
@@ -170,9 +304,9 @@ impl Staff {
             .header("X-Cjg-Purpose", "hulpverlening")
     }
 
-    pub async fn dossier_id(&self, db: &rusqlite::Connection) -> Uuid {
+    pub async fn dossier_id(&self, db: &TestDb) -> Uuid {
         let id: String = db
-            .query_row("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'", [], |r| r.get(0))
+            .query_row("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'", params![], |r| r.get(0))
             .unwrap();
         Uuid::parse_str(&id).unwrap()
     }
@@ -258,7 +392,7 @@ pub fn app(dir: &Path) -> cjg_client::app::AppCore {
 }
 
 /// A person's id by display name, straight from the server's database.
-pub fn person_id(db: &rusqlite::Connection, display_name: &str) -> String {
+pub fn person_id(db: &TestDb, display_name: &str) -> String {
     db.query_row("SELECT id FROM people WHERE display_name = ?1", [display_name], |r| r.get(0))
         .unwrap_or_else(|e| panic!("no person {display_name}: {e}"))
 }

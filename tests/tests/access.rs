@@ -9,7 +9,7 @@ use cjg_client::app::{Notice, Phase};
 use cjg_client::{Session, SyncOptions};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use serde_json::{json, Value};
 
 const SECRET: [u8; 32] = [7; 32];
@@ -93,7 +93,9 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
 
     let birth: NaiveDate = server
         .db()
-        .query_row("SELECT birth_date FROM people WHERE display_name = 'Noor Voorbeeld'", [], |r| r.get(0))
+        .query_row("SELECT birth_date FROM people WHERE display_name = 'Noor Voorbeeld'", params![], |r| {
+            r.get(0)
+        })
         .unwrap();
     let sixteenth = birth.with_year(birth.year() + 16).unwrap();
     let today = Utc::now().date_naive();
@@ -123,7 +125,8 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
         synced_titles(&mut sanne).await.is_disjoint(&set(&[&NOOR])),
         "withdrawn consent removes them again"
     );
-    let recorded: i64 = server.db().query_row("SELECT COUNT(*) FROM consents", [], |r| r.get(0)).unwrap();
+    let recorded: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM consents", params![], |r| r.get(0)).unwrap();
     assert_eq!(recorded, 2, "both the consent and its withdrawal are kept");
 
     // A parent cannot give consent for a youth.
@@ -181,7 +184,7 @@ async fn revoked_devices_wipe_and_re_enrolment_restores() {
         .db()
         .query_row(
             "SELECT COUNT(*) FROM audit_events WHERE object_type = 'device' AND action = 'update'",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -240,7 +243,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     let sanne = enrol(&server, "Sanne", dir.path()).await;
     let sanne_device = sanne.profile().unwrap().device_id;
     let db = server.db();
-    let one = |sql: &str| -> String { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let one = |sql: &str| -> String { db.query_row(sql, params![], |r| r.get(0)).unwrap() };
     let dossier = one("SELECT id FROM dossiers WHERE family_name = 'Voorbeeld'");
     let parents_entry = one("SELECT id FROM entries WHERE visibility = 'parents_only'");
     // Sanne's own feedback on that entry, for the routes that address feedback.
@@ -272,21 +275,21 @@ async fn every_route_refuses_everyone_but_the_owner() {
         .query_row(
             "SELECT id FROM questionnaire_tasks WHERE person_id = ?1 AND phase = 'tussentijds'",
             [&sanne_id],
-            |r| r.get::<_, String>(0),
+            |r| r.get::<String>(0),
         )
         .unwrap();
 
     // Callers, each with what they must never receive.
     let voorbeeld_secrets: Vec<String> = {
-        let mut stmt = db.prepare("SELECT id, title FROM entries e WHERE e.dossier_id = ?1").unwrap();
-        let rows =
-            stmt.query_map([&dossier], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).unwrap();
-        rows.flat_map(|r| {
-            let (id, title) = r.unwrap();
-            [id, title]
-        })
-        .chain(["Voorbeeld".to_owned(), sanne_device.to_string(), dossier.clone()])
-        .collect()
+        let rows = db
+            .query_map("SELECT id, title FROM entries e WHERE e.dossier_id = ?1", [&dossier], |r| {
+                Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+            })
+            .unwrap();
+        rows.into_iter()
+            .flat_map(|(id, title)| [id, title])
+            .chain(["Voorbeeld".to_owned(), sanne_device.to_string(), dossier.clone()])
+            .collect()
     };
     let for_noor = vec![
         parents_entry.clone(),
@@ -441,7 +444,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     let denied: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM denied_requests WHERE subject_kind = 'staff' AND status = 404",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();

@@ -4,7 +4,7 @@
 
 use cjg_client::app::{Notice, Phase};
 use cjg_client::secret::{SecretHome, Vault};
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 
 const SANNE_PIN: &str = "902417";
 const NOOR_PIN: &str = "318705";
@@ -85,7 +85,7 @@ async fn two_accounts_on_one_device_stay_apart() {
         .query_row(
             "SELECT d.id FROM devices d JOIN people p ON p.id = d.person_id \
              WHERE p.display_name = 'Sanne Voorbeeld'",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_client::app::Delivery;
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use serde_json::{json, Value};
 
 const PIN: &str = "902417";
@@ -52,7 +52,7 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
         .db()
         .query_row(
             "SELECT COUNT(*) FROM audit_events WHERE object_type IN ('messages', 'message')",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -70,7 +70,7 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
         .db()
         .query_row(
             "SELECT COUNT(*) FROM messages WHERE author_staff_id IS NOT NULL AND read_at IS NOT NULL",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -110,7 +110,7 @@ async fn the_same_message_twice_is_one_and_a_reused_id_is_refused() {
     assert_eq!(post(json!({"id": id, "text": "Hallo"})).await.unwrap().status(), 200, "a retry");
     assert_eq!(post(json!({"id": id, "text": "Iets anders"})).await.unwrap().status(), 409);
     assert_eq!(post(json!({"id": uuid::Uuid::new_v4(), "text": "  "})).await.unwrap().status(), 400);
-    let n: i64 = server.db().query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+    let n: i64 = server.db().query_row("SELECT COUNT(*) FROM messages", params![], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
     // A receipt naming someone else's message changes nothing.
     let r = http

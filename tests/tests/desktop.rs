@@ -10,7 +10,7 @@ use cjg_tests::desktop::{
     assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, shot, type_into, wait_for,
     wait_text, Driver,
 };
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -118,7 +118,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert!(msg.contains("Verstuurd"), "{msg}");
     let item = wait_for(&c, "li.feedback-item").await.text().await.unwrap();
     assert!(item.contains("Wie belt de school?") && item.contains("Vraag"), "{item}");
-    let stored: i64 = server.db().query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0)).unwrap();
+    let stored: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM feedback", params![], |r| r.get(0)).unwrap();
     assert_eq!(stored, 1);
     shot(&c, "15-reactie").await;
     wait_for(&c, "#back").await.click().await.unwrap();
@@ -150,7 +151,7 @@ async fn enrol_read_restart_offline_and_unlock() {
         .query_row(
             "SELECT t.id FROM questionnaire_tasks t JOIN people p ON p.id = t.person_id
              WHERE p.display_name = 'Sanne Voorbeeld' AND t.phase = 'eind'",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -367,8 +368,8 @@ async fn enrol_read_restart_offline_and_unlock() {
 
     // Someone changes a line of the log in the server's database: the next update notices,
     // keeps what was checked and warns.
-    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
-    w.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 1", []).unwrap();
+    let w = server.db();
+    w.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 1", params![]).unwrap();
     wait_for(&c, "#refresh").await.click().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

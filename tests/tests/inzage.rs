@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use serde_json::{json, Value};
 
 const PIN: &str = "902417";
 
 fn audit_count(server: &TestServer) -> i64 {
-    server.db().query_row("SELECT COUNT(*) FROM audit_events", [], |r| r.get(0)).unwrap()
+    server.db().query_row("SELECT COUNT(*) FROM audit_events", params![], |r| r.get(0)).unwrap()
 }
 
 fn last_audit(server: &TestServer) -> (String, String, Option<String>) {
@@ -18,7 +18,7 @@ fn last_audit(server: &TestServer) -> (String, String, Option<String>) {
         .db()
         .query_row(
             "SELECT action, object_type, object_id FROM audit_events ORDER BY id DESC LIMIT 1",
-            [],
+            params![],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap()
@@ -48,7 +48,7 @@ async fn every_staff_route_logs_exactly_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let app = cjg_tests::app(dir.path());
     app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
-    let device: String = db.query_row("SELECT id FROM devices LIMIT 1", [], |r| r.get(0)).unwrap();
+    let device: String = db.query_row("SELECT id FROM devices LIMIT 1", params![], |r| r.get(0)).unwrap();
     // Karim's feedback on the new entry, for the feedback routes.
     app.sync(|_| {}).await.unwrap();
     let sent = app
@@ -56,8 +56,8 @@ async fn every_staff_route_logs_exactly_one_line() {
         .await
         .unwrap();
     assert!(sent.sent);
-    let feedback_id: String = db.query_row("SELECT id FROM feedback", [], |r| r.get(0)).unwrap();
-    let article: String = db.query_row("SELECT id FROM articles LIMIT 1", [], |r| r.get(0)).unwrap();
+    let feedback_id: String = db.query_row("SELECT id FROM feedback", params![], |r| r.get(0)).unwrap();
+    let article: String = db.query_row("SELECT id FROM articles LIMIT 1", params![], |r| r.get(0)).unwrap();
 
     // (method, path) → (action, object type, expected object id)
     let expected: BTreeMap<(&str, &str), (&str, &str, Option<String>)> = [
@@ -213,20 +213,20 @@ async fn a_purpose_is_required_and_holds_for_its_window() {
     assert_eq!(audit_count(&server), before + 2, "each read in the window is logged");
     let note: String = server
         .db()
-        .query_row("SELECT purpose_note FROM audit_events ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .query_row("SELECT purpose_note FROM audit_events ORDER BY id DESC LIMIT 1", params![], |r| r.get(0))
         .unwrap();
     assert_eq!(note, "om het gesprek van dinsdag voor te bereiden");
 
     // The window ends (moved into the past in the database): closed again, and on record.
-    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
-    w.execute("UPDATE purpose_sessions SET expires_at = '2020-01-01T00:00:00Z'", []).unwrap();
+    let w = server.db();
+    w.execute("UPDATE purpose_sessions SET expires_at = '2020-01-01T00:00:00Z'", params![]).unwrap();
     let resp = get().await.unwrap();
     assert_eq!(resp.status(), 403);
     let denied: i64 = server
         .db()
         .query_row(
             "SELECT COUNT(*) FROM denied_requests WHERE status = 403 AND subject_kind = 'staff'",
-            [],
+            params![],
             |r| r.get(0),
         )
         .unwrap();
@@ -268,16 +268,9 @@ async fn tampering_with_the_server_log_is_noticed() {
     assert!(verified >= 3);
     let entries_before = app.dossier().await.unwrap().entries.len();
 
-    let w = rusqlite::Connection::open(server.data_dir.join("cjg-server.db")).unwrap();
+    let w = server.db();
     let d = dossier.to_string();
-    let verify = || {
-        std::process::Command::new(cjg_tests::server_binary())
-            .args(["verify-audit", "--data-dir"])
-            .arg(&server.data_dir)
-            .env("RUST_LOG", "error")
-            .output()
-            .unwrap()
-    };
+    let verify = || server.cli().arg("verify-audit").env("RUST_LOG", "error").output().unwrap();
     assert!(verify().status.success());
 
     type Tamper<'a> = (&'a str, &'a str, &'a str);
@@ -299,7 +292,7 @@ async fn tampering_with_the_server_log_is_noticed() {
     let mut alerts = 0;
     for (name, tamper, restore) in tampers {
         // The unique (dossier, position) index would refuse a swap done in two steps.
-        w.execute_batch("DROP INDEX IF EXISTS audit_events_chain").unwrap();
+        w.execute("DROP INDEX IF EXISTS audit_events_chain", params![]).unwrap();
         w.execute(tamper, [&d]).unwrap();
         // A staff access meanwhile: the app also gets a new line with the tampered log.
         staff.entries(dossier).await.unwrap();
@@ -311,7 +304,7 @@ async fn tampering_with_the_server_log_is_noticed() {
         assert_eq!(app.dossier().await.unwrap().entries.len(), entries_before, "{name}: nothing lost");
         alerts += 1;
         let reported: i64 =
-            server.db().query_row("SELECT COUNT(*) FROM audit_alerts", [], |r| r.get(0)).unwrap();
+            server.db().query_row("SELECT COUNT(*) FROM audit_alerts", params![], |r| r.get(0)).unwrap();
         assert_eq!(reported, alerts, "{name}: the server was told");
         let out = verify();
         assert_eq!(out.status.code(), Some(1), "{name}: the admin command finds the break");
@@ -403,7 +396,7 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     // The other coach's family is not in this caseload, and guessing its id gets nothing.
     let other: String = server
         .db()
-        .query_row("SELECT id FROM dossiers WHERE family_name = 'Proef'", [], |r| r.get(0))
+        .query_row("SELECT id FROM dossiers WHERE family_name = 'Proef'", params![], |r| r.get(0))
         .unwrap();
     let e = app.staff_open(other.parse().unwrap(), Purpose::Overleg, "").await.unwrap_err();
     assert_eq!(e.code(), "not_found");

@@ -11,7 +11,7 @@ use cjg_core::indicators::Period;
 use cjg_core::questionnaire::{Agree, Answer, Answers, Phase};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use serde_json::{json, Value};
 
 const PIN: &str = "902417";
@@ -144,7 +144,9 @@ async fn a_draft_is_sealed_resumed_checked_and_sent_once() {
     assert_eq!(mine["task"]["answers"]["verder_anders"]["value"], secret_words);
     let logged: i64 = server
         .db()
-        .query_row("SELECT COUNT(*) FROM audit_events WHERE object_type = 'questionnaires'", [], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM audit_events WHERE object_type = 'questionnaires'", params![], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(logged, 1);
 }
@@ -364,8 +366,7 @@ async fn the_indicator_report_over_the_api_and_the_cli() {
     let all = rows.last().unwrap();
     assert_eq!(all["municipality"], "");
     let (from, to) = (period.first_day(), period.last_day());
-    let count =
-        |sql: &str| -> i64 { server.db().query_row(sql, rusqlite::params![from, to], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { server.db().query_row(sql, params![from, to], |r| r.get(0)).unwrap() };
     let sent = count(
         "SELECT COUNT(*) FROM questionnaire_tasks WHERE phase = 'eind' AND available_on BETWEEN ?1 AND ?2",
     );
@@ -399,18 +400,10 @@ async fn the_indicator_report_over_the_api_and_the_cli() {
     let html = get(kim.token.clone(), format!("period={}&format=html", period.code())).await.unwrap();
     assert!(html.text().await.unwrap().contains("Indicatoren vragenlijst bij het afsluiten"));
 
-    let out = std::process::Command::new(cjg_tests::server_binary())
-        .args(["report", "--period", &period.code(), "--format", "csv", "--data-dir"])
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
+    let out = server.cli().args(["report", "--period", &period.code(), "--format", "csv"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), csv_api, "the CLI and the API agree");
-    let out = std::process::Command::new(cjg_tests::server_binary())
-        .args(["report", "--period", "2026-H9", "--data-dir"])
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
+    let out = server.cli().args(["report", "--period", "2026-H9"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2026-H1 or 2026-Q3"));
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use cjg_core::feedback::{FeedbackKind, FeedbackStatus};
-use cjg_tests::TestServer;
+use cjg_tests::{params, TestServer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 const PIN: &str = "902417";
 
 fn feedback_rows(server: &TestServer) -> i64 {
-    server.db().query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0)).unwrap()
+    server.db().query_row("SELECT COUNT(*) FROM feedback", params![], |r| r.get(0)).unwrap()
 }
 
 /// A loopback proxy in front of the server. While `drop_feedback_answer` is set, the first
@@ -173,10 +173,12 @@ async fn a_request_to_react_is_a_task_until_the_person_reacts() {
     let staff = server.staff().await.unwrap();
     let db = server.db();
     let karim = cjg_tests::person_id(&db, "Karim Voorbeeld");
-    let entry: String =
-        db.query_row("SELECT id FROM entries WHERE title = 'Ons gezinsplan'", [], |r| r.get(0)).unwrap();
-    let milans: String =
-        db.query_row("SELECT id FROM entries WHERE title = 'Gesprek met Milan'", [], |r| r.get(0)).unwrap();
+    let entry: String = db
+        .query_row("SELECT id FROM entries WHERE title = 'Ons gezinsplan'", params![], |r| r.get(0))
+        .unwrap();
+    let milans: String = db
+        .query_row("SELECT id FROM entries WHERE title = 'Gesprek met Milan'", params![], |r| r.get(0))
+        .unwrap();
     let ask = |entry: String, note: &'static str| {
         staff
             .http

@@ -23,7 +23,7 @@ use cjg_core::message::MessageDraft;
 use cjg_core::questionnaire::{Agree, Answer, Answers, ItemKind, QuestionnaireTask, Submission};
 use cjg_core::validate::ActivationCode;
 use cjg_crypto::DeviceKey;
-use cjg_tests::{server_binary, TestServer};
+use cjg_tests::{params, server_command, TestServer};
 use serde_json::json;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
@@ -214,11 +214,10 @@ async fn run(clients: usize, entries: usize) -> bool {
         .unwrap_or(clients)
         .clamp(1, clients.max(1));
     let tmp = tempfile::tempdir().unwrap();
-    let bin = server_binary();
     let t = Instant::now();
-    let status = std::process::Command::new(bin)
-        .arg("--data-dir")
-        .arg(tmp.path())
+    let status = server_command(tmp.path())
+        .unwrap()
+        .0
         .args(["seed-load", "--families", &clients.to_string(), "--entries", &entries.to_string()])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
@@ -277,9 +276,13 @@ async fn run(clients: usize, entries: usize) -> bool {
 
     // First pull, while two coaches write entries into the families' dossiers.
     let dossiers: Vec<Uuid> = {
-        let db = server.db();
-        let mut stmt = db.prepare("SELECT id FROM dossiers WHERE family_name LIKE 'Last %'").unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap().parse().unwrap()).collect()
+        let ids = server
+            .db()
+            .query_map("SELECT id FROM dossiers WHERE family_name LIKE 'Last %'", params![], |r| {
+                r.get::<String>(0)
+            })
+            .unwrap();
+        ids.iter().map(|id| id.parse().unwrap()).collect()
     };
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicUsize::new(0));
@@ -318,7 +321,8 @@ async fn run(clients: usize, entries: usize) -> bool {
     table.push(("second pull", secs, failed, mark(&rec)));
 
     println!(
-        "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, SQLite"
+        "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, {}",
+        if cjg_tests::on_postgres() { "PostgreSQL" } else { "SQLite" }
     );
     println!();
     println!("| phase                           | wall time | requests | req/s  | failed clients |");
@@ -344,7 +348,7 @@ async fn run(clients: usize, entries: usize) -> bool {
 
     // Nothing lost, nothing twice.
     let db = server.db();
-    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { db.query_row(sql, params![], |r| r.get(0)).unwrap() };
     let people: Vec<String> = sims.iter().map(|s| format!("'{}'", s.person_id)).collect();
     let among = people.join(",");
     let feedback = count(&format!("SELECT COUNT(*) FROM feedback WHERE author_person_id IN ({among})"));

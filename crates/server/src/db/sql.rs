@@ -587,6 +587,14 @@ impl Conn {
         }
     }
 
+    /// One PostgreSQL connection outside the server's pool (tests, tools). Like every use of
+    /// the sync client, only on a thread that does not drive async tasks.
+    pub fn connect_postgres(url: &str) -> Result<Conn> {
+        let config: postgres::Config = url.parse()?;
+        let pool = r2d2::Pool::builder().max_size(1).min_idle(Some(0)).build(PgManager::new(config))?;
+        Ok(Conn::Postgres(RefCell::new(pool.get()?)))
+    }
+
     /// The raw SQLite connection, for migrations and tests.
     pub fn sqlite(&mut self) -> Option<&mut rusqlite::Connection> {
         match self {
