@@ -18,14 +18,16 @@ use serde_json::json;
 const PIN: &str = "902417";
 const PER_INSTANCE: usize = 20;
 
+/// The path and the status each instance answered, of one mirrored request.
+type Mirrored = (String, [u16; 2]);
+
 #[derive(Clone)]
 struct Balancer {
     backends: Arc<[String; 2]>,
     next: Arc<Mutex<usize>>,
     /// While set, every POST goes to both instances at once.
     mirror: Arc<AtomicBool>,
-    /// (path, status of each instance) of every mirrored request.
-    mirrored: Arc<Mutex<Vec<(String, [u16; 2])>>>,
+    mirrored: Arc<Mutex<Vec<Mirrored>>>,
     http: reqwest::Client,
 }
 
