@@ -31,8 +31,9 @@ pub mod sql;
 
 use sql::{params, Conn, OptionalExt, Query, QueryExt, Tx};
 
-/// The server's storage: the embedded SQLite file (one connection; SQLite has one writer) or
-/// a pool of PostgreSQL connections shared with any other instance on the same database.
+/// The server's storage: the embedded SQLite file (one writer connection, as SQLite has one
+/// writer, and a few read-only connections for read transactions, which WAL lets run beside
+/// it) or a pool of PostgreSQL connections shared with any other instance on the same database.
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
@@ -40,9 +41,20 @@ pub struct Db {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite(Arc<Mutex<Conn>>),
+    Sqlite { writer: Arc<Mutex<Conn>>, readers: Arc<Readers> },
     Postgres(Arc<PgPool>),
 }
+
+struct Readers {
+    conns: Vec<Mutex<Conn>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Enough readers to keep every core busy with sync pages while the writer writes.
+const SQLITE_READERS: usize = 4;
+
+/// rusqlite keeps 16 statements per connection by default; a sync page alone uses about 12.
+const STATEMENT_CACHE: usize = 64;
 
 /// The sync PostgreSQL client runs a small runtime of its own and may not be made or closed on
 /// a thread that drives async tasks: the pool is built and dropped on a plain thread.
@@ -184,9 +196,25 @@ impl Db {
         raw.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
         )?;
+        raw.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let conn = migrate(raw)?;
         conn.execute("PRAGMA foreign_keys = ON", params![])?;
-        Ok(Self { backend: Backend::Sqlite(Arc::new(Mutex::new(conn))) })
+        let mut readers = Vec::with_capacity(SQLITE_READERS);
+        for _ in 0..SQLITE_READERS {
+            let r = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            r.execute_batch("PRAGMA busy_timeout = 5000;")?;
+            r.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            readers.push(Mutex::new(Conn::Sqlite(r)));
+        }
+        Ok(Self {
+            backend: Backend::Sqlite {
+                writer: Arc::new(Mutex::new(conn)),
+                readers: Arc::new(Readers { conns: readers, next: Default::default() }),
+            },
+        })
     }
 
     /// Connects to PostgreSQL (`postgres://user:password@host:port/name`) with a pool of
@@ -214,7 +242,7 @@ impl Db {
 
     pub fn dialect(&self) -> sql::Dialect {
         match self.backend {
-            Backend::Sqlite(_) => sql::Dialect::Sqlite,
+            Backend::Sqlite { .. } => sql::Dialect::Sqlite,
             Backend::Postgres(_) => sql::Dialect::Postgres,
         }
     }
@@ -227,8 +255,8 @@ impl Db {
     {
         let backend = self.backend.clone();
         tokio::task::spawn_blocking(move || match backend {
-            Backend::Sqlite(conn) => {
-                let mut guard = conn.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
+            Backend::Sqlite { writer, .. } => {
+                let mut guard = writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
                 f(&mut guard)
             }
             Backend::Postgres(pool) => {
@@ -236,6 +264,29 @@ impl Db {
                 let pooled = pool.get().map_err(AppError::internal)?;
                 f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
             }
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Like [`Db::call`], for work that only reads (in a read transaction): on SQLite it runs on
+    /// a read-only connection beside the writer.
+    pub async fn call_read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    {
+        let Backend::Sqlite { readers, .. } = &self.backend else { return self.call(f).await };
+        let readers = readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = readers.conns.len();
+            let start = readers.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // A free reader if there is one, else wait for the next in turn.
+            let mut guard = (0..n)
+                .find_map(|i| readers.conns[(start + i) % n].try_lock().ok())
+                .map_or_else(|| readers.conns[start % n].lock(), Ok)
+                .map_err(|_| AppError::internal("database mutex poisoned"))?;
+            f(&mut guard)
         })
         .await
         .map_err(AppError::internal)?
@@ -1417,8 +1468,13 @@ pub fn device_subject(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(
     .optional()
 }
 
+/// Marks the device as seen now, at most once a minute: "last seen" is for the person's list of
+/// devices, and a write on every request would make every sync a write.
 pub fn touch_device(conn: &dyn Query, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
-    conn.execute("UPDATE devices SET last_seen_at = ?2 WHERE id = ?1", params![device_id.to_string(), now])?;
+    conn.execute(
+        "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
+        params![device_id.to_string(), now, now - chrono::Duration::minutes(1)],
+    )?;
     Ok(())
 }
 

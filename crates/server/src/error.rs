@@ -14,17 +14,24 @@ pub struct AppError {
     pub message: String,
     /// For the log only.
     pub cause: Option<String>,
+    /// A read transaction found it has to write: run it again as a writer (never sent).
+    pub needs_writer: bool,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), cause: None }
+        Self { code, message: message.into(), cause: None, needs_writer: false }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self { code: ErrorCode::Internal, message: "internal error".into(), cause: Some(cause.to_string()) }
+        Self {
+            code: ErrorCode::Internal,
+            message: "internal error".into(),
+            cause: Some(cause.to_string()),
+            needs_writer: false,
+        }
     }
 
     pub fn not_found() -> Self {
@@ -56,7 +63,8 @@ impl IntoResponse for AppError {
 
 impl From<crate::db::sql::Error> for AppError {
     fn from(e: crate::db::sql::Error) -> Self {
-        Self::internal(e)
+        let needs_writer = matches!(e, crate::db::sql::Error::NeedsWrite);
+        Self { needs_writer, ..Self::internal(e) }
     }
 }
 

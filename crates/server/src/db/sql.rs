@@ -11,6 +11,12 @@
 //! transaction first locks the single change-feed counter row. That keeps the sync cursor in
 //! commit order, audit chains gap-free and read-then-insert idempotency checks sound across any
 //! number of server instances, because the lock lives in the database, not in a process.
+//!
+//! Readers are not: a read transaction ([`Conn::read_transaction`]) sees one snapshot (WAL on
+//! SQLite, REPEATABLE READ on PostgreSQL) and takes no lock. Because sequence numbers are handed
+//! out in commit order, every snapshot holds a gap-free prefix of the change feed, so a cursor
+//! read from it never skips a change. A statement that would write in a read transaction fails
+//! with [`Error::NeedsWrite`] before it runs; the caller runs the work again as a writer.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -34,6 +40,9 @@ pub enum Error {
     Postgres(#[from] postgres::Error),
     #[error("database pool: {0}")]
     Pool(#[from] r2d2::Error),
+    /// A statement that writes, in a read transaction: the caller runs it again as a writer.
+    #[error("a read transaction tried to write")]
+    NeedsWrite,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -573,7 +582,7 @@ impl Conn {
     /// A write transaction. On PostgreSQL it holds the writer lock until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         match self {
-            Conn::Sqlite(c) => Ok(Tx::Sqlite(c.transaction()?)),
+            Conn::Sqlite(c) => Ok(Tx::Sqlite(c.transaction()?, Access::Write)),
             Conn::Postgres(c) => {
                 let mut pg = c.borrow_mut();
                 pg.batch("BEGIN")?;
@@ -582,7 +591,18 @@ impl Conn {
                     return Err(e);
                 }
                 drop(pg);
-                Ok(Tx::Postgres(PgTx { conn: c, open: true }))
+                Ok(Tx::Postgres(PgTx { conn: c, open: true }, Access::Write))
+            }
+        }
+    }
+
+    /// A read transaction: one snapshot, no lock, no writes (see the module comment).
+    pub fn read_transaction(&mut self) -> Result<Tx<'_>> {
+        match self {
+            Conn::Sqlite(c) => Ok(Tx::Sqlite(c.transaction()?, Access::Read)),
+            Conn::Postgres(c) => {
+                c.borrow_mut().batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                Ok(Tx::Postgres(PgTx { conn: c, open: true }, Access::Read))
             }
         }
     }
@@ -629,8 +649,31 @@ impl Query for Conn {
 
 /// Rolls back when dropped without [`Tx::commit`], on both backends.
 pub enum Tx<'a> {
-    Sqlite(rusqlite::Transaction<'a>),
-    Postgres(PgTx<'a>),
+    Sqlite(rusqlite::Transaction<'a>, Access),
+    Postgres(PgTx<'a>, Access),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Whether a statement only reads: the guard of read transactions. Deliberately simple and
+/// strict: anything but a plain SELECT or WITH … SELECT counts as a write.
+fn reads_only(sql: &str) -> bool {
+    let head = sql.trim_start();
+    let word = head.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+    let upper = head.to_ascii_uppercase();
+    (word.eq_ignore_ascii_case("select") || word.eq_ignore_ascii_case("with"))
+        && !["INSERT ", "UPDATE ", "DELETE ", "FOR UPDATE"].iter().any(|w| upper.contains(w))
+}
+
+fn guard(access: Access, sql: &str) -> Result<()> {
+    if access == Access::Read && !reads_only(sql) {
+        return Err(Error::NeedsWrite);
+    }
+    Ok(())
 }
 
 pub struct PgTx<'a> {
@@ -652,8 +695,8 @@ impl Drop for PgTx<'_> {
 impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(tx) => Ok(tx.commit()?),
-            Tx::Postgres(mut tx) => {
+            Tx::Sqlite(tx, _) => Ok(tx.commit()?),
+            Tx::Postgres(mut tx, _) => {
                 tx.open = false;
                 tx.conn.borrow_mut().batch("COMMIT")
             }
@@ -664,22 +707,26 @@ impl Tx<'_> {
 impl Query for Tx<'_> {
     fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
+            Tx::Sqlite(..) => Dialect::Sqlite,
+            Tx::Postgres(..) => Dialect::Postgres,
         }
     }
 
     fn run(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         match self {
-            Tx::Sqlite(c) => sqlite_run(c, sql, params),
-            Tx::Postgres(tx) => tx.conn.borrow_mut().run(sql, params),
+            Tx::Sqlite(c, access) => guard(*access, sql).and_then(|()| sqlite_run(c, sql, params)),
+            Tx::Postgres(tx, access) => {
+                guard(*access, sql).and_then(|()| tx.conn.borrow_mut().run(sql, params))
+            }
         }
     }
 
     fn exec(&self, sql: &str, params: &[Value]) -> Result<usize> {
         match self {
-            Tx::Sqlite(c) => sqlite_exec(c, sql, params),
-            Tx::Postgres(tx) => tx.conn.borrow_mut().exec(sql, params),
+            Tx::Sqlite(c, access) => guard(*access, sql).and_then(|()| sqlite_exec(c, sql, params)),
+            Tx::Postgres(tx, access) => {
+                guard(*access, sql).and_then(|()| tx.conn.borrow_mut().exec(sql, params))
+            }
         }
     }
 }
@@ -708,6 +755,29 @@ mod tests {
             assert_eq!(DateTime::<Utc>::from_value(&Value::Text(s.into())), Ok(t), "{s}");
         }
         assert!(DateTime::<Utc>::from_value(&Value::Int(3)).is_err());
+    }
+
+    #[test]
+    fn read_transactions_refuse_every_write_before_it_runs() {
+        for sql in ["SELECT 1", "  select a FROM t", "WITH x AS (SELECT 1) SELECT * FROM x"] {
+            assert!(reads_only(sql), "{sql}");
+        }
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "UPDATE t SET a = 1",
+            "DELETE FROM t",
+            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
+            "SELECT value FROM seq_counter FOR UPDATE",
+            "PRAGMA foreign_keys = ON",
+            "",
+        ] {
+            assert!(!reads_only(sql), "{sql}");
+        }
+        let mut conn = Conn::Sqlite(rusqlite::Connection::open_in_memory().expect("memory"));
+        conn.execute("CREATE TABLE t (a INTEGER)", params![]).expect("create");
+        let tx = conn.read_transaction().expect("tx");
+        assert!(matches!(tx.execute("INSERT INTO t VALUES (1)", params![]), Err(Error::NeedsWrite)));
+        assert_eq!(tx.query_row("SELECT COUNT(*) FROM t", params![], |r| r.get::<i64>(0)).expect("read"), 0);
     }
 
     #[test]

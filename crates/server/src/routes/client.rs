@@ -173,26 +173,33 @@ pub async fn sync(
     let limit = q.limit.map_or(SYNC_PAGE_MAX_ITEMS / 2, |l| l as usize).clamp(1, SYNC_PAGE_MAX_ITEMS);
     let today = state.clock.today();
     let now = state.clock.now();
-    let keys = state.clone();
-    let page = state
-        .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            if !db::has_own_access(&tx, who.person_id, today)? {
-                return Err(no_own_access());
-            }
-            db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
-            db::articles::refresh_tips(&tx, who.dossier_id, now)?;
-            let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
-            if let Some(from) = q.audit_from {
-                let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
-                page.audit = Some(batch);
-                page.has_more |= more;
-            }
-            tx.commit()?;
-            Ok(page)
-        })
-        .await?;
+    let page = move |tx: db::sql::Tx<'_>, keys: &AppState| {
+        if !db::has_own_access(&tx, who.person_id, today)? {
+            return Err(no_own_access());
+        }
+        db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
+        db::articles::refresh_tips(&tx, who.dossier_id, now)?;
+        let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+        if let Some(from) = q.audit_from {
+            let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
+            page.audit = Some(batch);
+            page.has_more |= more;
+        }
+        tx.commit()?;
+        Ok(page)
+    };
+    // Most pages change nothing (no birthday, no questionnaire or tip due, no new policy
+    // answer): they are read from a snapshot beside the writer. A page that must store a
+    // change is made again, from the start, as a writer.
+    let (keys, again) = (state.clone(), page.clone());
+    let read = state.db.call_read(move |c| page(c.read_transaction()?, &keys)).await;
+    let page = match read {
+        Err(e) if e.needs_writer => {
+            let keys = state.clone();
+            state.db.call(move |c| again(c.transaction()?, &keys)).await?
+        }
+        other => other?,
+    };
     Ok(Json(page))
 }
 
