@@ -191,7 +191,7 @@ pub async fn sync(
     // Most pages change nothing (no birthday, no questionnaire or tip due, no new policy
     // answer): they are read from a snapshot beside the writer. A page that must store a
     // change is made again, from the start, as a writer.
-    let (keys, again) = (state.clone(), page.clone());
+    let (keys, again) = (state.clone(), page);
     let read = state.db.call_read(move |c| page(c.read_transaction()?, &keys)).await;
     let page = match read {
         Err(e) if e.needs_writer => {
