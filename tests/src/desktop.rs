@@ -106,14 +106,20 @@ pub async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
     }
 }
 
-/// Saves a screenshot of the screen as it is now, and checks it with axe-core.
+/// Saves a screenshot of the screen as it is now, and checks it with axe-core. With
+/// `UPDATE_SCREENSHOTS=1` it also goes to `docs/screenshots/`, the set the README shows.
 pub async fn shot(c: &Client, name: &str) {
     let dir = workspace_root().join("target/e2e-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     // The element a test waited for is in the DOM before WebKit has painted it.
     tokio::time::sleep(Duration::from_millis(300)).await;
     if let Ok(png) = c.screenshot().await {
-        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+        if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+            let docs = workspace_root().join("docs/screenshots");
+            std::fs::create_dir_all(&docs).unwrap();
+            std::fs::write(docs.join(format!("{name}.png")), png).unwrap();
+        }
     }
     let found = axe(c).await;
     if !found.is_empty() {
@@ -197,6 +203,46 @@ pub async fn wait_text(c: &Client, css: &str, text: &str) {
         assert!(Instant::now() < deadline, "{css} never showed {text:?}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// The Tab key, as WebDriver spells it.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+pub const SPACE: &str = " ";
+
+/// Sends keys to whatever has the focus, as a keyboard does.
+pub async fn press(c: &Client, keys: &str) {
+    c.active_element().await.unwrap().send_keys(keys).await.unwrap();
+}
+
+/// Presses Tab until the element matching `css` has the focus (at most `max` times), and
+/// checks that the focus is visible there. Fails when the keyboard cannot reach it.
+pub async fn tab_to(c: &Client, css: &str, max: usize) {
+    let is_there = format!("return document.activeElement && document.activeElement.matches({css:?});");
+    for _ in 0..max {
+        if c.execute(&is_there, vec![]).await.unwrap().as_bool() == Some(true) {
+            // WebKit may paint the outline a frame after the focus moves: look for a moment.
+            let mut seen = serde_json::Value::Null;
+            for _ in 0..10 {
+                seen = c
+                    .execute(
+                        "const s = getComputedStyle(document.activeElement);
+                         return [s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
+                                 s.outlineStyle + ' ' + s.outlineWidth];",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                if seen[0].as_bool() == Some(true) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("{css} has the focus but shows no focus outline: {}", seen[1]);
+        }
+        press(c, TAB).await;
+    }
+    panic!("{css} cannot be reached with Tab ({max} presses)");
 }
 
 pub async fn type_into(c: &Client, css: &str, text: &str) {

@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use cjg_tests::desktop::{
-    assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, shot, type_into, wait_for,
-    wait_text, Driver,
+    assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, shot, tab_to,
+    type_into, wait_for, wait_text, Driver, ENTER, SPACE, TAB,
 };
 use cjg_tests::{params, TestServer};
 use fantoccini::{Client, Locator};
@@ -613,40 +613,66 @@ async fn every_screen_fits_a_phone() {
     let driver = Driver::start(data.path(), &server.url);
     let c = driver.session().await;
     c.set_window_size(360, 780).await.unwrap();
-    let fits = |name: &'static str| {
+    let fits = |name: String| {
         let c = c.clone();
         async move {
             let ok = c
                 .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
                 .await
                 .unwrap();
-            assert_eq!(ok.as_bool(), Some(true), "{name} is wider than the phone");
-            shot(&c, &format!("{name}-telefoon")).await;
+            assert_eq!(ok.as_bool(), Some(true), "{name} is wider than the window");
+            shot(&c, &name).await;
         }
     };
+    let phone = |name: &str| format!("{name}-telefoon");
     wait_for(&c, "#code").await;
-    fits("01-welkom").await;
+    fits(phone("01-welkom")).await;
     type_into(&c, "#code", &server.code_for("Sanne")).await;
     wait_for(&c, "#to-pin").await.click().await.unwrap();
     type_into(&c, "#pin", PIN).await;
     type_into(&c, "#pin-again", PIN).await;
-    fits("03-pincode").await;
+    fits(phone("03-pincode")).await;
     wait_for(&c, "#finish").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
-    fits("04-dossier").await;
+    walk_every_module(&c, &fits, &phone).await;
+
+    // Dark colours (chosen in Instellingen) and text twice as large, on a desktop window:
+    // nothing wider than the window, nothing lost, axe's contrast rules on every screen.
+    c.set_window_size(1280, 900).await.unwrap();
+    wait_for(&c, "#settings").await.click().await.unwrap();
+    click_in_view(&c, "#theme input[value='dark']").await;
+    let dark = c.execute("return document.documentElement.dataset.theme;", vec![]).await.unwrap();
+    assert_eq!(dark.as_str(), Some("dark"));
+    c.execute("document.documentElement.style.fontSize = '36px';", vec![]).await.unwrap();
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    let large = |name: &str| format!("{name}-donker-200");
+    walk_every_module(&c, &fits, &large).await;
+    c.close().await.unwrap();
+    assert_accessible();
+}
+
+/// Dossier, an entry, Taken, Informatie, Berichten, Instellingen, Inzage and a questionnaire:
+/// each screen checked by `check` under the name `name` gives it.
+async fn walk_every_module<F, Fut>(c: &Client, check: &F, name: &dyn Fn(&str) -> String)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    wait_for(c, "button.entry").await;
+    check(name("04-dossier")).await;
     c.find(Locator::Css("button.entry")).await.unwrap().click().await.unwrap();
-    wait_for(&c, "#entry-title").await;
-    fits("05-detail").await;
-    wait_for(&c, "#back").await.click().await.unwrap();
-    for (tab, ready, name) in [
+    wait_for(c, "#entry-title").await;
+    check(name("05-detail")).await;
+    wait_for(c, "#back").await.click().await.unwrap();
+    for (tab, ready, screen) in [
         ("#nav-taken", "li.task", "17-taken"),
         ("#nav-informatie", "#info-count", "21-informatie"),
         ("#nav-berichten", "#msg-hours", "24-berichten"),
         ("#settings", "li.device", "08-instellingen"),
         ("#nav-inzage", "#audit-verified", "11-inzage"),
     ] {
-        wait_for(&c, tab).await.click().await.unwrap();
-        wait_for(&c, ready).await;
+        wait_for(c, tab).await.click().await.unwrap();
+        wait_for(c, ready).await;
         let in_view = c
             .execute(
                 "const t = document.querySelector('.tab[aria-current=\"page\"]').getBoundingClientRect();
@@ -656,12 +682,107 @@ async fn every_screen_fits_a_phone() {
             .await
             .unwrap();
         assert_eq!(in_view.as_bool(), Some(true), "{tab} is scrolled into view");
-        fits(name).await;
+        check(name(screen)).await;
     }
-    wait_for(&c, "#nav-taken").await.click().await.unwrap();
-    wait_for(&c, "li.task button.task-go").await.click().await.unwrap();
+    wait_for(c, "#nav-taken").await.click().await.unwrap();
+    wait_for(c, "li.task button.task-go").await.click().await.unwrap();
+    wait_for(c, "#q-title").await;
+    check(name("18-vragenlijst")).await;
+    wait_for(c, "#nav-dossier").await.click().await.unwrap();
+}
+
+/// Everything a family member does, with the keyboard alone: enrol, choose a PIN, read an
+/// entry, lock and unlock, answer a questionnaire and write to the coach. Every control is
+/// reached with Tab and shows where the focus is.
+#[tokio::test]
+async fn keyboard_only_enrol_read_answer_and_write() {
+    let server = TestServer::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    wait_for(&c, "#code").await;
+    tab_to(&c, "#code", 20).await;
+    press(&c, &server.code_for("Sanne")).await;
+    tab_to(&c, "#to-pin", 10).await;
+    press(&c, ENTER).await;
+    wait_for(&c, "#pin").await;
+    tab_to(&c, "#pin", 20).await;
+    press(&c, PIN).await;
+    tab_to(&c, "#pin-again", 5).await;
+    press(&c, PIN).await;
+    tab_to(&c, "#finish", 10).await;
+    press(&c, ENTER).await;
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
+    // Read an entry and come back.
+    tab_to(&c, "button.entry", 40).await;
+    press(&c, ENTER).await;
+    let title = wait_for(&c, "#entry-title").await.text().await.unwrap();
+    assert!(!title.is_empty());
+    tab_to(&c, "#back", 40).await;
+    press(&c, ENTER).await;
+    wait_for(&c, "button.entry").await;
+
+    // Lock, and unlock with the PIN and Enter.
+    tab_to(&c, "#lock", 40).await;
+    press(&c, ENTER).await;
+    wait_for(&c, "#unlock-pin").await;
+    tab_to(&c, "#unlock-pin", 20).await;
+    press(&c, &format!("{PIN}{ENTER}")).await;
+    assert_eq!(entry_titles(&c, 11).await.len(), 11);
+
+    // A questionnaire: Tab through it; Space picks the first choice of each question that has
+    // none yet, an open question gets a few words; then Versturen with Enter.
+    tab_to(&c, "#nav-taken", 40).await;
+    press(&c, ENTER).await;
+    tab_to(&c, "li.task button.task-go", 60).await;
+    press(&c, ENTER).await;
     wait_for(&c, "#q-title").await;
-    fits("18-vragenlijst").await;
+    let what_has_focus = "const e = document.activeElement;
+        if (!e) return 'none';
+        if (e.id === 'q-send') return 'send';
+        if (e.type === 'radio')
+            return document.querySelector(`input[name=\"${e.name}\"]:checked`) ? 'answered' : 'choice';
+        if (e.tagName === 'TEXTAREA') return e.value ? 'answered' : 'text';
+        return 'other';";
+    let mut presses = 0;
+    loop {
+        let focus = c.execute(what_has_focus, vec![]).await.unwrap();
+        match focus.as_str() {
+            Some("send") => break,
+            Some("choice") => press(&c, SPACE).await,
+            Some("text") => press(&c, "Het gaat beter thuis.").await,
+            _ => {}
+        }
+        press(&c, TAB).await;
+        presses += 1;
+        assert!(presses < 400, "Versturen cannot be reached with Tab");
+    }
+    tab_to(&c, "#q-send", 1).await;
+    press(&c, ENTER).await;
+    wait_for(&c, "#q-read-only").await;
+    shot(&c, "30-toetsenbord-vragenlijst-verstuurd").await;
+
+    // A message to the coach.
+    tab_to(&c, "#nav-berichten", 60).await;
+    press(&c, ENTER).await;
+    tab_to(&c, "#msg-text", 40).await;
+    press(&c, "Kunnen we donderdag bellen?").await;
+    tab_to(&c, "#msg-send", 5).await;
+    press(&c, ENTER).await;
+    wait_text(&c, "#msg-thread", "Kunnen we donderdag bellen?").await;
+    shot(&c, "31-toetsenbord-bericht").await;
+    let stored: i64 = server
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM messages WHERE text = 'Kunnen we donderdag bellen?'",
+            params![],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 1, "the coach has it");
     c.close().await.unwrap();
     assert_accessible();
 }

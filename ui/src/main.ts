@@ -1,6 +1,9 @@
 import { mount } from "svelte";
 import "./app.css";
 import App from "./App.svelte";
+import { applyTheme } from "./lib/theme.svelte";
+
+applyTheme();
 
 const target = document.getElementById("app");
 if (!target) throw new Error("no #app element");
