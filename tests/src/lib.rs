@@ -156,7 +156,9 @@ pub fn server_command(data_dir: &Path) -> Result<(Command, Option<String>)> {
     let database = match postgres_base() {
         Some(base) => {
             let name = postgres_database(&base, data_dir)?;
-            command.env("CJG_DATABASE_URL", format!("{base}/{name}")).env("CJG_DB_POOL", "4");
+            // Few connections per test server (many run at once); the load test may ask more.
+            let pool = std::env::var("CJG_DB_POOL").unwrap_or_else(|_| "4".into());
+            command.env("CJG_DATABASE_URL", format!("{base}/{name}")).env("CJG_DB_POOL", pool);
             Some(name)
         }
         None => None,

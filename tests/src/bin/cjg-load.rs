@@ -71,10 +71,12 @@ impl Sim {
     async fn pull(&mut self, rec: &Recorder) -> Result<(), ClientError> {
         let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
         let mut audit_open = true;
+        // A first pull stores each entry's access for the person (a write); a later one that
+        // finds nothing new to decide only reads. Reported apart.
+        let route = if self.cursor == 0 { "GET /v1/sync (first pull)" } else { "GET /v1/sync (later pull)" };
         loop {
             let from = audit_open.then_some(self.audit_size);
-            let page =
-                rec.time("GET /v1/sync", self.client.pull_page(&token, self.cursor, from, None)).await?;
+            let page = rec.time(route, self.client.pull_page(&token, self.cursor, from, None)).await?;
             for item in page.items {
                 match item.change {
                     Change::Entry { entry } => {
