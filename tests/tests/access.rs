@@ -98,7 +98,7 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
         })
         .unwrap();
     let sixteenth = birth.with_year(birth.year() + 16).unwrap();
-    let today = Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(Utc::now());
     // The day before: nothing changes yet. On the birthday: the parents lose her entries.
     let listen = server.url.trim_start_matches("http://").to_owned();
     for (days, parents_see_noor) in

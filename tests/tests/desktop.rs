@@ -129,7 +129,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     // a reminder, is filled in with the server gone, waits read-only, and goes out once the
     // server is back; the coach sees the answers.
     let dossier = staff.dossier_id(&server.db()).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
     let closed = staff
         .set_trajectory(
             dossier,

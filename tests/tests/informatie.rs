@@ -173,7 +173,7 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
 
     // At closing the second tip shows. A withdrawn article takes its tip off the device, and
     // no new tip can point to it.
-    let today = chrono::Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
     let r = coach
         .set_trajectory(
             dossier,

@@ -277,7 +277,7 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
     let listen = server.url.trim_start_matches("http://").to_owned();
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
     let put = |body: Value| staff.set_trajectory(dossier, body);
     let started = today - chrono::Duration::days(118);
     let r = put(json!({"started_on": started, "closed_on": started - chrono::Duration::days(1),
@@ -343,7 +343,7 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
 #[tokio::test]
 async fn the_indicator_report_over_the_api_and_the_cli() {
     let server = TestServer::start().unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
     let half = if chrono::Datelike::month(&today) <= 6 { 1 } else { 2 };
     let period = Period::Half { year: chrono::Datelike::year(&today), half };
     let http = reqwest::Client::new();
@@ -417,7 +417,7 @@ async fn the_schedule_runs_without_a_sync() {
     let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
     let body = json!({"started_on": today - chrono::Duration::days(118),
         "closed_on": today + chrono::Duration::days(10), "municipality": "Demostad", "team": "Team Noord"});
     assert_eq!(staff.set_trajectory(dossier, body).await.unwrap().status(), 200);

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod message;
 pub mod policy;
 pub mod questionnaire;
+pub mod time;
 pub mod validate;
 
 pub use api::{ApiError, ErrorCode};

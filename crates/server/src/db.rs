@@ -1097,7 +1097,7 @@ pub fn request_feedback(
     draft: &FeedbackRequestDraft,
     now: DateTime<Utc>,
 ) -> AppResult<FeedbackRequest> {
-    let today = now.date_naive();
+    let today = cjg_core::time::dutch_date(now);
     let dossier_id = entry_dossier(tx, entry_id)?.ok_or_else(AppError::not_found)?;
     if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == draft.person_id) {
         return Err(AppError::not_found());

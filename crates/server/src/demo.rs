@@ -148,7 +148,7 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
             return Ok(false);
         }
         let tx = c.transaction()?;
-        let s = Seeder { tx: &tx, today: now.date_naive(), now };
+        let s = Seeder { tx: &tx, today: cjg_core::time::dutch_date(now), now };
         let dossier = Uuid::new_v4();
         db::insert_dossier(&tx, dossier, "Voorbeeld", now)?;
         s.person(dossier, PersonRole::Parent, "Sanne Voorbeeld", (41, 30), true)?;
@@ -303,7 +303,7 @@ pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: us
             .ok_or_else(crate::error::AppError::not_found)?;
         let start = usize::try_from(db::dossier_count(c)?).unwrap_or(0);
         let tx = c.transaction()?;
-        let s = Seeder { tx: &tx, today: now.date_naive(), now };
+        let s = Seeder { tx: &tx, today: cjg_core::time::dutch_date(now), now };
         for i in 0..families {
             let dossier = Uuid::new_v4();
             let name = format!("Last {:04}", start + i);
@@ -383,7 +383,7 @@ pub async fn issue_family_codes(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<De
         let tx = c.transaction()?;
         let mut out = Vec::new();
         for (person_id, role, name) in members {
-            if !db::has_own_access(&tx, person_id, now.date_naive())? {
+            if !db::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {
                 continue;
             }
             let (code, _) = issue_activation_code(&tx, person_id, "demo", now)?;

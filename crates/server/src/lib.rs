@@ -59,7 +59,7 @@ impl Clock {
 
     /// The date the access policy counts ages on.
     pub fn today(&self) -> chrono::NaiveDate {
-        self.now().date_naive()
+        cjg_core::time::dutch_date(self.now())
     }
 }
 

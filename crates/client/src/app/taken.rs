@@ -182,7 +182,7 @@ fn request_item(
         note: Some(r.note.clone()),
         requested_by: Some(r.requested_by.clone()),
         phase: None,
-        available_on: r.created_at.date_naive(),
+        available_on: cjg_core::time::dutch_date(r.created_at),
         due_on: r.due_on,
         state,
         failed: None,
@@ -195,7 +195,8 @@ fn request_item(
 fn tip_item(articles: &[Article], local: &Local, tip: &ReadingTip, today: NaiveDate) -> Option<TaskItem> {
     let article = articles.iter().find(|a| a.id == tip.article_id)?;
     let opened = local.tips_opened.contains(&tip.id);
-    let due_on = tip.created_at.date_naive() + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS);
+    let due_on =
+        cjg_core::time::dutch_date(tip.created_at) + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS);
     Some(TaskItem {
         id: tip.id,
         kind: TaskKind::ReadingTip,
@@ -205,7 +206,7 @@ fn tip_item(articles: &[Article], local: &Local, tip: &ReadingTip, today: NaiveD
         note: (!tip.note.is_empty()).then(|| tip.note.clone()),
         requested_by: Some(tip.from.clone()),
         phase: None,
-        available_on: tip.created_at.date_naive(),
+        available_on: cjg_core::time::dutch_date(tip.created_at),
         due_on,
         state: if tip.read_at.is_some() || opened { TaskState::Submitted } else { TaskState::Open },
         failed: None,
@@ -214,7 +215,7 @@ fn tip_item(articles: &[Article], local: &Local, tip: &ReadingTip, today: NaiveD
 }
 
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    cjg_core::time::dutch_date(Utc::now())
 }
 
 impl AppCore {

@@ -357,7 +357,7 @@ pub fn refresh_tips(tx: &Tx<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> sql::R
     };
     for (id, show_at) in waiting {
         let at = ShowAt::parse(&show_at).ok_or_else(|| bad_text(1, "unknown moment"))?;
-        if at.reached(trajectory.as_ref(), now.date_naive()) {
+        if at.reached(trajectory.as_ref(), cjg_core::time::dutch_date(now)) {
             let seq = next_seq(tx)?;
             tx.execute(
                 "UPDATE reading_tips SET shown = 1, version = version + 1, seq = ?2 WHERE id = ?1",

@@ -147,7 +147,7 @@ fn insert_task(tx: &Tx<'_>, t: &NewTask<'_>) -> sql::Result<Uuid> {
 /// moves open ones to the newest version of their questionnaire. Runs in the sync transaction,
 /// so a family sees a questionnaire on the first sync of its day.
 pub fn refresh_tasks(tx: &Tx<'_>, dossier_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
-    let today = now.date_naive();
+    let today = cjg_core::time::dutch_date(now);
     if let Some(t) = trajectory(tx, dossier_id)? {
         let people = dossier_people(tx, dossier_id)?;
         let existing: HashSet<(Uuid, String)> = {
@@ -262,7 +262,7 @@ pub fn send_by_hand(
     req: &SendQuestionnaire,
     now: DateTime<Utc>,
 ) -> AppResult<QuestionnaireTask> {
-    let today = now.date_naive();
+    let today = cjg_core::time::dutch_date(now);
     let person = dossier_people(tx, dossier_id)?
         .into_iter()
         .find(|p| p.id == req.person_id)

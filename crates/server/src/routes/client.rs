@@ -74,7 +74,7 @@ pub async fn enrol(
                     ))
                 }
             };
-            if !db::has_own_access(&tx, person_id, now.date_naive())? {
+            if !db::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {
                 return Err(no_own_access());
             }
             let device_id = db::insert_device(&tx, person_id, &public_key, &device_name, now)?;

@@ -379,7 +379,7 @@ pub fn issue_activation_code(
     created_by: &str,
     now: chrono::DateTime<Utc>,
 ) -> AppResult<(ActivationCode, chrono::DateTime<Utc>)> {
-    if !db::has_own_access(tx, person_id, now.date_naive())? {
+    if !db::has_own_access(tx, person_id, cjg_core::time::dutch_date(now))? {
         return Err(AppError::new(
             ErrorCode::Validation,
             "this person has no own access to the dossier yet (a child under 12)",
