@@ -380,13 +380,18 @@ pub fn run() {
                 .map(PathBuf::from)
                 .or_else(|| app.path().download_dir().ok());
             app.manage(
-                AppCore::new(dir, default_server)
+                AppCore::new(dir.clone(), default_server)
                     .with_vault(vault())
                     .with_auto_lock(auto_lock())
                     .with_sync_every(sync_every())
                     .with_export_dir(exports),
             );
             start_auto_lock(app.handle().clone());
+            // The webview's own storage (the colour choice) lives with the app's data, so a
+            // second data directory (another person's, a test's) starts from its own.
+            if let Some(window) = app.config().app.windows.first() {
+                tauri::WebviewWindowBuilder::from_config(app, window)?.data_directory(dir.join("webview")).build()?;
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
