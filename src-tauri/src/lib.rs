@@ -390,7 +390,9 @@ pub fn run() {
             // The webview's own storage (the colour choice) lives with the app's data, so a
             // second data directory (another person's, a test's) starts from its own.
             if let Some(window) = app.config().app.windows.first() {
-                tauri::WebviewWindowBuilder::from_config(app, window)?.data_directory(dir.join("webview")).build()?;
+                tauri::WebviewWindowBuilder::from_config(app, window)?
+                    .data_directory(dir.join("webview"))
+                    .build()?;
             }
             Ok(())
         })

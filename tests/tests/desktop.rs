@@ -329,7 +329,7 @@ async fn enrol_read_restart_offline_and_unlock() {
         lines.push(l.text().await.unwrap());
     }
     assert!(
-        lines.iter().any(|l| l.contains("veranderde de data van de hulp")),
+        lines.iter().any(|l| l.contains("veranderde de datums van de hulp")),
         "closing the trajectory is logged: {lines:?}"
     );
     assert!(

@@ -111,3 +111,55 @@ fn the_check_finds_literal_text() {
         <input placeholder={t().hint} /><!-- een opmerking --><style>p { color: red; }</style>"#;
     assert_eq!(literal_texts(screen), ["aria-label=\"Sluiten\"", "Hallo"]);
 }
+
+/// The Dutch catalogue reads as plain language (B1): short sentences, and none of the words of
+/// the people who built the app. A new text that breaks this fails here, not in a user's hands.
+#[test]
+fn the_dutch_catalogue_is_plain_language() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let source = std::fs::read_to_string(root.join("ui/src/lib/i18n.svelte.ts")).unwrap();
+    let nl = &source[source.find("const nl = {").unwrap()..source.find("type Dict = typeof nl;").unwrap()];
+    let mut texts = Vec::new();
+    let mut rest = nl;
+    while let Some(i) = rest.find(['"', '`']) {
+        let quote = rest[i..].chars().next().unwrap();
+        let Some(len) = rest[i + 1..].find(quote) else { break };
+        texts.push(without(&rest[i + 1..i + 1 + len], "${", "}"));
+        rest = &rest[i + 2 + len..];
+    }
+    assert!(texts.len() > 300, "the catalogue was read ({} texts)", texts.len());
+    const JARGON: [&str; 16] = [
+        "synchroniseren",
+        "synchronisatie",
+        "authenticatie",
+        "token",
+        "cursor",
+        "audit",
+        "hash",
+        "encryptie",
+        "idempotent",
+        "functionaris",
+        "database",
+        "sessie",
+        "configuratie",
+        "parameter",
+        "validatie",
+        "error",
+    ];
+    let mut problems = Vec::new();
+    for text in &texts {
+        for sentence in text.split_inclusive(['.', '!', '?']) {
+            let words = sentence.split_whitespace().filter(|w| has_word(w)).count();
+            if words > 20 {
+                problems.push(format!("{words} words in one sentence: {sentence:?}"));
+            }
+        }
+        let lower = text.to_lowercase();
+        for word in lower.split(|c: char| !c.is_alphabetic()) {
+            if JARGON.contains(&word) {
+                problems.push(format!("jargon {word:?} in {text:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "not plain Dutch:\n{}", problems.join("\n"));
+}

@@ -117,7 +117,7 @@ const nl = {
   inzage_badge_label: (n: number) => `${n} nieuw in Inzage`,
   inzage_empty: "Nog niemand van het CJG heeft uw dossier bekeken.",
   inzage_empty_filtered: "Niets gevonden. Kies een ander filter.",
-  inzage_warning: "Let op: de lijst op de server klopt niet meer met de lijst die deze app eerder heeft gecontroleerd. Misschien is er iets veranderd of weggehaald. U ziet hieronder de gecontroleerde lijst. Het CJG is gewaarschuwd. Wilt u meer weten? Vraag het uw coach of de functionaris gegevensbescherming.",
+  inzage_warning: "Let op: de lijst op de server klopt niet meer met de lijst die deze app eerder heeft gecontroleerd. Misschien is er iets veranderd of weggehaald. U ziet hieronder de gecontroleerde lijst. Het CJG is gewaarschuwd. Wilt u meer weten? Vraag het uw coach of de privacy-medewerker van het CJG.",
   inzage_verified: (n: number) =>
     `Gecontroleerd: ${n === 1 ? "1 regel" : `${n} regels`}. Er is niets veranderd of weggehaald.`,
   filter_staff: "Medewerker",
@@ -144,7 +144,7 @@ const nl = {
     feedback: "de reacties van het gezin",
     questionnaires: "de vragenlijsten van het gezin",
     questionnaire: "een vragenlijst voor een gezinslid",
-    trajectory: "de data van de hulp",
+    trajectory: "de datums van de hulp (start, tussendoor, einde)",
     reading_tip: "een leestip voor een gezinslid",
     messages: "de berichten van het gezin",
     message: "een bericht aan een gezinslid",
