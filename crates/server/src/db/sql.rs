@@ -398,7 +398,11 @@ fn sqlite_run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Resul
                 V::Null => Value::Null,
                 V::Integer(i) => Value::Int(i),
                 V::Real(f) => Value::Real(f),
-                V::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                // The strict check is the fast one; SQLite text that is not UTF-8 (never written
+                // by this server) still reads, with replacement characters.
+                V::Text(t) => Value::Text(
+                    std::str::from_utf8(t).map_or_else(|_| String::from_utf8_lossy(t).into_owned(), str::to_owned),
+                ),
                 V::Blob(b) => Value::Blob(b.to_vec()),
             });
         }
