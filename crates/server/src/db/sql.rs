@@ -401,7 +401,8 @@ fn sqlite_run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Resul
                 // The strict check is the fast one; SQLite text that is not UTF-8 (never written
                 // by this server) still reads, with replacement characters.
                 V::Text(t) => Value::Text(
-                    std::str::from_utf8(t).map_or_else(|_| String::from_utf8_lossy(t).into_owned(), str::to_owned),
+                    std::str::from_utf8(t)
+                        .map_or_else(|_| String::from_utf8_lossy(t).into_owned(), str::to_owned),
                 ),
                 V::Blob(b) => Value::Blob(b.to_vec()),
             });
