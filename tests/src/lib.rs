@@ -72,7 +72,7 @@ impl TestDb {
         params: impl sql::Params,
         f: impl FnOnce(&Row) -> sql::Result<T> + Send + 'static,
     ) -> sql::Result<T> {
-        let (query, values) = (query.to_owned(), params.values());
+        let (query, values) = (query.to_owned(), params.with_values(<[sql::Value]>::to_vec));
         self.with(move |c| sql::QueryExt::query_row(c, &query, values.as_slice(), f))
     }
 
@@ -82,12 +82,12 @@ impl TestDb {
         params: impl sql::Params,
         f: impl FnMut(&Row) -> sql::Result<T> + Send + 'static,
     ) -> sql::Result<Vec<T>> {
-        let (query, values) = (query.to_owned(), params.values());
+        let (query, values) = (query.to_owned(), params.with_values(<[sql::Value]>::to_vec));
         self.with(move |c| sql::QueryExt::query_map(c, &query, values.as_slice(), f))
     }
 
     pub fn execute(&self, query: &str, params: impl sql::Params) -> sql::Result<usize> {
-        let (query, values) = (query.to_owned(), params.values());
+        let (query, values) = (query.to_owned(), params.with_values(<[sql::Value]>::to_vec));
         self.with(move |c| sql::QueryExt::execute(c, &query, values.as_slice()))
     }
 }

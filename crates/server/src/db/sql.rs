@@ -290,16 +290,18 @@ macro_rules! params {
 pub use crate::params;
 
 pub trait Params {
-    fn values(self) -> Vec<Value>;
+    /// Runs `f` on the values: a `params![…]` slice as it is, other forms converted once.
+    fn with_values<R>(self, f: impl FnOnce(&[Value]) -> R) -> R;
 }
 impl Params for &[Value] {
-    fn values(self) -> Vec<Value> {
-        self.to_vec()
+    fn with_values<R>(self, f: impl FnOnce(&[Value]) -> R) -> R {
+        f(self)
     }
 }
 impl<T: ToValue, const N: usize> Params for [T; N] {
-    fn values(self) -> Vec<Value> {
-        self.iter().map(ToValue::to_value).collect()
+    fn with_values<R>(self, f: impl FnOnce(&[Value]) -> R) -> R {
+        let values: Vec<Value> = self.iter().map(ToValue::to_value).collect();
+        f(&values)
     }
 }
 
@@ -314,11 +316,11 @@ pub trait Query {
 /// The rusqlite-shaped conveniences on top of [`Query`].
 pub trait QueryExt: Query {
     fn execute(&self, sql: &str, params: impl Params) -> Result<usize> {
-        self.exec(sql, &params.values())
+        params.with_values(|p| self.exec(sql, p))
     }
 
     fn query_row<T>(&self, sql: &str, params: impl Params, f: impl FnOnce(&Row) -> Result<T>) -> Result<T> {
-        let rows = self.run(sql, &params.values())?;
+        let rows = params.with_values(|p| self.run(sql, p))?;
         f(rows.first().ok_or(Error::NoRows)?)
     }
 
@@ -328,7 +330,7 @@ pub trait QueryExt: Query {
         params: impl Params,
         f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        self.run(sql, &params.values())?.iter().map(f).collect()
+        params.with_values(|p| self.run(sql, p))?.iter().map(f).collect()
     }
 
     fn prepare(&self, sql: &str) -> Result<Stmt<'_, Self>> {
@@ -351,7 +353,7 @@ impl<Q: Query + ?Sized> Stmt<'_, Q> {
         params: impl Params,
         f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<std::vec::IntoIter<Result<T>>> {
-        let rows = self.q.run(&self.sql, &params.values())?;
+        let rows = params.with_values(|p| self.q.run(&self.sql, p))?;
         Ok(rows.iter().map(f).collect::<Vec<_>>().into_iter())
     }
 }
@@ -373,21 +375,23 @@ impl<T> OptionalExt<T> for Result<T> {
 
 // ---- SQLite ---------------------------------------------------------------------------
 
-fn sqlite_value(v: &Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match v {
-        Value::Null => V::Null,
-        Value::Int(i) => V::Integer(*i),
-        Value::Real(f) => V::Real(*f),
-        Value::Text(s) => V::Text(s.clone()),
-        Value::Blob(b) => V::Blob(b.clone()),
+/// Lends each value to SQLite as it is: no copy of a text or blob per statement.
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ValueRef as V;
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self {
+            Value::Null => V::Null,
+            Value::Int(i) => V::Integer(*i),
+            Value::Real(f) => V::Real(*f),
+            Value::Text(t) => V::Text(t.as_bytes()),
+            Value::Blob(b) => V::Blob(b),
+        }))
     }
 }
 
 fn sqlite_run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(sql)?;
     let width = stmt.column_count();
-    let params: Vec<rusqlite::types::Value> = params.iter().map(sqlite_value).collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -414,7 +418,6 @@ fn sqlite_run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Resul
 
 fn sqlite_exec(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<usize> {
     let mut stmt = conn.prepare_cached(sql)?;
-    let params: Vec<rusqlite::types::Value> = params.iter().map(sqlite_value).collect();
     Ok(stmt.execute(rusqlite::params_from_iter(params))?)
 }
 
@@ -496,23 +499,23 @@ impl PgConn {
 
     pub fn run(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let stmt = self.statement(sql)?;
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-        let rows = self.client.query(&stmt, &params).map_err(from_pg)?;
+        let rows = self.client.query(&stmt, &pg_params(params)).map_err(from_pg)?;
         rows.iter().map(pg_row).collect()
     }
 
     fn exec(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
         let stmt = self.statement(sql)?;
-        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect();
-        let n = self.client.execute(&stmt, &params).map_err(from_pg)?;
+        let n = self.client.execute(&stmt, &pg_params(params)).map_err(from_pg)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     pub fn batch(&mut self, sql: &str) -> Result<()> {
         self.client.batch_execute(sql).map_err(from_pg)
     }
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
 }
 
 fn pg_row(r: &postgres::Row) -> Result<Row> {
