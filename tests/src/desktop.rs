@@ -91,6 +91,16 @@ pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
+/// Waits for an element found by XPath (a list item by its text, say). A list shows its
+/// container before its items arrive, so waiting for the container alone is not enough.
+pub async fn wait_for_xpath(c: &Client, xpath: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{xpath}: {e}"))
+}
+
 pub async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

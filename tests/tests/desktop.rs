@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use cjg_tests::desktop::{
     assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, shot, tab_to,
-    type_into, wait_for, wait_text, Driver, ENTER, SPACE, TAB,
+    type_into, wait_for, wait_for_xpath, wait_text, Driver, ENTER, SPACE, TAB,
 };
 use cjg_tests::{params, TestServer};
 use fantoccini::{Client, Locator};
@@ -100,10 +100,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#filter-kind").await.select_by_value("afspraak").await.unwrap();
     assert_eq!(entry_titles(&c, 3).await.len(), 3);
     wait_for(&c, "#filter-kind").await.select_by_value("").await.unwrap();
-    let plan = c
-        .find(Locator::XPath("//button[contains(@class,'entry')][.//span[text()='Ons gezinsplan']]"))
-        .await
-        .unwrap();
+    let plan =
+        wait_for_xpath(&c, "//button[contains(@class,'entry')][.//span[text()='Ons gezinsplan']]").await;
     plan.click().await.unwrap();
     let heading = wait_for(&c, "#entry-title").await.text().await.unwrap();
     assert_eq!(heading, "Ons gezinsplan");
@@ -540,13 +538,13 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     staff_sign_in(&c, "gedrag", &server.coach_password).await;
     wait_for(&c, "#staff-articles").await.click().await.unwrap();
     wait_for(&c, "#art-list").await;
-    c.find(Locator::XPath(&by_title(title))).await.unwrap().click().await.unwrap();
+    wait_for_xpath(&c, &by_title(title)).await.click().await.unwrap();
     wait_for(&c, "#art-approve").await.click().await.unwrap();
     wait_text(&c, "#art-state", "Gezinnen lezen dit").await;
     wait_for(&c, "#art-approved").await;
     wait_for(&c, "#art-back").await.click().await.unwrap();
     wait_for(&c, "#art-list").await;
-    c.find(Locator::XPath(&by_title("Goed slapen voor je baby"))).await.unwrap().click().await.unwrap();
+    wait_for_xpath(&c, &by_title("Goed slapen voor je baby")).await.click().await.unwrap();
     wait_for(&c, "#art-withdraw").await.click().await.unwrap();
     wait_for(&c, "#art-withdraw-hint").await;
     wait_for(&c, "#art-withdraw").await.click().await.unwrap();
@@ -660,7 +658,7 @@ where
 {
     wait_for(c, "button.entry").await;
     check(name("04-dossier")).await;
-    c.find(Locator::Css("button.entry")).await.unwrap().click().await.unwrap();
+    wait_for(c, "button.entry").await.click().await.unwrap();
     wait_for(c, "#entry-title").await;
     check(name("05-detail")).await;
     wait_for(c, "#back").await.click().await.unwrap();
