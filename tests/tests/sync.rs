@@ -141,6 +141,47 @@ async fn a_failure_inside_a_page_leaves_no_partial_page_and_no_cursor_move() {
     assert_eq!(store.entries().unwrap().len(), 11);
 }
 
+/// A dossier of 151 entries a parent may see arrives whole over many pages. The first pull
+/// stores Sanne's access to each in groups (64, 8 and 1 rows a statement): every decision gets a
+/// sequence number of its own, none shared with anything else in the change feed.
+#[tokio::test]
+async fn a_large_dossier_arrives_whole_and_its_access_decisions_each_get_a_sequence_number() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let db = server.db();
+    let dossier = staff.dossier_id(&db).await;
+    for i in 0..140 {
+        let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Afspraak {i:03}"),
+            "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
+        staff.create_entry(dossier, draft).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = enrol(&server, "Sanne", dir.path()).await;
+    let opts = SyncOptions { page_limit: Some(40), ..Default::default() };
+    let done = cjg_client::sync(&mut store, &opts, |_| {}).await.unwrap();
+    assert!(done.done && done.pages >= 5, "{done:?}");
+    let held = titles(&store);
+    assert_eq!(held.len(), 151, "11 entries from before and 140 new ones");
+    assert!((0..140).all(|i| held.contains(&format!("Afspraak {i:03}"))));
+
+    let sanne = cjg_tests::person_id(&db, "Sanne Voorbeeld");
+    let count = |sql: &str| -> i64 { db.query_row(sql, params![sanne.clone()], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM entry_access WHERE person_id = ?1 AND visible = 1"), 151);
+    assert_eq!(count("SELECT COUNT(DISTINCT seq) FROM entry_access WHERE person_id = ?1"), 151);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM entry_access a JOIN entries e ON e.seq = a.seq WHERE a.person_id = ?1"),
+        0,
+        "an access decision shares no sequence number with an entry"
+    );
+    let top: i64 = db.query_row("SELECT value FROM seq_counter", params![], |r| r.get(0)).unwrap();
+    assert!(count("SELECT MAX(seq) FROM entry_access WHERE person_id = ?1") <= top);
+
+    // Nothing is sent again: a second sync finds nothing new.
+    let again = cjg_client::sync(&mut store, &opts, |_| {}).await.unwrap();
+    assert_eq!(titles(&store).len(), 151);
+    assert!(again.done, "{again:?}");
+}
+
 #[tokio::test]
 async fn the_store_files_hold_no_demo_text_in_clear() {
     let server = TestServer::start().unwrap();
