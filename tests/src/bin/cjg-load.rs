@@ -7,6 +7,11 @@
 //! default; `LOAD_MAX_SECONDS`, 900 by default, bounds the run; `LOAD_CONCURRENCY` caps how
 //! many apps are busy at once, all of them by default: a herd that arrives at the same moment).
 //!
+//! Between the push and the last pull comes a steady phase, the way apps that are open sync: each
+//! app syncs once every `LOAD_SYNC_EVERY` seconds (10 by default; the app itself waits 2
+//! minutes), at its own moment in that period, for `LOAD_STEADY_SECONDS` (30 by default; 0 skips
+//! it), while the coaches keep writing.
+//!
 //! The simulated apps keep their state in memory, not in the encrypted store: the store is
 //! measured on its own (`cargo bench -p cjg-store`) and would measure PBKDF2 here, not the server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -68,12 +73,16 @@ struct Sim {
 
 impl Sim {
     /// Every page after the cursor, as the app pulls them (the log until it caught up).
-    async fn pull(&mut self, rec: &Recorder) -> Result<(), ClientError> {
+    /// `route` names the row the pages are counted in; by default a first pull, which stores
+    /// each entry's access for the person (a write), is told apart from a later one.
+    async fn pull(&mut self, rec: &Recorder, route: Option<&'static str>) -> Result<(), ClientError> {
         let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
         let mut audit_open = true;
-        // A first pull stores each entry's access for the person (a write); a later one that
-        // finds nothing new to decide only reads. Reported apart.
-        let route = if self.cursor == 0 { "GET /v1/sync (first pull)" } else { "GET /v1/sync (later pull)" };
+        let route = route.unwrap_or(if self.cursor == 0 {
+            "GET /v1/sync (first pull)"
+        } else {
+            "GET /v1/sync (later pull)"
+        });
         loop {
             let from = audit_open.then_some(self.audit_size);
             let page = rec.time(route, self.client.pull_page(&token, self.cursor, from, None)).await?;
@@ -175,7 +184,7 @@ async fn phase(sims: &mut Vec<Sim>, limit: usize, step: Step, rec: &Arc<Recorder
         let rec = rec.clone();
         handles.push(tokio::spawn(async move {
             let ok = match step {
-                Step::Pull => sim.pull(&rec).await.is_ok(),
+                Step::Pull => sim.pull(&rec, None).await.is_ok(),
                 Step::Push => sim.push(&rec).await.is_ok(),
             };
             drop(permit);
@@ -189,6 +198,52 @@ async fn phase(sims: &mut Vec<Sim>, limit: usize, step: Step, rec: &Arc<Recorder
         sims.push(sim);
     }
     (t.elapsed().as_secs_f64(), failed)
+}
+
+/// Every sim syncs once every `every` until `span` has passed, starting at a random moment in
+/// the first period (apps are opened at different times, not in step). Returns the wall time,
+/// how many sims had a failed sync, and how many syncs ran.
+async fn steady(
+    sims: &mut Vec<Sim>,
+    every: Duration,
+    span: Duration,
+    route: &'static str,
+    rec: &Arc<Recorder>,
+) -> (f64, usize, usize) {
+    let start = tokio::time::Instant::now();
+    let end = start + span;
+    let syncs = Arc::new(AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for mut sim in sims.drain(..) {
+        let (rec, syncs) = (rec.clone(), syncs.clone());
+        let offset = Duration::from_millis((Uuid::new_v4().as_u128() % every.as_millis().max(1)) as u64);
+        handles.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(start + offset, every);
+            // A sync that overran its period is not made up for with a burst.
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut ok = true;
+            loop {
+                if tick.tick().await >= end {
+                    break;
+                }
+                ok &= sim.pull(&rec, Some(route)).await.is_ok();
+                syncs.fetch_add(1, Ordering::Relaxed);
+            }
+            (sim, ok)
+        }));
+    }
+    let mut failed = 0;
+    for h in handles {
+        let (sim, ok) = h.await.unwrap();
+        failed += usize::from(!ok);
+        sims.push(sim);
+    }
+    (start.elapsed().as_secs_f64(), failed, syncs.load(Ordering::Relaxed))
+}
+
+fn env_secs(name: &str, default: f64) -> Duration {
+    let secs = std::env::var(name).ok().and_then(|v| v.parse::<f64>().ok()).unwrap_or(default);
+    Duration::from_secs_f64(secs.clamp(0.0, 3600.0))
 }
 
 #[tokio::main]
@@ -286,41 +341,26 @@ async fn run(clients: usize, entries: usize) -> bool {
             .unwrap();
         ids.iter().map(|id| id.parse().unwrap()).collect()
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let written = Arc::new(AtomicUsize::new(0));
-    let mut writers = Vec::new();
-    for w in 0..2 {
-        let (stop, written, rec, dossiers) = (stop.clone(), written.clone(), rec.clone(), dossiers.clone());
-        let staff = server.staff().await.unwrap();
-        writers.push(tokio::spawn(async move {
-            let mut i = w;
-            while !stop.load(Ordering::Relaxed) {
-                let dossier = dossiers[i % dossiers.len()];
-                let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Nieuwe afspraak {i}"),
-                    "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
-                let t = Instant::now();
-                let ok = staff.create_entry(dossier, draft).await.is_ok();
-                let mut m = rec.0.lock().unwrap();
-                let e = m.entry("POST /v1/staff/dossiers/{id}/entries").or_default();
-                e.0.push(t.elapsed().as_secs_f64());
-                e.1 += usize::from(!ok);
-                written.fetch_add(usize::from(ok), Ordering::Relaxed);
-                i += 2;
-            }
-        }));
-    }
+    let every = env_secs("LOAD_SYNC_EVERY", 10.0);
+    let span = env_secs("LOAD_STEADY_SECONDS", 30.0);
+    let steady_route: &'static str =
+        Box::leak(format!("GET /v1/sync (steady, every {:.0} s)", every.as_secs_f64()).into_boxed_str());
+    let writing = Coaches::start(&server, &dossiers, &rec).await;
     let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
     table.push(("first pull (coaches writing)", secs, failed, mark(&rec)));
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.await.unwrap();
-    }
-
-    // Push, then pull what the coaches wrote.
     let (secs, failed) = phase(&mut sims, busy, Step::Push, &rec).await;
     table.push(("push feedback, message, answers", secs, failed, mark(&rec)));
+    let mut steady_syncs = 0;
+    if !span.is_zero() && !every.is_zero() {
+        let (secs, failed, syncs) = steady(&mut sims, every, span, steady_route, &rec).await;
+        table.push(("steady syncs (coaches writing)", secs, failed, mark(&rec)));
+        steady_syncs = syncs;
+    }
+    let written = writing.stop().await;
+
+    // Pull what the coaches wrote.
     let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
-    table.push(("second pull", secs, failed, mark(&rec)));
+    table.push(("last pull", secs, failed, mark(&rec)));
 
     println!(
         "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, {}",
@@ -370,12 +410,64 @@ async fn run(clients: usize, entries: usize) -> bool {
     }
     let n = sims.len() as i64;
     println!();
-    println!("coach entries written during the first pull: {}", written.load(Ordering::Relaxed));
+    println!("coach entries written while the apps pulled: {written}");
+    if steady_syncs > 0 {
+        let rate = steady_syncs as f64 / span.as_secs_f64();
+        println!(
+            "steady phase: {steady_syncs} syncs in {:.0} s ({rate:.0} syncs/s offered)",
+            span.as_secs_f64()
+        );
+    }
     println!("feedback rows {feedback} (expected {n}: each sent twice, stored once)");
     println!("messages {messages} (expected {n}); start questionnaires answered {answered} (expected {n})");
-    println!("apps whose entries equal the server's after the second pull: {complete} of {n}");
+    println!("apps whose entries equal the server's after the last pull: {complete} of {n}");
     let ok =
         sims.len() == clients && feedback == n && messages == n && answered == n && complete == sims.len();
     println!("{}", if ok { "CHECK: nothing lost, nothing duplicated" } else { "CHECK FAILED" });
     ok
+}
+
+/// Two coaches writing entries into the families' dossiers, one after another, until stopped.
+struct Coaches {
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicUsize>,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Coaches {
+    async fn start(server: &TestServer, dossiers: &[Uuid], rec: &Arc<Recorder>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicUsize::new(0));
+        let mut writers = Vec::new();
+        for w in 0..2 {
+            let (stop, written, rec, dossiers) =
+                (stop.clone(), written.clone(), rec.clone(), dossiers.to_vec());
+            let staff = server.staff().await.unwrap();
+            writers.push(tokio::spawn(async move {
+                let mut i = w;
+                while !stop.load(Ordering::Relaxed) {
+                    let dossier = dossiers[i % dossiers.len()];
+                    let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Nieuwe afspraak {i}"),
+                        "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
+                    let t = Instant::now();
+                    let ok = staff.create_entry(dossier, draft).await.is_ok();
+                    let mut m = rec.0.lock().unwrap();
+                    let e = m.entry("POST /v1/staff/dossiers/{id}/entries").or_default();
+                    e.0.push(t.elapsed().as_secs_f64());
+                    e.1 += usize::from(!ok);
+                    written.fetch_add(usize::from(ok), Ordering::Relaxed);
+                    i += 2;
+                }
+            }));
+        }
+        Self { stop, written, writers }
+    }
+
+    async fn stop(self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        for w in self.writers {
+            w.await.unwrap();
+        }
+        self.written.load(Ordering::Relaxed)
+    }
 }
