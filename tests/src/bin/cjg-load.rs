@@ -7,10 +7,11 @@
 //! default; `LOAD_MAX_SECONDS`, 900 by default, bounds the run; `LOAD_CONCURRENCY` caps how
 //! many apps are busy at once, all of them by default: a herd that arrives at the same moment).
 //!
-//! Between the push and the last pull comes a steady phase, the way apps that are open sync: each
+//! After the second pull comes a steady phase, the way apps that are open sync: each
 //! app syncs once every `LOAD_SYNC_EVERY` seconds (10 by default; the app itself waits 2
 //! minutes), at its own moment in that period, for `LOAD_STEADY_SECONDS` (30 by default; 0 skips
-//! it), while the coaches keep writing.
+//! it), while two coaches write `LOAD_COACH_RATE` entries a second between them (5 by default).
+//! A last pull then checks that everything arrived.
 //!
 //! The simulated apps keep their state in memory, not in the encrypted store: the store is
 //! measured on its own (`cargo bench -p cjg-store`) and would measure PBKDF2 here, not the server.
@@ -170,6 +171,8 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[derive(Clone, Copy)]
 enum Step {
     Pull,
+    /// A pull counted in a row of its own.
+    PullAs(&'static str),
     Push,
 }
 
@@ -185,6 +188,7 @@ async fn phase(sims: &mut Vec<Sim>, limit: usize, step: Step, rec: &Arc<Recorder
         handles.push(tokio::spawn(async move {
             let ok = match step {
                 Step::Pull => sim.pull(&rec, None).await.is_ok(),
+                Step::PullAs(route) => sim.pull(&rec, Some(route)).await.is_ok(),
                 Step::Push => sim.push(&rec).await.is_ok(),
             };
             drop(permit);
@@ -218,16 +222,14 @@ async fn steady(
         let (rec, syncs) = (rec.clone(), syncs.clone());
         let offset = Duration::from_millis((Uuid::new_v4().as_u128() % every.as_millis().max(1)) as u64);
         handles.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(start + offset, every);
-            // A sync that overran its period is not made up for with a burst.
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut at = start + offset;
             let mut ok = true;
-            loop {
-                if tick.tick().await >= end {
-                    break;
-                }
+            while at < end {
+                tokio::time::sleep_until(at).await;
                 ok &= sim.pull(&rec, Some(route)).await.is_ok();
                 syncs.fetch_add(1, Ordering::Relaxed);
+                // A sync that overran its period is not made up for with a burst.
+                at = (at + every).max(tokio::time::Instant::now());
             }
             (sim, ok)
         }));
@@ -343,24 +345,36 @@ async fn run(clients: usize, entries: usize) -> bool {
     };
     let every = env_secs("LOAD_SYNC_EVERY", 10.0);
     let span = env_secs("LOAD_STEADY_SECONDS", 30.0);
+    let coach_rate = std::env::var("LOAD_COACH_RATE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(5.0)
+        .clamp(0.1, 1000.0);
     let steady_route: &'static str =
         Box::leak(format!("GET /v1/sync (steady, every {:.0} s)", every.as_secs_f64()).into_boxed_str());
-    let writing = Coaches::start(&server, &dossiers, &rec).await;
+    let writing = Coaches::start(&server, &dossiers, &rec, None).await;
     let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
     table.push(("first pull (coaches writing)", secs, failed, mark(&rec)));
+    let mut written = writing.stop().await;
+
+    // Push, then pull what the coaches wrote.
     let (secs, failed) = phase(&mut sims, busy, Step::Push, &rec).await;
     table.push(("push feedback, message, answers", secs, failed, mark(&rec)));
+    let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
+    table.push(("second pull", secs, failed, mark(&rec)));
+
+    // The steady phase, with the coaches at a working pace; then a last pull to compare.
     let mut steady_syncs = 0;
     if !span.is_zero() && !every.is_zero() {
+        let writing = Coaches::start(&server, &dossiers, &rec, Some(coach_rate)).await;
         let (secs, failed, syncs) = steady(&mut sims, every, span, steady_route, &rec).await;
         table.push(("steady syncs (coaches writing)", secs, failed, mark(&rec)));
         steady_syncs = syncs;
+        written += writing.stop().await;
+        let last = Step::PullAs("GET /v1/sync (last pull)");
+        let (secs, failed) = phase(&mut sims, busy, last, &rec).await;
+        table.push(("last pull", secs, failed, mark(&rec)));
     }
-    let written = writing.stop().await;
-
-    // Pull what the coaches wrote.
-    let (secs, failed) = phase(&mut sims, busy, Step::Pull, &rec).await;
-    table.push(("last pull", secs, failed, mark(&rec)));
 
     println!(
         "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, {}",
@@ -427,7 +441,8 @@ async fn run(clients: usize, entries: usize) -> bool {
     ok
 }
 
-/// Two coaches writing entries into the families' dossiers, one after another, until stopped.
+/// Two coaches writing entries into the families' dossiers until stopped: one after another as
+/// fast as the server takes them, or `rate` entries a second between them.
 struct Coaches {
     stop: Arc<AtomicBool>,
     written: Arc<AtomicUsize>,
@@ -435,7 +450,7 @@ struct Coaches {
 }
 
 impl Coaches {
-    async fn start(server: &TestServer, dossiers: &[Uuid], rec: &Arc<Recorder>) -> Self {
+    async fn start(server: &TestServer, dossiers: &[Uuid], rec: &Arc<Recorder>, rate: Option<f64>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let written = Arc::new(AtomicUsize::new(0));
         let mut writers = Vec::new();
@@ -443,9 +458,13 @@ impl Coaches {
             let (stop, written, rec, dossiers) =
                 (stop.clone(), written.clone(), rec.clone(), dossiers.to_vec());
             let staff = server.staff().await.unwrap();
+            let pause = rate.map(|r| Duration::from_secs_f64(2.0 / r));
             writers.push(tokio::spawn(async move {
                 let mut i = w;
                 while !stop.load(Ordering::Relaxed) {
+                    if let Some(p) = pause {
+                        tokio::time::sleep(p).await;
+                    }
                     let dossier = dossiers[i % dossiers.len()];
                     let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Nieuwe afspraak {i}"),
                         "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
