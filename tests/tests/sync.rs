@@ -182,6 +182,50 @@ async fn a_large_dossier_arrives_whole_and_its_access_decisions_each_get_a_seque
     assert!(again.done, "{again:?}");
 }
 
+/// The app keeps its token in memory and uses it again: more syncs, no new tokens (a quiet sync
+/// is one request, and the server writes nothing for it). A kept token the server no longer
+/// knows is replaced without the person noticing; locking forgets it.
+#[tokio::test]
+async fn the_app_uses_its_token_again_and_replaces_one_the_server_forgot() {
+    const PIN: &str = "902417";
+    let server = TestServer::start().unwrap();
+    let db = server.db();
+    let tokens = move || -> i64 {
+        db.query_row("SELECT COUNT(*) FROM tokens WHERE subject_kind = 'device'", params![], |r| r.get(0))
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let first = tokens();
+    assert!(first >= 1);
+    for _ in 0..3 {
+        app.sync(|_| {}).await.unwrap();
+    }
+    assert_eq!(tokens(), first, "no new token while the kept one lives");
+
+    // The server forgets every device token; a coach writes. The next sync gets a new token
+    // and brings the entry.
+    server.db().execute("DELETE FROM tokens WHERE subject_kind = 'device'", params![]).unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    let draft = json!({"kind": "afspraak", "child_id": null, "title": "Na het vergeten token",
+        "body": "We bellen volgende week.", "occurred_on": "2026-11-30"});
+    staff.create_entry(dossier, draft).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(tokens(), 1);
+    let titles: Vec<String> = app.dossier().await.unwrap().entries.into_iter().map(|e| e.title).collect();
+    assert!(titles.iter().any(|t| t == "Na het vergeten token"), "{titles:?}");
+
+    // Locking forgets the token.
+    let sanne = app.status().await.unwrap().account.unwrap();
+    app.lock().await;
+    app.unlock(sanne, PIN).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(tokens(), 2, "a new token after unlocking");
+}
+
 #[tokio::test]
 async fn the_store_files_hold_no_demo_text_in_clear() {
     let server = TestServer::start().unwrap();

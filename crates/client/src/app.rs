@@ -187,6 +187,8 @@ pub struct FeedbackSent {
 struct OpenAccount {
     id: Uuid,
     store: Store,
+    /// Goes with the account: locking forgets it.
+    tokens: crate::TokenCache,
 }
 
 type Guard<'a> = MutexGuard<'a, Option<OpenAccount>>;
@@ -395,7 +397,7 @@ impl AppCore {
         .await;
         match made {
             Ok(store) => {
-                *guard = Some(OpenAccount { id: account.id, store });
+                *guard = Some(OpenAccount { id: account.id, store, tokens: Default::default() });
                 self.clear_notice();
                 Ok(())
             }
@@ -433,7 +435,7 @@ impl AppCore {
     }
 
     fn opened(&self, guard: &mut Guard<'_>, id: Uuid, store: Store) -> Result<()> {
-        **guard = Some(OpenAccount { id, store });
+        **guard = Some(OpenAccount { id, store, tokens: Default::default() });
         self.clear_notice();
         self.touch();
         Ok(())
@@ -587,8 +589,10 @@ impl AppCore {
     /// the item back as the server stored it. True when the item left the outbox; offline (or
     /// any failure once the item is out) keeps it queued for the next contact, not an error.
     async fn send_queued(&self, guard: &mut Guard<'_>, id: Uuid) -> Result<bool> {
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
-        let result = crate::sync(store, &SyncOptions::default(), |_| {}).await;
+        let open = guard.as_mut().ok_or(ClientError::Locked)?;
+        let result =
+            crate::sync_with(&mut open.store, &SyncOptions::default(), &mut open.tokens, |_| {}).await;
+        let store = &open.store;
         let queued =
             |store: &Store| -> Result<bool> { Ok(store.outbox()?.iter().any(|o| o.item.id() == id)) };
         match result {
@@ -696,8 +700,9 @@ impl AppCore {
 
     pub async fn sync(&self, progress: impl FnMut(Progress)) -> Result<Progress> {
         let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
-        let result = crate::sync(store, &SyncOptions::default(), progress).await;
+        let open = guard.as_mut().ok_or(ClientError::Locked)?;
+        let result =
+            crate::sync_with(&mut open.store, &SyncOptions::default(), &mut open.tokens, progress).await;
         result.map_err(|e| self.on_error(&mut guard, e))
     }
 

@@ -123,12 +123,15 @@ impl Client {
 
     /// A short-lived token, got by signing a fresh server challenge with the device key.
     pub async fn token(&self, device_id: Uuid, device: &DeviceKey) -> Result<String> {
+        Ok(self.token_until(device_id, device).await?.token)
+    }
+
+    /// A token and the moment the server lets it expire.
+    pub async fn token_until(&self, device_id: Uuid, device: &DeviceKey) -> Result<TokenResponse> {
         let ChallengeResponse { challenge } =
             self.post("/v1/auth/challenge", &ChallengeRequest { device_id }).await?;
         let signature = cjg_crypto::b64(&device.sign(&token_signing_message(device_id, &challenge)));
-        let resp: TokenResponse =
-            self.post("/v1/auth/token", &TokenRequest { device_id, challenge, signature }).await?;
-        Ok(resp.token)
+        self.post("/v1/auth/token", &TokenRequest { device_id, challenge, signature }).await
     }
 
     pub async fn devices(&self, token: &str) -> Result<Vec<DeviceInfo>> {
@@ -285,22 +288,84 @@ impl Session {
     }
 }
 
+/// A device token kept in memory (never on disk) and used again until shortly before it
+/// expires: a quiet sync is then one request instead of three, and the server writes nothing
+/// for it. The server still checks the token and the device on every request, so a revoked
+/// device is refused at once.
+#[derive(Default)]
+pub struct TokenCache(Option<(String, std::time::Instant)>);
+
+impl TokenCache {
+    /// Stop using a token this long before the server's expiry (clocks differ a little).
+    const MARGIN: Duration = Duration::from_secs(60);
+
+    /// A token, and whether it is one used before.
+    async fn get(&mut self, session: &Session) -> Result<(String, bool)> {
+        if let Some((token, until)) = &self.0 {
+            if std::time::Instant::now() < *until {
+                return Ok((token.clone(), true));
+            }
+        }
+        let fresh = session.client.token_until(session.device_id, &session.device).await?;
+        let left = (fresh.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+        self.0 = Some((fresh.token.clone(), std::time::Instant::now() + left.saturating_sub(Self::MARGIN)));
+        Ok((fresh.token, false))
+    }
+
+    pub fn forget(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// Pulls every page after the store's cursor. Each page lands in one transaction; the cursor
 /// moves only with it. An error stops the sync with everything before it safely stored.
 pub async fn sync(
     store: &mut Store,
     options: &SyncOptions,
+    progress: impl FnMut(Progress),
+) -> Result<Progress> {
+    sync_with(store, options, &mut TokenCache::default(), progress).await
+}
+
+/// `sync`, with a token from `tokens` when it holds a live one. A kept token the server no
+/// longer knows (it restarted on a new database, say) is dropped and the sync runs once more
+/// with a fresh one; that is safe because a sync resumes from its cursor and the server knows
+/// a resent item by its id.
+pub async fn sync_with(
+    store: &mut Store,
+    options: &SyncOptions,
+    tokens: &mut TokenCache,
     mut progress: impl FnMut(Progress),
 ) -> Result<Progress> {
     let session = Session::of(store)?;
-    let token = session.token().await?;
-    let client = session.client;
+    let (token, reused) = tokens.get(&session).await?;
+    let result = sync_once(store, options, &session.client, &token, &mut progress).await;
+    match result {
+        Err(ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, .. }) => {
+            tokens.forget();
+            if !reused {
+                return result;
+            }
+            let (token, _) = tokens.get(&session).await?;
+            sync_once(store, options, &session.client, &token, &mut progress).await
+        }
+        result => result,
+    }
+}
+
+async fn sync_once(
+    store: &mut Store,
+    options: &SyncOptions,
+    client: &Client,
+    token: &str,
+    progress: &mut impl FnMut(Progress),
+) -> Result<Progress> {
     if store.audit_key()?.is_none() {
         // Enrolled before the access log was chained: trust the key of the first contact.
         let key = audit_key(&client.health().await?.audit_key)?;
         store.pin_audit_key(&key)?;
     }
-    flush_outbox(store, &client, &token).await?;
+    flush_outbox(store, client, token).await?;
     let mut p = Progress::default();
     // The server rebuilds the whole chain for every audit batch (that is how an altered old line
     // shows), so the log is asked for until this sync has caught up with it, not on every page.
@@ -309,14 +374,14 @@ pub async fn sync(
         let cursor = store.cursor()?;
         let audit = store.audit_state()?;
         let page =
-            client.pull_page(&token, cursor, audit_open.then_some(audit.size), options.page_limit).await?;
+            client.pull_page(token, cursor, audit_open.then_some(audit.size), options.page_limit).await?;
         if let Some(batch) = &page.audit {
             audit_open = batch.events.len() >= cjg_core::api::AUDIT_PAGE_MAX;
         }
         if let Err(e) = apply(store, &page, cursor, p.pages, options) {
             if let (ClientError::Store(cjg_store::StoreError::AuditChain(_)), Some(batch)) = (&e, &page.audit)
             {
-                report_broken_log(store, &client, &token, &audit, batch).await;
+                report_broken_log(store, client, token, &audit, batch).await;
             }
             return Err(e);
         }

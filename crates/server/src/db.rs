@@ -1503,12 +1503,27 @@ pub fn token_subject(
     .optional()
 }
 
-pub fn device_subject(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(DeviceSubject, bool)>> {
+/// The device's person and dossier, whether it is revoked, and whether its last contact is
+/// more than a minute old (so `touch_device` has something to write).
+pub fn device_subject(
+    conn: &dyn Query,
+    device_id: Uuid,
+    now: DateTime<Utc>,
+) -> sql::Result<Option<(DeviceSubject, bool, bool)>> {
     conn.query_row(
-        "SELECT d.person_id, p.dossier_id, d.revoked_at IS NOT NULL FROM devices d JOIN people p ON p.id = d.person_id
+        "SELECT d.person_id, p.dossier_id, d.revoked_at IS NOT NULL,
+                d.last_seen_at IS NULL OR d.last_seen_at < ?2
+         FROM devices d JOIN people p ON p.id = d.person_id
          WHERE d.id = ?1",
-        [device_id.to_string()],
-        |r| Ok((DeviceSubject { device_id, person_id: uuid_col(r.get(0)?)?, dossier_id: uuid_col(r.get(1)?)? }, r.get(2)?)),
+        params![device_id.to_string(), now - chrono::Duration::minutes(1)],
+        |r| {
+            let subject = DeviceSubject {
+                device_id,
+                person_id: uuid_col(r.get(0)?)?,
+                dossier_id: uuid_col(r.get(1)?)?,
+            };
+            Ok((subject, r.get(2)?, r.get(3)?))
+        },
     )
     .optional()
 }
