@@ -84,21 +84,17 @@ impl Drop for Driver {
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
+    wait_for_locator(c, Locator::Css(css), css).await
 }
 
 /// Waits for an element found by XPath (a list item by its text, say). A list shows its
 /// container before its items arrive, so waiting for the container alone is not enough.
 pub async fn wait_for_xpath(c: &Client, xpath: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("{xpath}: {e}"))
+    wait_for_locator(c, Locator::XPath(xpath), xpath).await
+}
+
+async fn wait_for_locator(c: &Client, at: Locator<'_>, what: &str) -> fantoccini::elements::Element {
+    c.wait().at_most(Duration::from_secs(60)).for_element(at).await.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 pub async fn entry_titles(c: &Client, expected: usize) -> Vec<String> {

@@ -195,12 +195,7 @@ async fn phase(sims: &mut Vec<Sim>, limit: usize, step: Step, rec: &Arc<Recorder
             (sim, ok)
         }));
     }
-    let mut failed = 0;
-    for h in handles {
-        let (sim, ok) = h.await.unwrap();
-        failed += usize::from(!ok);
-        sims.push(sim);
-    }
+    let failed = gather(sims, handles).await;
     (t.elapsed().as_secs_f64(), failed)
 }
 
@@ -234,13 +229,19 @@ async fn steady(
             (sim, ok)
         }));
     }
+    let failed = gather(sims, handles).await;
+    (start.elapsed().as_secs_f64(), failed, syncs.load(Ordering::Relaxed))
+}
+
+/// Puts every sim back when its task ends; returns how many failed.
+async fn gather(sims: &mut Vec<Sim>, handles: Vec<tokio::task::JoinHandle<(Sim, bool)>>) -> usize {
     let mut failed = 0;
     for h in handles {
         let (sim, ok) = h.await.unwrap();
         failed += usize::from(!ok);
         sims.push(sim);
     }
-    (start.elapsed().as_secs_f64(), failed, syncs.load(Ordering::Relaxed))
+    failed
 }
 
 fn env_secs(name: &str, default: f64) -> Duration {
