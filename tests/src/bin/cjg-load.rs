@@ -70,14 +70,30 @@ struct Sim {
     audit_size: u32,
     entries: HashSet<Uuid>,
     task: Option<QuestionnaireTask>,
+    token: Option<(String, Instant)>,
 }
 
 impl Sim {
+    /// As the app does: a token is used again until a minute before it expires.
+    async fn token(&mut self, rec: &Recorder) -> Result<String, ClientError> {
+        if let Some((token, until)) = &self.token {
+            if Instant::now() < *until {
+                return Ok(token.clone());
+            }
+        }
+        let fresh =
+            rec.time("POST /v1/auth/* (token)", self.client.token_until(self.device_id, &self.key)).await?;
+        let left = (fresh.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
+        self.token =
+            Some((fresh.token.clone(), Instant::now() + left.saturating_sub(Duration::from_secs(60))));
+        Ok(fresh.token)
+    }
+
     /// Every page after the cursor, as the app pulls them (the log until it caught up).
     /// `route` names the row the pages are counted in; by default a first pull, which stores
     /// each entry's access for the person (a write), is told apart from a later one.
     async fn pull(&mut self, rec: &Recorder, route: Option<&'static str>) -> Result<(), ClientError> {
-        let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
+        let token = self.token(rec).await?;
         let mut audit_open = true;
         let route = route.unwrap_or(if self.cursor == 0 {
             "GET /v1/sync (first pull)"
@@ -112,7 +128,7 @@ impl Sim {
 
     /// Feedback (sent twice, as after a lost answer), a message and the start questionnaire.
     async fn push(&mut self, rec: &Recorder) -> Result<(), ClientError> {
-        let token = rec.time("POST /v1/auth/* (token)", self.client.token(self.device_id, &self.key)).await?;
+        let token = self.token(rec).await?;
         if let Some(entry_id) = self.entries.iter().next().copied() {
             let f = FeedbackDraft {
                 id: Uuid::new_v4(),
@@ -323,6 +339,7 @@ async fn run(clients: usize, entries: usize) -> bool {
                 audit_size: 0,
                 entries: HashSet::new(),
                 task: None,
+                token: None,
             })
         }));
     }
