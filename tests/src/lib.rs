@@ -115,6 +115,15 @@ fn postgres_database(base: &str, data_dir: &Path) -> Result<String> {
     Ok(name)
 }
 
+/// The URL of a new, empty database on the test cluster, or `None` when the tests run without
+/// PostgreSQL.
+pub fn fresh_postgres_database() -> Result<Option<String>> {
+    let Some(base) = postgres_base() else { return Ok(None) };
+    let dir = tempfile::tempdir()?;
+    let name = postgres_database(&base, dir.path())?;
+    Ok(Some(format!("{base}/{name}")))
+}
+
 /// The middle value of a set of timings (benchmarks report medians, not means).
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -96,6 +96,75 @@ impl AuditAction {
     }
 }
 
+/// What a staff access touched, as the audit line names it (`object_type`). A fixed list so
+/// a route cannot log a typo the family's app would not know how to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditObject {
+    ActivationCode,
+    AuditLog,
+    Device,
+    Devices,
+    Entries,
+    Entry,
+    Feedback,
+    FeedbackRequest,
+    Message,
+    Messages,
+    People,
+    Questionnaire,
+    Questionnaires,
+    ReadingTip,
+    ReadingTips,
+    Trajectory,
+}
+
+impl AuditObject {
+    pub const ALL: [AuditObject; 16] = [
+        Self::ActivationCode,
+        Self::AuditLog,
+        Self::Device,
+        Self::Devices,
+        Self::Entries,
+        Self::Entry,
+        Self::Feedback,
+        Self::FeedbackRequest,
+        Self::Message,
+        Self::Messages,
+        Self::People,
+        Self::Questionnaire,
+        Self::Questionnaires,
+        Self::ReadingTip,
+        Self::ReadingTips,
+        Self::Trajectory,
+    ];
+
+    /// The name stored in the log and shown (translated) in the family's Inzage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ActivationCode => "activation_code",
+            Self::AuditLog => "audit_log",
+            Self::Device => "device",
+            Self::Devices => "devices",
+            Self::Entries => "entries",
+            Self::Entry => "entry",
+            Self::Feedback => "feedback",
+            Self::FeedbackRequest => "feedback_request",
+            Self::Message => "message",
+            Self::Messages => "messages",
+            Self::People => "people",
+            Self::Questionnaire => "questionnaire",
+            Self::Questionnaires => "questionnaires",
+            Self::ReadingTip => "reading_tip",
+            Self::ReadingTips => "reading_tips",
+            Self::Trajectory => "trajectory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// A staff member states why they open a dossier; it holds for a short window (30 minutes
 /// unless configured). The note is shown to the family: it says why, never what about.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -250,6 +319,15 @@ pub struct AuditAlert {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_objects_round_trip_and_are_distinct() {
+        for o in AuditObject::ALL {
+            assert_eq!(AuditObject::parse(o.as_str()), Some(o));
+        }
+        let names: std::collections::BTreeSet<_> = AuditObject::ALL.iter().map(|o| o.as_str()).collect();
+        assert_eq!(names.len(), AuditObject::ALL.len());
+    }
 
     #[test]
     fn purposes_round_trip() {

@@ -65,7 +65,8 @@ pub fn batch_for(
     from: u32,
     now: DateTime<Utc>,
 ) -> sql::Result<(AuditBatch, bool)> {
-    let log: Vec<AuditEvent> = crate::db::audit_log(conn, dossier_id)?.into_iter().map(|(e, _)| e).collect();
+    let log: Vec<AuditEvent> =
+        crate::db::audit::audit_log(conn, dossier_id)?.into_iter().map(|(e, _)| e).collect();
     let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
     let end = (start + AUDIT_PAGE_MAX).min(log.len());
     let head = log[..end].iter().fold(chain::GENESIS, |h, e| chain::link(&h, e));

@@ -110,10 +110,10 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
         let subject = state
             .db
             .call_read(move |c| {
-                let Some(device) = db::token_subject(c, &hash, "device", now)? else {
+                let Some(device) = db::devices::token_subject(c, &hash, "device", now)? else {
                     return Ok(None);
                 };
-                Ok(db::device_subject(c, device, now)?)
+                Ok(db::devices::device_subject(c, device, now)?)
             })
             .await?;
         match subject {
@@ -121,7 +121,7 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
             Some((s, false, stale)) => {
                 if stale {
                     let device = s.device_id;
-                    state.db.call(move |c| Ok(db::touch_device(c, device, now)?)).await?;
+                    state.db.call(move |c| Ok(db::devices::touch_device(c, device, now)?)).await?;
                 }
                 Ok(Self(s))
             }
@@ -141,8 +141,8 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
         let actor = state
             .db
             .call(move |c| {
-                let Some(id) = db::token_subject(c, &hash, "staff", now)? else { return Ok(None) };
-                Ok(db::staff_by_id(c, id)?)
+                let Some(id) = db::devices::token_subject(c, &hash, "staff", now)? else { return Ok(None) };
+                Ok(db::staff::staff_by_id(c, id)?)
             })
             .await?;
         actor.map(Self).ok_or_else(AppError::unauthenticated)
@@ -169,7 +169,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PurposeHeader {
 
 /// Refuses staff who do not work on this dossier, with the same answer as a missing one (no IDOR).
 pub async fn require_caseload(state: &AppState, staff_id: Uuid, dossier_id: Uuid) -> Result<(), AppError> {
-    let ok = state.db.call(move |c| Ok(db::staff_has_dossier(c, staff_id, dossier_id)?)).await?;
+    let ok = state.db.call(move |c| Ok(db::staff::staff_has_dossier(c, staff_id, dossier_id)?)).await?;
     if ok {
         Ok(())
     } else {

@@ -8,13 +8,15 @@ use cjg_core::entry::{EntryDraft, Visibility};
 use cjg_core::questionnaire::{
     self, Agree, Answer, Answers, Audience, Phase, TrajectoryUpdate, CLOSING_ITEMS, CLOSING_RATINGS,
 };
+use cjg_core::staff::StaffRole;
 use cjg_core::{EntryKind, PersonRole};
 use uuid::Uuid;
 
 use crate::auth;
-use crate::db::{self, Db, NewPerson, StaffActor};
+use crate::db::people::NewPerson;
+use crate::db::{self, Db, StaffActor};
 use crate::error::AppResult;
-use crate::routes::staff::issue_activation_code;
+use crate::service::issue_activation_code;
 
 pub const COACH_USERNAME: &str = "coach";
 /// The coach of the second demo family; works on a different caseload.
@@ -103,13 +105,13 @@ impl Seeder<'_, '_> {
             birth_date: years_ago(self.today, age.0, age.1),
             has_gezag: gezag,
         };
-        Ok(db::insert_person(self.tx, dossier, &p)?)
+        Ok(db::people::insert_person(self.tx, dossier, &p)?)
     }
 
     fn coach(&self, username: &str, name: &str, hash: &str, dossier: Uuid) -> AppResult<StaffActor> {
-        let id = db::insert_staff(self.tx, username, name, "CJG-coach", hash)?;
-        db::assign_staff(self.tx, id, dossier)?;
-        Ok(StaffActor { id, display_name: name.into(), role: "CJG-coach".into() })
+        let id = db::staff::insert_staff(self.tx, username, name, StaffRole::Coach, hash)?;
+        db::staff::assign_staff(self.tx, id, dossier)?;
+        Ok(StaffActor { id, display_name: name.into(), role: StaffRole::Coach })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -133,7 +135,7 @@ impl Seeder<'_, '_> {
             occurred_on: self.today - Duration::days(days_ago),
         }
         .validate()?;
-        db::create_entry(self.tx, dossier, coach, &draft, self.now)?;
+        db::entries::create_entry(self.tx, dossier, coach, &draft, self.now)?;
         Ok(())
     }
 }
@@ -143,14 +145,13 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     let password_hash = tokio::task::spawn_blocking(|| auth::hash_password(COACH_PASSWORD))
         .await
         .map_err(crate::error::AppError::internal)??;
-    db.call(move |c| {
-        if db::dossier_count(c)? > 0 {
+    db.write(move |tx| {
+        if db::people::dossier_count(tx)? > 0 {
             return Ok(false);
         }
-        let tx = c.transaction()?;
-        let s = Seeder { tx: &tx, today: cjg_core::time::dutch_date(now), now };
+        let s = Seeder { tx, today: cjg_core::time::dutch_date(now), now };
         let dossier = Uuid::new_v4();
-        db::insert_dossier(&tx, dossier, "Voorbeeld", now)?;
+        db::people::insert_dossier(tx, dossier, "Voorbeeld", now)?;
         s.person(dossier, PersonRole::Parent, "Sanne Voorbeeld", (41, 30), true)?;
         s.person(dossier, PersonRole::Parent, "Karim Voorbeeld", (43, 200), true)?;
         s.person(dossier, PersonRole::Carer, "Ineke Voorbeeld", (68, 10), false)?;
@@ -168,7 +169,7 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         // A second, smaller family with its own coach: nobody of one family or caseload may
         // ever reach the other.
         let other = Uuid::new_v4();
-        db::insert_dossier(&tx, other, "Proef", now + Duration::seconds(1))?;
+        db::people::insert_dossier(tx, other, "Proef", now + Duration::seconds(1))?;
         s.person(other, PersonRole::Parent, "Eva Proef", (36, 5), true)?;
         let sem = s.person(other, PersonRole::Child, "Sem Proef", (13, 40), false)?;
         let coach2 = s.coach(OTHER_COACH_USERNAME, "Jesse Demo", &password_hash, other)?;
@@ -195,34 +196,46 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         s.trajectory(dossier, 118, "Demostad", "Team Noord")?;
         s.answer_start_questionnaires(dossier)?;
         s.trajectory(other, 5, "Proefdorp", "Team Centrum")?;
-        let kim =
-            db::insert_staff(&tx, QUALITY_USERNAME, "Kim Demo", "Kwaliteitsmedewerker", &password_hash)?;
-        let lotte =
-            db::insert_staff(&tx, EDITOR_USERNAME, "Lotte Demo", "Gedragswetenschapper", &password_hash)?;
+        let kim = db::staff::insert_staff(
+            tx,
+            QUALITY_USERNAME,
+            "Kim Demo",
+            StaffRole::Kwaliteitsmedewerker,
+            &password_hash,
+        )?;
+        let lotte = db::staff::insert_staff(
+            tx,
+            EDITOR_USERNAME,
+            "Lotte Demo",
+            StaffRole::Gedragswetenschapper,
+            &password_hash,
+        )?;
         s.archive()?;
         let author =
-            StaffActor { id: kim, display_name: "Kim Demo".into(), role: "Kwaliteitsmedewerker".into() };
-        let editor =
-            StaffActor { id: lotte, display_name: "Lotte Demo".into(), role: "Gedragswetenschapper".into() };
+            StaffActor { id: kim, display_name: "Kim Demo".into(), role: StaffRole::Kwaliteitsmedewerker };
+        let editor = StaffActor {
+            id: lotte,
+            display_name: "Lotte Demo".into(),
+            role: StaffRole::Gedragswetenschapper,
+        };
         let mut articles = Vec::new();
         for draft in demo_articles() {
             let title = draft.title.clone();
-            let id = db::articles::create_article(&tx, &author, &draft.validate()?, now)?;
-            db::articles::approve(&tx, id, 1, &editor, now)?;
+            let id = db::articles::create_article(tx, &author, &draft.validate()?, now)?;
+            db::articles::approve(tx, id, 1, &editor, now)?;
             articles.push((title, id));
         }
         let article = |title: &str| articles.iter().find(|(t, _)| t == title).map(|(_, id)| *id);
         if let Some(puber) = article("Ruzie met je puber") {
-            let sanne = db::person_id_by_name(&tx, dossier, "Sanne Voorbeeld")?;
+            let sanne = db::people::person_id_by_name(tx, dossier, "Sanne Voorbeeld")?;
             let tip = TipDraft {
                 person_id: sanne,
                 article_id: puber,
                 note: "Lees dit voor ons gesprek van dinsdag.".into(),
                 show_at: ShowAt::Now,
             };
-            db::articles::create_tip(&tx, dossier, &coach, &tip, now)?;
+            db::articles::create_tip(tx, dossier, &coach, &tip, now)?;
         }
-        tx.commit()?;
         Ok(true)
     })
     .await
@@ -266,7 +279,7 @@ impl Seeder<'_, '_> {
         for i in 0..ARCHIVE_DOSSIERS {
             let dossier = Uuid::new_v4();
             let name = format!("Demo-archief {:02}", i + 1);
-            db::insert_dossier(self.tx, dossier, &name, self.now)?;
+            db::people::insert_dossier(self.tx, dossier, &name, self.now)?;
             let parent = self.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (40, 0), true)?;
             let closed = self.today - Duration::days(10 + 15 * i as i64);
             let (municipality, team) = teams[i % teams.len()];
@@ -297,20 +310,19 @@ impl Seeder<'_, '_> {
 /// nine, on the demo coach's caseload, with `entries` entries (the demo's texts, in turn) and a
 /// trajectory that started a month ago. Needs the demo seeded first; adds to what is there.
 pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: usize) -> AppResult<usize> {
-    db.call(move |c| {
-        let coach = db::staff_by_username(c, COACH_USERNAME)?
+    db.write(move |tx| {
+        let coach = db::staff::staff_by_username(tx, COACH_USERNAME)?
             .map(|(actor, _)| actor)
             .ok_or_else(crate::error::AppError::not_found)?;
-        let start = usize::try_from(db::dossier_count(c)?).unwrap_or(0);
-        let tx = c.transaction()?;
-        let s = Seeder { tx: &tx, today: cjg_core::time::dutch_date(now), now };
+        let start = usize::try_from(db::people::dossier_count(tx)?).unwrap_or(0);
+        let s = Seeder { tx, today: cjg_core::time::dutch_date(now), now };
         for i in 0..families {
             let dossier = Uuid::new_v4();
             let name = format!("Last {:04}", start + i);
-            db::insert_dossier(&tx, dossier, &name, now)?;
+            db::people::insert_dossier(tx, dossier, &name, now)?;
             s.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (38, 0), true)?;
             let child = s.person(dossier, PersonRole::Child, &format!("Kind {name}"), (9, 0), false)?;
-            db::assign_staff(&tx, coach.id, dossier)?;
+            db::staff::assign_staff(tx, coach.id, dossier)?;
             for (k, (days_ago, kind, about, title, body)) in ENTRIES.iter().cycle().take(entries).enumerate()
             {
                 let title = format!("{title} ({})", k + 1);
@@ -318,7 +330,6 @@ pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: us
             }
             s.trajectory(dossier, 30, "Demostad", "Team Noord")?;
         }
-        tx.commit()?;
         Ok(families)
     })
     .await
@@ -379,11 +390,11 @@ fn archive_answers(i: usize) -> Answers {
 /// none); old unused codes stay valid until they expire.
 pub async fn issue_family_codes(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoCode>> {
     db.call(move |c| {
-        let members = db::family_members(c)?;
+        let members = db::people::family_members(c)?;
         let tx = c.transaction()?;
         let mut out = Vec::new();
         for (person_id, role, name) in members {
-            if !db::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {
+            if !db::people::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {
                 continue;
             }
             let (code, _) = issue_activation_code(&tx, person_id, "demo", now)?;

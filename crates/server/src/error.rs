@@ -68,6 +68,12 @@ impl From<crate::db::sql::Error> for AppError {
     }
 }
 
+impl From<cjg_core::staff::ApprovalRefused> for AppError {
+    fn from(e: cjg_core::staff::ApprovalRefused) -> Self {
+        Self::new(ErrorCode::Forbidden, e.to_string())
+    }
+}
+
 impl From<cjg_core::validate::ValidationError> for AppError {
     fn from(e: cjg_core::validate::ValidationError) -> Self {
         Self::new(ErrorCode::Validation, e.to_string())

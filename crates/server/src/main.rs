@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cjg_server::db::ChainReport;
+use cjg_server::db::audit::ChainReport;
 use cjg_server::{demo, open_state, serve, Settings, DEFAULT_LISTEN, DEFAULT_PURPOSE_MINUTES};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -90,7 +90,7 @@ async fn report(
     let state = open_state(settings)?;
     let report = state
         .db
-        .call(move |c| cjg_server::routes::staff::indicator_report(c, period))
+        .call(move |c| cjg_server::service::indicator_report(c, period))
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the questionnaires: {}", e.message))?;
     let text = match format {
@@ -134,7 +134,7 @@ async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
     let state = open_state(settings)?;
     let reports = state
         .db
-        .call(|c| Ok(cjg_server::db::verify_chains(c)?))
+        .call(|c| cjg_server::service::verify_audit(c))
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the audit log: {}", e.message))?;
     let mut intact = true;

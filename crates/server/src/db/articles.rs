@@ -9,11 +9,9 @@ use cjg_core::article::{
 use cjg_core::ErrorCode;
 use uuid::Uuid;
 
-use super::{bad_text, dossier_people, next_seq, uuid_col, StaffActor};
+use super::people::dossier_people;
+use super::{bad_text, next_seq, uuid_col, StaffActor};
 use crate::error::{AppError, AppResult};
-
-/// Staff roles that approve and withdraw information (DOMAIN: a behavioural scientist).
-pub const EDITOR_ROLES: [&str; 1] = ["Gedragswetenschapper"];
 
 fn topics_col(s: &str) -> sql::Result<Vec<Topic>> {
     s.split(',')
@@ -218,9 +216,7 @@ pub fn approve(
         )
         .optional()?;
     let Some((author, approved)) = row else { return Err(AppError::not_found()) };
-    if author == editor.id.to_string() {
-        return Err(AppError::new(ErrorCode::Forbidden, "an author cannot approve their own text"));
-    }
+    cjg_core::staff::may_approve(editor.role, editor.id, uuid_col(author)?)?;
     if approved.is_some() {
         return Err(AppError::new(ErrorCode::Conflict, "this revision was already approved"));
     }

@@ -12,7 +12,8 @@ use cjg_core::questionnaire::{
 use cjg_core::ErrorCode;
 use uuid::Uuid;
 
-use super::{bad_text, dossier_people, next_seq, uuid_col, DeviceSubject, StaffActor};
+use super::people::dossier_people;
+use super::{bad_text, next_seq, uuid_col, DeviceSubject, StaffActor};
 use crate::error::{AppError, AppResult};
 
 const TASK_COLUMNS: &str = "t.id, t.person_id, t.questionnaire_key, t.questionnaire_version, t.available_on,

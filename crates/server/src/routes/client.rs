@@ -51,9 +51,8 @@ pub async fn enrol(
     let audit_key = cjg_crypto::b64(&state.audit_key.public_key());
     let response = state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let person_id = match db::consume_activation_code(&tx, &code_hash, now)? {
+        .write(move |tx| {
+            let person_id = match db::devices::consume_activation_code(tx, &code_hash, now)? {
                 CodeCheck::Ok(p) => p,
                 CodeCheck::Invalid => {
                     return Err(AppError::new(
@@ -74,12 +73,11 @@ pub async fn enrol(
                     ))
                 }
             };
-            if !db::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {
+            if !db::people::has_own_access(tx, person_id, cjg_core::time::dutch_date(now))? {
                 return Err(no_own_access());
             }
-            let device_id = db::insert_device(&tx, person_id, &public_key, &device_name, now)?;
-            let display_name = db::person_name(&tx, person_id)?;
-            tx.commit()?;
+            let device_id = db::devices::insert_device(tx, person_id, &public_key, &device_name, now)?;
+            let display_name = db::people::person_name(tx, person_id)?;
             Ok(EnrolResponse { device_id, person_id, display_name, audit_key })
         })
         .await?;
@@ -98,15 +96,13 @@ pub async fn challenge(
     let now = state.clock.now();
     state
         .db
-        .call(move |c| {
-            match db::device_key(c, req.device_id)? {
+        .write(move |tx| {
+            match db::devices::device_key(tx, req.device_id)? {
                 None => return Err(AppError::not_found()),
                 Some((_, true)) => return Err(AppError::device_revoked()),
                 Some(_) => {}
             }
-            let tx = c.transaction()?;
-            db::insert_challenge(&tx, &stored, req.device_id, now + auth::CHALLENGE_TTL, now)?;
-            tx.commit()?;
+            db::devices::insert_challenge(tx, &stored, req.device_id, now + auth::CHALLENGE_TTL, now)?;
             Ok(())
         })
         .await?;
@@ -130,8 +126,8 @@ pub async fn token(
         .call(move |c| {
             let tx = c.transaction()?;
             // Taken (deleted) before the signature check: a challenge is good for one try only.
-            let live = db::take_challenge(&tx, &req.challenge, req.device_id, now)?;
-            let key = db::device_key(&tx, req.device_id)?;
+            let live = db::devices::take_challenge(&tx, &req.challenge, req.device_id, now)?;
+            let key = db::devices::device_key(&tx, req.device_id)?;
             let message = token_signing_message(req.device_id, &req.challenge);
             let valid = match &key {
                 Some((pk, false)) => live && cjg_crypto::verify_ed25519(pk, &message, &signature),
@@ -145,7 +141,7 @@ pub async fn token(
                 return Err(bad());
             }
             let expires_at = now + auth::CLIENT_TOKEN_TTL;
-            db::insert_token(&tx, &hash, "device", req.device_id, expires_at, now)?;
+            db::devices::insert_token(&tx, &hash, "device", req.device_id, expires_at, now)?;
             tx.commit()?;
             Ok(expires_at)
         })
@@ -174,12 +170,12 @@ pub async fn sync(
     let today = state.clock.today();
     let now = state.clock.now();
     let page = move |tx: db::sql::Tx<'_>, keys: &AppState| {
-        if !db::has_own_access(&tx, who.person_id, today)? {
+        if !db::people::has_own_access(&tx, who.person_id, today)? {
             return Err(no_own_access());
         }
         db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
         db::articles::refresh_tips(&tx, who.dossier_id, now)?;
-        let mut page = db::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+        let mut page = db::sync::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
         if let Some(from) = q.audit_from {
             let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
             page.audit = Some(batch);
@@ -211,7 +207,7 @@ pub async fn my_devices(
     State(state): State<Arc<AppState>>,
     ClientAuth(who): ClientAuth,
 ) -> AppResult<Json<Vec<DeviceInfo>>> {
-    let devices = state.db.call(move |c| Ok(db::person_devices(c, who.person_id)?)).await?;
+    let devices = state.db.call(move |c| Ok(db::devices::person_devices(c, who.person_id)?)).await?;
     Ok(Json(devices))
 }
 
@@ -227,14 +223,12 @@ pub async fn revoke_my_device(
     let now = state.clock.now();
     state
         .db
-        .call(move |c| {
+        .write(move |tx| {
             // Someone else's device answers exactly like a device that does not exist.
-            if db::device_owner(c, device_id)? != Some(who.person_id) {
+            if db::devices::device_owner(tx, device_id)? != Some(who.person_id) {
                 return Err(AppError::not_found());
             }
-            let tx = c.transaction()?;
-            db::revoke_device(&tx, device_id, &format!("person:{}", who.person_id), now)?;
-            tx.commit()?;
+            db::devices::revoke_device(tx, device_id, &format!("person:{}", who.person_id), now)?;
             Ok(())
         })
         .await?;
@@ -256,20 +250,18 @@ pub async fn submit_feedback(
     let (now, today) = (state.clock.now(), state.clock.today());
     let stored = state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let stored = db::submit_feedback(&tx, &who, &draft, now, today)?;
-            tx.commit()?;
+        .write(move |tx| {
+            let stored = db::feedback::submit_feedback(tx, &who, &draft, now, today)?;
             Ok(stored)
         })
         .await?;
     match stored {
-        db::FeedbackStored::New(f) => Ok((StatusCode::CREATED, Json(f))),
-        db::FeedbackStored::Again(f) => Ok((StatusCode::OK, Json(f))),
-        db::FeedbackStored::Conflict => {
+        db::feedback::FeedbackStored::New(f) => Ok((StatusCode::CREATED, Json(f))),
+        db::feedback::FeedbackStored::Again(f) => Ok((StatusCode::OK, Json(f))),
+        db::feedback::FeedbackStored::Conflict => {
             Err(AppError::new(ErrorCode::Conflict, "this id belongs to other feedback"))
         }
-        db::FeedbackStored::NotVisible => {
+        db::feedback::FeedbackStored::NotVisible => {
             Err(AppError::new(ErrorCode::NotFound, "this entry is not (or no longer) visible to you"))
         }
     }
@@ -294,7 +286,12 @@ pub async fn audit_alert(
         received = alert.received_size, "a device reports an audit log that does not extend its verified copy");
     state
         .db
-        .call(move |c| Ok(db::record_audit_alert(c, &db::AlertRecord { subject: &who, alert: &alert, at })?))
+        .call(move |c| {
+            Ok(db::audit::record_audit_alert(
+                c,
+                &db::audit::AlertRecord { subject: &who, alert: &alert, at },
+            )?)
+        })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -311,23 +308,21 @@ pub async fn set_consent(
     let now = state.clock.now();
     state
         .db
-        .call(move |c| {
-            let me = db::person(c, who.person_id)?.ok_or_else(AppError::not_found)?;
+        .write(move |tx| {
+            let me = db::people::person(tx, who.person_id)?.ok_or_else(AppError::not_found)?;
             if me.role != PersonRole::Child {
                 return Err(AppError::new(
                     ErrorCode::Forbidden,
                     "only a youth can give or withdraw this consent",
                 ));
             }
-            let tx = c.transaction()?;
-            db::set_consent(
-                &tx,
+            db::people::set_consent(
+                tx,
                 who.person_id,
                 req.shares_with_parents,
                 &format!("person:{}", who.person_id),
                 now,
             )?;
-            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -351,10 +346,8 @@ pub async fn submit_questionnaire(
     let now = state.clock.now();
     let stored = state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let stored = db::questionnaires::submit(&tx, &who, &sub, now)?;
-            tx.commit()?;
+        .write(move |tx| {
+            let stored = db::questionnaires::submit(tx, &who, &sub, now)?;
             Ok(stored)
         })
         .await?;
@@ -376,10 +369,8 @@ pub async fn mark_tip_read(
     let now = state.clock.now();
     let tip = state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let tip = db::articles::mark_tip_read(&tx, who.person_id, tip_id, now)?;
-            tx.commit()?;
+        .write(move |tx| {
+            let tip = db::articles::mark_tip_read(tx, who.person_id, tip_id, now)?;
             Ok(tip)
         })
         .await?;
@@ -401,10 +392,8 @@ pub async fn send_message(
     let now = state.clock.now();
     let (message, new) = state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            let out = db::messages::send_from_family(&tx, &who, &draft, now)?;
-            tx.commit()?;
+        .write(move |tx| {
+            let out = db::messages::send_from_family(tx, &who, &draft, now)?;
             Ok(out)
         })
         .await?;
@@ -425,10 +414,8 @@ pub async fn messages_read(
     let now = state.clock.now();
     state
         .db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            db::messages::read_by_family(&tx, who.person_id, &receipt.message_ids, now)?;
-            tx.commit()?;
+        .write(move |tx| {
+            db::messages::read_by_family(tx, who.person_id, &receipt.message_ids, now)?;
             Ok(())
         })
         .await?;

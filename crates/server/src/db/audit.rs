@@ -1,0 +1,252 @@
+//! The access log (NEN 7513): one hash chain per dossier, purposes and alerts.
+
+use chrono::SubsecRound;
+use chrono::{DateTime, Utc};
+use cjg_core::audit::{AuditAction, AuditEvent, AuditObject, Purpose};
+use cjg_crypto::chain;
+use uuid::Uuid;
+
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
+use super::{uuid_col, DeviceSubject, StaffActor};
+
+/// One NEN 7513 audit line, as a handler describes the access.
+pub struct AuditRecord<'a> {
+    pub dossier_id: Uuid,
+    pub actor: &'a StaffActor,
+    pub action: AuditAction,
+    pub object_type: AuditObject,
+    pub object_id: Option<Uuid>,
+    pub purpose: Purpose,
+    pub purpose_note: Option<&'a str>,
+    /// The peer address: kept on the server, not part of what families see.
+    pub origin: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// The application every staff access comes through today.
+pub const APPLICATION: &str = "staff-api";
+
+pub(super) const AUDIT_COLUMNS: &str =
+    "a.event_id, a.dossier_id, a.position, a.actor_staff_id, a.actor_name, a.actor_role,
+     a.action, a.object_type, a.object_id, a.purpose, a.purpose_note, a.at, a.application, a.hash";
+
+fn bad_value(what: &str) -> sql::Error {
+    sql::Error::BadValue(0, format!("unknown {what} in the audit log"))
+}
+
+/// A stored line and the hash stored beside it (which [`verify_chains`] checks).
+pub(super) fn audit_row(r: &sql::Row) -> sql::Result<(AuditEvent, Option<String>)> {
+    let action: String = r.get(6)?;
+    let purpose: String = r.get(9)?;
+    let object_id: Option<String> = r.get(8)?;
+    Ok((
+        AuditEvent {
+            id: uuid_col(r.get(0)?)?,
+            dossier_id: uuid_col(r.get(1)?)?,
+            position: r.get(2)?,
+            actor_id: uuid_col(r.get(3)?)?,
+            actor_name: r.get(4)?,
+            actor_role: r.get(5)?,
+            action: AuditAction::parse(&action).ok_or_else(|| bad_value("action"))?,
+            object_type: r.get(7)?,
+            object_id: object_id.map(uuid_col).transpose()?,
+            purpose: Purpose::parse(&purpose).ok_or_else(|| bad_value("purpose"))?,
+            purpose_note: r.get(10)?,
+            at: r.get(11)?,
+            origin: r.get(12)?,
+        },
+        r.get(13)?,
+    ))
+}
+
+/// The stored hash of the line before `position` (the genesis for the first line).
+pub(super) fn chain_tail(tx: &Tx<'_>, dossier_id: Uuid, position: u32) -> sql::Result<chain::Hash> {
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT hash FROM audit_events WHERE dossier_id = ?1 AND position = ?2",
+            params![dossier_id.to_string(), position.saturating_sub(1)],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(stored.as_deref().and_then(chain::unhex).unwrap_or(chain::GENESIS))
+}
+
+/// Appends a line to the dossier's chain, in the caller's transaction.
+pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent> {
+    let last: u32 = tx.query_row(
+        "SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?1",
+        [r.dossier_id.to_string()],
+        |row| row.get(0),
+    )?;
+    let event = AuditEvent {
+        id: Uuid::new_v4(),
+        dossier_id: r.dossier_id,
+        position: last + 1,
+        actor_id: r.actor.id,
+        actor_name: r.actor.display_name.clone(),
+        actor_role: r.actor.role.as_str().to_owned(),
+        action: r.action,
+        object_type: r.object_type.as_str().to_owned(),
+        object_id: r.object_id,
+        purpose: r.purpose,
+        purpose_note: r.purpose_note.map(str::to_owned),
+        // Stores keep microseconds; the chain covers exactly what is stored.
+        at: r.at.trunc_subsecs(6),
+        origin: APPLICATION.to_owned(),
+    };
+    let hash = chain::link(&chain_tail(tx, r.dossier_id, event.position)?, &event);
+    tx.execute(
+        "INSERT INTO audit_events (event_id, dossier_id, position, actor_staff_id, actor_name, actor_role, action,
+             object_type, object_id, purpose, purpose_note, at, application, hash, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            event.id.to_string(),
+            event.dossier_id.to_string(),
+            event.position,
+            event.actor_id.to_string(),
+            event.actor_name,
+            event.actor_role,
+            event.action.as_str(),
+            event.object_type,
+            event.object_id.map(|u| u.to_string()),
+            event.purpose.as_str(),
+            event.purpose_note,
+            event.at,
+            event.origin,
+            chain::hex(&hash),
+            r.origin
+        ],
+    )?;
+    Ok(event)
+}
+
+/// A dossier's log as stored, in chain order, with the stored hashes.
+pub fn audit_log(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 ORDER BY a.position, a.id"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], audit_row)?;
+    rows.collect()
+}
+
+/// (action, object type, purpose) of a dossier's audit events, oldest first. For tests.
+pub fn audit_actions(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(String, String, String)>> {
+    let mut stmt = conn
+        .prepare("SELECT action, object_type, purpose FROM audit_events WHERE dossier_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+/// What a check of one dossier's chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact {
+        dossier_id: Uuid,
+        size: u32,
+    },
+    /// The first line at which the chain no longer holds, and why.
+    Broken {
+        dossier_id: Uuid,
+        position: u32,
+        reason: &'static str,
+    },
+}
+
+/// Recomputes every dossier's chain from the stored lines and compares it with the stored
+/// hashes: a deleted line leaves a gap, an altered one a hash that no longer matches, a moved
+/// one both.
+pub fn verify_chains(conn: &dyn Query) -> sql::Result<Vec<ChainReport>> {
+    let dossiers: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT id FROM dossiers ORDER BY family_name, id")?;
+        let rows = stmt.query_map(params![], |r| r.get(0))?;
+        rows.collect::<sql::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for d in dossiers {
+        let dossier_id = uuid_col(d)?;
+        let mut head = chain::GENESIS;
+        let mut size = 0u32;
+        let mut broken = None;
+        for (event, stored) in audit_log(conn, dossier_id)? {
+            if event.position != size + 1 {
+                broken = Some((size + 1, "line missing or out of order"));
+                break;
+            }
+            head = chain::link(&head, &event);
+            size = event.position;
+            if stored.as_deref().and_then(chain::unhex) != Some(head) {
+                broken = Some((event.position, "line changed after it was written"));
+                break;
+            }
+        }
+        out.push(match broken {
+            Some((position, reason)) => ChainReport::Broken { dossier_id, position, reason },
+            None => ChainReport::Intact { dossier_id, size },
+        });
+    }
+    Ok(out)
+}
+
+/// The staff member's purpose for the dossier, if stated and not yet expired.
+pub fn active_purpose(
+    tx: &Tx<'_>,
+    staff_id: Uuid,
+    dossier_id: Uuid,
+    now: DateTime<Utc>,
+) -> sql::Result<Option<(Purpose, Option<String>)>> {
+    let row: Option<(String, Option<String>, DateTime<Utc>)> = tx
+        .query_row(
+            "SELECT purpose, note, expires_at FROM purpose_sessions WHERE staff_id = ?1 AND dossier_id = ?2",
+            params![staff_id.to_string(), dossier_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(row
+        .filter(|(_, _, expires)| *expires > now)
+        .and_then(|(p, note, _)| Purpose::parse(&p).map(|p| (p, note))))
+}
+
+pub fn open_purpose(
+    conn: &dyn Query,
+    staff_id: Uuid,
+    dossier_id: Uuid,
+    purpose: Purpose,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO purpose_sessions (staff_id, dossier_id, purpose, note, opened_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (staff_id, dossier_id) DO UPDATE SET purpose = excluded.purpose, note = excluded.note,
+             opened_at = excluded.opened_at, expires_at = excluded.expires_at",
+        params![staff_id.to_string(), dossier_id.to_string(), purpose.as_str(), note, now, expires_at],
+    )?;
+    Ok(())
+}
+
+pub struct AlertRecord<'a> {
+    pub subject: &'a DeviceSubject,
+    pub alert: &'a cjg_core::audit::AuditAlert,
+    pub at: DateTime<Utc>,
+}
+
+pub fn record_audit_alert(conn: &dyn Query, a: &AlertRecord<'_>) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO audit_alerts (dossier_id, person_id, device_id, verified_size, verified_head,
+             received_size, received_head, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            a.subject.dossier_id.to_string(),
+            a.subject.person_id.to_string(),
+            a.subject.device_id.to_string(),
+            a.alert.verified_size,
+            a.alert.verified_head,
+            a.alert.received_size,
+            a.alert.received_head,
+            a.at
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Enrolment (activation codes), devices, challenges, tokens and refused requests.
+
+use chrono::{DateTime, Utc};
+use cjg_core::api::DeviceInfo;
+use uuid::Uuid;
+
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
+use super::{uuid_col, CodeCheck, DeviceSubject};
+
+pub fn insert_activation_code(
+    tx: &Tx<'_>,
+    code_hash: &[u8; 32],
+    person_id: Uuid,
+    created_by: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> sql::Result<()> {
+    tx.execute(
+        "INSERT INTO activation_codes (code_hash, person_id, created_by, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![code_hash.as_slice(), person_id.to_string(), created_by, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// Checks a code and, if good, marks it used in the same transaction.
+pub fn consume_activation_code(
+    tx: &Tx<'_>,
+    code_hash: &[u8; 32],
+    now: DateTime<Utc>,
+) -> sql::Result<CodeCheck> {
+    let row: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = tx
+        .query_row(
+            "SELECT person_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?1",
+            [code_hash.as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((person, expires_at, used_at)) = row else { return Ok(CodeCheck::Invalid) };
+    if used_at.is_some() {
+        return Ok(CodeCheck::Used);
+    }
+    if expires_at <= now {
+        return Ok(CodeCheck::Expired);
+    }
+    tx.execute(
+        "UPDATE activation_codes SET used_at = ?2 WHERE code_hash = ?1",
+        params![code_hash.as_slice(), now],
+    )?;
+    Ok(CodeCheck::Ok(uuid_col(person)?))
+}
+
+pub fn insert_device(
+    tx: &Tx<'_>,
+    person_id: Uuid,
+    public_key: &[u8],
+    name: &str,
+    now: DateTime<Utc>,
+) -> sql::Result<Uuid> {
+    let id = Uuid::new_v4();
+    tx.execute(
+        "INSERT INTO devices (id, person_id, public_key, name, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id.to_string(), person_id.to_string(), public_key, name, now],
+    )?;
+    Ok(id)
+}
+
+/// (public key, revoked) of a device.
+pub fn device_key(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(Vec<u8>, bool)>> {
+    conn.query_row(
+        "SELECT public_key, revoked_at IS NOT NULL FROM devices WHERE id = ?1",
+        [device_id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+pub fn insert_challenge(
+    tx: &Tx<'_>,
+    challenge: &str,
+    device_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sql::Result<()> {
+    tx.execute("DELETE FROM challenges WHERE expires_at <= ?1", [now])?;
+    tx.execute(
+        "INSERT INTO challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![challenge, device_id.to_string(), expires_at],
+    )?;
+    Ok(())
+}
+
+/// Removes the challenge (single use) and says whether it was valid for this device.
+pub fn take_challenge(
+    tx: &Tx<'_>,
+    challenge: &str,
+    device_id: Uuid,
+    now: DateTime<Utc>,
+) -> sql::Result<bool> {
+    let n = tx.execute(
+        "DELETE FROM challenges WHERE challenge = ?1 AND device_id = ?2 AND expires_at > ?3",
+        params![challenge, device_id.to_string(), now],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn insert_token(
+    tx: &Tx<'_>,
+    token_hash: &[u8; 32],
+    subject_kind: &str,
+    subject_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> sql::Result<()> {
+    tx.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
+    tx.execute(
+        "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash.as_slice(), subject_kind, subject_id.to_string(), expires_at],
+    )?;
+    Ok(())
+}
+
+/// The subject of a live token of the given kind.
+pub fn token_subject(
+    conn: &dyn Query,
+    token_hash: &[u8; 32],
+    subject_kind: &str,
+    now: DateTime<Utc>,
+) -> sql::Result<Option<Uuid>> {
+    conn.query_row(
+        "SELECT subject_id FROM tokens WHERE token_hash = ?1 AND subject_kind = ?2 AND expires_at > ?3",
+        params![token_hash.as_slice(), subject_kind, now],
+        |r| uuid_col(r.get(0)?),
+    )
+    .optional()
+}
+
+/// The device's person and dossier, whether it is revoked, and whether its last contact is
+/// more than a minute old (so `touch_device` has something to write).
+pub fn device_subject(
+    conn: &dyn Query,
+    device_id: Uuid,
+    now: DateTime<Utc>,
+) -> sql::Result<Option<(DeviceSubject, bool, bool)>> {
+    conn.query_row(
+        "SELECT d.person_id, p.dossier_id, d.revoked_at IS NOT NULL,
+                d.last_seen_at IS NULL OR d.last_seen_at < ?2
+         FROM devices d JOIN people p ON p.id = d.person_id
+         WHERE d.id = ?1",
+        params![device_id.to_string(), now - chrono::Duration::minutes(1)],
+        |r| {
+            let subject = DeviceSubject {
+                device_id,
+                person_id: uuid_col(r.get(0)?)?,
+                dossier_id: uuid_col(r.get(1)?)?,
+            };
+            Ok((subject, r.get(2)?, r.get(3)?))
+        },
+    )
+    .optional()
+}
+
+/// Marks the device as seen now, at most once a minute: "last seen" is for the person's list of
+/// devices, and a write on every request would make every sync a write.
+pub fn touch_device(conn: &dyn Query, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
+    conn.execute(
+        "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
+        params![device_id.to_string(), now, now - chrono::Duration::minutes(1)],
+    )?;
+    Ok(())
+}
+
+pub fn person_devices(conn: &dyn Query, person_id: Uuid) -> sql::Result<Vec<DeviceInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices WHERE person_id = ?1
+         ORDER BY created_at",
+    )?;
+    let rows = stmt.query_map([person_id.to_string()], |r| {
+        Ok(DeviceInfo {
+            id: uuid_col(r.get(0)?)?,
+            name: r.get(1)?,
+            created_at: r.get(2)?,
+            last_seen_at: r.get(3)?,
+            revoked_at: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The person a device belongs to.
+pub fn device_owner(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<Uuid>> {
+    conn.query_row("SELECT person_id FROM devices WHERE id = ?1", [device_id.to_string()], |r| {
+        uuid_col(r.get(0)?)
+    })
+    .optional()
+}
+
+/// Revokes a device and ends its tokens at once. Revoking twice is not an error.
+pub fn revoke_device(tx: &Tx<'_>, device_id: Uuid, revoked_by: &str, now: DateTime<Utc>) -> sql::Result<()> {
+    tx.execute(
+        "UPDATE devices SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS NULL",
+        params![device_id.to_string(), now, revoked_by],
+    )?;
+    tx.execute(
+        "DELETE FROM tokens WHERE subject_kind = 'device' AND subject_id = ?1",
+        [device_id.to_string()],
+    )?;
+    Ok(())
+}
+
+pub struct DeniedRequest<'a> {
+    pub method: &'a str,
+    pub route: &'a str,
+    pub status: u16,
+    pub subject: Option<(&'static str, Uuid)>,
+    pub origin: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub fn record_denied(conn: &dyn Query, d: &DeniedRequest<'_>) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO denied_requests (at, method, route, status, subject_kind, subject_id, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            d.at,
+            d.method,
+            d.route,
+            d.status,
+            d.subject.map(|s| s.0),
+            d.subject.map(|s| s.1.to_string()),
+            d.origin
+        ],
+    )?;
+    Ok(())
+}
+
+/// The subject of a token of any kind, live or not: for the log of refused requests.
+pub fn token_owner(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Option<(String, Uuid)>> {
+    conn.query_row(
+        "SELECT subject_kind, subject_id FROM tokens WHERE token_hash = ?1",
+        [token_hash.as_slice()],
+        |r| Ok((r.get(0)?, uuid_col(r.get(1)?)?)),
+    )
+    .optional()
+}

@@ -1,0 +1,244 @@
+//! The server's storage, one module per feature. Handlers never write SQL: they call the
+//! functions of these modules, which are written once against [`sql::Query`] and run on either
+//! backend: the embedded SQLite file (one writer connection, as SQLite has one writer, and a
+//! few read-only connections beside it) or a pool of PostgreSQL connections.
+//!
+//! Every write runs in one transaction through [`Db::write`]; the change-feed counter
+//! (`seq_counter`) is bumped inside it, so sequence numbers follow the commits.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub mod articles;
+pub mod audit;
+pub mod devices;
+pub mod entries;
+pub mod feedback;
+pub mod messages;
+mod migrate;
+pub mod people;
+pub mod questionnaires;
+pub mod sql;
+pub mod staff;
+pub mod sync;
+
+use sql::{params, Conn, QueryExt, Tx};
+
+/// The server's storage: the embedded SQLite file (one writer connection, as SQLite has one
+/// writer, and a few read-only connections for read transactions, which WAL lets run beside
+/// it) or a pool of PostgreSQL connections shared with any other instance on the same database.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite { writer: Arc<Mutex<Conn>>, readers: Arc<Readers> },
+    Postgres(Arc<PgPool>),
+}
+
+struct Readers {
+    conns: Vec<Mutex<Conn>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Enough readers to keep every core busy with sync pages while the writer writes.
+const SQLITE_READERS: usize = 4;
+
+/// rusqlite keeps 16 statements per connection by default; a sync page alone uses about 12.
+const STATEMENT_CACHE: usize = 64;
+
+/// The sync PostgreSQL client runs a small runtime of its own and may not be made or closed on
+/// a thread that drives async tasks: the pool is built and dropped on a plain thread.
+struct PgPool(Option<r2d2::Pool<sql::PgManager>>);
+
+impl Drop for PgPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("cannot use the database: {0}")]
+    Sql(#[from] sql::Error),
+    #[error("the database is newer than this program (schema {found}, this program knows up to {known}): update the server first")]
+    TooNew { found: i64, known: i64 },
+    #[error("the database URL is not a PostgreSQL URL (postgres://user:password@host/name): {0}")]
+    Url(postgres::Error),
+}
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct StaffActor {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: cjg_core::staff::StaffRole,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceSubject {
+    pub device_id: Uuid,
+    pub person_id: Uuid,
+    pub dossier_id: Uuid,
+}
+
+pub enum CodeCheck {
+    Ok(Uuid),
+    Invalid,
+    Expired,
+    Used,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let raw = rusqlite::Connection::open(path)?;
+        raw.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        )?;
+        raw.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let conn = migrate::migrate(raw)?;
+        conn.execute("PRAGMA foreign_keys = ON", params![])?;
+        let mut readers = Vec::with_capacity(SQLITE_READERS);
+        for _ in 0..SQLITE_READERS {
+            let r = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            r.execute_batch("PRAGMA busy_timeout = 5000;")?;
+            r.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            readers.push(Mutex::new(Conn::Sqlite(r)));
+        }
+        Ok(Self {
+            backend: Backend::Sqlite {
+                writer: Arc::new(Mutex::new(conn)),
+                readers: Arc::new(Readers { conns: readers, next: Default::default() }),
+            },
+        })
+    }
+
+    /// Connects to PostgreSQL (`postgres://user:password@host:port/name`) with a pool of
+    /// `pool_size` connections, and brings the schema up to date.
+    pub fn open_postgres(url: &str, pool_size: u32) -> Result<Self, OpenError> {
+        let config: postgres::Config = url.parse().map_err(OpenError::Url)?;
+        let pool = std::thread::spawn(move || {
+            let pool = PgPool(Some(
+                r2d2::Pool::builder()
+                    .max_size(pool_size.max(1))
+                    .min_idle(Some(1))
+                    .connection_timeout(std::time::Duration::from_secs(10))
+                    .build(sql::PgManager::new(config))
+                    .map_err(sql::Error::from)?,
+            ));
+            if let Some(p) = &pool.0 {
+                migrate::migrate_postgres(&mut *p.get().map_err(sql::Error::from)?)?;
+            }
+            Ok::<_, OpenError>(pool)
+        })
+        .join()
+        .map_err(|_| OpenError::Sql(sql::Error::BadValue(0, "the database thread stopped".into())))??;
+        Ok(Self { backend: Backend::Postgres(Arc::new(pool)) })
+    }
+
+    pub fn dialect(&self) -> sql::Dialect {
+        match self.backend {
+            Backend::Sqlite { .. } => sql::Dialect::Sqlite,
+            Backend::Postgres(_) => sql::Dialect::Postgres,
+        }
+    }
+
+    /// Runs `f` on a connection off the async threads.
+    pub async fn call<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    {
+        let backend = self.backend.clone();
+        tokio::task::spawn_blocking(move || match backend {
+            Backend::Sqlite { writer, .. } => {
+                let mut guard = writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
+                f(&mut guard)
+            }
+            Backend::Postgres(pool) => {
+                let pool = pool.0.as_ref().ok_or_else(|| AppError::internal("database pool closed"))?;
+                let pooled = pool.get().map_err(AppError::internal)?;
+                f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
+            }
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Runs `f` in one write transaction: committed when `f` returns `Ok`, rolled back when it
+    /// returns an error (nothing half-written stays behind).
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> AppResult<T> + Send + 'static,
+    {
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Like [`Db::call`], for work that only reads (in a read transaction): on SQLite it runs on
+    /// a read-only connection beside the writer.
+    pub async fn call_read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
+    {
+        let Backend::Sqlite { readers, .. } = &self.backend else { return self.call(f).await };
+        let readers = readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let n = readers.conns.len();
+            let start = readers.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // A free reader if there is one, else wait for the next in turn.
+            let mut guard = (0..n)
+                .find_map(|i| readers.conns[(start + i) % n].try_lock().ok())
+                .map_or_else(|| readers.conns[start % n].lock(), Ok)
+                .map_err(|_| AppError::internal("database mutex poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+fn next_seq(tx: &Tx<'_>) -> sql::Result<i64> {
+    next_seqs(tx, 1)
+}
+
+/// Hands out `n` consecutive sequence numbers; returns the first.
+fn next_seqs(tx: &Tx<'_>, n: usize) -> sql::Result<i64> {
+    let n = i64::try_from(n).map_err(|_| sql::Error::BadValue(0, format!("{n} sequence numbers")))?;
+    let last: i64 = tx.query_row(
+        "UPDATE seq_counter SET value = value + ?1 WHERE id = 1 RETURNING value",
+        params![n],
+        |r| r.get(0),
+    )?;
+    Ok(last - n + 1)
+}
+
+fn uuid_col(s: String) -> sql::Result<Uuid> {
+    Uuid::parse_str(&s).map_err(|e| sql::Error::BadValue(0, e.to_string()))
+}
+
+pub(crate) fn bad_text(col: usize, what: &'static str) -> sql::Error {
+    sql::Error::BadValue(col, what.into())
+}

@@ -1,0 +1,203 @@
+//! The change feed: access decisions per person and the pages a device pulls.
+
+use chrono::NaiveDate;
+use cjg_core::api::{Change, SyncItem, SyncPage};
+use cjg_core::entry::Visibility;
+use cjg_core::policy::{EntryScope, Family, Member};
+use uuid::Uuid;
+
+use super::entries::{entry_row, ENTRY_COLUMNS};
+use super::feedback::{feedback_row, requests_since, FEEDBACK_COLUMNS};
+use super::people::{dossier_people, member_of, person_row, regime, PERSON_COLUMNS};
+use super::sql::{self, params, Query, QueryExt, ToValue, Tx};
+use super::{articles, messages, questionnaires};
+use super::{bad_text, next_seqs, uuid_col};
+
+/// Brings the person's access ledger up to date with the policy on `today`: every entry whose
+/// answer changed gets a new seq, so it (or its tombstone) is in the next page. Entries this
+/// person never saw and may not see leave no trace in their ledger.
+pub(super) fn refresh_access(
+    tx: &Tx<'_>,
+    person_id: Uuid,
+    dossier_id: Uuid,
+    today: NaiveDate,
+) -> sql::Result<()> {
+    let members: Vec<Member> = dossier_people(tx, dossier_id)?.iter().map(member_of).collect();
+    let family = Family { members: &members, regime: regime(tx, dossier_id)?, today };
+    let mut stmt = tx.prepare(&format!(
+        "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible
+         FROM entries e {}
+         LEFT JOIN entry_access a ON a.entry_id = e.id AND a.person_id = ?2
+         WHERE e.dossier_id = ?1",
+        indexed_by(tx, "entries_access_scan")
+    ))?;
+    let rows = stmt.query_map(params![dossier_id.to_string(), person_id.to_string()], |r| {
+        let child: Option<String> = r.get(1)?;
+        let visibility: String = r.get(2)?;
+        Ok((
+            uuid_col(r.get(0)?)?,
+            child.map(uuid_col).transpose()?,
+            Visibility::parse(&visibility).ok_or_else(|| bad_text(2, "unknown visibility"))?,
+            r.get::<bool>(3)?,
+            r.get::<Option<bool>>(4)?,
+        ))
+    })?;
+    let mut changed = Vec::new();
+    for row in rows {
+        let (entry_id, child_id, visibility, deleted, had) = row?;
+        let may = !deleted && family.may_see(person_id, EntryScope { visibility, child_id });
+        if may != had.unwrap_or(false) {
+            changed.push((entry_id, may));
+        }
+    }
+    drop(stmt);
+    store_access(tx, person_id, &changed)
+}
+
+/// Writes access decisions with one sequence range and few statements: a first pull of a
+/// 5,000-entry dossier made 10,000 statements (one counter update and one insert per entry),
+/// each a round trip on PostgreSQL. Rows go in groups of fixed sizes, so there are only a few
+/// distinct statements to prepare and cache.
+fn store_access(tx: &Tx<'_>, person_id: Uuid, changed: &[(Uuid, bool)]) -> sql::Result<()> {
+    const GROUPS: [usize; 3] = [64, 8, 1];
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut seq = next_seqs(tx, changed.len())?;
+    let person = sql::Value::Text(person_id.to_string());
+    let mut rest = changed;
+    for size in GROUPS {
+        let statement = access_insert(size);
+        while rest.len() >= size {
+            let (group, tail) = rest.split_at(size);
+            let mut values = Vec::with_capacity(size * 4);
+            for (entry_id, visible) in group {
+                values.extend([
+                    person.clone(),
+                    entry_id.to_string().to_value(),
+                    visible.to_value(),
+                    seq.to_value(),
+                ]);
+                seq += 1;
+            }
+            tx.execute(&statement, values.as_slice())?;
+            rest = tail;
+        }
+    }
+    Ok(())
+}
+
+fn access_insert(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("(?{}, ?{}, ?{}, ?{})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+        .collect();
+    format!(
+        "INSERT INTO entry_access (person_id, entry_id, visible, seq) VALUES {}
+         ON CONFLICT (person_id, entry_id) DO UPDATE SET visible = excluded.visible, seq = excluded.seq",
+        values.join(", ")
+    )
+}
+
+/// SQLite's planner picks a worse index for these scans without the hint (BENCHMARKS.md,
+/// initial sync); PostgreSQL has no hints and finds the covering index itself.
+fn indexed_by(q: &dyn Query, index: &str) -> String {
+    match q.dialect() {
+        sql::Dialect::Sqlite => format!("INDEXED BY {index}"),
+        sql::Dialect::Postgres => String::new(),
+    }
+}
+
+/// What this person may see that changed after `cursor`, at most `limit` items, in cursor order.
+/// The policy is applied on `today` before the page is read, in the same transaction.
+pub fn sync_page(
+    tx: &Tx<'_>,
+    person_id: Uuid,
+    dossier_id: Uuid,
+    cursor: i64,
+    limit: usize,
+    today: NaiveDate,
+) -> sql::Result<SyncPage> {
+    refresh_access(tx, person_id, dossier_id, today)?;
+    let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    let mut items: Vec<SyncItem> = Vec::new();
+    {
+        // A visible entry travels when it or its access changed; a hidden one only as the
+        // tombstone of the moment access ended.
+        // The page is chosen on small columns first (covering indexes), and only its rows are
+        // read whole: sorting every row with its body made each page cost O(dossier bytes).
+        let mut stmt = tx.prepare(&format!(
+            "WITH page AS MATERIALIZED (
+                 SELECT a.entry_id, a.visible,
+                        CASE WHEN a.visible = 1 AND k.seq > a.seq THEN k.seq ELSE a.seq END AS item_seq
+                 FROM entry_access a
+                 JOIN entries k {} ON k.id = a.entry_id
+                 WHERE a.person_id = ?1 AND (a.seq > ?2 OR (a.visible = 1 AND k.seq > ?2))
+                 ORDER BY item_seq LIMIT ?3)
+             SELECT {ENTRY_COLUMNS}, page.visible, page.item_seq
+             FROM page
+             JOIN entries e ON e.id = page.entry_id
+             JOIN staff s ON s.id = e.author_staff_id
+             ORDER BY page.item_seq",
+            indexed_by(tx, "entries_id_seq")
+        ))?;
+        let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], |r| {
+            Ok((entry_row(r)?, r.get::<bool>(14)?, r.get::<i64>(15)?))
+        })?;
+        for row in rows {
+            let (row, visible, item_seq) = row?;
+            let change = if visible && !row.deleted {
+                Change::Entry { entry: row.entry }
+            } else {
+                // Newer than any version the device holds, so the device always drops it.
+                Change::EntryDeleted { id: row.entry.id, version: row.entry.version + 1 }
+            };
+            items.push(SyncItem { cursor: item_seq, change });
+        }
+    }
+    {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {PERSON_COLUMNS} FROM people WHERE dossier_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![dossier_id.to_string(), cursor, fetch], person_row)?;
+        for row in rows {
+            let (person, seq) = row?;
+            items.push(SyncItem { cursor: seq, change: Change::Person { person } });
+        }
+    }
+    {
+        // A person's own feedback, with the coach's answer when it comes.
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id
+             WHERE f.author_person_id = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], feedback_row)?;
+        for row in rows {
+            let (feedback, seq) = row?;
+            items.push(SyncItem { cursor: seq, change: Change::Feedback { feedback } });
+        }
+    }
+    for (change, seq) in articles::articles_since(tx, cursor, fetch)? {
+        let change = match change {
+            articles::ArticleChange::Published(article) => Change::Article { article },
+            articles::ArticleChange::Gone { id, version } => Change::ArticleGone { id, version },
+        };
+        items.push(SyncItem { cursor: seq, change });
+    }
+    for (message, seq) in messages::since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::Message { message } });
+    }
+    for (tip, seq) in articles::tips_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::ReadingTip { tip } });
+    }
+    for (request, seq) in requests_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::FeedbackRequest { request } });
+    }
+    for (task, seq) in questionnaires::person_tasks_since(tx, person_id, cursor, fetch)? {
+        items.push(SyncItem { cursor: seq, change: Change::Questionnaire { task } });
+    }
+    items.sort_by_key(|i| i.cursor);
+    let has_more = items.len() > limit;
+    items.truncate(limit);
+    let next_cursor = items.last().map_or(cursor, |i| i.cursor);
+    Ok(SyncPage { items, next_cursor, has_more, audit: None })
+}

@@ -1,0 +1,42 @@
+//! Staff sign-in with a username and password.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use cjg_core::api::{StaffLoginRequest, TokenResponse};
+use cjg_core::ErrorCode;
+
+use crate::auth::{self, Peer};
+use crate::db;
+use crate::error::{ApiJson, AppError, AppResult};
+use crate::AppState;
+
+#[utoipa::path(post, path = "/v1/staff/login", request_body = StaffLoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError)))]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<StaffLoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    state.limiter.check(ip)?;
+    let username = req.username.trim().to_owned();
+    let found = state.db.call(move |c| Ok(db::staff::staff_by_username(c, &username)?)).await?;
+    let password = req.password;
+    // Argon2 is deliberately slow and memory-hard: keep it off the async threads.
+    let actor = tokio::task::spawn_blocking(move || match found {
+        Some((actor, hash)) if auth::verify_password(&password, &hash) => Some(actor),
+        _ => None,
+    })
+    .await
+    .map_err(AppError::internal)?
+    .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"))?;
+    let (token, hash) = auth::new_token()?;
+    let now = state.clock.now();
+    let expires_at = now + auth::STAFF_TOKEN_TTL;
+    state
+        .db
+        .write(move |tx| Ok(db::devices::insert_token(tx, &hash, "staff", actor.id, expires_at, now)?))
+        .await?;
+    Ok(Json(TokenResponse { token, expires_at }))
+}

@@ -1,0 +1,171 @@
+//! Routes for staff, one module per feature. Every read or write of client data goes through
+//! [`StaffCall::read_dossier`] or [`StaffCall::write_dossier`]: they check the caseload, require
+//! a purpose, and append the audit line in the same transaction as the access itself.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use cjg_core::audit::{AuditAction, AuditObject};
+use cjg_core::ErrorCode;
+use uuid::Uuid;
+
+use crate::auth::{self, Peer, PurposeHeader, StaffAuth};
+use crate::db::sql::{self, Query, Tx};
+use crate::db::{self, StaffActor};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+pub mod berichten;
+pub mod dossier;
+pub mod informatie;
+pub mod login;
+pub mod report;
+pub mod taken;
+
+/// Who asks, from where, and for what purpose: what every staff route on client data needs
+/// for its audit line. Extracted in this order, so a caller without a token hears
+/// "unauthenticated" before anything else.
+pub struct StaffCall {
+    pub actor: StaffActor,
+    pub origin: IpAddr,
+    pub purpose: PurposeHeader,
+}
+
+impl FromRequestParts<Arc<AppState>> for StaffCall {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
+        let StaffAuth(actor) = StaffAuth::from_request_parts(parts, state).await?;
+        let Peer(origin) = Peer::from_request_parts(parts, state).await?;
+        let purpose = PurposeHeader::from_request_parts(parts, state).await?;
+        Ok(Self { actor, origin, purpose })
+    }
+}
+
+/// What a write gets besides the transaction: who acts, and the server's now.
+pub struct Ctx<'a> {
+    pub actor: &'a StaffActor,
+    pub now: DateTime<Utc>,
+}
+
+/// Something a route creates, whose id the audit line names.
+pub trait Created {
+    fn created_id(&self) -> Uuid;
+}
+
+impl StaffCall {
+    /// A logged read of a whole list of one dossier on the caller's caseload: `read` gets the
+    /// dossier id, and the audit line names `object`.
+    pub async fn read_dossier<T: Send + 'static>(
+        self,
+        state: &AppState,
+        dossier_id: Uuid,
+        object: AuditObject,
+        read: impl FnOnce(&dyn Query, Uuid) -> sql::Result<T> + Send + 'static,
+    ) -> AppResult<Json<T>> {
+        let out = self
+            .write_dossier(state, dossier_id, AuditAction::Read, (object, None), move |tx, _| {
+                Ok(read(tx, dossier_id)?)
+            })
+            .await?;
+        Ok(Json(out))
+    }
+
+    /// A logged access to one dossier on the caller's caseload that may write: `f` runs in one
+    /// transaction with the audit line (`action` on `object`), committed together or not at all.
+    pub async fn write_dossier<T: Send + 'static>(
+        self,
+        state: &AppState,
+        dossier_id: Uuid,
+        action: AuditAction,
+        object: (AuditObject, Option<Uuid>),
+        f: impl FnOnce(&Tx<'_>, Ctx<'_>) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        self.audited(state, dossier_id, action, object.0, move |tx, cx| Ok((f(tx, cx)?, object.1))).await
+    }
+
+    /// Like [`StaffCall::write_dossier`] for a route that creates `object`: the line names the
+    /// new item.
+    pub async fn create_in_dossier<T: Created + Send + 'static>(
+        self,
+        state: &AppState,
+        dossier_id: Uuid,
+        object: AuditObject,
+        f: impl FnOnce(&Tx<'_>, Ctx<'_>) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        self.audited(state, dossier_id, AuditAction::Create, object, move |tx, cx| {
+            let out = f(tx, cx)?;
+            let id = out.created_id();
+            Ok((out, Some(id)))
+        })
+        .await
+    }
+
+    /// The one place staff access to client data is logged, and the one place a purpose is
+    /// required: the `X-Cjg-Purpose` header of this request, or else the purpose the staff
+    /// member stated for this dossier within the purpose window.
+    async fn audited<T: Send + 'static>(
+        self,
+        state: &AppState,
+        dossier_id: Uuid,
+        action: AuditAction,
+        object_type: AuditObject,
+        f: impl FnOnce(&Tx<'_>, Ctx<'_>) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
+    ) -> AppResult<T> {
+        auth::require_caseload(state, self.actor.id, dossier_id).await?;
+        let now = state.clock.now();
+        let Self { actor, origin, purpose } = self;
+        state
+            .db
+            .write(move |tx| {
+                let (purpose, note) = match purpose.0 {
+                    Some(p) => (p, None),
+                    None => db::audit::active_purpose(tx, actor.id, dossier_id, now)?.ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::PurposeRequired,
+                            "state why you open this dossier first: PUT /v1/staff/dossiers/{id}/purpose",
+                        )
+                    })?,
+                };
+                let (out, object_id) = f(tx, Ctx { actor: &actor, now })?;
+                let origin = origin.to_string();
+                db::audit::append_audit(
+                    tx,
+                    &db::audit::AuditRecord {
+                        dossier_id,
+                        actor: &actor,
+                        action,
+                        object_type,
+                        object_id,
+                        purpose,
+                        purpose_note: note.as_deref(),
+                        origin: &origin,
+                        at: now,
+                    },
+                )?;
+                Ok(out)
+            })
+            .await
+    }
+}
+
+/// The dossier of an entry that exists and is not deleted.
+async fn entry_dossier(state: &AppState, entry_id: Uuid) -> AppResult<Uuid> {
+    state
+        .db
+        .call(move |c| Ok(db::entries::entry_dossier(c, entry_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// The dossier a family member belongs to.
+async fn person_dossier(state: &AppState, person_id: Uuid) -> AppResult<Uuid> {
+    state
+        .db
+        .call(move |c| Ok(db::people::person_dossier(c, person_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)
+}

@@ -1,0 +1,54 @@
+//! The indicator report of the performance plan, for quality staff and managers.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cjg_core::indicators::{self, IndicatorReport, Period};
+use cjg_core::ErrorCode;
+
+use crate::auth::StaffAuth;
+use crate::error::{ApiQuery, AppError, AppResult};
+use crate::{service, AppState};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `2026-H1` or `2026-Q3`.
+    pub period: String,
+    /// `json` (default), `csv` or `html`.
+    pub format: Option<String>,
+}
+
+/// The indicator report of the performance plan: aggregated, small groups suppressed, so it
+/// holds no client data and is not logged per dossier.
+#[utoipa::path(get, path = "/v1/staff/reports/indicators", params(ReportQuery),
+    responses((status = 200, body = IndicatorReport), (status = 400, body = cjg_core::ApiError),
+        (status = 403, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    // Taken as a result so a caller without the role hears "forbidden" whatever the query.
+    query: Result<ApiQuery<ReportQuery>, AppError>,
+) -> AppResult<Response> {
+    if !actor.role.may_read_reports() {
+        return Err(AppError::new(ErrorCode::Forbidden, "this report is for quality staff and managers"));
+    }
+    let ApiQuery(q) = query?;
+    let period = Period::parse(&q.period).map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if !["json", "csv", "html"].contains(&format.as_str()) {
+        return Err(AppError::new(ErrorCode::Validation, "format is json, csv or html"));
+    }
+    let today = state.clock.today();
+    let report = state.db.call(move |c| service::indicator_report(c, period)).await?;
+    let text =
+        |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
+    Ok(match format.as_str() {
+        "csv" => text("text/csv; charset=utf-8", indicators::to_csv(&report)),
+        "html" => text("text/html; charset=utf-8", indicators::to_html(&report, today)),
+        _ => Json(report).into_response(),
+    })
+}
