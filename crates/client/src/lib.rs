@@ -7,6 +7,7 @@ mod error;
 pub mod export;
 pub mod secret;
 pub mod staff;
+mod sync;
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,13 +21,14 @@ use cjg_core::feedback::{Feedback, FeedbackDraft};
 use cjg_core::questionnaire::{QuestionnaireTask, Submission};
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
-use cjg_store::{OutboxItem, Profile, Store};
+use cjg_store::{Profile, Store};
 use reqwest::header::CONTENT_LENGTH;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 
 pub use error::{ClientError, Result, UiError};
+pub use sync::{flush_outbox, sync, sync_via, Progress, Session, StoreAccess, SyncOptions, TokenCache};
 
 /// Checks and normalises what a person typed as the server address.
 pub fn parse_server_url(input: &str) -> Result<reqwest::Url> {
@@ -246,248 +248,6 @@ fn audit_key(b64: &str) -> Result<Vec<u8>> {
     cjg_crypto::unb64(b64)
         .filter(|k| k.len() == 32)
         .ok_or_else(|| ClientError::InvalidResponse("the audit key is not 32 bytes of base64url".into()))
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ts_rs::TS)]
-pub struct Progress {
-    pub pages: usize,
-    pub items: usize,
-    pub done: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct SyncOptions {
-    /// Items per page to ask for; the server caps it.
-    pub page_limit: Option<u32>,
-    /// Make the given page (0-based) fail after this many items, inside its transaction.
-    #[cfg(feature = "fault-injection")]
-    pub fail_in_page: Option<(usize, usize)>,
-}
-
-/// What talking to the server needs from the store, read out before any await so the store
-/// (not `Sync`) is not held across one.
-pub struct Session {
-    pub client: Client,
-    pub device_id: Uuid,
-    device: DeviceKey,
-}
-
-impl Session {
-    pub fn of(store: &Store) -> Result<Self> {
-        let profile = store.profile()?;
-        Ok(Self {
-            client: Client::new(&profile.server_url)?,
-            device_id: profile.device_id,
-            device: store.device_key()?,
-        })
-    }
-
-    /// A fresh token for this device.
-    pub async fn token(&self) -> Result<String> {
-        self.client.token(self.device_id, &self.device).await
-    }
-}
-
-/// A device token kept in memory (never on disk) and used again until shortly before it
-/// expires: a quiet sync is then one request instead of three, and the server writes nothing
-/// for it. The server still checks the token and the device on every request, so a revoked
-/// device is refused at once.
-#[derive(Default)]
-pub struct TokenCache(Option<(String, std::time::Instant)>);
-
-impl TokenCache {
-    /// Stop using a token this long before the server's expiry (clocks differ a little).
-    const MARGIN: Duration = Duration::from_secs(60);
-
-    /// A token, and whether it is one used before.
-    async fn get(&mut self, session: &Session) -> Result<(String, bool)> {
-        if let Some((token, until)) = &self.0 {
-            if std::time::Instant::now() < *until {
-                return Ok((token.clone(), true));
-            }
-        }
-        let fresh = session.client.token_until(session.device_id, &session.device).await?;
-        let left = (fresh.expires_at - chrono::Utc::now()).to_std().unwrap_or_default();
-        self.0 = Some((fresh.token.clone(), std::time::Instant::now() + left.saturating_sub(Self::MARGIN)));
-        Ok((fresh.token, false))
-    }
-
-    pub fn forget(&mut self) {
-        self.0 = None;
-    }
-}
-
-/// Pulls every page after the store's cursor. Each page lands in one transaction; the cursor
-/// moves only with it. An error stops the sync with everything before it safely stored.
-pub async fn sync(
-    store: &mut Store,
-    options: &SyncOptions,
-    progress: impl FnMut(Progress),
-) -> Result<Progress> {
-    sync_with(store, options, &mut TokenCache::default(), progress).await
-}
-
-/// `sync`, with a token from `tokens` when it holds a live one. A kept token the server no
-/// longer knows (it restarted on a new database, say) is dropped and the sync runs once more
-/// with a fresh one; that is safe because a sync resumes from its cursor and the server knows
-/// a resent item by its id.
-pub async fn sync_with(
-    store: &mut Store,
-    options: &SyncOptions,
-    tokens: &mut TokenCache,
-    mut progress: impl FnMut(Progress),
-) -> Result<Progress> {
-    let session = Session::of(store)?;
-    let (token, reused) = tokens.get(&session).await?;
-    let result = sync_once(store, options, &session.client, &token, &mut progress).await;
-    match result {
-        Err(ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, .. }) => {
-            tokens.forget();
-            if !reused {
-                return result;
-            }
-            let (token, _) = tokens.get(&session).await?;
-            sync_once(store, options, &session.client, &token, &mut progress).await
-        }
-        result => result,
-    }
-}
-
-async fn sync_once(
-    store: &mut Store,
-    options: &SyncOptions,
-    client: &Client,
-    token: &str,
-    progress: &mut impl FnMut(Progress),
-) -> Result<Progress> {
-    if store.audit_key()?.is_none() {
-        // Enrolled before the access log was chained: trust the key of the first contact.
-        let key = audit_key(&client.health().await?.audit_key)?;
-        store.pin_audit_key(&key)?;
-    }
-    flush_outbox(store, client, token).await?;
-    let mut p = Progress::default();
-    // The server rebuilds the whole chain for every audit batch (that is how an altered old line
-    // shows), so the log is asked for until this sync has caught up with it, not on every page.
-    let mut audit_open = true;
-    loop {
-        let cursor = store.cursor()?;
-        let audit = store.audit_state()?;
-        let page =
-            client.pull_page(token, cursor, audit_open.then_some(audit.size), options.page_limit).await?;
-        if let Some(batch) = &page.audit {
-            audit_open = batch.events.len() >= cjg_core::api::AUDIT_PAGE_MAX;
-        }
-        if let Err(e) = apply(store, &page, cursor, p.pages, options) {
-            if let (ClientError::Store(cjg_store::StoreError::AuditChain(_)), Some(batch)) = (&e, &page.audit)
-            {
-                report_broken_log(store, client, token, &audit, batch).await;
-            }
-            return Err(e);
-        }
-        p.pages += 1;
-        p.items += page.items.len();
-        // A server that says "more" but moves neither cursor would loop forever.
-        let moved = page.next_cursor != cursor || store.audit_state()?.size != audit.size;
-        if !page.has_more || !moved {
-            p.done = true;
-            progress(p);
-            return Ok(p);
-        }
-        progress(p);
-    }
-}
-
-/// Sends what waits in the outbox, oldest first. An item leaves the outbox only when the server
-/// acknowledged it (or when it arrives by sync): a lost answer means a resend, which the server
-/// recognises by the item's id. A final refusal (the entry is no longer visible) marks the item;
-/// a network error stops here with everything still queued.
-pub async fn flush_outbox(store: &mut Store, client: &Client, token: &str) -> Result<usize> {
-    use cjg_core::ErrorCode as E;
-    let mut sent = 0;
-    for out in store.outbox()? {
-        if out.failed.is_some() {
-            continue;
-        }
-        let id = out.item.id();
-        let result = match &out.item {
-            OutboxItem::Feedback(draft) => client.submit_feedback(token, draft).await.map(|_| ()),
-            OutboxItem::Questionnaire(sub) => client.submit_questionnaire(token, sub).await.map(|_| ()),
-            OutboxItem::TipRead(id) => client.mark_tip_read(token, *id).await.map(|_| ()),
-            OutboxItem::Message(m) => client.send_message(token, m).await.map(|_| ()),
-            OutboxItem::MessagesRead(_, ids) => client.messages_read(token, ids).await,
-        };
-        match result {
-            Ok(()) => {
-                store.outbox_sent(id)?;
-                sent += 1;
-            }
-            Err(ClientError::Api { code: E::QuestionnaireOutdated, .. }) => {
-                if let OutboxItem::Questionnaire(sub) = &out.item {
-                    store.return_to_draft(sub, chrono::Utc::now())?;
-                }
-            }
-            // Final refusals: kept and marked, so the person sees what did not arrive and why.
-            Err(
-                e @ ClientError::Api {
-                    code: E::NotFound | E::Conflict | E::Validation | E::AlreadyAnswered,
-                    ..
-                },
-            ) => {
-                store.outbox_failed(id, e.code())?;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(sent)
-}
-
-/// Keeps the verified copy, flags the warning for Inzage and tells the server. A failure to
-/// tell is logged: the warning on the device is what matters to the person.
-async fn report_broken_log(
-    store: &mut Store,
-    client: &Client,
-    token: &str,
-    verified: &cjg_store::AuditState,
-    batch: &cjg_core::audit::AuditBatch,
-) {
-    let cp = &batch.checkpoint.checkpoint;
-    let warning = cjg_store::AuditWarning {
-        at: chrono::Utc::now(),
-        received_size: cp.size,
-        received_head: cp.head.clone(),
-    };
-    if let Err(e) = store.flag_audit_warning(warning) {
-        tracing::error!(error = %e, "could not record the audit warning");
-    }
-    let alert = AuditAlert {
-        verified_size: verified.size,
-        verified_head: verified.head.clone(),
-        received_size: cp.size,
-        received_head: cp.head.clone(),
-    };
-    if let Err(e) = client.audit_alert(token, &alert).await {
-        tracing::warn!(code = e.code(), "could not report the broken audit log");
-    }
-}
-
-#[cfg(feature = "fault-injection")]
-fn apply(store: &mut Store, page: &SyncPage, cursor: i64, index: usize, options: &SyncOptions) -> Result<()> {
-    match options.fail_in_page {
-        Some((i, after)) if i == index => Ok(store.apply_page_failing_after(page, cursor, after)?),
-        _ => Ok(store.apply_page(page, cursor)?),
-    }
-}
-
-#[cfg(not(feature = "fault-injection"))]
-fn apply(
-    store: &mut Store,
-    page: &SyncPage,
-    cursor: i64,
-    _index: usize,
-    _options: &SyncOptions,
-) -> Result<()> {
-    Ok(store.apply_page(page, cursor)?)
 }
 
 #[cfg(test)]

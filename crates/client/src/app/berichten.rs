@@ -8,8 +8,8 @@ use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
-use super::{open_store, AppCore};
-use crate::{ClientError, Result};
+use super::AppCore;
+use crate::Result;
 
 /// How far one's own message got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -106,38 +106,40 @@ fn view(store: &Store) -> Result<BerichtenView> {
 
 impl AppCore {
     pub async fn berichten(&self) -> Result<BerichtenView> {
-        let guard = self.open.lock().await;
-        view(open_store(&guard)?)
+        view(&*self.store().await?)
     }
 
     /// The person has the conversation on screen: the coach's new messages count as read, on
     /// this device at once and on the server at the next contact.
     pub async fn mark_messages_read(&self) -> Result<()> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         let new: Vec<Uuid> = view(store)?.messages.into_iter().filter(|m| m.new).map(|m| m.id).collect();
         if new.is_empty() {
             return Ok(());
         }
         store.enqueue(&OutboxItem::MessagesRead(Uuid::new_v4(), new))?;
-        let _ = crate::sync(store, &crate::SyncOptions::default(), |_| {}).await;
+        drop(guard);
+        // Offline is fine: the receipt waits in the outbox.
+        let _ = self.sync(|_| {}).await;
         Ok(())
     }
 
     /// Queues the message and syncs; offline it waits and leaves at the next contact.
     pub async fn send_message(&self, text: &str) -> Result<MessageSent> {
         let draft = MessageDraft { id: Uuid::new_v4(), text: text.to_owned() }.validate()?;
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         store.enqueue(&OutboxItem::Message(draft.clone()))?;
-        let sent = self.send_queued(&mut guard, draft.id).await?;
+        drop(guard);
+        let sent = self.send_queued(draft.id).await?;
         Ok(MessageSent { sent })
     }
 
     /// Removes a message the server refused for good, after the person has seen it.
     pub async fn discard_message(&self, id: Uuid) -> Result<()> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         Ok(store.outbox_sent(id)?)
     }
 }

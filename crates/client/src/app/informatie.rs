@@ -7,7 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
-use super::{open_store, AppCore};
+use super::AppCore;
 use crate::{ClientError, Result};
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -85,8 +85,8 @@ impl AppCore {
                 max: QUERY_MAX,
             }));
         }
-        let guard = self.open.lock().await;
-        let store = open_store(&guard)?;
+        let guard = self.store().await?;
+        let store = &*guard;
         let all = store.articles()?;
         let useful = store.useful_articles()?;
         let summary = |a: &Article| ArticleSummary { useful: useful.contains(&a.id), ..a.into() };
@@ -123,8 +123,8 @@ impl AppCore {
     /// One article, rendered safely. Opening it marks the coach's tips for it as read: queued in
     /// the outbox and sent at the next contact.
     pub async fn article(&self, id: Uuid) -> Result<Option<ArticleView>> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         let Some(article) = store.articles()?.into_iter().find(|a| a.id == id) else { return Ok(None) };
         let tips: Vec<ReadingTip> = store.tips()?.into_iter().filter(|t| t.article_id == id).collect();
         let mut queued = false;
@@ -132,19 +132,20 @@ impl AppCore {
             store.enqueue(&OutboxItem::TipRead(t.id))?;
             queued = true;
         }
+        let useful = store.useful_articles()?.contains(&id);
+        drop(guard);
         if queued {
             // Best effort: a sync sends the mark and brings the tip back as read. Offline (or any
             // failure) the mark waits in the outbox for the next contact.
-            let _ = crate::sync(store, &crate::SyncOptions::default(), |_| {}).await;
+            let _ = self.sync(|_| {}).await;
         }
-        let useful = store.useful_articles()?.contains(&id);
         Ok(Some(ArticleView { blocks: markdown::render(&article.body), article, tips, useful }))
     }
 
     /// Marks an article as useful for this person, or takes the mark away. Local only.
     pub async fn set_article_useful(&self, id: Uuid, useful: bool) -> Result<()> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         // An article withdrawn meanwhile is gone from the device: nothing left to mark.
         if useful && !store.articles()?.iter().any(|a| a.id == id) {
             return Ok(());

@@ -10,7 +10,7 @@ use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
 
-use super::{open_store, AppCore};
+use super::AppCore;
 use crate::{ClientError, Result};
 
 /// Where a task stands on this device.
@@ -220,8 +220,8 @@ fn today() -> NaiveDate {
 
 impl AppCore {
     pub async fn tasks(&self) -> Result<TasksView> {
-        let guard = self.open.lock().await;
-        let store = open_store(&guard)?;
+        let guard = self.store().await?;
+        let store = &*guard;
         let local = Local::of(store)?;
         let today = today();
         let mut items: Vec<TaskItem> = store
@@ -249,8 +249,8 @@ impl AppCore {
     }
 
     pub async fn questionnaire(&self, task_id: Uuid) -> Result<Option<QuestionnaireView>> {
-        let guard = self.open.lock().await;
-        let store = open_store(&guard)?;
+        let guard = self.store().await?;
+        let store = &*guard;
         let Some(task) = store.questionnaires()?.into_iter().find(|t| t.id == task_id) else {
             return Ok(None);
         };
@@ -284,8 +284,8 @@ impl AppCore {
 
     /// Seals unfinished answers on this device; the person can leave and carry on later.
     pub async fn save_questionnaire_draft(&self, task_id: Uuid, answers: Answers) -> Result<DateTime<Utc>> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         let task = Self::editable(store, task_id)?;
         let answers = task.definition.check(&answers, Completeness::Draft)?;
         let saved_at = Utc::now();
@@ -296,14 +296,15 @@ impl AppCore {
     /// Checks the answers are complete, queues them (the draft becomes the queued copy) and
     /// syncs. Offline, they wait in the outbox; from then on they are read-only.
     pub async fn submit_questionnaire(&self, task_id: Uuid, answers: Answers) -> Result<AnswersSent> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         let task = Self::editable(store, task_id)?;
         let answers = task.definition.check(&answers, Completeness::Submit)?;
         let submission =
             Submission { id: Uuid::new_v4(), task_id, version: task.definition.version, answers };
         store.enqueue_submission(&submission)?;
-        let sent = self.send_queued(&mut guard, submission.id).await?;
+        drop(guard);
+        let sent = self.send_queued(submission.id).await?;
         Ok(AnswersSent { sent })
     }
 
@@ -311,8 +312,8 @@ impl AppCore {
     /// questionnaire is still open they become a draft again, to fix and send; once it was
     /// answered (on another device, say) they are removed.
     pub async fn take_back_refused_answers(&self, task_id: Uuid) -> Result<()> {
-        let mut guard = self.open.lock().await;
-        let store = &mut guard.as_mut().ok_or(ClientError::Locked)?.store;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
         let answered =
             store.questionnaires()?.iter().any(|t| t.id == task_id && t.status == TaskStatus::Submitted);
         let refused: Vec<Submission> = Local::of(store)?

@@ -1,0 +1,141 @@
+//! Dossier: the entries, one entry with its feedback, and sending feedback.
+
+use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackKind};
+use cjg_core::markdown::{self, Block};
+use cjg_core::{Entry, EntryKind, Person};
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::AppCore;
+use crate::{ClientError, Result};
+
+/// An entry as the list shows it: no body, so the list never holds more text than it needs.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EntrySummary {
+    pub id: Uuid,
+    pub kind: EntryKind,
+    pub visibility: cjg_core::entry::Visibility,
+    pub title: String,
+    pub child_id: Option<Uuid>,
+    pub occurred_on: chrono::NaiveDate,
+    pub author_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DossierView {
+    /// Inzage lines not seen yet: someone looked since the last visit.
+    pub unseen_audit: u32,
+    pub display_name: String,
+    /// The signed-in person as the server describes them (role, consent).
+    pub me: Option<Person>,
+    pub people: Vec<Person>,
+    pub entries: Vec<EntrySummary>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EntryDetail {
+    pub entry: Entry,
+    pub blocks: Vec<Block>,
+    /// The name of the child the entry is about, if any.
+    pub about: Option<String>,
+    /// The person's feedback on this entry as the server confirmed it, oldest first.
+    pub feedback: Vec<Feedback>,
+    /// Feedback still in the outbox.
+    pub pending: Vec<PendingFeedback>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PendingFeedback {
+    pub id: Uuid,
+    pub kind: FeedbackKind,
+    pub text: String,
+    /// The code of the server's final refusal, if it refused.
+    pub failed: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, TS)]
+pub struct FeedbackSent {
+    /// False: kept in the outbox, sent at the next contact.
+    pub sent: bool,
+}
+
+impl AppCore {
+    pub async fn dossier(&self) -> Result<DossierView> {
+        let guard = self.store().await?;
+        let store = &*guard;
+        let entries = store
+            .entries()?
+            .into_iter()
+            .map(|e| EntrySummary {
+                id: e.id,
+                kind: e.kind,
+                visibility: e.visibility,
+                title: e.title,
+                child_id: e.child_id,
+                occurred_on: e.occurred_on,
+                author_name: e.author_name,
+            })
+            .collect();
+        let profile = store.profile()?;
+        let people = store.people()?;
+        let me = people.iter().find(|p| p.id == profile.person_id).cloned();
+        let audit = store.audit_state()?;
+        Ok(DossierView {
+            unseen_audit: audit.size.saturating_sub(audit.seen),
+            display_name: profile.display_name,
+            me,
+            people,
+            entries,
+        })
+    }
+
+    pub async fn entry(&self, id: Uuid) -> Result<Option<EntryDetail>> {
+        let guard = self.store().await?;
+        let store = &*guard;
+        let Some(entry) = store.entry(id)? else { return Ok(None) };
+        let about = match entry.child_id {
+            Some(c) => store.people()?.into_iter().find(|p| p.id == c).map(|p| p.display_name),
+            None => None,
+        };
+        let feedback = store.feedback()?.into_iter().filter(|f| f.entry_id == id).collect();
+        let pending = store
+            .outbox()?
+            .into_iter()
+            .filter_map(|o| match o.item {
+                cjg_store::OutboxItem::Feedback(d) if d.entry_id == id => {
+                    Some(PendingFeedback { id: d.id, kind: d.kind, text: d.text, failed: o.failed })
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Some(EntryDetail { blocks: markdown::render(&entry.body), entry, about, feedback, pending }))
+    }
+
+    /// Feedback on an entry: into the outbox first (nothing is lost offline), then sent at once
+    /// if the server answers. A failure after the item went out (the audit log check, say)
+    /// still counts as sent when the outbox is empty of it.
+    pub async fn send_feedback(
+        &self,
+        entry_id: Uuid,
+        kind: FeedbackKind,
+        text: &str,
+    ) -> Result<FeedbackSent> {
+        let draft = FeedbackDraft { id: Uuid::new_v4(), entry_id, kind, text: text.to_owned() }.validate()?;
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
+        if store.entry(entry_id)?.is_none() {
+            return Err(ClientError::Api { code: cjg_core::ErrorCode::NotFound, status: 404 });
+        }
+        store.enqueue_feedback(&draft)?;
+        drop(guard);
+        let sent = self.send_queued(draft.id).await?;
+        Ok(FeedbackSent { sent })
+    }
+
+    pub async fn discard_feedback(&self, id: Uuid) -> Result<()> {
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
+        Ok(store.outbox_sent(id)?)
+    }
+}

@@ -1,0 +1,132 @@
+//! Inzage: the verified access log, and the exports the person asks for (CSV, PDF).
+
+use std::path::PathBuf;
+
+use cjg_core::audit::{AuditAction, Purpose};
+use serde::Serialize;
+use ts_rs::TS;
+use uuid::Uuid;
+
+use super::AppCore;
+use crate::{ClientError, Result};
+
+/// One line of Inzage, with what the app knows about its object.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditLine {
+    pub position: u32,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub action: AuditAction,
+    pub object_type: String,
+    /// The entry the line is about, when this person can open it.
+    pub entry_id: Option<Uuid>,
+    pub entry_title: Option<String>,
+    pub purpose: Purpose,
+    pub purpose_note: Option<String>,
+    /// Not yet seen in Inzage.
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditWarningView {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub verified_size: u32,
+    pub received_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct InzageView {
+    /// Newest first.
+    pub lines: Vec<AuditLine>,
+    pub warning: Option<AuditWarningView>,
+}
+
+impl AppCore {
+    /// The verified access log, newest first, with the titles of entries this person can open.
+    pub async fn inzage(&self) -> Result<InzageView> {
+        let guard = self.store().await?;
+        let store = &*guard;
+        let state = store.audit_state()?;
+        let titles: std::collections::HashMap<Uuid, String> =
+            store.entries()?.into_iter().map(|e| (e.id, e.title)).collect();
+        let mut lines: Vec<AuditLine> = store
+            .audit_events()?
+            .into_iter()
+            .map(|e| {
+                let title =
+                    e.object_id.filter(|_| e.object_type == "entry").and_then(|id| titles.get(&id).cloned());
+                AuditLine {
+                    position: e.position,
+                    at: e.at,
+                    actor_name: e.actor_name,
+                    actor_role: e.actor_role,
+                    action: e.action,
+                    object_type: e.object_type,
+                    entry_id: title.as_ref().and(e.object_id),
+                    entry_title: title,
+                    purpose: e.purpose,
+                    purpose_note: e.purpose_note,
+                    new: e.position > state.seen,
+                }
+            })
+            .collect();
+        lines.reverse();
+        let warning = state.warning.map(|w| AuditWarningView {
+            at: w.at,
+            verified_size: state.size,
+            received_size: w.received_size,
+        });
+        Ok(InzageView { lines, warning })
+    }
+
+    /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
+    /// export folder, and says where. With [`AppCore::save_pdf`] the one place the app writes
+    /// readable dossier data, and only on request.
+    pub async fn save_export(&self, file_name: &str, contents: &str) -> Result<PathBuf> {
+        self.write_export(file_name, "csv", contents.as_bytes()).await
+    }
+
+    /// The same as a PDF, laid out from the already-worded items.
+    pub async fn save_pdf(&self, file_name: &str, doc: &crate::export::PdfDoc) -> Result<PathBuf> {
+        let bytes = crate::export::pdf(doc)?;
+        self.write_export(file_name, "pdf", &bytes).await
+    }
+
+    async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
+        // Only for the open account: a locked app exports nothing.
+        drop(self.store().await?);
+        let ok_name = file_name.len() <= 80
+            && file_name.starts_with("mijn-cjg-")
+            && file_name.strip_suffix(ext).is_some_and(|stem| stem.ends_with('.'))
+            && file_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if !ok_name || bytes.len() > 50 * 1024 * 1024 {
+            return Err(ClientError::Validation(cjg_core::validate::ValidationError::Invalid {
+                field: "export",
+                reason: "not an export the app makes",
+            }));
+        }
+        let dir = self.export_dir.clone().unwrap_or_else(|| self.data_dir.join("exports"));
+        std::fs::create_dir_all(&dir).map_err(ClientError::DeviceSecret)?;
+        let path = dir.join(file_name);
+        // Written next to it and renamed: a crash leaves no half file under the final name.
+        let tmp = dir.join(format!(".{file_name}.part"));
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(ClientError::DeviceSecret)?;
+        Ok(path)
+    }
+
+    /// Where exports go (the Downloads folder in the desktop app).
+    pub fn with_export_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.export_dir = dir;
+        self
+    }
+
+    /// The person has seen every line so far.
+    pub async fn mark_inzage_seen(&self) -> Result<()> {
+        let mut guard = self.store().await?;
+        let store = &mut *guard;
+        Ok(store.mark_audit_seen()?)
+    }
+}

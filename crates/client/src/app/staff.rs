@@ -1,0 +1,85 @@
+//! The staff side of the app: a coach signed in, in memory only, gone at lock or exit.
+
+use cjg_core::audit::Purpose;
+use uuid::Uuid;
+
+use super::AppCore;
+use crate::{ClientError, Result};
+
+impl AppCore {
+    /// A coach signs in (online only; the token stays in memory).
+    pub async fn staff_login(&self, server_url: &str, username: &str, password: &str) -> Result<String> {
+        let session = crate::staff::StaffSession::login(server_url, username, password).await?;
+        let name = session.username.clone();
+        *self.staff.lock().await = Some(session);
+        self.touch();
+        Ok(name)
+    }
+
+    pub async fn staff_logout(&self) {
+        *self.staff.lock().await = None;
+    }
+
+    /// The signed-in coach's session, or `StaffSignedOut`.
+    async fn staff_session(&self) -> Result<tokio::sync::MappedMutexGuard<'_, crate::staff::StaffSession>> {
+        tokio::sync::MutexGuard::try_map(self.staff.lock().await, Option::as_mut)
+            .map_err(|_| ClientError::StaffSignedOut)
+    }
+
+    pub async fn staff_caseload(&self) -> Result<Vec<cjg_core::api::CaseloadDossier>> {
+        self.staff_session().await?.caseload().await
+    }
+
+    pub async fn staff_send_message(
+        &self,
+        person_id: Uuid,
+        text: &str,
+    ) -> Result<cjg_core::message::Message> {
+        self.staff_session().await?.send_message(person_id, text).await
+    }
+
+    /// Opens a dossier for the stated purpose: the server logs it, the app keeps nothing.
+    pub async fn staff_open(
+        &self,
+        dossier_id: Uuid,
+        purpose: Purpose,
+        note: &str,
+    ) -> Result<crate::staff::StaffDossierView> {
+        self.staff_session().await?.open(dossier_id, purpose, note).await
+    }
+
+    pub async fn staff_create_tip(
+        &self,
+        dossier_id: Uuid,
+        person_id: Uuid,
+        article_id: Uuid,
+        note: &str,
+        show_at: cjg_core::article::ShowAt,
+    ) -> Result<Vec<cjg_core::article::StaffTip>> {
+        self.staff_session().await?.create_tip(dossier_id, person_id, article_id, note, show_at).await
+    }
+
+    pub async fn staff_articles(&self) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.articles().await
+    }
+
+    pub async fn staff_save_article(
+        &self,
+        id: Option<Uuid>,
+        draft: cjg_core::article::ArticleDraft,
+    ) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.save_article(id, draft).await
+    }
+
+    pub async fn staff_approve_article(
+        &self,
+        id: Uuid,
+        revision: u32,
+    ) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.approve_article(id, revision).await
+    }
+
+    pub async fn staff_withdraw_article(&self, id: Uuid) -> Result<Vec<cjg_core::article::StaffArticle>> {
+        self.staff_session().await?.withdraw_article(id).await
+    }
+}
