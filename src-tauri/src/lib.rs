@@ -1,16 +1,15 @@
 //! The Tauri shell: each command is a one-line adapter over `cjg_client::app::AppCore`.
 //! No rules live here; keys and PINs never cross back to the webview.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
     AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierView, EntryDetail,
     FeedbackSent, InformatieView, InzageView, MessageSent, QuestionnaireView, TasksView,
-    DEFAULT_AUTO_LOCK_MINUTES, DEFAULT_SYNC_MINUTES,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
+use cjg_client::settings::ShellSettings;
 use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
 use cjg_core::api::CaseloadDossier;
@@ -309,37 +308,6 @@ async fn set_consent(core: State<'_, AppCore>, shares_with_parents: bool) -> Res
     core.set_consent(shares_with_parents).await.map_err(|e| e.to_ui())
 }
 
-/// `CJG_AUTO_LOCK_MINUTES` (1 to 60) overrides the default; anything else keeps the default.
-fn auto_lock() -> Duration {
-    let minutes = match std::env::var("CJG_AUTO_LOCK_MINUTES") {
-        Ok(v) => match v.trim().parse::<u64>() {
-            Ok(m) if (1..=60).contains(&m) => m,
-            _ => {
-                eprintln!(
-                    "Mijn CJG: CJG_AUTO_LOCK_MINUTES must be 1 to 60; using {DEFAULT_AUTO_LOCK_MINUTES}"
-                );
-                u64::from(DEFAULT_AUTO_LOCK_MINUTES)
-            }
-        },
-        Err(_) => u64::from(DEFAULT_AUTO_LOCK_MINUTES),
-    };
-    Duration::from_secs(minutes * 60)
-}
-
-/// `CJG_SYNC_MINUTES` (0 to 60; 0 turns the quiet sync off) overrides the default.
-fn sync_every() -> u32 {
-    match std::env::var("CJG_SYNC_MINUTES") {
-        Ok(v) => match v.trim().parse::<u32>() {
-            Ok(m) if m <= 60 => m,
-            _ => {
-                eprintln!("Mijn CJG: CJG_SYNC_MINUTES must be 0 to 60; using {DEFAULT_SYNC_MINUTES}");
-                DEFAULT_SYNC_MINUTES
-            }
-        },
-        Err(_) => DEFAULT_SYNC_MINUTES,
-    }
-}
-
 /// Checks every few seconds whether the app has been idle too long, locks it, and tells the
 /// window, which then shows the PIN screen.
 fn start_auto_lock(app: AppHandle) {
@@ -354,36 +322,24 @@ fn start_auto_lock(app: AppHandle) {
     });
 }
 
-/// `CJG_KEYCHAIN=off` keeps the device secret in a private file even where an OS keychain
-/// answers (a machine whose keychain prompts at every start, say).
-fn vault() -> Vault {
-    let off = std::env::var("CJG_KEYCHAIN").is_ok_and(|v| v.trim().eq_ignore_ascii_case("off"));
-    Vault::new(Vault::SERVICE, !off)
-}
-
-/// `CJG_APP_DATA_DIR` overrides the platform's app data directory (tests, the demo script).
-fn data_dir(app: &AppHandle) -> tauri::Result<PathBuf> {
-    match std::env::var_os("CJG_APP_DATA_DIR") {
-        Some(d) => Ok(PathBuf::from(d)),
-        None => app.path().app_data_dir(),
-    }
-}
-
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let result = tauri::Builder::default()
         .setup(|app| {
-            let dir = data_dir(app.handle())?;
-            let default_server = std::env::var("CJG_SERVER_URL").ok();
-            // CJG_EXPORT_DIR overrides the Downloads folder (tests, machines without one).
-            let exports = std::env::var_os("CJG_EXPORT_DIR")
-                .map(PathBuf::from)
-                .or_else(|| app.path().download_dir().ok());
+            let settings = ShellSettings::from_env();
+            for w in &settings.warnings {
+                eprintln!("{w}");
+            }
+            let dir = match settings.data_dir {
+                Some(d) => d,
+                None => app.path().app_data_dir()?,
+            };
+            let exports = settings.export_dir.or_else(|| app.path().download_dir().ok());
             app.manage(
-                AppCore::new(dir.clone(), default_server)
-                    .with_vault(vault())
-                    .with_auto_lock(auto_lock())
-                    .with_sync_every(sync_every())
+                AppCore::new(dir.clone(), settings.server_url)
+                    .with_vault(Vault::new(Vault::SERVICE, settings.use_keychain))
+                    .with_auto_lock(settings.auto_lock)
+                    .with_sync_every(settings.sync_every_minutes)
                     .with_export_dir(exports),
             );
             start_auto_lock(app.handle().clone());

@@ -6,6 +6,7 @@ pub mod app;
 mod error;
 pub mod export;
 pub mod secret;
+pub mod settings;
 pub mod staff;
 mod sync;
 
