@@ -1,5 +1,5 @@
-//! Every word the UI shows comes from the catalogues in `ui/src/lib/i18n.svelte.ts` (Dutch and
-//! English; the type checker makes both hold the same keys). This test fails on text written
+//! Every word the UI shows comes from the catalogues in `ui/src/lib/i18n/` (`nl.ts` and `en.ts`:
+//! Dutch and English; the type checker makes both hold the same keys). This test fails on text written
 //! straight into a screen's markup or into an attribute a person hears or reads.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -99,7 +99,7 @@ fn no_ui_text_outside_the_catalogues() {
     }
     assert!(
         problems.is_empty(),
-        "text written into the markup; put it in i18n.svelte.ts:\n{}",
+        "text written into the markup; put it in ui/src/lib/i18n/nl.ts and en.ts:\n{}",
         problems.join("\n")
     );
 }
@@ -117,8 +117,8 @@ fn the_check_finds_literal_text() {
 #[test]
 fn the_dutch_catalogue_is_plain_language() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let source = std::fs::read_to_string(root.join("ui/src/lib/i18n.svelte.ts")).unwrap();
-    let nl = &source[source.find("const nl = {").unwrap()..source.find("type Dict = typeof nl;").unwrap()];
+    let source = std::fs::read_to_string(root.join("ui/src/lib/i18n/nl.ts")).unwrap();
+    let nl = &source[source.find("export const nl = {").unwrap()..source.find("export type Dict").unwrap()];
     let mut texts = Vec::new();
     let mut rest = nl;
     while let Some(i) = rest.find(['"', '`']) {

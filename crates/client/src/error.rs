@@ -44,62 +44,199 @@ pub enum ClientError {
 
 pub type Result<T> = std::result::Result<T, ClientError>;
 
+/// Every code the app gives the UI, one per thing a person can be told. The UI's catalogues
+/// are typed by it (`Record<UiCode, string>`), so a code without a Dutch and an English text is
+/// a type error, not a silent "something went wrong".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UiCode {
+    AccountLabelInvalid,
+    ActivationCodeExpired,
+    ActivationCodeFormat,
+    ActivationCodeInvalid,
+    ActivationCodeUsed,
+    AlreadyAnswered,
+    AnswerInvalid,
+    AnswerMissing,
+    AuditLogBroken,
+    Conflict,
+    DeviceRevoked,
+    Forbidden,
+    InvalidInput,
+    InvalidServerUrl,
+    KeychainUnavailable,
+    Locked,
+    NoSuchAccount,
+    NotEnrolled,
+    NotFound,
+    PinFormat,
+    PinMismatch,
+    PinTooSimple,
+    PurposeRequired,
+    QuestionnaireOutdated,
+    QuestionnaireReadOnly,
+    RateLimited,
+    ServerError,
+    ServerInvalidResponse,
+    ServerUnreachable,
+    StaffSignedOut,
+    StoreError,
+    StoreTampered,
+    Unauthenticated,
+    UnlockKeyMissing,
+    WipedRevoked,
+    WipedWrongPin,
+    WrongPin,
+    WrongPinLastTry,
+}
+
+impl UiCode {
+    pub const ALL: [UiCode; 38] = [
+        Self::AccountLabelInvalid,
+        Self::ActivationCodeExpired,
+        Self::ActivationCodeFormat,
+        Self::ActivationCodeInvalid,
+        Self::ActivationCodeUsed,
+        Self::AlreadyAnswered,
+        Self::AnswerInvalid,
+        Self::AnswerMissing,
+        Self::AuditLogBroken,
+        Self::Conflict,
+        Self::DeviceRevoked,
+        Self::Forbidden,
+        Self::InvalidInput,
+        Self::InvalidServerUrl,
+        Self::KeychainUnavailable,
+        Self::Locked,
+        Self::NoSuchAccount,
+        Self::NotEnrolled,
+        Self::NotFound,
+        Self::PinFormat,
+        Self::PinMismatch,
+        Self::PinTooSimple,
+        Self::PurposeRequired,
+        Self::QuestionnaireOutdated,
+        Self::QuestionnaireReadOnly,
+        Self::RateLimited,
+        Self::ServerError,
+        Self::ServerInvalidResponse,
+        Self::ServerUnreachable,
+        Self::StaffSignedOut,
+        Self::StoreError,
+        Self::StoreTampered,
+        Self::Unauthenticated,
+        Self::UnlockKeyMissing,
+        Self::WipedRevoked,
+        Self::WipedWrongPin,
+        Self::WrongPin,
+        Self::WrongPinLastTry,
+    ];
+
+    /// The code as the UI and the logs see it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccountLabelInvalid => "account_label_invalid",
+            Self::ActivationCodeExpired => "activation_code_expired",
+            Self::ActivationCodeFormat => "activation_code_format",
+            Self::ActivationCodeInvalid => "activation_code_invalid",
+            Self::ActivationCodeUsed => "activation_code_used",
+            Self::AlreadyAnswered => "already_answered",
+            Self::AnswerInvalid => "answer_invalid",
+            Self::AnswerMissing => "answer_missing",
+            Self::AuditLogBroken => "audit_log_broken",
+            Self::Conflict => "conflict",
+            Self::DeviceRevoked => "device_revoked",
+            Self::Forbidden => "forbidden",
+            Self::InvalidInput => "invalid_input",
+            Self::InvalidServerUrl => "invalid_server_url",
+            Self::KeychainUnavailable => "keychain_unavailable",
+            Self::Locked => "locked",
+            Self::NoSuchAccount => "no_such_account",
+            Self::NotEnrolled => "not_enrolled",
+            Self::NotFound => "not_found",
+            Self::PinFormat => "pin_format",
+            Self::PinMismatch => "pin_mismatch",
+            Self::PinTooSimple => "pin_too_simple",
+            Self::PurposeRequired => "purpose_required",
+            Self::QuestionnaireOutdated => "questionnaire_outdated",
+            Self::QuestionnaireReadOnly => "questionnaire_read_only",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::ServerInvalidResponse => "server_invalid_response",
+            Self::ServerUnreachable => "server_unreachable",
+            Self::StaffSignedOut => "staff_signed_out",
+            Self::StoreError => "store_error",
+            Self::StoreTampered => "store_tampered",
+            Self::Unauthenticated => "unauthenticated",
+            Self::UnlockKeyMissing => "unlock_key_missing",
+            Self::WipedRevoked => "wiped_revoked",
+            Self::WipedWrongPin => "wiped_wrong_pin",
+            Self::WrongPin => "wrong_pin",
+            Self::WrongPinLastTry => "wrong_pin_last_try",
+        }
+    }
+}
+
 /// `{code, message}` as it crosses to the UI.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct UiError {
-    pub code: &'static str,
+    pub code: UiCode,
     pub message: String,
 }
 
 impl ClientError {
     pub fn code(&self) -> &'static str {
+        self.ui_code().as_str()
+    }
+
+    pub fn ui_code(&self) -> UiCode {
         use cjg_core::validate::ValidationError as V;
         use cjg_store::StoreError as S;
         match self {
-            Self::InvalidServerUrl => "invalid_server_url",
-            Self::Unreachable(_) => "server_unreachable",
-            Self::InvalidResponse(_) => "server_invalid_response",
-            Self::PageTooLarge(_) => "server_invalid_response",
+            Self::InvalidServerUrl => UiCode::InvalidServerUrl,
+            Self::Unreachable(_) => UiCode::ServerUnreachable,
+            Self::InvalidResponse(_) => UiCode::ServerInvalidResponse,
+            Self::PageTooLarge(_) => UiCode::ServerInvalidResponse,
             Self::Api { code, .. } => match code {
-                ErrorCode::ActivationCodeInvalid => "activation_code_invalid",
-                ErrorCode::ActivationCodeExpired => "activation_code_expired",
-                ErrorCode::ActivationCodeUsed => "activation_code_used",
-                ErrorCode::RateLimited => "rate_limited",
-                ErrorCode::DeviceRevoked => "device_revoked",
-                ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => "unauthenticated",
-                ErrorCode::Forbidden => "forbidden",
-                ErrorCode::PurposeRequired => "purpose_required",
-                ErrorCode::NotFound => "not_found",
-                ErrorCode::Conflict => "conflict",
-                ErrorCode::AlreadyAnswered => "already_answered",
-                ErrorCode::QuestionnaireOutdated => "questionnaire_outdated",
-                ErrorCode::Validation => "invalid_input",
-                _ => "server_error",
+                ErrorCode::ActivationCodeInvalid => UiCode::ActivationCodeInvalid,
+                ErrorCode::ActivationCodeExpired => UiCode::ActivationCodeExpired,
+                ErrorCode::ActivationCodeUsed => UiCode::ActivationCodeUsed,
+                ErrorCode::RateLimited => UiCode::RateLimited,
+                ErrorCode::DeviceRevoked => UiCode::DeviceRevoked,
+                ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => UiCode::Unauthenticated,
+                ErrorCode::Forbidden => UiCode::Forbidden,
+                ErrorCode::PurposeRequired => UiCode::PurposeRequired,
+                ErrorCode::NotFound => UiCode::NotFound,
+                ErrorCode::Conflict => UiCode::Conflict,
+                ErrorCode::AlreadyAnswered => UiCode::AlreadyAnswered,
+                ErrorCode::QuestionnaireOutdated => UiCode::QuestionnaireOutdated,
+                ErrorCode::Validation => UiCode::InvalidInput,
+                _ => UiCode::ServerError,
             },
-            Self::Validation(V::ActivationCodeFormat) => "activation_code_format",
-            Self::Validation(V::PinFormat { .. }) => "pin_format",
-            Self::Validation(V::PinTooSimple) => "pin_too_simple",
+            Self::Validation(V::ActivationCodeFormat) => UiCode::ActivationCodeFormat,
+            Self::Validation(V::PinFormat { .. }) => UiCode::PinFormat,
+            Self::Validation(V::PinTooSimple) => UiCode::PinTooSimple,
             Self::Validation(V::TooLong { field: "account_label", .. })
-            | Self::Validation(V::BadCharacters { field: "account_label" }) => "account_label_invalid",
-            Self::Validation(_) => "invalid_input",
-            Self::Answer(cjg_core::questionnaire::AnswerError::Missing(_)) => "answer_missing",
-            Self::Answer(_) => "answer_invalid",
-            Self::ReadOnly => "questionnaire_read_only",
-            Self::PinMismatch => "pin_mismatch",
-            Self::Locked => "locked",
-            Self::WipedRevoked => "wiped_revoked",
-            Self::KeychainUnavailable => "keychain_unavailable",
-            Self::NoSuchAccount => "no_such_account",
-            Self::StaffSignedOut => "staff_signed_out",
-            Self::Store(S::NoUnlockKey) => "unlock_key_missing",
-            Self::Store(S::WrongPin { attempts_left: 1 }) => "wrong_pin_last_try",
-            Self::Store(S::WrongPin { .. }) => "wrong_pin",
-            Self::Store(S::WipedAfterWrongPins) => "wiped_wrong_pin",
-            Self::Store(S::Tampered { .. }) => "store_tampered",
-            Self::Store(S::AuditChain(_)) => "audit_log_broken",
-            Self::Store(S::BadPage(_)) => "server_invalid_response",
-            Self::Store(S::NotFound) => "not_enrolled",
-            Self::Store(_) | Self::Crypto(_) | Self::DeviceSecret(_) => "store_error",
+            | Self::Validation(V::BadCharacters { field: "account_label" }) => UiCode::AccountLabelInvalid,
+            Self::Validation(_) => UiCode::InvalidInput,
+            Self::Answer(cjg_core::questionnaire::AnswerError::Missing(_)) => UiCode::AnswerMissing,
+            Self::Answer(_) => UiCode::AnswerInvalid,
+            Self::ReadOnly => UiCode::QuestionnaireReadOnly,
+            Self::PinMismatch => UiCode::PinMismatch,
+            Self::Locked => UiCode::Locked,
+            Self::WipedRevoked => UiCode::WipedRevoked,
+            Self::KeychainUnavailable => UiCode::KeychainUnavailable,
+            Self::NoSuchAccount => UiCode::NoSuchAccount,
+            Self::StaffSignedOut => UiCode::StaffSignedOut,
+            Self::Store(S::NoUnlockKey) => UiCode::UnlockKeyMissing,
+            Self::Store(S::WrongPin { attempts_left: 1 }) => UiCode::WrongPinLastTry,
+            Self::Store(S::WrongPin { .. }) => UiCode::WrongPin,
+            Self::Store(S::WipedAfterWrongPins) => UiCode::WipedWrongPin,
+            Self::Store(S::Tampered { .. }) => UiCode::StoreTampered,
+            Self::Store(S::AuditChain(_)) => UiCode::AuditLogBroken,
+            Self::Store(S::BadPage(_)) => UiCode::ServerInvalidResponse,
+            Self::Store(S::NotFound) => UiCode::NotEnrolled,
+            Self::Store(_) | Self::Crypto(_) | Self::DeviceSecret(_) => UiCode::StoreError,
         }
     }
 
@@ -109,6 +246,22 @@ impl ClientError {
             Self::Answer(e) => e.item().to_owned(),
             _ => self.to_string(),
         };
-        UiError { code: self.code(), message }
+        UiError { code: self.ui_code(), message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The UI receives the serde name; the logs and tests use `as_str`: they must be one name.
+    #[test]
+    fn each_code_has_one_name() {
+        for code in UiCode::ALL {
+            let json = serde_json::to_string(&code).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+        let names: std::collections::BTreeSet<_> = UiCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), UiCode::ALL.len());
     }
 }

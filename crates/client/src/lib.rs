@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use error::{ClientError, Result, UiError};
+pub use error::{ClientError, Result, UiCode, UiError};
 pub use sync::{flush_outbox, sync, sync_via, Progress, Session, StoreAccess, SyncOptions, TokenCache};
 
 /// Checks and normalises what a person typed as the server address.

@@ -50,6 +50,7 @@ pub fn typescript_bindings() -> String {
         cjg_core::audit::AuditEvent::decl(&cfg),
         crate::staff::StaffDossierView::decl(&cfg),
         crate::Progress::decl(&cfg),
+        crate::UiCode::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];
     use cjg_core::questionnaire as q;
