@@ -2,7 +2,6 @@
 //! data directory, and talks to it as staff would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -209,39 +208,42 @@ impl TestServer {
     /// Starts on a given data dir and address (for restarts on the same data).
     pub fn start_in(data_dir: &Path, listen: &str, extra: &[&str]) -> Result<Self> {
         let (mut command, database) = server_command(data_dir)?;
+        // The server says where it listens, and the demo's codes and accounts, in a JSON file:
+        // no test reads the Dutch lines it prints for people.
+        let ready_file = data_dir.join(format!("ready-{}.json", Uuid::new_v4().simple()));
         let mut child = command
             .args(["--listen", listen, "--demo"])
+            .arg("--ready-file")
+            .arg(&ready_file)
             .args(extra)
             // CJG_TEST_SERVER_LOG=info shows each request with its time (never its content).
             .env("RUST_LOG", std::env::var("CJG_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .context("start cjg-server")?;
-        let stdout = child.stdout.take().context("stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let (mut codes, mut coach_password, deadline) =
-            (Vec::new(), String::new(), Instant::now() + Duration::from_secs(60));
-        let url = loop {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let ready: cjg_server::ready::Ready = loop {
+            if let Ok(text) = std::fs::read(&ready_file) {
+                let _ = std::fs::remove_file(&ready_file);
+                break serde_json::from_slice(&text).context("the ready file")?;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("cjg-server exited ({status}) before it listened");
+            }
             if Instant::now() > deadline {
                 bail!("cjg-server did not start in time");
             }
-            let Some(line) = lines.next() else { bail!("cjg-server exited before it listened") };
-            let line = line?;
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.first() == Some(&"code") && words.len() >= 5 {
-                codes.push(DemoCode {
-                    name: words[1..words.len() - 2].join(" "),
-                    code: words[words.len() - 1].to_owned(),
-                });
-            } else if line.starts_with("Coach:") {
-                coach_password = words.last().unwrap_or(&"").to_string();
-            } else if let Some(u) = line.strip_prefix("cjg-server luistert op ") {
-                break u.trim().to_owned();
-            }
+            std::thread::sleep(Duration::from_millis(20));
         };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let codes = ready.demo_codes.into_iter().map(|c| DemoCode { name: c.name, code: c.code }).collect();
+        let coach_password = ready
+            .demo_accounts
+            .iter()
+            .find(|a| a.username == "coach")
+            .map(|a| a.password.clone())
+            .unwrap_or_default();
+        let url = ready.url;
         Ok(Self { child, url, data_dir: data_dir.to_owned(), _tmp: None, codes, coach_password, database })
     }
 

@@ -30,6 +30,14 @@ pub const EDITOR_USERNAME: &str = "gedrag";
 /// Closed demo trajectories with their closing questionnaires, so the report has figures.
 pub const ARCHIVE_DOSSIERS: usize = 48;
 
+/// The demo's staff accounts (all with [`COACH_PASSWORD`]) and their roles.
+pub const ACCOUNTS: [(&str, StaffRole); 4] = [
+    (COACH_USERNAME, StaffRole::Coach),
+    (OTHER_COACH_USERNAME, StaffRole::Coach),
+    (QUALITY_USERNAME, StaffRole::Kwaliteitsmedewerker),
+    (EDITOR_USERNAME, StaffRole::Gedragswetenschapper),
+];
+
 pub struct DemoCode {
     pub person_id: Uuid,
     pub name: String,

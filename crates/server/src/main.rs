@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use cjg_server::db::audit::ChainReport;
+use cjg_server::ready::{Ready, ReadyAccount, ReadyCode};
 use cjg_server::{demo, open_state, serve, Settings, DEFAULT_LISTEN, DEFAULT_PURPOSE_MINUTES};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -42,6 +44,10 @@ struct Cli {
     #[arg(long, env = "CJG_PURPOSE_MINUTES", default_value_t = DEFAULT_PURPOSE_MINUTES,
         value_parser = clap::value_parser!(u32).range(1..=1440))]
     purpose_minutes: u32,
+    /// Once listening, write the address (and with `--demo` the demo's codes and accounts) to
+    /// this file as JSON, for the program that started the server.
+    #[arg(long, env = "CJG_READY_FILE")]
+    ready_file: Option<PathBuf>,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).
     #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
     clock_offset_days: i64,
@@ -194,6 +200,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let state = open_state(&settings)?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let addr = listener.local_addr()?;
+    let mut ready =
+        Ready { url: format!("http://{addr}"), demo_codes: Vec::new(), demo_accounts: Vec::new() };
     if cli.demo {
         let seeded = demo::seed_if_empty(&state.db, state.clock.now())
             .await
@@ -207,6 +215,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         for c in &codes {
             println!("  code {:<16} {:<8} {}", c.name, c.role, c.code);
         }
+        ready.demo_codes = codes
+            .iter()
+            .map(|c| ReadyCode {
+                person_id: c.person_id,
+                name: c.name.clone(),
+                role: c.role.into(),
+                code: c.code.clone(),
+            })
+            .collect();
+        ready.demo_accounts = demo::ACCOUNTS
+            .iter()
+            .map(|(username, role)| ReadyAccount {
+                username: (*username).into(),
+                password: demo::COACH_PASSWORD.into(),
+                role: role.as_str().into(),
+            })
+            .collect();
         for username in [demo::OTHER_COACH_USERNAME, demo::COACH_USERNAME] {
             println!("Coach: gebruikersnaam {username} wachtwoord {}", demo::COACH_PASSWORD);
         }
@@ -222,6 +247,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
     }
     println!("cjg-server luistert op http://{addr}");
+    if let Some(path) = &cli.ready_file {
+        ready.write(path).with_context(|| format!("cannot write the ready file {}", path.display()))?;
+    }
     serve(listener, state, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
