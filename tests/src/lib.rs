@@ -398,6 +398,32 @@ impl Staff {
     }
 }
 
+/// The PIN every test person chooses: valid, and not one of the too-simple ones.
+pub const PIN: &str = "902417";
+
+/// The app without its window, enrolled as the demo family member `first_name` through `url`
+/// (the server's own address, or a proxy in front of it) and synced once. The directory holds
+/// the app's data: keep it as long as the app.
+pub async fn enrolled_app_via(
+    server: &TestServer,
+    url: &str,
+    first_name: &str,
+) -> (tempfile::TempDir, cjg_client::app::AppCore) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    app.enrol(url, &server.code_for(first_name), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    (dir, app)
+}
+
+/// [`enrolled_app_via`] the server's own address.
+pub async fn enrolled_app(
+    server: &TestServer,
+    first_name: &str,
+) -> (tempfile::TempDir, cjg_client::app::AppCore) {
+    enrolled_app_via(server, &server.url, first_name).await
+}
+
 /// The app without its window, on `dir`, with secrets in files under a test-only keychain name.
 pub fn app(dir: &Path) -> cjg_client::app::AppCore {
     cjg_client::app::AppCore::new(dir.to_owned(), None)

@@ -9,11 +9,10 @@ use cjg_client::app::{Notice, Phase};
 use cjg_client::{Session, SyncOptions};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::{json, Value};
 
 const SECRET: [u8; 32] = [7; 32];
-const PIN: &str = "902417";
 
 async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
     let pin = Pin::parse(PIN).unwrap();

@@ -6,7 +6,7 @@ use cjg_client::app::{Notice, Phase};
 use cjg_client::secret::{SecretHome, Vault};
 use cjg_tests::{params, TestServer};
 
-const SANNE_PIN: &str = "902417";
+const SANNE_PIN: &str = cjg_tests::PIN;
 const NOOR_PIN: &str = "318705";
 
 #[tokio::test]

@@ -4,20 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_client::app::Delivery;
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::{json, Value};
-
-const PIN: &str = "902417";
 
 #[tokio::test]
 async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back() {
     let data = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
     let listen = server.url.trim_start_matches("http://").to_owned();
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
 
     // Bad input is refused before it is queued.
     assert_eq!(app.send_message("   \n ").await.unwrap_err().code(), "invalid_input");
@@ -77,10 +72,7 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
     assert_eq!(read, 2, "the coach sees the answers were read");
 
     // Noor's conversation is her own: nothing of her mother's reaches her.
-    let noor_dir = tempfile::tempdir().unwrap();
-    let noor = cjg_tests::app(noor_dir.path());
-    noor.enrol(&server.url, &server.code_for("Noor"), PIN, PIN, "").await.unwrap();
-    noor.sync(|_| {}).await.unwrap();
+    let (_noor_dir, noor) = cjg_tests::enrolled_app(&server, "Noor").await;
     assert!(noor.berichten().await.unwrap().messages.is_empty());
 }
 

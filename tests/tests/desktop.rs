@@ -10,11 +10,10 @@ use cjg_tests::desktop::{
     assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, shot, tab_to,
     type_into, wait_for, wait_for_xpath, wait_text, Driver, ENTER, SPACE, TAB,
 };
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-const PIN: &str = "902417";
 const NEW_PIN: &str = "318705";
 const NOOR_PIN: &str = "640259";
 /// Entries of the demo family a parent may not see (another youth's of 16+, youth-only, work note).
@@ -590,10 +589,7 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     drop(driver);
 
     // Sanne's app gets the tip and the new article; the withdrawn one is gone.
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let view = app.informatie("", None, None, false).await.unwrap();
     assert!(view.tips.iter().any(|t| t.article.title == title && t.tip.note.contains("avondeten")));
     let titles: Vec<&str> = view.articles.iter().map(|a| a.title.as_str()).collect();

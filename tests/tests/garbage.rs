@@ -34,7 +34,7 @@ async fn store_for(url: String, dir: &std::path::Path) -> Store {
     };
     Store::create(
         &dir.join("s.db"),
-        &Pin::parse("902417").unwrap(),
+        &Pin::parse(cjg_tests::PIN).unwrap(),
         &[1; 32],
         &profile,
         &DeviceKey::generate().unwrap(),

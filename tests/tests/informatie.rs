@@ -4,10 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_client::app::TaskKind;
-use cjg_tests::{Staff, TestServer};
+use cjg_tests::{Staff, TestServer, PIN};
 use serde_json::{json, Value};
-
-const PIN: &str = "902417";
 
 fn draft(title: &str, body: &str) -> Value {
     json!({"title": title, "summary": "Een korte samenvatting voor de test.", "body": body,
@@ -32,10 +30,7 @@ async fn articles(staff: &Staff) -> Vec<Value> {
 #[tokio::test]
 async fn only_approved_articles_reach_families_and_authors_never_approve_their_own() {
     let server = TestServer::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let before = app.informatie("", None, None, false).await.unwrap();
     assert_eq!(before.total, 15, "the demo library, all approved");
 
@@ -150,10 +145,7 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
     assert_eq!(tip(&sleep, "nu meteen", "").await.status(), 400, "unknown moment");
     assert_eq!(tip(&sleep, "now", &"x".repeat(301)).await.status(), 400, "note too long");
 
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Karim").await;
     let view = app.informatie("", None, None, false).await.unwrap();
     assert_eq!(view.tips.len(), 1, "the closing tip waits for the closing");
     assert_eq!(view.tips[0].tip.note, "Fijn om samen te lezen.");
@@ -195,10 +187,7 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
 #[tokio::test]
 async fn search_works_offline_without_caring_for_accents_or_case() {
     let server = TestServer::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Noor"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (dir, app) = cjg_tests::enrolled_app(&server, "Noor").await;
     drop(server);
     let titles =
         |v: cjg_client::app::InformatieView| v.articles.into_iter().map(|a| a.title).collect::<Vec<_>>();

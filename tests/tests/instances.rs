@@ -12,10 +12,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use cjg_core::feedback::FeedbackKind;
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::json;
 
-const PIN: &str = "902417";
 const PER_INSTANCE: usize = 20;
 
 /// The path and the status each instance answered, of one mirrored request.

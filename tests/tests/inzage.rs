@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::{json, Value};
-
-const PIN: &str = "902417";
 
 fn audit_count(server: &TestServer) -> i64 {
     server.db().query_row("SELECT COUNT(*) FROM audit_events", params![], |r| r.get(0)).unwrap()
@@ -233,10 +231,7 @@ async fn a_purpose_is_required_and_holds_for_its_window() {
     assert_eq!(denied, 2, "both refused reads are recorded");
 
     // The family sees the line with its purpose and note, tied to nothing they cannot open.
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let view = app.inzage().await.unwrap();
     assert_eq!(view.lines.len() as i64, audit_count(&server));
     assert!(view.warning.is_none());
@@ -260,10 +255,7 @@ async fn tampering_with_the_server_log_is_noticed() {
     for _ in 0..3 {
         staff.entries(dossier).await.unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Karim").await;
     let mut verified = app.inzage().await.unwrap().lines.len();
     assert!(verified >= 3);
     let entries_before = app.dossier().await.unwrap().entries.len();

@@ -11,10 +11,9 @@ use cjg_core::indicators::Period;
 use cjg_core::questionnaire::{Agree, Answer, Answers, Phase};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::{json, Value};
 
-const PIN: &str = "902417";
 const SECRET: [u8; 32] = [9; 32];
 
 fn answers(pairs: &[(&str, Answer)]) -> Answers {
@@ -66,10 +65,7 @@ fn task_of(server: &TestServer, person: &str, phase: &str) -> String {
 #[tokio::test]
 async fn a_draft_is_sealed_resumed_checked_and_sent_once() {
     let server = TestServer::start().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
 
     // The demo trajectory started 118 days ago: start (answered on paper) and the interim one,
     // whose two weeks are over; late answers still count.
@@ -305,10 +301,7 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
     assert_eq!(closing.len(), 5, "{closing:?}");
     assert!(!closing.contains(&"Daan Voorbeeld"));
 
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Noor"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (dir, app) = cjg_tests::enrolled_app(&server, "Noor").await;
     let tasks = app.tasks().await.unwrap();
     let eind = tasks.items.iter().find(|t| t.phase == Some(Phase::Eind)).unwrap().clone();
     assert_eq!((eind.state, eind.days_left), (TaskState::Open, 14));

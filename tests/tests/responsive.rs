@@ -7,11 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cjg_tests::TestServer;
+use cjg_tests::{TestServer, PIN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const PIN: &str = "902417";
 /// How long the proxy holds each sync page while `slow` is set.
 const PAGE_DELAY: Duration = Duration::from_secs(4);
 /// Far below the page delay: an answer this fast did not wait for the sync.

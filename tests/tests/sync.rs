@@ -7,13 +7,13 @@ use std::path::Path;
 use cjg_client::{ClientError, SyncOptions};
 use cjg_core::validate::Pin;
 use cjg_store::{LockedStore, Store, StoreError};
-use cjg_tests::{contains, demo_needles, params, TestServer};
+use cjg_tests::{contains, demo_needles, params, TestServer, PIN};
 use serde_json::{json, Value};
 
 const SECRET: [u8; 32] = [9; 32];
 
 fn pin() -> Pin {
-    Pin::parse("902417").unwrap()
+    Pin::parse(cjg_tests::PIN).unwrap()
 }
 
 async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
@@ -187,17 +187,13 @@ async fn a_large_dossier_arrives_whole_and_its_access_decisions_each_get_a_seque
 /// knows is replaced without the person noticing; locking forgets it.
 #[tokio::test]
 async fn the_app_uses_its_token_again_and_replaces_one_the_server_forgot() {
-    const PIN: &str = "902417";
     let server = TestServer::start().unwrap();
     let db = server.db();
     let tokens = move || -> i64 {
         db.query_row("SELECT COUNT(*) FROM tokens WHERE subject_kind = 'device'", params![], |r| r.get(0))
             .unwrap()
     };
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let first = tokens();
     assert!(first >= 1);
     for _ in 0..3 {

@@ -6,12 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use cjg_core::feedback::{FeedbackKind, FeedbackStatus};
-use cjg_tests::{params, TestServer};
+use cjg_tests::{params, TestServer, PIN};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const PIN: &str = "902417";
 
 fn feedback_rows(server: &TestServer) -> i64 {
     server.db().query_row("SELECT COUNT(*) FROM feedback", params![], |r| r.get(0)).unwrap()
@@ -63,10 +61,7 @@ async fn a_lost_acknowledgement_never_makes_a_duplicate() {
     let server = TestServer::start().unwrap();
     let cut = Arc::new(AtomicBool::new(false));
     let via = proxy(server.url.trim_start_matches("http://").to_owned(), cut.clone()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&via, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app_via(&server, &via, "Sanne").await;
     let entry = app.dossier().await.unwrap().entries[0].id;
 
     cut.store(true, Ordering::SeqCst);
@@ -97,10 +92,7 @@ async fn feedback_written_offline_is_sent_later_and_the_answer_comes_back() {
     let data = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
     let listen = server.url.trim_start_matches("http://").to_owned();
-    let dir = tempfile::tempdir().unwrap();
-    let app = cjg_tests::app(dir.path());
-    app.enrol(&server.url, &server.code_for("Karim"), PIN, PIN, "").await.unwrap();
-    app.sync(|_| {}).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Karim").await;
     let entries = app.dossier().await.unwrap().entries;
     let (first, second) = (entries[0].id, entries[1].id);
 
