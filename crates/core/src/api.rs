@@ -315,3 +315,37 @@ pub struct SyncQuery {
     /// The number of audit lines the device has verified; absent: send no audit lines.
     pub audit_from: Option<u32>,
 }
+
+/// Who a bearer token was given to: a staff member after sign-in, or an enrolled device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Staff,
+    Device,
+}
+
+impl TokenKind {
+    /// As stored beside the token's hash.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Device => "device",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Staff, Self::Device].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod token_kind_tests {
+    use super::TokenKind;
+
+    #[test]
+    fn token_kinds_round_trip() {
+        for k in [TokenKind::Staff, TokenKind::Device] {
+            assert_eq!(TokenKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(TokenKind::parse("admin"), None);
+    }
+}

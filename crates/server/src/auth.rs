@@ -10,6 +10,7 @@ use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use chrono::Duration;
+use cjg_core::api::TokenKind;
 use cjg_core::audit::Purpose;
 use cjg_core::ErrorCode;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -110,7 +111,7 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
         let subject = state
             .db
             .call_read(move |c| {
-                let Some(device) = db::devices::token_subject(c, &hash, "device", now)? else {
+                let Some(device) = db::devices::token_subject(c, &hash, TokenKind::Device, now)? else {
                     return Ok(None);
                 };
                 Ok(db::devices::device_subject(c, device, now)?)
@@ -141,7 +142,9 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
         let actor = state
             .db
             .call(move |c| {
-                let Some(id) = db::devices::token_subject(c, &hash, "staff", now)? else { return Ok(None) };
+                let Some(id) = db::devices::token_subject(c, &hash, TokenKind::Staff, now)? else {
+                    return Ok(None);
+                };
                 Ok(db::staff::staff_by_id(c, id)?)
             })
             .await?;

@@ -188,8 +188,7 @@ async fn record_denied(State(state): State<Arc<AppState>>, req: Request, next: N
             .db
             .call(move |c| {
                 let subject = match token_hash {
-                    Some(h) => db::devices::token_owner(c, &h)?
-                        .map(|(kind, id)| (if kind == "staff" { "staff" } else { "device" }, id)),
+                    Some(h) => db::devices::token_owner(c, &h)?,
                     None => None,
                 };
                 db::devices::record_denied(

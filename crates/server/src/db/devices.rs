@@ -1,11 +1,11 @@
 //! Enrolment (activation codes), devices, challenges, tokens and refused requests.
 
 use chrono::{DateTime, Utc};
-use cjg_core::api::DeviceInfo;
+use cjg_core::api::{DeviceInfo, TokenKind};
 use uuid::Uuid;
 
 use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
-use super::{uuid_col, CodeCheck, DeviceSubject};
+use super::{bad_text, uuid_col, CodeCheck, DeviceSubject};
 
 pub fn insert_activation_code(
     tx: &Tx<'_>,
@@ -107,7 +107,7 @@ pub fn take_challenge(
 pub fn insert_token(
     tx: &Tx<'_>,
     token_hash: &[u8; 32],
-    subject_kind: &str,
+    kind: TokenKind,
     subject_id: Uuid,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -115,7 +115,7 @@ pub fn insert_token(
     tx.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
     tx.execute(
         "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![token_hash.as_slice(), subject_kind, subject_id.to_string(), expires_at],
+        params![token_hash.as_slice(), kind.as_str(), subject_id.to_string(), expires_at],
     )?;
     Ok(())
 }
@@ -124,12 +124,12 @@ pub fn insert_token(
 pub fn token_subject(
     conn: &dyn Query,
     token_hash: &[u8; 32],
-    subject_kind: &str,
+    kind: TokenKind,
     now: DateTime<Utc>,
 ) -> sql::Result<Option<Uuid>> {
     conn.query_row(
         "SELECT subject_id FROM tokens WHERE token_hash = ?1 AND subject_kind = ?2 AND expires_at > ?3",
-        params![token_hash.as_slice(), subject_kind, now],
+        params![token_hash.as_slice(), kind.as_str(), now],
         |r| uuid_col(r.get(0)?),
     )
     .optional()
@@ -212,7 +212,7 @@ pub struct DeniedRequest<'a> {
     pub method: &'a str,
     pub route: &'a str,
     pub status: u16,
-    pub subject: Option<(&'static str, Uuid)>,
+    pub subject: Option<(TokenKind, Uuid)>,
     pub origin: &'a str,
     pub at: DateTime<Utc>,
 }
@@ -226,7 +226,7 @@ pub fn record_denied(conn: &dyn Query, d: &DeniedRequest<'_>) -> sql::Result<()>
             d.method,
             d.route,
             d.status,
-            d.subject.map(|s| s.0),
+            d.subject.map(|s| s.0.as_str()),
             d.subject.map(|s| s.1.to_string()),
             d.origin
         ],
@@ -235,11 +235,15 @@ pub fn record_denied(conn: &dyn Query, d: &DeniedRequest<'_>) -> sql::Result<()>
 }
 
 /// The subject of a token of any kind, live or not: for the log of refused requests.
-pub fn token_owner(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Option<(String, Uuid)>> {
+pub fn token_owner(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Option<(TokenKind, Uuid)>> {
     conn.query_row(
         "SELECT subject_kind, subject_id FROM tokens WHERE token_hash = ?1",
         [token_hash.as_slice()],
-        |r| Ok((r.get(0)?, uuid_col(r.get(1)?)?)),
+        |r| {
+            let kind: String = r.get(0)?;
+            let kind = TokenKind::parse(&kind).ok_or_else(|| bad_text(0, "unknown token kind"))?;
+            Ok((kind, uuid_col(r.get(1)?)?))
+        },
     )
     .optional()
 }

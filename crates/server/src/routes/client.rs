@@ -123,6 +123,8 @@ pub async fn token(
     let now = state.clock.now();
     let expires_at = state
         .db
+        // Not Db::write: a wrong signature is refused *and* committed, so the challenge it used
+        // is gone either way.
         .call(move |c| {
             let tx = c.transaction()?;
             // Taken (deleted) before the signature check: a challenge is good for one try only.
@@ -141,7 +143,14 @@ pub async fn token(
                 return Err(bad());
             }
             let expires_at = now + auth::CLIENT_TOKEN_TTL;
-            db::devices::insert_token(&tx, &hash, "device", req.device_id, expires_at, now)?;
+            db::devices::insert_token(
+                &tx,
+                &hash,
+                cjg_core::api::TokenKind::Device,
+                req.device_id,
+                expires_at,
+                now,
+            )?;
             tx.commit()?;
             Ok(expires_at)
         })

@@ -36,7 +36,16 @@ pub async fn login(
     let expires_at = now + auth::STAFF_TOKEN_TTL;
     state
         .db
-        .write(move |tx| Ok(db::devices::insert_token(tx, &hash, "staff", actor.id, expires_at, now)?))
+        .write(move |tx| {
+            Ok(db::devices::insert_token(
+                tx,
+                &hash,
+                cjg_core::api::TokenKind::Staff,
+                actor.id,
+                expires_at,
+                now,
+            )?)
+        })
         .await?;
     Ok(Json(TokenResponse { token, expires_at }))
 }
