@@ -19,9 +19,14 @@
 //! with [`Error::NeedsWrite`] before it runs; the caller runs the work again as a writer.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+mod pg;
+mod sqlite;
+mod value;
+
+pub use pg::{pg_placeholders, PgConn, PgManager};
+use sqlite::{sqlite_exec, sqlite_run};
+pub use value::{FromValue, ToValue, Value};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -60,216 +65,16 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-fn from_pg(e: postgres::Error) -> Error {
-    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
-        Error::Unique
-    } else {
-        Error::Postgres(e)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
     Postgres,
 }
 
-/// A value as it crosses into or out of the database.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-pub trait ToValue {
-    fn to_value(&self) -> Value;
-}
-
-impl<T: ToValue + ?Sized> ToValue for &T {
-    fn to_value(&self) -> Value {
-        (**self).to_value()
-    }
-}
-impl ToValue for Value {
-    fn to_value(&self) -> Value {
-        self.clone()
-    }
-}
-impl ToValue for str {
-    fn to_value(&self) -> Value {
-        Value::Text(self.to_owned())
-    }
-}
-impl ToValue for String {
-    fn to_value(&self) -> Value {
-        Value::Text(self.clone())
-    }
-}
-impl ToValue for [u8] {
-    fn to_value(&self) -> Value {
-        Value::Blob(self.to_vec())
-    }
-}
-impl ToValue for Vec<u8> {
-    fn to_value(&self) -> Value {
-        Value::Blob(self.clone())
-    }
-}
-impl<const N: usize> ToValue for [u8; N] {
-    fn to_value(&self) -> Value {
-        Value::Blob(self.to_vec())
-    }
-}
-impl ToValue for bool {
-    fn to_value(&self) -> Value {
-        Value::Int(i64::from(*self))
-    }
-}
-macro_rules! int_to_value {
-    ($($t:ty),*) => {$(
-        impl ToValue for $t {
-            fn to_value(&self) -> Value {
-                Value::Int(i64::from(*self))
-            }
-        }
-    )*};
-}
-int_to_value!(i64, i32, u32, u16, u8);
-impl ToValue for usize {
-    fn to_value(&self) -> Value {
-        Value::Int(i64::try_from(*self).unwrap_or(i64::MAX))
-    }
-}
-impl ToValue for f64 {
-    fn to_value(&self) -> Value {
-        Value::Real(*self)
-    }
-}
-impl<T: ToValue> ToValue for Option<T> {
-    fn to_value(&self) -> Value {
-        self.as_ref().map_or(Value::Null, ToValue::to_value)
-    }
-}
-/// The text rusqlite has always written, so old and new rows sort and compare alike.
-impl ToValue for DateTime<Utc> {
-    fn to_value(&self) -> Value {
-        Value::Text(self.format("%F %T%.f%:z").to_string())
-    }
-}
-impl ToValue for NaiveDate {
-    fn to_value(&self) -> Value {
-        Value::Text(self.format("%F").to_string())
-    }
-}
-
-pub trait FromValue: Sized {
-    fn from_value(v: &Value) -> std::result::Result<Self, String>;
-}
-
-impl FromValue for Value {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        Ok(v.clone())
-    }
-}
-impl FromValue for String {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Text(s) => Ok(s.clone()),
-            other => Err(format!("expected text, found {}", kind(other))),
-        }
-    }
-}
-impl FromValue for Vec<u8> {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Blob(b) => Ok(b.clone()),
-            Value::Text(s) => Ok(s.clone().into_bytes()),
-            other => Err(format!("expected bytes, found {}", kind(other))),
-        }
-    }
-}
-impl FromValue for i64 {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Int(i) => Ok(*i),
-            other => Err(format!("expected an integer, found {}", kind(other))),
-        }
-    }
-}
-macro_rules! int_from_value {
-    ($($t:ty),*) => {$(
-        impl FromValue for $t {
-            fn from_value(v: &Value) -> std::result::Result<Self, String> {
-                let i = i64::from_value(v)?;
-                <$t>::try_from(i).map_err(|_| format!("{i} is out of range"))
-            }
-        }
-    )*};
-}
-int_from_value!(i32, u32, u16, u8, usize);
-impl FromValue for bool {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        Ok(i64::from_value(v)? != 0)
-    }
-}
-impl FromValue for f64 {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Real(f) => Ok(*f),
-            #[allow(clippy::cast_precision_loss)]
-            Value::Int(i) => Ok(*i as f64),
-            other => Err(format!("expected a number, found {}", kind(other))),
-        }
-    }
-}
-impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        match v {
-            Value::Null => Ok(None),
-            v => T::from_value(v).map(Some),
-        }
-    }
-}
-impl FromValue for NaiveDate {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        let s = String::from_value(v)?;
-        NaiveDate::parse_from_str(&s, "%F").map_err(|e| e.to_string())
-    }
-}
-/// Reads what rusqlite wrote and what it accepted: RFC 3339 with a space or a `T`, with or
-/// without an offset.
-impl FromValue for DateTime<Utc> {
-    fn from_value(v: &Value) -> std::result::Result<Self, String> {
-        let s = String::from_value(v)?;
-        let t = s.len() >= 11 && s.as_bytes()[10] == b'T';
-        let with_zone = if t { "%FT%T%.f%#z" } else { "%F %T%.f%#z" };
-        if let Ok(dt) = DateTime::parse_from_str(&s, with_zone) {
-            return Ok(dt.with_timezone(&Utc));
-        }
-        let naive = if t { "%FT%T%.f" } else { "%F %T%.f" };
-        NaiveDateTime::parse_from_str(&s, naive)
-            .map(|dt| Utc.from_utc_datetime(&dt))
-            .map_err(|e| e.to_string())
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Int(_) => "an integer",
-        Value::Real(_) => "a real",
-        Value::Text(_) => "text",
-        Value::Blob(_) => "bytes",
-    }
-}
-
 /// One result row.
 #[derive(Debug)]
 pub struct Row {
-    values: Vec<Value>,
+    pub(super) values: Vec<Value>,
 }
 
 impl Row {
@@ -371,210 +176,6 @@ impl<T> OptionalExt<T> for Result<T> {
             Err(e) => Err(e),
         }
     }
-}
-
-// ---- SQLite ---------------------------------------------------------------------------
-
-/// Lends each value to SQLite as it is: no copy of a text or blob per statement.
-impl rusqlite::ToSql for Value {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::ValueRef as V;
-        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self {
-            Value::Null => V::Null,
-            Value::Int(i) => V::Integer(*i),
-            Value::Real(f) => V::Real(*f),
-            Value::Text(t) => V::Text(t.as_bytes()),
-            Value::Blob(b) => V::Blob(b),
-        }))
-    }
-}
-
-fn sqlite_run(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let width = stmt.column_count();
-    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let mut values = Vec::with_capacity(width);
-        for i in 0..width {
-            use rusqlite::types::ValueRef as V;
-            values.push(match r.get_ref(i)? {
-                V::Null => Value::Null,
-                V::Integer(i) => Value::Int(i),
-                V::Real(f) => Value::Real(f),
-                // The strict check is the fast one; SQLite text that is not UTF-8 (never written
-                // by this server) still reads, with replacement characters.
-                V::Text(t) => Value::Text(
-                    std::str::from_utf8(t)
-                        .map_or_else(|_| String::from_utf8_lossy(t).into_owned(), str::to_owned),
-                ),
-                V::Blob(b) => Value::Blob(b.to_vec()),
-            });
-        }
-        out.push(Row { values });
-    }
-    Ok(out)
-}
-
-fn sqlite_exec(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<usize> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    Ok(stmt.execute(rusqlite::params_from_iter(params))?)
-}
-
-// ---- PostgreSQL -----------------------------------------------------------------------
-
-/// A pooled PostgreSQL connection with its prepared statements: each distinct statement is
-/// parsed once per connection, as rusqlite's statement cache does for SQLite.
-pub struct PgConn {
-    client: postgres::Client,
-    statements: HashMap<String, postgres::Statement>,
-}
-
-pub struct PgManager {
-    config: postgres::Config,
-}
-
-impl PgManager {
-    pub fn new(config: postgres::Config) -> Self {
-        Self { config }
-    }
-}
-
-impl r2d2::ManageConnection for PgManager {
-    type Connection = PgConn;
-    type Error = postgres::Error;
-
-    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
-        let client = self.config.connect(postgres::NoTls)?;
-        Ok(PgConn { client, statements: HashMap::new() })
-    }
-
-    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
-    }
-
-    fn has_broken(&self, conn: &mut PgConn) -> bool {
-        conn.client.is_closed()
-    }
-}
-
-/// `?1` → `$1`, and a bare `?` → the next number, outside string literals.
-pub fn pg_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut in_text = false;
-    let mut next = 0u32;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_text = !in_text;
-                out.push(c);
-            }
-            '?' if !in_text => {
-                out.push('$');
-                if chars.peek().is_some_and(char::is_ascii_digit) {
-                    while let Some(d) = chars.next_if(char::is_ascii_digit) {
-                        out.push(d);
-                    }
-                } else {
-                    next += 1;
-                    out.push_str(&next.to_string());
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-impl PgConn {
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        let stmt = self.client.prepare(&pg_placeholders(sql)).map_err(from_pg)?;
-        self.statements.insert(sql.to_owned(), stmt.clone());
-        Ok(stmt)
-    }
-
-    pub fn run(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let stmt = self.statement(sql)?;
-        let rows = self.client.query(&stmt, &pg_params(params)).map_err(from_pg)?;
-        rows.iter().map(pg_row).collect()
-    }
-
-    fn exec(&mut self, sql: &str, params: &[Value]) -> Result<usize> {
-        let stmt = self.statement(sql)?;
-        let n = self.client.execute(&stmt, &pg_params(params)).map_err(from_pg)?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
-    }
-
-    pub fn batch(&mut self, sql: &str) -> Result<()> {
-        self.client.batch_execute(sql).map_err(from_pg)
-    }
-}
-
-fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
-    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
-}
-
-fn pg_row(r: &postgres::Row) -> Result<Row> {
-    use postgres::types::Type;
-    let mut values = Vec::with_capacity(r.len());
-    for (i, col) in r.columns().iter().enumerate() {
-        let ty = col.type_();
-        let v = if *ty == Type::INT8 {
-            r.try_get::<_, Option<i64>>(i).map(|v| v.map_or(Value::Null, Value::Int))
-        } else if *ty == Type::INT4 {
-            r.try_get::<_, Option<i32>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into())))
-        } else if *ty == Type::INT2 {
-            r.try_get::<_, Option<i16>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into())))
-        } else if *ty == Type::BOOL {
-            r.try_get::<_, Option<bool>>(i).map(|v| v.map_or(Value::Null, |v| Value::Int(v.into())))
-        } else if *ty == Type::FLOAT8 {
-            r.try_get::<_, Option<f64>>(i).map(|v| v.map_or(Value::Null, Value::Real))
-        } else if *ty == Type::BYTEA {
-            r.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map_or(Value::Null, Value::Blob))
-        } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
-            r.try_get::<_, Option<String>>(i).map(|v| v.map_or(Value::Null, Value::Text))
-        } else {
-            return Err(Error::BadValue(
-                i,
-                format!("unsupported PostgreSQL type {ty}: cast it in the query"),
-            ));
-        };
-        values.push(v.map_err(from_pg)?);
-    }
-    Ok(Row { values })
-}
-
-impl postgres::types::ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &postgres::types::Type,
-        out: &mut bytes::BytesMut,
-    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use postgres::types::Type;
-        match self {
-            Value::Null => Ok(postgres::types::IsNull::Yes),
-            Value::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
-            Value::Int(i) if *ty == Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
-            Value::Int(i) if *ty == Type::BOOL => (*i != 0).to_sql(ty, out),
-            #[allow(clippy::cast_precision_loss)]
-            Value::Int(i) if *ty == Type::FLOAT8 => (*i as f64).to_sql(ty, out),
-            Value::Int(i) if *ty == Type::TEXT => i.to_string().to_sql(ty, out),
-            Value::Int(i) => i.to_sql(ty, out),
-            Value::Real(f) => f.to_sql(ty, out),
-            Value::Text(s) => s.as_str().to_sql(ty, out),
-            Value::Blob(b) => b.as_slice().to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_: &postgres::types::Type) -> bool {
-        true
-    }
-
-    postgres::types::to_sql_checked!();
 }
 
 // ---- connections and transactions ----------------------------------------------------
@@ -742,6 +343,7 @@ impl Query for Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
 
     #[test]
     fn placeholders_are_numbered_for_postgres_outside_text() {
