@@ -61,6 +61,23 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The one place where a refusal of the storage becomes an answer of the API.
+impl From<crate::db::StoreError> for AppError {
+    fn from(e: crate::db::StoreError) -> Self {
+        use crate::db::StoreError as E;
+        match e {
+            E::NotFound => Self::not_found(),
+            E::Invalid(m) => Self::new(ErrorCode::Validation, m),
+            E::Conflict(m) => Self::new(ErrorCode::Conflict, m),
+            E::AlreadyAnswered(m) => Self::new(ErrorCode::AlreadyAnswered, m),
+            E::Outdated(m) => Self::new(ErrorCode::QuestionnaireOutdated, m),
+            E::Approval(e) => e.into(),
+            E::Sql(e) => e.into(),
+            E::Internal(cause) => Self::internal(cause),
+        }
+    }
+}
+
 impl From<crate::db::sql::Error> for AppError {
     fn from(e: crate::db::sql::Error) -> Self {
         let needs_writer = matches!(e, crate::db::sql::Error::NeedsWrite);

@@ -6,12 +6,11 @@ use cjg_core::article::{
     Article, ArticleDraft, Language, ReadingTip, RevisionStatus, ShowAt, StaffArticle, StaffTip, TipDraft,
     Topic,
 };
-use cjg_core::ErrorCode;
 use uuid::Uuid;
 
 use super::people::dossier_people;
 use super::{bad_text, next_seq, uuid_col, StaffActor};
-use crate::error::{AppError, AppResult};
+use super::{StoreError, StoreResult};
 
 fn topics_col(s: &str) -> sql::Result<Vec<Topic>> {
     s.split(',')
@@ -179,7 +178,7 @@ pub fn revise_article(
     author: &StaffActor,
     d: &ArticleDraft,
     now: DateTime<Utc>,
-) -> AppResult<u32> {
+) -> StoreResult<u32> {
     let latest: Option<(u32, Option<String>)> = tx
         .query_row(
             "SELECT revision, approved_at FROM article_revisions WHERE article_id = ?1 ORDER BY revision DESC LIMIT 1",
@@ -187,7 +186,7 @@ pub fn revise_article(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some((revision, approved)) = latest else { return Err(AppError::not_found()) };
+    let Some((revision, approved)) = latest else { return Err(StoreError::NotFound) };
     if approved.is_none() {
         tx.execute(
             "DELETE FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
@@ -207,7 +206,7 @@ pub fn approve(
     revision: u32,
     editor: &StaffActor,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     let row: Option<(String, Option<String>)> = tx
         .query_row(
             "SELECT author_id, approved_at FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
@@ -215,17 +214,17 @@ pub fn approve(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some((author, approved)) = row else { return Err(AppError::not_found()) };
+    let Some((author, approved)) = row else { return Err(StoreError::NotFound) };
     cjg_core::staff::may_approve(editor.role, editor.id, uuid_col(author)?)?;
     if approved.is_some() {
-        return Err(AppError::new(ErrorCode::Conflict, "this revision was already approved"));
+        return Err(StoreError::conflict("this revision was already approved"));
     }
     let published: Option<u32> =
         tx.query_row("SELECT published_revision FROM articles WHERE id = ?1", [id.to_string()], |r| {
             r.get(0)
         })?;
     if published.is_some_and(|p| p > revision) {
-        return Err(AppError::new(ErrorCode::Conflict, "a newer revision is already published"));
+        return Err(StoreError::conflict("a newer revision is already published"));
     }
     tx.execute(
         "UPDATE article_revisions SET approved_by = ?3, approved_at = ?4 WHERE article_id = ?1 AND revision = ?2",
@@ -241,7 +240,7 @@ pub fn approve(
 }
 
 /// Takes an article away from families (a tombstone in their feed); its history stays.
-pub fn withdraw(tx: &Tx<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) -> AppResult<()> {
+pub fn withdraw(tx: &Tx<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) -> StoreResult<()> {
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE articles SET withdrawn_at = ?2, withdrawn_by = ?3, version = version + 1, seq = ?4
@@ -254,9 +253,9 @@ pub fn withdraw(tx: &Tx<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) 
                 r.get(0)
             })?;
         return Err(if exists {
-            AppError::new(ErrorCode::Conflict, "this article is already withdrawn")
+            StoreError::conflict("this article is already withdrawn")
         } else {
-            AppError::not_found()
+            StoreError::NotFound
         });
     }
     Ok(())
@@ -300,15 +299,13 @@ pub fn create_tip(
     actor: &StaffActor,
     d: &TipDraft,
     now: DateTime<Utc>,
-) -> AppResult<ReadingTip> {
+) -> StoreResult<ReadingTip> {
     if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == d.person_id) {
-        return Err(AppError::not_found());
+        return Err(StoreError::NotFound);
     }
     match is_live(tx, d.article_id)? {
-        None => return Err(AppError::new(ErrorCode::Validation, "no such article")),
-        Some(false) => {
-            return Err(AppError::new(ErrorCode::Validation, "this article is not approved or was withdrawn"))
-        }
+        None => return Err(StoreError::invalid("no such article")),
+        Some(false) => return Err(StoreError::invalid("this article is not approved or was withdrawn")),
         Some(true) => {}
     }
     let id = Uuid::new_v4();
@@ -330,7 +327,7 @@ pub fn create_tip(
         ],
     )?;
     refresh_tips(tx, dossier_id, now)?;
-    Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
+    Ok(tip(tx, id)?.ok_or(StoreError::NotFound)?.0)
 }
 
 fn tip(conn: &dyn Query, id: Uuid) -> sql::Result<Option<(ReadingTip, bool)>> {
@@ -379,7 +376,7 @@ pub fn tips_since(
 }
 
 /// The person opened the tip's article: the coach sees it was read.
-pub fn mark_tip_read(tx: &Tx<'_>, person_id: Uuid, id: Uuid, now: DateTime<Utc>) -> AppResult<ReadingTip> {
+pub fn mark_tip_read(tx: &Tx<'_>, person_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<ReadingTip> {
     let owner: Option<(String, bool)> = tx
         .query_row("SELECT person_id, shown FROM reading_tips WHERE id = ?1", [id.to_string()], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -387,14 +384,14 @@ pub fn mark_tip_read(tx: &Tx<'_>, person_id: Uuid, id: Uuid, now: DateTime<Utc>)
         .optional()?;
     match owner {
         Some((p, true)) if p == person_id.to_string() => {}
-        _ => return Err(AppError::not_found()),
+        _ => return Err(StoreError::NotFound),
     }
     let seq = next_seq(tx)?;
     tx.execute(
         "UPDATE reading_tips SET read_at = COALESCE(read_at, ?2), version = version + 1, seq = ?3 WHERE id = ?1",
         params![id.to_string(), now, seq],
     )?;
-    Ok(tip(tx, id)?.ok_or_else(AppError::not_found)?.0)
+    Ok(tip(tx, id)?.ok_or(StoreError::NotFound)?.0)
 }
 
 pub fn dossier_tips(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<StaffTip>> {

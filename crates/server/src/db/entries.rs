@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use cjg_core::entry::{EntryDraft, Visibility};
-use cjg_core::{Entry, EntryKind, ErrorCode, PersonRole};
+use cjg_core::{Entry, EntryKind, PersonRole};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use super::{StoreError, StoreResult};
 
 use super::people::person;
 use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
@@ -54,12 +54,12 @@ fn load_entry(conn: &dyn Query, id: Uuid) -> sql::Result<Option<EntryRow>> {
     .optional()
 }
 
-fn check_child(tx: &Tx<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -> AppResult<()> {
+fn check_child(tx: &Tx<'_>, dossier_id: Uuid, child_id: Option<Uuid>) -> StoreResult<()> {
     if let Some(child) = child_id {
         let ok =
             person(tx, child)?.is_some_and(|p| p.dossier_id == dossier_id && p.role == PersonRole::Child);
         if !ok {
-            return Err(AppError::new(ErrorCode::Validation, "child_id is not a child in this dossier"));
+            return Err(StoreError::invalid("child_id is not a child in this dossier"));
         }
     }
     Ok(())
@@ -71,7 +71,7 @@ pub fn create_entry(
     author: &StaffActor,
     draft: &EntryDraft,
     now: DateTime<Utc>,
-) -> AppResult<Entry> {
+) -> StoreResult<Entry> {
     check_child(tx, dossier_id, draft.child_id)?;
     let id = Uuid::new_v4();
     let seq = next_seq(tx)?;
@@ -93,7 +93,7 @@ pub fn create_entry(
             draft.visibility().as_str()
         ],
     )?;
-    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| AppError::internal("entry vanished after insert"))
+    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| StoreError::internal("entry vanished after insert"))
 }
 
 /// The dossier an entry belongs to, if it exists and is not deleted.
@@ -111,16 +111,13 @@ pub fn update_entry(
     author: &StaffActor,
     draft: &EntryDraft,
     now: DateTime<Utc>,
-) -> AppResult<Entry> {
-    let current = load_entry(tx, id)?.filter(|r| !r.deleted).ok_or_else(AppError::not_found)?;
+) -> StoreResult<Entry> {
+    let current = load_entry(tx, id)?.filter(|r| !r.deleted).ok_or(StoreError::NotFound)?;
     if current.entry.version != expected_version {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            format!(
-                "the entry is at version {}; reload it and apply your change again",
-                current.entry.version
-            ),
-        ));
+        return Err(StoreError::conflict(format!(
+            "the entry is at version {}; reload it and apply your change again",
+            current.entry.version
+        )));
     }
     check_child(tx, current.entry.dossier_id, draft.child_id)?;
     let seq = next_seq(tx)?;
@@ -141,11 +138,11 @@ pub fn update_entry(
             draft.visibility().as_str()
         ],
     )?;
-    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| AppError::internal("entry vanished after update"))
+    load_entry(tx, id)?.map(|r| r.entry).ok_or_else(|| StoreError::internal("entry vanished after update"))
 }
 
 /// Deletion keeps a tombstone (no text) so every device learns of it through the feed.
-pub fn delete_entry(tx: &Tx<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub fn delete_entry(tx: &Tx<'_>, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE entries SET deleted = 1, title = '', body = '', version = version + 1, updated_at = ?2, seq = ?3
@@ -153,7 +150,7 @@ pub fn delete_entry(tx: &Tx<'_>, id: Uuid, now: DateTime<Utc>) -> AppResult<()> 
         params![id.to_string(), now, seq],
     )?;
     if n == 0 {
-        return Err(AppError::not_found());
+        return Err(StoreError::NotFound);
     }
     Ok(())
 }

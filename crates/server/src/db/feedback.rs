@@ -5,10 +5,9 @@ use cjg_core::feedback::{
     Feedback, FeedbackAnswer, FeedbackDraft, FeedbackKind, FeedbackRequest, FeedbackRequestDraft,
     FeedbackStatus,
 };
-use cjg_core::ErrorCode;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use super::{StoreError, StoreResult};
 
 use super::entries::entry_dossier;
 use super::people::dossier_people;
@@ -142,7 +141,7 @@ pub fn answer_feedback(
     actor: &StaffActor,
     answer: &FeedbackAnswer,
     now: DateTime<Utc>,
-) -> AppResult<Feedback> {
+) -> StoreResult<Feedback> {
     let seq = next_seq(tx)?;
     let answer_text = (!answer.answer.is_empty()).then_some(answer.answer.as_str());
     tx.execute(
@@ -150,7 +149,7 @@ pub fn answer_feedback(
              seq = ?6 WHERE id = ?1",
         params![id.to_string(), answer.status.as_str(), answer_text, actor.display_name, now, seq],
     )?;
-    feedback(tx, id)?.ok_or_else(AppError::not_found)
+    feedback(tx, id)?.ok_or(StoreError::NotFound)
 }
 
 // ---- feedback requests ----------------------------------------------------------------
@@ -194,11 +193,11 @@ pub fn request_feedback(
     actor: &StaffActor,
     draft: &FeedbackRequestDraft,
     now: DateTime<Utc>,
-) -> AppResult<FeedbackRequest> {
+) -> StoreResult<FeedbackRequest> {
     let today = cjg_core::time::dutch_date(now);
-    let dossier_id = entry_dossier(tx, entry_id)?.ok_or_else(AppError::not_found)?;
+    let dossier_id = entry_dossier(tx, entry_id)?.ok_or(StoreError::NotFound)?;
     if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == draft.person_id) {
-        return Err(AppError::not_found());
+        return Err(StoreError::NotFound);
     }
     refresh_access(tx, draft.person_id, dossier_id, today)?;
     let visible: bool = tx.query_row(
@@ -207,10 +206,10 @@ pub fn request_feedback(
         |r| r.get(0),
     )?;
     if !visible {
-        return Err(AppError::new(ErrorCode::Validation, "this person cannot see this entry"));
+        return Err(StoreError::invalid("this person cannot see this entry"));
     }
     let due_on = match draft.due_on {
-        Some(d) if d < today => return Err(AppError::new(ErrorCode::Validation, "due_on lies in the past")),
+        Some(d) if d < today => return Err(StoreError::invalid("due_on lies in the past")),
         Some(d) => d,
         None => today + chrono::Days::new(cjg_core::questionnaire::ANSWER_DAYS),
     };
@@ -224,7 +223,7 @@ pub fn request_feedback(
     let seq = next_seq(tx)?;
     let id = match existing {
         Some((_, None)) => {
-            return Err(AppError::new(ErrorCode::Conflict, "this person was already asked about this entry"))
+            return Err(StoreError::conflict("this person was already asked about this entry"))
         }
         Some((id, Some(_))) => {
             tx.execute(
@@ -255,7 +254,7 @@ pub fn request_feedback(
             id
         }
     };
-    feedback_request(tx, id)?.ok_or_else(AppError::not_found)
+    feedback_request(tx, id)?.ok_or(StoreError::NotFound)
 }
 
 pub(super) fn requests_since(

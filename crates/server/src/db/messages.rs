@@ -3,11 +3,10 @@
 use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 use chrono::{DateTime, Utc};
 use cjg_core::message::{Message, MessageDraft};
-use cjg_core::ErrorCode;
 use uuid::Uuid;
 
 use super::{next_seq, uuid_col, DeviceSubject, StaffActor};
-use crate::error::{AppError, AppResult};
+use super::{StoreError, StoreResult};
 
 const COLUMNS: &str =
     "m.id, m.person_id, m.author_staff_id IS NOT NULL, COALESCE(s.display_name, p.display_name),
@@ -46,16 +45,16 @@ pub fn send_from_family(
     who: &DeviceSubject,
     d: &MessageDraft,
     now: DateTime<Utc>,
-) -> AppResult<(Message, bool)> {
+) -> StoreResult<(Message, bool)> {
     let hash = cjg_crypto::sha256(format!("{}\0{}", who.person_id, d.text).as_bytes());
     let existing: Option<Option<Vec<u8>>> = tx
         .query_row("SELECT payload_hash FROM messages WHERE id = ?1", [d.id.to_string()], |r| r.get(0))
         .optional()?;
     if let Some(stored) = existing {
         if stored.as_deref() == Some(hash.as_slice()) {
-            return Ok((message(tx, d.id)?.ok_or_else(AppError::not_found)?, false));
+            return Ok((message(tx, d.id)?.ok_or(StoreError::NotFound)?, false));
         }
-        return Err(AppError::new(ErrorCode::Conflict, "this id belongs to another message"));
+        return Err(StoreError::conflict("this id belongs to another message"));
     }
     let seq = next_seq(tx)?;
     tx.execute(
@@ -71,7 +70,7 @@ pub fn send_from_family(
             seq
         ],
     )?;
-    Ok((message(tx, d.id)?.ok_or_else(AppError::not_found)?, true))
+    Ok((message(tx, d.id)?.ok_or(StoreError::NotFound)?, true))
 }
 
 /// A coach writes to one family member. Two coaches writing at once both land, in order.
@@ -82,7 +81,7 @@ pub fn send_from_coach(
     actor: &StaffActor,
     text: &str,
     now: DateTime<Utc>,
-) -> AppResult<Message> {
+) -> StoreResult<Message> {
     let id = Uuid::new_v4();
     let seq = next_seq(tx)?;
     tx.execute(
@@ -98,7 +97,7 @@ pub fn send_from_coach(
             seq
         ],
     )?;
-    message(tx, id)?.ok_or_else(AppError::not_found)
+    message(tx, id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn since(conn: &dyn Query, person_id: Uuid, cursor: i64, limit: i64) -> sql::Result<Vec<(Message, i64)>> {

@@ -79,6 +79,57 @@ pub enum OpenError {
     Url(postgres::Error),
 }
 
+/// What the storage functions refuse or fail with. It names the kind of refusal, not an HTTP
+/// status: `crate::error` maps it to the API's error in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// The request breaks a rule of the data (a child that is not in the dossier, a date in
+    /// the past, answers that do not fit the questionnaire).
+    #[error("{0}")]
+    Invalid(String),
+    /// The data changed, or already holds what the request would add.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    AlreadyAnswered(String),
+    /// Answers to a version of a questionnaire that no longer takes them.
+    #[error("{0}")]
+    Outdated(String),
+    /// A rule of `cjg_core` refuses who asks (an author approving their own text).
+    #[error(transparent)]
+    Approval(#[from] cjg_core::staff::ApprovalRefused),
+    #[error(transparent)]
+    Sql(#[from] sql::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
+    pub fn already_answered(message: impl Into<String>) -> Self {
+        Self::AlreadyAnswered(message.into())
+    }
+
+    pub fn outdated(message: impl Into<String>) -> Self {
+        Self::Outdated(message.into())
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+}
+
 /// Who did something, for the audit log.
 #[derive(Debug, Clone)]
 pub struct StaffActor {

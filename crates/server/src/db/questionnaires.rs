@@ -9,12 +9,11 @@ use cjg_core::questionnaire::{
     self, Answers, Completeness, Phase, QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, Submission,
     TaskStatus, Trajectory, TrajectoryUpdate, ANSWER_DAYS,
 };
-use cjg_core::ErrorCode;
 use uuid::Uuid;
 
 use super::people::dossier_people;
 use super::{bad_text, next_seq, uuid_col, DeviceSubject, StaffActor};
-use crate::error::{AppError, AppResult};
+use super::{StoreError, StoreResult};
 
 const TASK_COLUMNS: &str = "t.id, t.person_id, t.questionnaire_key, t.questionnaire_version, t.available_on,
      t.due_on, t.status, t.answers, t.submitted_at, t.version, t.seq";
@@ -210,7 +209,7 @@ pub fn import_task(
     available_on: NaiveDate,
     answers: Option<&Answers>,
     now: DateTime<Utc>,
-) -> AppResult<Uuid> {
+) -> StoreResult<Uuid> {
     let due_on = available_on.checked_add_days(Days::new(ANSWER_DAYS)).unwrap_or(available_on);
     let id = insert_task(
         tx,
@@ -228,8 +227,8 @@ pub fn import_task(
     if let Some(answers) = answers {
         let answers = definition
             .check(answers, Completeness::Submit)
-            .map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
-        let json = serde_json::to_string(&answers).map_err(AppError::internal)?;
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
+        let json = serde_json::to_string(&answers).map_err(StoreError::internal)?;
         tx.execute(
             "UPDATE questionnaire_tasks SET status = 'submitted', answers = ?2, submitted_at = ?3 WHERE id = ?1",
             params![id.to_string(), json, available_on.and_hms_opt(12, 0, 0).map(|t| t.and_utc())],
@@ -262,18 +261,17 @@ pub fn send_by_hand(
     actor: &StaffActor,
     req: &SendQuestionnaire,
     now: DateTime<Utc>,
-) -> AppResult<QuestionnaireTask> {
+) -> StoreResult<QuestionnaireTask> {
     let today = cjg_core::time::dutch_date(now);
     let person = dossier_people(tx, dossier_id)?
         .into_iter()
         .find(|p| p.id == req.person_id)
-        .ok_or_else(AppError::not_found)?;
-    let audience = questionnaire::audience_of(&person, today).ok_or_else(|| {
-        AppError::new(ErrorCode::Validation, "questionnaires are for parents and for youths from 12")
-    })?;
+        .ok_or(StoreError::NotFound)?;
+    let audience = questionnaire::audience_of(&person, today)
+        .ok_or_else(|| StoreError::invalid("questionnaires are for parents and for youths from 12"))?;
     let due_on = match req.due_on {
         Some(d) if d < today => {
-            return Err(AppError::new(ErrorCode::Validation, "due_on lies in the past"));
+            return Err(StoreError::invalid("due_on lies in the past"));
         }
         Some(d) => d,
         None => today.checked_add_days(Days::new(ANSWER_DAYS)).unwrap_or(today),
@@ -284,7 +282,7 @@ pub fn send_by_hand(
         |r| r.get(0),
     )?;
     if taken {
-        return Err(AppError::new(ErrorCode::Conflict, "this person already has this questionnaire"));
+        return Err(StoreError::conflict("this person already has this questionnaire"));
     }
     let definition = questionnaire::current(req.phase, audience);
     let id = insert_task(
@@ -300,7 +298,7 @@ pub fn send_by_hand(
             now,
         },
     )?;
-    task(tx, id)?.ok_or_else(AppError::not_found)
+    task(tx, id)?.ok_or(StoreError::NotFound)
 }
 
 /// What storing an app's answers came to.
@@ -317,7 +315,7 @@ pub fn submit(
     who: &DeviceSubject,
     sub: &Submission,
     now: DateTime<Utc>,
-) -> AppResult<Submitted> {
+) -> StoreResult<Submitted> {
     struct Row {
         person: String,
         status: String,
@@ -343,33 +341,32 @@ pub fn submit(
             },
         )
         .optional()?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(StoreError::NotFound)?;
     let Row { person, status, key, version, submission_id, hash } = row;
     if person != who.person_id.to_string() || status == TaskStatus::Withdrawn.as_str() {
-        return Err(AppError::not_found());
+        return Err(StoreError::NotFound);
     }
     let payload = payload_hash(who.person_id, sub);
     if submission_id.as_deref() == Some(sub.id.to_string().as_str()) {
         if hash.as_deref() == Some(payload.as_slice()) {
-            return task(tx, sub.task_id)?.map(Submitted::Again).ok_or_else(AppError::not_found);
+            return task(tx, sub.task_id)?.map(Submitted::Again).ok_or(StoreError::NotFound);
         }
-        return Err(AppError::new(ErrorCode::Conflict, "this id belongs to other answers"));
+        return Err(StoreError::conflict("this id belongs to other answers"));
     }
     if status == TaskStatus::Submitted.as_str() {
-        return Err(AppError::new(ErrorCode::AlreadyAnswered, "this questionnaire was already answered"));
+        return Err(StoreError::already_answered("this questionnaire was already answered"));
     }
-    let definition = questionnaire::find(&key, version).ok_or_else(AppError::not_found)?;
+    let definition = questionnaire::find(&key, version).ok_or(StoreError::NotFound)?;
     let newest = questionnaire::current(definition.phase, definition.audience);
     if sub.version != version || newest.version != version {
-        return Err(AppError::new(
-            ErrorCode::QuestionnaireOutdated,
+        return Err(StoreError::outdated(
             "this version of the questionnaire no longer takes answers; sync to get the new one",
         ));
     }
     let answers = definition
         .check(&sub.answers, Completeness::Submit)
-        .map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
-    let json = serde_json::to_string(&answers).map_err(AppError::internal)?;
+        .map_err(|e| StoreError::invalid(e.to_string()))?;
+    let json = serde_json::to_string(&answers).map_err(StoreError::internal)?;
     let seq = next_seq(tx)?;
     let updated = tx.execute(
         "UPDATE questionnaire_tasks SET status = 'submitted', submission_id = ?2, payload_hash = ?3, answers = ?4,
@@ -387,16 +384,14 @@ pub fn submit(
     );
     match updated {
         Ok(1) => {}
-        Ok(_) => {
-            return Err(AppError::new(ErrorCode::AlreadyAnswered, "this questionnaire was already answered"))
-        }
+        Ok(_) => return Err(StoreError::already_answered("this questionnaire was already answered")),
         // The submission id is unique: the app reused one of another task's answers.
         Err(sql::Error::Unique) => {
-            return Err(AppError::new(ErrorCode::Conflict, "this id belongs to other answers"));
+            return Err(StoreError::conflict("this id belongs to other answers"));
         }
         Err(e) => return Err(e.into()),
     }
-    task(tx, sub.task_id)?.map(Submitted::New).ok_or_else(AppError::not_found)
+    task(tx, sub.task_id)?.map(Submitted::New).ok_or(StoreError::NotFound)
 }
 
 fn payload_hash(person_id: Uuid, sub: &Submission) -> [u8; 32] {

@@ -54,7 +54,7 @@ pub async fn send_message(
     let dossier = person_dossier(&state, person_id).await?;
     let message = call
         .create_in_dossier(&state, dossier, AuditObject::Message, move |tx, cx| {
-            db::messages::send_from_coach(tx, dossier, person_id, cx.actor, &text, cx.now)
+            Ok(db::messages::send_from_coach(tx, dossier, person_id, cx.actor, &text, cx.now)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(message)))

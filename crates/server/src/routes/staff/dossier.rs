@@ -104,7 +104,7 @@ pub async fn create_entry(
     let draft = draft.validate()?;
     let entry = call
         .create_in_dossier(&state, dossier_id, AuditObject::Entry, move |tx, cx| {
-            db::entries::create_entry(tx, dossier_id, cx.actor, &draft, cx.now)
+            Ok(db::entries::create_entry(tx, dossier_id, cx.actor, &draft, cx.now)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(entry)))
@@ -129,7 +129,14 @@ pub async fn update_entry(
             AuditAction::Update,
             (AuditObject::Entry, Some(entry_id)),
             move |tx, cx| {
-                db::entries::update_entry(tx, entry_id, update.expected_version, cx.actor, &draft, cx.now)
+                Ok(db::entries::update_entry(
+                    tx,
+                    entry_id,
+                    update.expected_version,
+                    cx.actor,
+                    &draft,
+                    cx.now,
+                )?)
             },
         )
         .await?;
@@ -151,7 +158,7 @@ pub async fn delete_entry(
         dossier,
         AuditAction::Delete,
         (AuditObject::Entry, Some(entry_id)),
-        move |tx, cx| db::entries::delete_entry(tx, entry_id, cx.now),
+        move |tx, cx| Ok(db::entries::delete_entry(tx, entry_id, cx.now)?),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

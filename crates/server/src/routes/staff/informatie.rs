@@ -98,7 +98,7 @@ pub async fn approve_article(
 ) -> AppResult<StatusCode> {
     require_editor(&actor)?;
     let now = state.clock.now();
-    state.db.write(move |tx| db::articles::approve(tx, article_id, req.revision, &actor, now)).await?;
+    state.db.write(move |tx| Ok(db::articles::approve(tx, article_id, req.revision, &actor, now)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +114,7 @@ pub async fn withdraw_article(
 ) -> AppResult<StatusCode> {
     require_editor(&actor)?;
     let now = state.clock.now();
-    state.db.write(move |tx| db::articles::withdraw(tx, article_id, &actor, now)).await?;
+    state.db.write(move |tx| Ok(db::articles::withdraw(tx, article_id, &actor, now)?)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,7 +132,7 @@ pub async fn create_tip(
     let draft = draft.validate()?;
     let tip = call
         .create_in_dossier(&state, dossier_id, AuditObject::ReadingTip, move |tx, cx| {
-            db::articles::create_tip(tx, dossier_id, cx.actor, &draft, cx.now)
+            Ok(db::articles::create_tip(tx, dossier_id, cx.actor, &draft, cx.now)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(tip)))

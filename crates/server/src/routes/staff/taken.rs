@@ -61,7 +61,7 @@ pub async fn answer_feedback(
     let object = (AuditObject::Feedback, Some(feedback_id));
     let f = call
         .write_dossier(&state, dossier_id, AuditAction::Update, object, move |tx, cx| {
-            db::feedback::answer_feedback(tx, feedback_id, cx.actor, &answer, cx.now)
+            Ok(db::feedback::answer_feedback(tx, feedback_id, cx.actor, &answer, cx.now)?)
         })
         .await?;
     Ok(Json(f))
@@ -83,7 +83,7 @@ pub async fn request_feedback(
     let dossier = entry_dossier(&state, entry_id).await?;
     let request = call
         .create_in_dossier(&state, dossier, AuditObject::FeedbackRequest, move |tx, cx| {
-            db::feedback::request_feedback(tx, entry_id, cx.actor, &draft, cx.now)
+            Ok(db::feedback::request_feedback(tx, entry_id, cx.actor, &draft, cx.now)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(request)))
@@ -116,7 +116,7 @@ pub async fn send_questionnaire(
 ) -> AppResult<(StatusCode, Json<QuestionnaireTask>)> {
     let task = call
         .create_in_dossier(&state, dossier_id, AuditObject::Questionnaire, move |tx, cx| {
-            db::questionnaires::send_by_hand(tx, dossier_id, cx.actor, &req, cx.now)
+            Ok(db::questionnaires::send_by_hand(tx, dossier_id, cx.actor, &req, cx.now)?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(task)))
