@@ -21,10 +21,16 @@ export function errorText(e: unknown): string {
   return errors[errorCode(e)] ?? errors["unknown"] ?? "";
 }
 
+// Dates and times follow the chosen language; the clock is always the CJG's (Amsterdam), so a
+// line reads the same on every device.
+function locale(): string {
+  return i18n.lang === "nl" ? "nl-NL" : "en-GB";
+}
+
 export function formatDate(iso: string): string {
   const [y, m, d] = iso.split("-").map(Number);
   const date = new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1);
-  return date.toLocaleDateString(i18n.lang === "nl" ? "nl-NL" : "en-GB", {
+  return date.toLocaleDateString(locale(), {
     weekday: "long",
     day: "numeric",
     month: "long",
@@ -33,7 +39,7 @@ export function formatDate(iso: string): string {
 }
 
 export function formatDateTime(iso: string): string {
-  return new Date(iso).toLocaleString(i18n.lang === "nl" ? "nl-NL" : "en-GB", {
+  return new Date(iso).toLocaleString(locale(), {
     day: "numeric",
     month: "long",
     year: "numeric",
@@ -41,4 +47,16 @@ export function formatDateTime(iso: string): string {
     minute: "2-digit",
     timeZone: "Europe/Amsterdam",
   });
+}
+
+export function formatTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Amsterdam" });
+}
+
+const dayParts = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" });
+
+/** The calendar day (YYYY-MM-DD) of a moment in Amsterdam, to group lines by day. */
+export function dayOf(iso: string): string {
+  const p = Object.fromEntries(dayParts.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p["year"]}-${p["month"]}-${p["day"]}`;
 }

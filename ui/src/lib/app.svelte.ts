@@ -1,0 +1,185 @@
+// The state every screen of the client app shares, and the steps that change it. App.svelte
+// only lays it out; a screen that needs to move the app (open an entry, go to Taken, sync)
+// calls these steps instead of keeping a copy of the state.
+import { tick } from "svelte";
+import { api, type AppStatus, type DossierView, type EntryDetail, type TasksView } from "./api";
+import { t, errorText } from "./i18n.svelte";
+import { errorCode, Latest, STALE } from "./requests";
+
+export type Module = "dossier" | "inzage" | "taken" | "informatie" | "berichten" | "settings";
+
+class AppState {
+  status = $state<AppStatus | null>(null);
+  /** Set when the app cannot even say its status: nothing else can be shown. */
+  fatal = $state("");
+  module = $state<Module>("dossier");
+  view = $state<DossierView | null>(null);
+  /** The open entry: `undefined` when none is open, `null` when it is no longer there. */
+  detail = $state<EntryDetail | null | undefined>(undefined);
+  tasks = $state<TasksView | null>(null);
+  taskId = $state<string | null>(null);
+  articleId = $state<string | null>(null);
+  syncing = $state(false);
+  notice = $state("");
+  noticeIsError = $state(false);
+  unreadMessages = $state(0);
+  /** Set when more coach messages are unread than before; cleared on opening Berichten. */
+  messageNotice = $state(0);
+  /** Finished syncs, so an open screen can show what came in. */
+  synced = $state(0);
+  lockedByTimer = $state(false);
+  /** Adding a second account from the lock screen. */
+  adding = $state(false);
+  staffMode = $state(false);
+
+  // A quick tap and a sync finishing at once ask twice: only the newest answer shows.
+  private dossierAsked = new Latest();
+  private tasksAsked = new Latest();
+  private entryAsked = new Latest();
+  private quiet = false;
+
+  refreshStatus = async (): Promise<void> => {
+    try {
+      this.status = await api.status();
+    } catch (e) {
+      this.fatal = errorText(e);
+    }
+  };
+
+  loadDossier = async (): Promise<void> => {
+    const found = await this.dossierAsked.run(() => api.dossier());
+    if (found !== STALE) this.view = found;
+    await this.loadTasks();
+  };
+
+  loadTasks = async (): Promise<void> => {
+    try {
+      const found = await this.tasksAsked.run(async () => ({ tasks: await api.tasks(), berichten: await api.berichten() }));
+      if (found === STALE) return;
+      this.tasks = found.tasks;
+      const unread = found.berichten.unread;
+      if (unread === 0 || this.module === "berichten") this.messageNotice = 0;
+      else if (unread > this.unreadMessages) this.messageNotice = unread;
+      this.unreadMessages = unread;
+    } catch {
+      this.tasks = null;
+    }
+  };
+
+  goTo = (m: Module): void => {
+    this.detail = undefined;
+    this.taskId = null;
+    this.articleId = null;
+    this.module = m;
+    if (m === "berichten") this.messageNotice = 0;
+    // On a phone the modules scroll sideways: keep the chosen one in view.
+    tick().then(() =>
+      document.querySelector('.tab[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" }));
+  };
+
+  /** Opens an article in Informatie (from a reading tip in Taken). */
+  openArticle = (id: string): void => {
+    this.module = "informatie";
+    this.articleId = id;
+  };
+
+  sync = async (): Promise<void> => {
+    if (this.syncing) return;
+    this.syncing = true;
+    this.notice = t().syncing;
+    this.noticeIsError = false;
+    try {
+      await api.sync();
+      this.synced += 1;
+      this.notice = t().sync_done;
+    } catch (e) {
+      if (errorCode(e) === "wiped_revoked") {
+        this.syncing = false;
+        await this.wiped();
+        return;
+      }
+      const offline = errorCode(e) === "server_unreachable";
+      this.notice = `${offline ? t().sync_failed_offline : errorText(e)} ${t().sync_failed_keep}`;
+      this.noticeIsError = true;
+    } finally {
+      this.syncing = false;
+      await this.loadDossier();
+    }
+  };
+
+  /** The sync in the background: no progress line, no message when offline (Vernieuwen says that). */
+  quietSync = async (): Promise<void> => {
+    if (this.quiet || this.syncing || this.staffMode || this.status?.phase !== "unlocked"
+      || document.visibilityState !== "visible") return;
+    this.quiet = true;
+    try {
+      await api.sync();
+      this.synced += 1;
+      await this.loadDossier();
+    } catch (e) {
+      if (errorCode(e) === "wiped_revoked") await this.wiped();
+    } finally {
+      this.quiet = false;
+    }
+  };
+
+  syncProgress = (items: number): void => {
+    if (this.syncing) this.notice = t().sync_progress(items);
+  };
+
+  unlocked = async (andSync: boolean): Promise<void> => {
+    this.lockedByTimer = false;
+    this.adding = false;
+    await this.refreshStatus();
+    await this.loadDossier();
+    if (andSync) await this.sync();
+  };
+
+  /** Nothing of the dossier stays on screen once the app is locked or emptied. */
+  clearScreen = (): void => {
+    this.view = null;
+    this.detail = undefined;
+    this.tasks = null;
+    this.taskId = null;
+    this.articleId = null;
+    this.notice = "";
+    this.module = "dossier";
+    this.unreadMessages = 0;
+    this.messageNotice = 0;
+  };
+
+  lock = async (): Promise<void> => {
+    await api.lock();
+    this.clearScreen();
+    await this.refreshStatus();
+  };
+
+  /** The app locked itself after a quiet while. */
+  lockedByApp = async (): Promise<void> => {
+    this.clearScreen();
+    this.staffMode = false;
+    this.lockedByTimer = true;
+    await this.refreshStatus();
+  };
+
+  wiped = async (): Promise<void> => {
+    this.clearScreen();
+    await this.refreshStatus();
+  };
+
+  open = async (id: string): Promise<void> => {
+    const found = await this.entryAsked.run(() => api.entry(id));
+    if (found !== STALE) this.detail = found;
+  };
+
+  /** Back from an entry to the list, with the focus on the entry that was open. */
+  back = async (): Promise<void> => {
+    const id = this.detail?.entry.id;
+    this.detail = undefined;
+    await tick();
+    const el = id ? document.querySelector<HTMLElement>(`[data-entry-id="${CSS.escape(id)}"]`) : null;
+    el?.focus();
+  };
+}
+
+export const app = new AppState();
