@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use cjg_tests::{median, TestServer};
-use serde_json::json;
+use cjg_tests::{family_entry, median, EntryKind, TestServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -75,10 +74,9 @@ async fn main() {
     let dossier = staff.dossier_id(&server.db()).await;
     let t = Instant::now();
     for i in 0..n {
-        let draft = json!({"kind": "gespreksverslag", "child_id": null,
-            "title": format!("Gesprek nummer {i} over de ochtenden"), "body": PARAGRAPH.repeat(5),
-            "occurred_on": "2026-03-01"});
-        staff.create_entry(dossier, draft).await.expect("entry");
+        let title = format!("Gesprek nummer {i} over de ochtenden");
+        let draft = family_entry(EntryKind::Gespreksverslag, &title, &PARAGRAPH.repeat(5), "2026-03-01");
+        staff.create_entry(dossier, &draft).await.expect("entry");
     }
     let seeding = t.elapsed().as_secs_f64();
     let sanne = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");

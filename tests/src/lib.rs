@@ -8,6 +8,14 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use cjg_core::api::{ActivationCodeResponse, EntryUpdate};
+use cjg_core::article::{StaffArticle, StaffTip};
+pub use cjg_core::entry::EntryDraft;
+use cjg_core::feedback::Feedback;
+use cjg_core::message::{Message, StaffMessageDraft};
+use cjg_core::questionnaire::StaffQuestionnaire;
+pub use cjg_core::{Entry, EntryKind};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -302,15 +310,28 @@ impl Drop for TestServer {
     }
 }
 
-/// A signed-in coach.
+/// A signed-in coach, talking to the staff API with the same typed requests and answers
+/// (`cjg_core`) as the server and the staff app.
 pub struct Staff {
     pub http: reqwest::Client,
     pub url: String,
     pub token: String,
 }
 
+/// A draft of a dossier entry about the whole family.
+pub fn family_entry(kind: EntryKind, title: &str, body: &str, occurred_on: &str) -> EntryDraft {
+    EntryDraft {
+        kind,
+        child_id: None,
+        visibility: None,
+        title: title.to_owned(),
+        body: body.to_owned(),
+        occurred_on: occurred_on.parse().expect("a date YYYY-MM-DD"),
+    }
+}
+
 impl Staff {
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.url))
             .bearer_auth(&self.token)
@@ -324,19 +345,34 @@ impl Staff {
         Uuid::parse_str(&id).unwrap()
     }
 
-    /// A staff route that answers a JSON list, read with a purpose (`path` starts at `/v1/`).
-    pub async fn list(&self, path: &str) -> Result<Vec<Value>> {
-        let v: Value = self.req(reqwest::Method::GET, path).send().await?.error_for_status()?.json().await?;
-        Ok(v.as_array().context("array")?.clone())
+    /// A staff route read with a purpose (`path` starts at `/v1/`), its answer typed.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(self.req(reqwest::Method::GET, path).send().await?.error_for_status()?.json().await?)
     }
 
-    pub async fn entries(&self, dossier: Uuid) -> Result<Vec<Value>> {
-        self.list(&format!("/v1/staff/dossiers/{dossier}/entries")).await
+    pub async fn entries(&self, dossier: Uuid) -> Result<Vec<Entry>> {
+        self.get(&format!("/v1/staff/dossiers/{dossier}/entries")).await
     }
 
     /// The dossier's questionnaires with their answers, as the coach sees them.
-    pub async fn questionnaires(&self, dossier: Uuid) -> Result<Vec<Value>> {
-        self.list(&format!("/v1/staff/dossiers/{dossier}/questionnaires")).await
+    pub async fn questionnaires(&self, dossier: Uuid) -> Result<Vec<StaffQuestionnaire>> {
+        self.get(&format!("/v1/staff/dossiers/{dossier}/questionnaires")).await
+    }
+
+    pub async fn tips(&self, dossier: Uuid) -> Result<Vec<StaffTip>> {
+        self.get(&format!("/v1/staff/dossiers/{dossier}/tips")).await
+    }
+
+    pub async fn messages(&self, dossier: Uuid) -> Result<Vec<Message>> {
+        self.get(&format!("/v1/staff/dossiers/{dossier}/messages")).await
+    }
+
+    pub async fn feedback(&self, dossier: Uuid) -> Result<Vec<Feedback>> {
+        self.get(&format!("/v1/staff/dossiers/{dossier}/feedback")).await
+    }
+
+    pub async fn articles(&self) -> Result<Vec<StaffArticle>> {
+        self.get("/v1/staff/articles").await
     }
 
     /// Sets the trajectory's dates; the answer is the coach's list of questionnaires, or the error.
@@ -348,10 +384,10 @@ impl Staff {
             .await?)
     }
 
-    pub async fn create_entry(&self, dossier: Uuid, draft: Value) -> Result<Value> {
+    pub async fn create_entry(&self, dossier: Uuid, draft: &EntryDraft) -> Result<Entry> {
         Ok(self
             .req(reqwest::Method::POST, &format!("/v1/staff/dossiers/{dossier}/entries"))
-            .json(&draft)
+            .json(draft)
             .send()
             .await?
             .error_for_status()?
@@ -363,38 +399,38 @@ impl Staff {
     pub async fn send_message(&self, person: &str, text: &str) -> Result<reqwest::Response> {
         Ok(self
             .req(reqwest::Method::POST, &format!("/v1/staff/people/{person}/messages"))
-            .json(&json!({"text": text}))
+            .json(&StaffMessageDraft { text: text.to_owned() })
             .send()
             .await?)
     }
 
     pub async fn update_entry(
         &self,
-        id: &str,
+        id: Uuid,
         expected_version: i64,
-        draft: Value,
+        draft: &EntryDraft,
     ) -> Result<reqwest::Response> {
         Ok(self
             .req(reqwest::Method::PUT, &format!("/v1/staff/entries/{id}"))
-            .json(&json!({"expected_version": expected_version, "draft": draft}))
+            .json(&EntryUpdate { expected_version, draft: draft.clone() })
             .send()
             .await?)
     }
 
-    pub async fn delete_entry(&self, id: &str) -> Result<reqwest::Response> {
+    pub async fn delete_entry(&self, id: Uuid) -> Result<reqwest::Response> {
         Ok(self.req(reqwest::Method::DELETE, &format!("/v1/staff/entries/{id}")).send().await?)
     }
 
     /// A fresh activation code for a person of the staff member's caseload.
     pub async fn activation_code(&self, person: &str) -> Result<String> {
-        let v: Value = self
+        let answer: ActivationCodeResponse = self
             .req(reqwest::Method::POST, &format!("/v1/staff/people/{person}/activation-codes"))
             .send()
             .await?
             .error_for_status()?
             .json()
             .await?;
-        Ok(v["code"].as_str().context("code")?.to_owned())
+        Ok(answer.code)
     }
 }
 
@@ -437,12 +473,11 @@ pub fn person_id(db: &TestDb, display_name: &str) -> String {
 }
 
 /// Every demo text a leak check looks for: titles, bodies (in pieces) and names.
-pub fn demo_needles(entries: &[Value]) -> Vec<String> {
+pub fn demo_needles(entries: &[Entry]) -> Vec<String> {
     let mut out = vec!["Voorbeeld".to_owned(), "Sanne".to_owned(), "Fleur Demo".to_owned()];
     for e in entries {
-        out.push(e["title"].as_str().unwrap().to_owned());
-        let body = e["body"].as_str().unwrap();
-        out.extend(body.split(['\n', '.']).map(str::trim).filter(|s| s.len() >= 12).map(str::to_owned));
+        out.push(e.title.clone());
+        out.extend(e.body.split(['\n', '.']).map(str::trim).filter(|s| s.len() >= 12).map(str::to_owned));
     }
     out
 }

@@ -36,9 +36,9 @@ async fn a_message_written_offline_reaches_the_coach_and_the_answer_comes_back()
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let sanne = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
-    let list = staff.list(&format!("/v1/staff/dossiers/{dossier}/messages")).await.unwrap();
+    let list = staff.messages(dossier).await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["text"], "Mag het gesprek van dinsdag een uur later?");
+    assert_eq!(list[0].text, "Mag het gesprek van dinsdag een uur later?");
     let answer = |text: &'static str| staff.send_message(&sanne, text);
     let (a, b) = tokio::join!(answer("Ja, 20.00 uur is goed."), answer("Ik zet het in de agenda."));
     assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (201, 201), "both answers land");

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use cjg_core::questionnaire::{Agree, Answer, TaskStatus};
 use cjg_tests::desktop::{
     assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, shot, tab_to,
     type_into, wait_for, wait_for_xpath, wait_text, Driver, ENTER, SPACE, TAB,
@@ -31,7 +32,7 @@ async fn enrol_read_restart_offline_and_unlock() {
     let expected = staff.entries(staff.dossier_id(&server.db()).await).await.unwrap();
     let mut expected: Vec<String> = expected
         .iter()
-        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .map(|e| e.title.clone())
         .filter(|t| !HIDDEN_FROM_PARENTS.contains(&t.as_str()))
         .collect();
     expected.sort();
@@ -189,10 +190,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, &format!("li[data-task-id='{eind}'][data-state='submitted']")).await;
     shot(&c, "20-taken-klaar").await;
     let seen = staff.questionnaires(dossier).await.unwrap();
-    let sanne = seen.iter().find(|q| q["task"]["id"] == eind.as_str()).unwrap();
-    assert_eq!(sanne["task"]["status"], "submitted");
-    assert_eq!(sanne["task"]["answers"]["samenwerking"]["value"], "eens");
-    assert_eq!(sanne["task"]["answers"]["tip"]["value"], "Dank voor de afspraken in de avond.");
+    let sanne = seen.iter().find(|q| q.task.id.to_string() == eind).unwrap();
+    assert_eq!(sanne.task.status, TaskStatus::Submitted);
+    let answers = sanne.task.answers.as_ref().unwrap();
+    assert_eq!(answers["samenwerking"], Answer::Agree(Agree::Eens));
+    assert_eq!(answers["tip"], Answer::Text("Dank voor de afspraken in de avond.".into()));
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 
@@ -261,8 +263,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     let title = c.execute("return document.title", vec![]).await.unwrap();
     assert_ne!(title.as_str(), Some("gehackt"), "nothing in the article ran");
     shot(&c, "23-artikel-veilig").await;
-    let tips = staff.list(&format!("/v1/staff/dossiers/{dossier}/tips")).await.unwrap();
-    assert!(tips.iter().any(|t| t["tip"]["read_at"].is_string()), "the coach sees the tip was read");
+    let tips = staff.tips(dossier).await.unwrap();
+    assert!(tips.iter().any(|t| t.tip.read_at.is_some()), "the coach sees the tip was read");
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 

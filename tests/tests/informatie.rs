@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_client::app::TaskKind;
+use cjg_core::article::RevisionStatus;
 use cjg_tests::{Staff, TestServer, PIN};
 use serde_json::{json, Value};
 
@@ -21,10 +22,6 @@ async fn post(staff: &Staff, path: &str, body: Value) -> reqwest::Response {
         .send()
         .await
         .unwrap()
-}
-
-async fn articles(staff: &Staff) -> Vec<Value> {
-    staff.list("/v1/staff/articles").await.unwrap()
 }
 
 #[tokio::test]
@@ -67,13 +64,10 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     assert_eq!(approve(&editor, 2).await.status(), 404, "no such revision");
     assert_eq!(approve(&editor, 1).await.status(), 204);
     assert_eq!(approve(&editor, 1).await.status(), 409, "approved once");
-    let listed = articles(&editor).await;
-    let rev1 = listed.iter().find(|a| a["id"] == id.as_str()).unwrap();
-    assert_eq!(
-        (rev1["status"].as_str(), rev1["approved_by"].as_str()),
-        (Some("published"), Some("Lotte Demo"))
-    );
-    assert!(rev1["approved_at"].is_string(), "who and when are recorded");
+    let listed = editor.articles().await.unwrap();
+    let rev1 = listed.iter().find(|a| a.id.to_string() == id).unwrap();
+    assert_eq!((rev1.status, rev1.approved_by.as_deref()), (RevisionStatus::Published, Some("Lotte Demo")));
+    assert!(rev1.approved_at.is_some(), "who and when are recorded");
 
     app.sync(|_| {}).await.unwrap();
     let found = app.informatie("voorleesavond", None, None, false).await.unwrap().articles;
@@ -155,11 +149,11 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
 
     // Opening the article marks the tip read, on the server too.
     app.article(view.tips[0].article.id).await.unwrap().unwrap();
-    let tips = coach.list(&format!("/v1/staff/dossiers/{dossier}/tips")).await.unwrap();
-    let read = tips.iter().find(|t| t["tip"]["article_id"] == sleep.as_str()).unwrap();
-    assert!(read["tip"]["read_at"].is_string(), "the coach sees it was read: {read}");
-    let later = tips.iter().find(|t| t["tip"]["article_id"] == screens.as_str()).unwrap();
-    assert_eq!(later["shown"], false);
+    let tips = coach.tips(dossier).await.unwrap();
+    let read = tips.iter().find(|t| t.tip.article_id.to_string() == sleep).unwrap();
+    assert!(read.tip.read_at.is_some(), "the coach sees it was read: {read:?}");
+    let later = tips.iter().find(|t| t.tip.article_id.to_string() == screens).unwrap();
+    assert!(!later.shown);
     let task = app.tasks().await.unwrap().items.into_iter().find(|t| t.kind == TaskKind::ReadingTip).unwrap();
     assert_eq!(task.state, cjg_client::app::TaskState::Submitted);
 

@@ -12,8 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use cjg_core::feedback::FeedbackKind;
-use cjg_tests::{params, TestServer, PIN};
-use serde_json::json;
+use cjg_tests::{family_entry, params, EntryKind, TestServer, PIN};
 
 const PER_INSTANCE: usize = 20;
 
@@ -119,9 +118,10 @@ async fn two_instances_behind_a_balancer_lose_and_duplicate_nothing() {
     for (n, coach) in coaches.into_iter().enumerate() {
         writers.push(tokio::spawn(async move {
             for i in 0..PER_INSTANCE {
-                let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Afspraak {n}-{i}"),
-                    "body": "De coach belt volgende week.", "occurred_on": "2026-11-30"});
-                coach.create_entry(dossier, draft).await.unwrap();
+                let title = format!("Afspraak {n}-{i}");
+                let draft =
+                    family_entry(EntryKind::Afspraak, &title, "De coach belt volgende week.", "2026-11-30");
+                coach.create_entry(dossier, &draft).await.unwrap();
             }
         }));
     }

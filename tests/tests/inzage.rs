@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use cjg_tests::{params, TestServer, PIN};
+use cjg_tests::{params, EntryKind, TestServer, PIN};
 use serde_json::{json, Value};
 
 fn audit_count(server: &TestServer) -> i64 {
@@ -36,12 +36,11 @@ async fn every_staff_route_logs_exactly_one_line() {
     let entry = staff
         .create_entry(
             dossier,
-            json!({"kind": "gespreksverslag", "child_id": null, "title": "Voor de routetest",
-            "body": "Tekst.", "occurred_on": "2026-03-01"}),
+            &cjg_tests::family_entry(EntryKind::Gespreksverslag, "Voor de routetest", "Tekst.", "2026-03-01"),
         )
         .await
         .unwrap();
-    let entry_id = entry["id"].as_str().unwrap().to_owned();
+    let entry_id = entry.id.to_string();
     // A device of Karim's, for the device routes.
     let dir = tempfile::tempdir().unwrap();
     let app = cjg_tests::app(dir.path());

@@ -8,7 +8,7 @@ use std::path::Path;
 use cjg_client::app::TaskState;
 use cjg_client::{Session, SyncOptions};
 use cjg_core::indicators::Period;
-use cjg_core::questionnaire::{Agree, Answer, Answers, Phase};
+use cjg_core::questionnaire::{Agree, Answer, Answers, Phase, TaskStatus};
 use cjg_core::validate::Pin;
 use cjg_store::Store;
 use cjg_tests::{params, TestServer, PIN};
@@ -135,9 +135,9 @@ async fn a_draft_is_sealed_resumed_checked_and_sent_once() {
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let list = staff.questionnaires(dossier).await.unwrap();
-    let mine = list.iter().find(|q| q["task"]["id"] == id.to_string()).unwrap();
-    assert_eq!(mine["person_name"], "Sanne Voorbeeld");
-    assert_eq!(mine["task"]["answers"]["verder_anders"]["value"], secret_words);
+    let mine = list.iter().find(|q| q.task.id == id).unwrap();
+    assert_eq!(mine.person_name, "Sanne Voorbeeld");
+    assert_eq!(mine.task.answers.as_ref().unwrap()["verder_anders"], Answer::Text(secret_words.into()));
     let logged: i64 = server
         .db()
         .query_row("SELECT COUNT(*) FROM audit_events WHERE object_type = 'questionnaires'", params![], |r| {
@@ -324,11 +324,11 @@ async fn a_closing_questionnaire_filled_in_offline_reaches_the_coach() {
     let list = staff.questionnaires(dossier).await.unwrap();
     let noor = list
         .iter()
-        .find(|q| q["person_name"] == "Noor Voorbeeld" && q["task"]["definition"]["phase"] == "eind")
+        .find(|q| q.person_name == "Noor Voorbeeld" && q.task.definition.phase == Phase::Eind)
         .unwrap();
-    assert_eq!(noor["task"]["status"], "submitted");
-    assert_eq!(noor["task"]["answers"]["samenwerking"]["value"], "oneens");
-    assert_eq!(noor["sent_by"], Value::Null, "sent by the schedule");
+    assert_eq!(noor.task.status, TaskStatus::Submitted);
+    assert_eq!(noor.task.answers.as_ref().unwrap()["samenwerking"], Answer::Agree(Agree::Oneens));
+    assert_eq!(noor.sent_by, None, "sent by the schedule");
 }
 
 /// The report over the staff API equals the CLI's, counts what the database holds, hides small

@@ -7,7 +7,9 @@ use std::path::Path;
 use cjg_client::{ClientError, SyncOptions};
 use cjg_core::validate::Pin;
 use cjg_store::{LockedStore, Store, StoreError};
-use cjg_tests::{contains, demo_needles, params, TestServer, PIN};
+use cjg_tests::{
+    contains, demo_needles, family_entry, params, Entry, EntryDraft, EntryKind, TestServer, PIN,
+};
 use serde_json::{json, Value};
 
 const SECRET: [u8; 32] = [9; 32];
@@ -33,8 +35,8 @@ fn titles(store: &Store) -> BTreeSet<String> {
     store.entries().unwrap().into_iter().map(|e| e.title).collect()
 }
 
-fn staff_titles(entries: &[Value]) -> BTreeSet<String> {
-    entries.iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
+fn staff_titles(entries: &[Entry]) -> BTreeSet<String> {
+    entries.iter().map(|e| e.title.clone()).collect()
 }
 
 #[tokio::test]
@@ -77,19 +79,23 @@ async fn enrol_pull_edit_and_delete_arrive() {
 
     // A coach edits one entry and deletes another.
     let edited = &on_server[0];
-    let mut draft = json!({
-        "kind": edited["kind"], "child_id": edited["child_id"], "title": "Aangepast verslag",
-        "body": "Nieuwe tekst na het gesprek.", "occurred_on": edited["occurred_on"]
-    });
-    let resp = staff.update_entry(edited["id"].as_str().unwrap(), 1, draft.clone()).await.unwrap();
+    let mut draft = EntryDraft {
+        kind: edited.kind,
+        child_id: edited.child_id,
+        visibility: None,
+        title: "Aangepast verslag".into(),
+        body: "Nieuwe tekst na het gesprek.".into(),
+        occurred_on: edited.occurred_on,
+    };
+    let resp = staff.update_entry(edited.id, 1, &draft).await.unwrap();
     assert_eq!(resp.status(), 200);
     // A stale edit is refused and changes nothing.
-    draft["title"] = json!("Verouderde wijziging");
-    let stale = staff.update_entry(edited["id"].as_str().unwrap(), 1, draft).await.unwrap();
+    draft.title = "Verouderde wijziging".into();
+    let stale = staff.update_entry(edited.id, 1, &draft).await.unwrap();
     assert_eq!(stale.status(), 409);
     assert_eq!(stale.json::<Value>().await.unwrap()["error"]["code"], "conflict");
     let gone = &on_server[1];
-    assert_eq!(staff.delete_entry(gone["id"].as_str().unwrap()).await.unwrap().status(), 204);
+    assert_eq!(staff.delete_entry(gone.id).await.unwrap().status(), 204);
     let cursor_before = store.cursor().unwrap();
     cjg_client::sync(&mut store, &SyncOptions::default(), |_| {}).await.unwrap();
     assert!(store.cursor().unwrap() > cursor_before);
@@ -97,9 +103,9 @@ async fn enrol_pull_edit_and_delete_arrive() {
     let now = titles(&store);
     assert_eq!(now.len(), 10);
     assert!(now.contains("Aangepast verslag"));
-    assert!(!now.contains(edited["title"].as_str().unwrap()));
-    assert!(!now.contains(gone["title"].as_str().unwrap()));
-    let edited_local = store.entry(edited["id"].as_str().unwrap().parse().unwrap()).unwrap().unwrap();
+    assert!(!now.contains(&edited.title));
+    assert!(!now.contains(&gone.title));
+    let edited_local = store.entry(edited.id).unwrap().unwrap();
     assert_eq!(edited_local.version, 2);
     assert_eq!(edited_local.body, "Nieuwe tekst na het gesprek.");
 
@@ -151,9 +157,14 @@ async fn a_large_dossier_arrives_whole_and_its_access_decisions_each_get_a_seque
     let db = server.db();
     let dossier = staff.dossier_id(&db).await;
     for i in 0..140 {
-        let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Afspraak {i:03}"),
-            "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
-        staff.create_entry(dossier, draft).await.unwrap();
+        let title = format!("Afspraak {i:03}");
+        let draft = family_entry(
+            EntryKind::Afspraak,
+            &title,
+            "We spraken af dat de coach volgende week belt.",
+            "2026-11-30",
+        );
+        staff.create_entry(dossier, &draft).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let mut store = enrol(&server, "Sanne", dir.path()).await;
@@ -206,9 +217,9 @@ async fn the_app_uses_its_token_again_and_replaces_one_the_server_forgot() {
     server.db().execute("DELETE FROM tokens WHERE subject_kind = 'device'", params![]).unwrap();
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let draft = json!({"kind": "afspraak", "child_id": null, "title": "Na het vergeten token",
-        "body": "We bellen volgende week.", "occurred_on": "2026-11-30"});
-    staff.create_entry(dossier, draft).await.unwrap();
+    let draft =
+        family_entry(EntryKind::Afspraak, "Na het vergeten token", "We bellen volgende week.", "2026-11-30");
+    staff.create_entry(dossier, &draft).await.unwrap();
     app.sync(|_| {}).await.unwrap();
     assert_eq!(tokens(), 1);
     let titles: Vec<String> = app.dossier().await.unwrap().entries.into_iter().map(|e| e.title).collect();
@@ -353,7 +364,7 @@ async fn bad_requests_get_json_errors_with_codes() {
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
     let entry = &staff.entries(dossier).await.unwrap()[0];
-    let entry_id = entry["id"].as_str().unwrap();
+    let entry_id = entry.id.to_string();
     let person: String =
         server.db().query_row("SELECT id FROM people LIMIT 1", params![], |r| r.get(0)).unwrap();
     let http = reqwest::Client::new();

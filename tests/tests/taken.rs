@@ -82,9 +82,9 @@ async fn a_lost_acknowledgement_never_makes_a_duplicate() {
     // The same id with other content is refused, and the original stays.
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;
-    let list = staff.list(&format!("/v1/staff/dossiers/{dossier}/feedback")).await.unwrap();
+    let list = staff.feedback(dossier).await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["text"], "De datum klopt niet: het was woensdag.");
+    assert_eq!(list[0].text, "De datum klopt niet: het was woensdag.");
 }
 
 #[tokio::test]
@@ -113,7 +113,7 @@ async fn feedback_written_offline_is_sent_later_and_the_answer_comes_back() {
     server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
     // Meanwhile the coach removed the second entry: that item can never be delivered.
     let staff = server.staff().await.unwrap();
-    assert_eq!(staff.delete_entry(&second.to_string()).await.unwrap().status(), 204);
+    assert_eq!(staff.delete_entry(second).await.unwrap().status(), 204);
     app.sync(|_| {}).await.unwrap();
     let d = app.entry(first).await.unwrap().unwrap();
     assert_eq!((d.pending.len(), d.feedback.len()), (0, 1), "sent and confirmed");

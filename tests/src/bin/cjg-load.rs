@@ -29,8 +29,7 @@ use cjg_core::message::MessageDraft;
 use cjg_core::questionnaire::{Agree, Answer, Answers, ItemKind, QuestionnaireTask, Submission};
 use cjg_core::validate::ActivationCode;
 use cjg_crypto::DeviceKey;
-use cjg_tests::{params, server_command, TestServer};
-use serde_json::json;
+use cjg_tests::{family_entry, params, server_command, EntryKind, TestServer};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -484,10 +483,11 @@ impl Coaches {
                         tokio::time::sleep(p).await;
                     }
                     let dossier = dossiers[i % dossiers.len()];
-                    let draft = json!({"kind": "afspraak", "child_id": null, "title": format!("Nieuwe afspraak {i}"),
-                        "body": "We spraken af dat de coach volgende week belt.", "occurred_on": "2026-11-30"});
+                    let title = format!("Nieuwe afspraak {i}");
+                    let body = "We spraken af dat de coach volgende week belt.";
+                    let draft = family_entry(EntryKind::Afspraak, &title, body, "2026-11-30");
                     let t = Instant::now();
-                    let ok = staff.create_entry(dossier, draft).await.is_ok();
+                    let ok = staff.create_entry(dossier, &draft).await.is_ok();
                     let mut m = rec.0.lock().unwrap();
                     let e = m.entry("POST /v1/staff/dossiers/{id}/entries").or_default();
                     e.0.push(t.elapsed().as_secs_f64());
