@@ -268,11 +268,13 @@ impl AuditEvent {
     }
 }
 
-/// The server's statement "the log of this dossier has `size` events and ends in `head`".
+/// The server's statement "the log of this person in this dossier has `size` events and ends
+/// in `head`". Each person has a chain of their own, holding only the lines they may read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
     pub dossier_id: Uuid,
+    pub person_id: Uuid,
     pub size: u32,
     /// SHA-256 chain head, lowercase hex.
     pub head: String,
@@ -281,8 +283,9 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn signing_message(&self) -> Vec<u8> {
-        let mut c = Canonical::new("mijn-cjg/audit-checkpoint/v1");
+        let mut c = Canonical::new("mijn-cjg/audit-checkpoint/v2");
         c.field(self.dossier_id.to_string().as_bytes())
+            .field(self.person_id.to_string().as_bytes())
             .field(&self.size.to_be_bytes())
             .field(self.head.as_bytes())
             .field(canonical_time(self.time).as_bytes());
@@ -304,6 +307,24 @@ pub struct SignedCheckpoint {
 pub struct AuditBatch {
     pub events: Vec<AuditEvent>,
     pub checkpoint: SignedCheckpoint,
+}
+
+/// What the app found wrong with a log the server sent, as it tells the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditProblem {
+    /// Lines the device verified before were changed, removed or moved.
+    Rewritten,
+    /// Lines are missing between the verified log and the new ones.
+    Gap,
+    /// The log is shorter than the one verified before.
+    Shrunk,
+    /// The checkpoint is older than one verified before: an old state played back.
+    Backdated,
+    /// The checkpoint is not signed with the key pinned at enrolment.
+    NotSigned,
+    /// The checkpoint is about another dossier or person.
+    NotMine,
 }
 
 /// A client that found a log not extending what it verified tells the server.

@@ -124,6 +124,38 @@ impl Family<'_> {
     }
 }
 
+/// What one line of the access log is about, for deciding who may read the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineSubject {
+    /// The dossier as a whole (a list, the trajectory, the log itself).
+    Dossier,
+    /// One entry: the line follows the entry's own rule.
+    Entry(EntryScope),
+    /// Something of one person only: their messages, devices, activation codes, questionnaires,
+    /// feedback and reading tips.
+    Person(Uuid),
+    /// An object the server could not place: nobody, rather than the wrong person.
+    Unknown,
+}
+
+impl Family<'_> {
+    /// Who of the family receives a log line about `subject`, decided on the day of the access
+    /// (`self.today`). A line about an entry goes exactly to those who may read the entry that
+    /// day, so an entry hidden from someone leaves them no trace in their log either.
+    pub fn audience(&self, subject: LineSubject) -> Vec<Uuid> {
+        self.members
+            .iter()
+            .filter(|m| match subject {
+                LineSubject::Dossier => self.has_own_access(m),
+                LineSubject::Entry(scope) => self.may_see(m.id, scope),
+                LineSubject::Person(id) => m.id == id && self.has_own_access(m),
+                LineSubject::Unknown => false,
+            })
+            .map(|m| m.id)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +304,31 @@ mod tests {
         assert!(!f.may_see(Uuid::from_u128(YOUTH), scope(Visibility::Family, None)));
         assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(YOUTH))));
         assert!(!f.has_own_access(&future[3]));
+    }
+
+    /// The access log follows the same rule as the entries, on the day of the access.
+    #[test]
+    fn log_lines_reach_only_who_may_see_their_subject() {
+        let members = family(false);
+        let ids = |v: &[u128]| v.iter().map(|&i| Uuid::from_u128(i)).collect::<Vec<_>>();
+        let at = |today| Family { members: &members, regime: Regime::Jeugdwet, today };
+        let fifteen = at(d(2026, 6, 14));
+        let sixteen = at(d(2026, 6, 15));
+        let youth_entry = LineSubject::Entry(scope(Visibility::Child, Some(YOUTH)));
+        assert_eq!(fifteen.audience(youth_entry), ids(&[PARENT, YOUTH]));
+        assert_eq!(sixteen.audience(youth_entry), ids(&[YOUTH]), "from 16 without consent: the youth only");
+        assert_eq!(sixteen.audience(LineSubject::Person(Uuid::from_u128(YOUTH))), ids(&[YOUTH]));
+        assert_eq!(sixteen.audience(LineSubject::Person(Uuid::from_u128(PARENT))), ids(&[PARENT]));
+        assert_eq!(
+            sixteen.audience(LineSubject::Dossier),
+            ids(&[PARENT, PARENT_NO_GEZAG, CARER, YOUTH, SIBLING])
+        );
+        assert!(sixteen.audience(LineSubject::Entry(scope(Visibility::StaffOnly, None))).is_empty());
+        assert!(sixteen.audience(LineSubject::Unknown).is_empty());
+        assert!(sixteen.audience(LineSubject::Person(Uuid::from_u128(99))).is_empty(), "a stranger");
+        // Before 12 the youth has no own access: no lines, not even about their own things.
+        let eleven = at(d(2022, 6, 14));
+        assert!(eleven.audience(LineSubject::Person(Uuid::from_u128(YOUTH))).is_empty());
+        assert!(!eleven.audience(LineSubject::Dossier).contains(&Uuid::from_u128(YOUTH)));
     }
 }

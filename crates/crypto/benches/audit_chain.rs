@@ -31,9 +31,12 @@ fn event(position: u32, dossier_id: Uuid) -> AuditEvent {
     }
 }
 
+const PERSON: Uuid = Uuid::from_u128(43);
+
 fn main() {
     let n: u32 = std::env::var("EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dossier = Uuid::from_u128(42);
+    let whose = chain::Expected { dossier_id: dossier, person_id: PERSON, not_before: None };
     let events: Vec<AuditEvent> = (1..=n).map(|p| event(p, dossier)).collect();
     let key = DeviceKey::generate().expect("key");
     let head = chain::recompute(&events).expect("chain");
@@ -42,6 +45,7 @@ fn main() {
             &key,
             Checkpoint {
                 dossier_id: dossier,
+                person_id: PERSON,
                 size: head.size,
                 head: chain::hex(&head.head),
                 time: Utc::now(),
@@ -52,7 +56,7 @@ fn main() {
 
     // The client's real path: canonical encoding, chaining, signature check.
     let t = Instant::now();
-    let v = chain::verify_extension(Verified::EMPTY, dossier, &batch, &key.public_key()).expect("verifies");
+    let v = chain::verify_extension(Verified::EMPTY, &whose, &batch, &key.public_key()).expect("verifies");
     let verify_s = t.elapsed().as_secs_f64();
     assert_eq!(v.size, n);
 

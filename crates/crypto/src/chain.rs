@@ -2,6 +2,7 @@
 //! [`link`] and signs with [`sign_checkpoint`]; the client accepts new lines only through
 //! [`verify_extension`], so a log that does not extend what it verified before is refused.
 
+use chrono::{DateTime, Utc};
 use cjg_core::audit::{AuditBatch, AuditEvent, Checkpoint, SignedCheckpoint};
 use thiserror::Error;
 use uuid::Uuid;
@@ -50,10 +51,21 @@ impl Verified {
     pub const EMPTY: Verified = Verified { size: 0, head: GENESIS };
 }
 
+/// Whose log a device verifies, and the time of the newest checkpoint it accepted before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub dossier_id: Uuid,
+    pub person_id: Uuid,
+    pub not_before: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ChainError {
-    #[error("the checkpoint is for another dossier")]
+    #[error("the checkpoint is for another dossier or person")]
     WrongDossier,
+    /// A checkpoint older than one already verified: an old state of the log played back.
+    #[error("the checkpoint is older than the one verified before")]
+    Backdated,
     #[error("the checkpoint's signature is not the server's")]
     BadSignature,
     #[error("line {got} arrived where line {expected} belongs")]
@@ -64,21 +76,39 @@ pub enum ChainError {
     NotAnExtension,
 }
 
+impl ChainError {
+    pub fn problem(&self) -> cjg_core::audit::AuditProblem {
+        use cjg_core::audit::AuditProblem as P;
+        match self {
+            Self::WrongDossier => P::NotMine,
+            Self::Backdated => P::Backdated,
+            Self::BadSignature => P::NotSigned,
+            Self::Gap { .. } => P::Gap,
+            Self::Shrunk { .. } => P::Shrunk,
+            Self::NotAnExtension => P::Rewritten,
+        }
+    }
+}
+
 /// Checks that `batch` extends `known` exactly: its lines follow on, and hashing them onto the
 /// known head gives the head the server signed for the new size.
 pub fn verify_extension(
     known: Verified,
-    dossier_id: Uuid,
+    expected: &Expected,
     batch: &AuditBatch,
     server_key: &[u8],
 ) -> Result<Verified, ChainError> {
     let cp = &batch.checkpoint;
-    if cp.checkpoint.dossier_id != dossier_id {
+    let dossier_id = expected.dossier_id;
+    if cp.checkpoint.dossier_id != dossier_id || cp.checkpoint.person_id != expected.person_id {
         return Err(ChainError::WrongDossier);
     }
     let sig = unb64(&cp.signature).ok_or(ChainError::BadSignature)?;
     if !verify_ed25519(server_key, &cp.checkpoint.signing_message(), &sig) {
         return Err(ChainError::BadSignature);
+    }
+    if expected.not_before.is_some_and(|t| cp.checkpoint.time < t) {
+        return Err(ChainError::Backdated);
     }
     if cp.checkpoint.size < known.size {
         return Err(ChainError::Shrunk { verified: known.size, received: cp.checkpoint.size });
@@ -144,6 +174,7 @@ mod tests {
         let head = recompute(&all[..to]).expect("chain");
         let cp = Checkpoint {
             dossier_id: Uuid::from_u128(2),
+            person_id: Uuid::from_u128(5),
             size: head.size,
             head: hex(&head.head),
             time: Utc::now(),
@@ -155,7 +186,7 @@ mod tests {
     fn an_honest_log_verifies_in_pieces() {
         let key = DeviceKey::generate().expect("key");
         let all: Vec<AuditEvent> = (1..=10).map(event).collect();
-        let d = Uuid::from_u128(2);
+        let d = &Expected { dossier_id: Uuid::from_u128(2), person_id: Uuid::from_u128(5), not_before: None };
         let v =
             verify_extension(Verified::EMPTY, d, &batch(&key, &all, 0, 4), &key.public_key()).expect("1-4");
         assert_eq!(v.size, 4);
@@ -170,7 +201,7 @@ mod tests {
     fn every_kind_of_tampering_is_caught() {
         let key = DeviceKey::generate().expect("key");
         let pk = key.public_key();
-        let d = Uuid::from_u128(2);
+        let d = &Expected { dossier_id: Uuid::from_u128(2), person_id: Uuid::from_u128(5), not_before: None };
         let all: Vec<AuditEvent> = (1..=6).map(event).collect();
         let known = verify_extension(Verified::EMPTY, d, &batch(&key, &all, 0, 4), &pk).expect("verified");
 
@@ -221,8 +252,28 @@ mod tests {
             Err(ChainError::BadSignature)
         );
         assert_eq!(
-            verify_extension(known, Uuid::from_u128(7), &batch(&key, &all, 4, 6), &pk),
+            verify_extension(
+                known,
+                &Expected { dossier_id: Uuid::from_u128(7), ..*d },
+                &batch(&key, &all, 4, 6),
+                &pk
+            ),
             Err(ChainError::WrongDossier)
+        );
+        assert_eq!(
+            verify_extension(
+                known,
+                &Expected { person_id: Uuid::from_u128(6), ..*d },
+                &batch(&key, &all, 4, 6),
+                &pk
+            ),
+            Err(ChainError::WrongDossier),
+            "another family member's log"
+        );
+        let later = Expected { not_before: Some(Utc::now() + chrono::Duration::hours(1)), ..*d };
+        assert_eq!(
+            verify_extension(known, &later, &batch(&key, &all, 4, 6), &pk),
+            Err(ChainError::Backdated)
         );
         let mut forged = batch(&key, &all, 4, 6);
         forged.checkpoint.checkpoint.size = 7;

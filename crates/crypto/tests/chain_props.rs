@@ -5,12 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use cjg_core::audit::{AuditAction, AuditBatch, AuditEvent, Checkpoint, Purpose};
-use cjg_crypto::chain::{hex, recompute, sign_checkpoint, verify_extension, Verified};
+use cjg_crypto::chain::{hex, recompute, sign_checkpoint, verify_extension, Expected, Verified};
 use cjg_crypto::DeviceKey;
 use proptest::prelude::*;
 use uuid::Uuid;
 
 const DOSSIER: Uuid = Uuid::from_u128(2);
+const PERSON: Uuid = Uuid::from_u128(5);
+const WHOSE: Expected = Expected { dossier_id: DOSSIER, person_id: PERSON, not_before: None };
 
 fn event(position: u32, seed: u64) -> AuditEvent {
     AuditEvent {
@@ -42,7 +44,13 @@ fn renumbered(mut log: Vec<AuditEvent>) -> Vec<AuditEvent> {
 /// over the whole of `log`.
 fn batch(key: &DeviceKey, log: &[AuditEvent], from: usize) -> AuditBatch {
     let head = recompute(log).expect("positions in order");
-    let cp = Checkpoint { dossier_id: DOSSIER, size: head.size, head: hex(&head.head), time: Utc::now() };
+    let cp = Checkpoint {
+        dossier_id: DOSSIER,
+        person_id: PERSON,
+        size: head.size,
+        head: hex(&head.head),
+        time: Utc::now(),
+    };
     AuditBatch { events: log[from.min(log.len())..].to_vec(), checkpoint: sign_checkpoint(key, cp) }
 }
 
@@ -73,7 +81,7 @@ proptest! {
         let mut known = Verified::EMPTY;
         for to in points {
             let b = batch(key(), &log[..to], known.size as usize);
-            known = verify_extension(known, DOSSIER, &b, &key().public_key()).expect("honest");
+            known = verify_extension(known, &WHOSE, &b, &key().public_key()).expect("honest");
         }
         prop_assert_eq!(known, recompute(&log).unwrap());
     }
@@ -92,7 +100,7 @@ proptest! {
             _ => e.action = if e.action == AuditAction::Read { AuditAction::Update } else { AuditAction::Read },
         }
         let b = batch(key(), &tampered, k);
-        prop_assert!(verify_extension(known, DOSSIER, &b, &key().public_key()).is_err());
+        prop_assert!(verify_extension(known, &WHOSE, &b, &key().public_key()).is_err());
     }
 
     #[test]
@@ -101,7 +109,7 @@ proptest! {
         let mut shorter = log.clone();
         shorter.remove(line.index(k));
         let b = batch(key(), &renumbered(shorter), k);
-        prop_assert!(verify_extension(known, DOSSIER, &b, &key().public_key()).is_err());
+        prop_assert!(verify_extension(known, &WHOSE, &b, &key().public_key()).is_err());
     }
 
     #[test]
@@ -114,6 +122,6 @@ proptest! {
         let mut swapped = log.clone();
         swapped.swap(i, j);
         let b = batch(key(), &renumbered(swapped), k);
-        prop_assert!(verify_extension(known, DOSSIER, &b, &key().public_key()).is_err());
+        prop_assert!(verify_extension(known, &WHOSE, &b, &key().public_key()).is_err());
     }
 }
