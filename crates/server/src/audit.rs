@@ -54,24 +54,27 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
     }
 }
 
-/// Lines after the `from` the device verified (at most a page), and a checkpoint over the log
-/// as it is stored now up to the last line sent. The head is recomputed from the stored lines,
-/// never read from the stored hashes: a line altered, moved or deleted in the database gives a
-/// head that does not extend what the device verified, and the device notices.
+/// The person's own lines after the `from` the device verified (at most a page), and a
+/// checkpoint over their log as it is stored now up to the last line sent. The head is
+/// recomputed from the stored lines, never read from the stored hashes: a line altered, moved
+/// or deleted in the database gives a head that does not extend what the device verified, and
+/// the device notices.
 pub fn batch_for(
     conn: &dyn Query,
     key: &DeviceKey,
     dossier_id: Uuid,
+    person_id: Uuid,
     from: u32,
     now: DateTime<Utc>,
 ) -> sql::Result<(AuditBatch, bool)> {
     let log: Vec<AuditEvent> =
-        crate::db::audit::audit_log(conn, dossier_id)?.into_iter().map(|(e, _)| e).collect();
+        crate::db::audit::person_log(conn, person_id)?.into_iter().map(|(e, _)| e).collect();
     let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
     let end = (start + AUDIT_PAGE_MAX).min(log.len());
     let head = log[..end].iter().fold(chain::GENESIS, |h, e| chain::link(&h, e));
     let checkpoint = Checkpoint {
         dossier_id,
+        person_id,
         size: u32::try_from(end).unwrap_or(u32::MAX),
         head: chain::hex(&head),
         time: now,

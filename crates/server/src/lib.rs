@@ -112,6 +112,7 @@ impl Settings {
         routes::staff::taken::answer_feedback,
         routes::staff::dossier::list_entries,
         routes::staff::dossier::create_entry,
+        routes::staff::dossier::read_entry,
         routes::staff::dossier::update_entry,
         routes::staff::dossier::delete_entry,
         routes::staff::dossier::create_activation_code,
@@ -245,8 +246,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         (
             "/v1/staff/entries/{entry_id}",
-            &["PUT", "DELETE"],
-            put(staff::dossier::update_entry).delete(staff::dossier::delete_entry),
+            &["GET", "PUT", "DELETE"],
+            get(staff::dossier::read_entry)
+                .put(staff::dossier::update_entry)
+                .delete(staff::dossier::delete_entry),
         ),
         (
             "/v1/staff/people/{person_id}/activation-codes",

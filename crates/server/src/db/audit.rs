@@ -1,8 +1,12 @@
-//! The access log (NEN 7513): one hash chain per dossier, purposes and alerts.
+//! The access log (NEN 7513): one hash chain per dossier (the whole log, for staff and the
+//! server's own check) and one per family member over the lines that person may read (what
+//! their Inzage shows and verifies); purposes and alerts.
 
 use chrono::SubsecRound;
 use chrono::{DateTime, Utc};
 use cjg_core::audit::{AuditAction, AuditEvent, AuditObject, Purpose};
+use cjg_core::entry::Visibility;
+use cjg_core::policy::{EntryScope, Family, LineSubject, Member};
 use cjg_crypto::chain;
 use uuid::Uuid;
 
@@ -118,7 +122,106 @@ pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent>
             r.origin
         ],
     )?;
+    distribute(tx, &event)?;
     Ok(event)
+}
+
+/// What a line is about, from its object: the rule of `cjg_core::policy` then says who may
+/// read it. A list or the dossier as a whole is for the family; an item of one person (a
+/// message, a device, a code, a questionnaire, feedback, a tip) only for that person.
+fn line_subject(conn: &dyn Query, object_type: &str, object_id: Option<Uuid>) -> sql::Result<LineSubject> {
+    let Some(object) = AuditObject::parse(object_type) else { return Ok(LineSubject::Unknown) };
+    let owner = |table_and_column: &str| -> sql::Result<LineSubject> {
+        let Some(id) = object_id else { return Ok(LineSubject::Dossier) };
+        let person: Option<String> = conn
+            .query_row(&format!("SELECT {table_and_column} = ?1"), [id.to_string()], |r| r.get(0))
+            .optional()?;
+        Ok(person.map(uuid_col).transpose()?.map_or(LineSubject::Unknown, LineSubject::Person))
+    };
+    Ok(match object {
+        AuditObject::AuditLog
+        | AuditObject::Entries
+        | AuditObject::Messages
+        | AuditObject::People
+        | AuditObject::Questionnaires
+        | AuditObject::ReadingTips
+        | AuditObject::Trajectory => LineSubject::Dossier,
+        AuditObject::ActivationCode | AuditObject::Devices => {
+            object_id.map_or(LineSubject::Unknown, LineSubject::Person)
+        }
+        AuditObject::Device => owner("person_id FROM devices WHERE id")?,
+        AuditObject::Feedback => owner("author_person_id FROM feedback WHERE id")?,
+        AuditObject::FeedbackRequest => owner("person_id FROM feedback_requests WHERE id")?,
+        AuditObject::Message => owner("person_id FROM messages WHERE id")?,
+        AuditObject::Questionnaire => owner("person_id FROM questionnaire_tasks WHERE id")?,
+        AuditObject::ReadingTip => owner("person_id FROM reading_tips WHERE id")?,
+        AuditObject::Entry => {
+            let Some(id) = object_id else { return Ok(LineSubject::Dossier) };
+            let row: Option<(String, Option<String>)> = conn
+                .query_row("SELECT visibility, child_id FROM entries WHERE id = ?1", [id.to_string()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            match row {
+                Some((visibility, child)) => match Visibility::parse(&visibility) {
+                    Some(visibility) => LineSubject::Entry(EntryScope {
+                        visibility,
+                        child_id: child.map(uuid_col).transpose()?,
+                    }),
+                    None => LineSubject::Unknown,
+                },
+                None => LineSubject::Unknown,
+            }
+        }
+    })
+}
+
+/// Appends `event` to the log of every family member who may read it on the day it happened.
+pub(super) fn distribute(tx: &Tx<'_>, event: &AuditEvent) -> sql::Result<()> {
+    let subject = line_subject(tx, &event.object_type, event.object_id)?;
+    let members: Vec<Member> =
+        super::people::dossier_people(tx, event.dossier_id)?.iter().map(super::people::member_of).collect();
+    let family = Family {
+        members: &members,
+        regime: super::people::regime(tx, event.dossier_id)?,
+        today: cjg_core::time::dutch_date(event.at),
+    };
+    for person in family.audience(subject) {
+        let (position, prev): (u32, Option<String>) = tx.query_row(
+            "SELECT COALESCE(MAX(position), 0) + 1,
+                    (SELECT hash FROM audit_views WHERE person_id = ?1 ORDER BY position DESC LIMIT 1)
+             FROM audit_views WHERE person_id = ?1",
+            [person.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let prev = prev.as_deref().and_then(chain::unhex).unwrap_or(chain::GENESIS);
+        let line = AuditEvent { position, ..event.clone() };
+        tx.execute(
+            "INSERT INTO audit_views (person_id, position, event_id, hash) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                person.to_string(),
+                position,
+                event.id.to_string(),
+                chain::hex(&chain::link(&prev, &line))
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A person's own log as stored, in their chain's order: the lines they may read, each with
+/// its place in their chain as `position`, and the hash stored beside it.
+pub fn person_log(conn: &dyn Query, person_id: Uuid) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {AUDIT_COLUMNS}, v.position, v.hash FROM audit_views v
+         JOIN audit_events a ON a.event_id = v.event_id
+         WHERE v.person_id = ?1 ORDER BY v.position"
+    ))?;
+    let rows = stmt.query_map([person_id.to_string()], |r| {
+        let (event, _) = audit_row(r)?;
+        Ok((AuditEvent { position: r.get(14)?, ..event }, r.get(15)?))
+    })?;
+    rows.collect()
 }
 
 /// A dossier's log as stored, in chain order, with the stored hashes.
@@ -180,12 +283,34 @@ pub fn verify_chains(conn: &dyn Query) -> sql::Result<Vec<ChainReport>> {
                 break;
             }
         }
+        if broken.is_none() {
+            broken = verify_person_chains(conn, dossier_id)?;
+        }
         out.push(match broken {
             Some((position, reason)) => ChainReport::Broken { dossier_id, position, reason },
             None => ChainReport::Intact { dossier_id, size },
         });
     }
     Ok(out)
+}
+
+/// The first break in the log of any member of the dossier, like the dossier's own check.
+fn verify_person_chains(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Option<(u32, &'static str)>> {
+    for person in super::people::dossier_people(conn, dossier_id)? {
+        let mut head = chain::GENESIS;
+        let mut size = 0u32;
+        for (event, stored) in person_log(conn, person.id)? {
+            if event.position != size + 1 {
+                return Ok(Some((size + 1, "a line is missing from a family member's log")));
+            }
+            head = chain::link(&head, &event);
+            size = event.position;
+            if stored.as_deref().and_then(chain::unhex) != Some(head) {
+                return Ok(Some((event.position, "a line of a family member's log changed")));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The staff member's purpose for the dossier, if stated and not yet expired.

@@ -97,6 +97,11 @@ pub fn create_entry(
 }
 
 /// The dossier an entry belongs to, if it exists and is not deleted.
+/// An entry that was not deleted.
+pub fn current_entry(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Entry>> {
+    Ok(load_entry(conn, id)?.filter(|r| !r.deleted).map(|r| r.entry))
+}
+
 pub fn entry_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM entries WHERE id = ?1 AND deleted = 0", [id.to_string()], |r| {
         uuid_col(r.get(0)?)

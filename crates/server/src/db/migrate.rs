@@ -19,11 +19,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/20261123_0006_articles.sql")),
         M::up(include_str!("../../migrations/20261123_0007_messages.sql")),
         M::up(include_str!("../../migrations/20261202_0008_sync_indexes.sql")),
+        M::up(include_str!("../../migrations/20261202_0009_audit_per_person.sql")),
     ])
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-const SQLITE_SCHEMA_VERSION: i64 = 8;
+const SQLITE_SCHEMA_VERSION: i64 = 9;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
@@ -36,6 +37,7 @@ pub(super) fn migrate(mut raw: rusqlite::Connection) -> Result<Conn, OpenError> 
     migrations().to_latest(&mut raw)?;
     let mut conn = Conn::Sqlite(raw);
     backfill_audit_chain(&mut conn)?;
+    backfill_audit_views(&mut conn)?;
     Ok(conn)
 }
 
@@ -73,10 +75,38 @@ fn backfill_audit_chain(conn: &mut Conn) -> sql::Result<()> {
     tx.commit()
 }
 
+/// Lines logged before each person had a log of their own go to the people who could read them
+/// on the day of the access (with today's consent, as earlier consents were not kept per day).
+/// Runs while no person has a log yet; in one transaction, so it runs whole or again.
+pub(super) fn backfill_audit_views(conn: &mut Conn) -> sql::Result<()> {
+    let tx = conn.transaction()?;
+    let started: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM audit_views LIMIT 1) AS any_view",
+        params![],
+        |r| r.get(0),
+    )?;
+    if started == 0 {
+        let dossiers: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT DISTINCT dossier_id FROM audit_events ORDER BY dossier_id")?;
+            let rows = stmt.query_map(params![], |r| r.get(0))?;
+            rows.collect::<sql::Result<_>>()?
+        };
+        for d in dossiers {
+            for (event, _) in super::audit::audit_log(&tx, uuid_col(d)?)? {
+                super::audit::distribute(&tx, &event)?;
+            }
+        }
+    }
+    tx.commit()
+}
+
 /// The PostgreSQL migrations, in order. Each runs once, in a transaction, recorded in
 /// `schema_migrations`; a session advisory lock keeps two instances starting at once from
 /// running one twice.
-const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_schema.sql"))];
+const PG_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_schema.sql")),
+    (2, include_str!("../../migrations/postgres/0002_audit_per_person.sql")),
+];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 
 pub(super) fn migrate_postgres(conn: &mut sql::PgConn) -> Result<(), OpenError> {

@@ -194,6 +194,8 @@ impl Db {
             ));
             if let Some(p) = &pool.0 {
                 migrate::migrate_postgres(&mut *p.get().map_err(sql::Error::from)?)?;
+                let conn = p.get().map_err(sql::Error::from)?;
+                migrate::backfill_audit_views(&mut Conn::Postgres(std::cell::RefCell::new(conn)))?;
             }
             Ok::<_, OpenError>(pool)
         })

@@ -186,7 +186,8 @@ pub async fn sync(
         db::articles::refresh_tips(&tx, who.dossier_id, now)?;
         let mut page = db::sync::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
         if let Some(from) = q.audit_from {
-            let (batch, more) = crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, from, now)?;
+            let (batch, more) =
+                crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, who.person_id, from, now)?;
             page.audit = Some(batch);
             page.has_more |= more;
         }

@@ -110,6 +110,29 @@ pub async fn create_entry(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
+/// One entry, whoever in the family may read it (a logged read of that entry).
+#[utoipa::path(get, path = "/v1/staff/entries/{entry_id}",
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Entry), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn read_entry(
+    State(state): State<Arc<AppState>>,
+    call: StaffCall,
+    ApiPath(entry_id): ApiPath<Uuid>,
+) -> AppResult<Json<Entry>> {
+    let dossier = entry_dossier(&state, entry_id).await?;
+    let entry = call
+        .write_dossier(
+            &state,
+            dossier,
+            AuditAction::Read,
+            (AuditObject::Entry, Some(entry_id)),
+            move |tx, _| db::entries::current_entry(tx, entry_id)?.ok_or_else(AppError::not_found),
+        )
+        .await?;
+    Ok(Json(entry))
+}
+
 #[utoipa::path(put, path = "/v1/staff/entries/{entry_id}", request_body = EntryUpdate,
     params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 200, body = Entry), (status = 409, body = cjg_core::ApiError)),
