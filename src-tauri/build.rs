@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "set_consent",
     "inzage",
     "mark_inzage_seen",
+    "dismiss_audit_warnings",
     "save_export",
     "save_export_pdf",
     "staff_login",

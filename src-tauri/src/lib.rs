@@ -126,6 +126,11 @@ async fn mark_inzage_seen(core: State<'_, AppCore>) -> Res<()> {
     core.mark_inzage_seen().await.map_err(|e| e.to_ui())
 }
 
+#[tauri::command]
+async fn dismiss_audit_warnings(core: State<'_, AppCore>) -> Res<()> {
+    core.dismiss_audit_warnings().await.map_err(|e| e.to_ui())
+}
+
 /// Saves an export the person asked for; answers with the path to show.
 #[tauri::command]
 async fn save_export(core: State<'_, AppCore>, file_name: String, contents: String) -> Res<String> {
@@ -371,6 +376,7 @@ pub fn run() {
             set_consent,
             inzage,
             mark_inzage_seen,
+            dismiss_audit_warnings,
             save_export,
             save_export_pdf,
             staff_login,

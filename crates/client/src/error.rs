@@ -40,6 +40,9 @@ pub enum ClientError {
     ReadOnly,
     #[error("device secret file: {0}")]
     DeviceSecret(std::io::Error),
+    /// A store from before the access log's key was pinned at enrolment.
+    #[error("this account has no pinned key for the access log; enrol the device again")]
+    EnrolAgain,
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -60,6 +63,7 @@ pub enum UiCode {
     AnswerMissing,
     AuditLogBroken,
     Conflict,
+    EnrolAgain,
     DeviceRevoked,
     Forbidden,
     InvalidInput,
@@ -91,7 +95,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 38] = [
+    pub const ALL: [UiCode; 39] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -102,6 +106,7 @@ impl UiCode {
         Self::AnswerMissing,
         Self::AuditLogBroken,
         Self::Conflict,
+        Self::EnrolAgain,
         Self::DeviceRevoked,
         Self::Forbidden,
         Self::InvalidInput,
@@ -145,6 +150,7 @@ impl UiCode {
             Self::AnswerMissing => "answer_missing",
             Self::AuditLogBroken => "audit_log_broken",
             Self::Conflict => "conflict",
+            Self::EnrolAgain => "enrol_again",
             Self::DeviceRevoked => "device_revoked",
             Self::Forbidden => "forbidden",
             Self::InvalidInput => "invalid_input",
@@ -228,6 +234,7 @@ impl ClientError {
             Self::KeychainUnavailable => UiCode::KeychainUnavailable,
             Self::NoSuchAccount => UiCode::NoSuchAccount,
             Self::StaffSignedOut => UiCode::StaffSignedOut,
+            Self::EnrolAgain => UiCode::EnrolAgain,
             Self::Store(S::NoUnlockKey) => UiCode::UnlockKeyMissing,
             Self::Store(S::WrongPin { attempts_left: 1 }) => UiCode::WrongPinLastTry,
             Self::Store(S::WrongPin { .. }) => UiCode::WrongPin,

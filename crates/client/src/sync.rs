@@ -12,7 +12,7 @@ use cjg_store::{OutboxItem, Store};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{audit_key, Client, ClientError, Result};
+use crate::{Client, ClientError, Result};
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Progress {
@@ -148,9 +148,9 @@ async fn sync_once(
     progress: &mut (impl FnMut(Progress) + Send),
 ) -> Result<Progress> {
     if access.with(|s| Ok(s.audit_key()?)).await?.is_none() {
-        // Enrolled before the access log was chained: trust the key of the first contact.
-        let key = audit_key(&client.health().await?.audit_key)?;
-        access.with(|s| Ok(s.pin_audit_key(&key)?)).await?;
+        // Enrolled before the access log was chained. The key is pinned at enrolment only:
+        // taking the word of whichever server answers now would let it sign any log.
+        return Err(ClientError::EnrolAgain);
     }
     flush_outbox(access, client, token).await?;
     let mut p = Progress::default();
@@ -174,10 +174,10 @@ async fn sync_once(
         let audit_size = match applied {
             Ok(size) => size,
             Err(e) => {
-                if let (ClientError::Store(cjg_store::StoreError::AuditChain(_)), Some(batch)) =
+                if let (ClientError::Store(cjg_store::StoreError::AuditChain(problem)), Some(batch)) =
                     (&e, &page.audit)
                 {
-                    report_broken_log(access, client, token, &audit, batch).await;
+                    report_broken_log(access, client, token, &audit, batch, problem).await;
                 }
                 return Err(e);
             }
@@ -247,12 +247,17 @@ async fn report_broken_log(
     token: &str,
     verified: &cjg_store::AuditState,
     batch: &cjg_core::audit::AuditBatch,
+    problem: &cjg_crypto::chain::ChainError,
 ) {
     let cp = &batch.checkpoint.checkpoint;
     let warning = cjg_store::AuditWarning {
         at: chrono::Utc::now(),
+        problem: problem.problem(),
+        verified_size: verified.size,
         received_size: cp.size,
         received_head: cp.head.clone(),
+        times: 1,
+        dismissed_at: None,
     };
     if let Err(e) = access.with(|s| Ok(s.flag_audit_warning(warning)?)).await {
         tracing::error!(code = e.code(), "could not record the audit warning");

@@ -86,9 +86,13 @@ pub struct Draft {
     pub saved_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// What this device verified of its dossier's access log, kept sealed.
+/// What this device verified of its person's own access log, kept sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditState {
+    /// Which chain `size` and `head` are about: [`AUDIT_CHAIN_PER_PERSON`] since each person
+    /// has a log of their own; a state of the older whole-dossier chain (0) starts over.
+    #[serde(default)]
+    pub chain: u32,
     /// The dossier the log belongs to, fixed by the first verified checkpoint.
     pub dossier_id: Option<Uuid>,
     pub size: u32,
@@ -96,23 +100,49 @@ pub struct AuditState {
     pub head: String,
     /// Lines the person has seen in Inzage (for the "someone new looked" notice).
     pub seen: u32,
-    /// Set when the server sent a log that does not extend this one; cleared by a later
-    /// batch that verifies.
-    pub warning: Option<AuditWarning>,
+    /// Every time the server sent a log that does not extend this one, oldest first. A
+    /// warning stays until the person dismisses it (a later honest log does not clear it, so
+    /// a rewrite that was undone still shows); dismissed ones stay as history.
+    #[serde(default)]
+    pub warnings: Vec<AuditWarning>,
+    /// The time of the newest checkpoint verified: an older one is an old log played back.
+    #[serde(default)]
+    pub checkpoint_time: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// The chain of [`AuditState`]: one per person.
+pub const AUDIT_CHAIN_PER_PERSON: u32 = 2;
 
 impl Default for AuditState {
     fn default() -> Self {
-        Self { dossier_id: None, size: 0, head: chain::hex(&chain::GENESIS), seen: 0, warning: None }
+        Self {
+            chain: AUDIT_CHAIN_PER_PERSON,
+            dossier_id: None,
+            size: 0,
+            head: chain::hex(&chain::GENESIS),
+            seen: 0,
+            warnings: Vec::new(),
+            checkpoint_time: None,
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditWarning {
+    /// When the app first found this log.
     pub at: chrono::DateTime<chrono::Utc>,
+    pub problem: cjg_core::audit::AuditProblem,
+    /// What the app had verified then.
+    pub verified_size: u32,
     pub received_size: u32,
     pub received_head: String,
+    /// The same broken log again at later syncs is one warning, counted.
+    pub times: u32,
+    pub dismissed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Enough history to show what happened, without growing without end.
+const AUDIT_WARNINGS_KEPT: usize = 100;
 
 /// Who this device belongs to, kept sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,8 +399,13 @@ impl Store {
             Some(batch) => Some(self.verify_audit(batch)?),
             None => None,
         };
+        let started_over = audit.is_some() && self.audit_state()?.size == 0;
         let tx = self.conn.transaction()?;
         if let (Some(batch), Some(state)) = (&page.audit, &audit) {
+            if started_over {
+                // Nothing verified yet: any lines kept are of an older chain, not of this one.
+                tx.execute("DELETE FROM audit", [])?;
+            }
             for e in &batch.events {
                 let sealed = seal_json(&self.key, T_AUDIT, &e.position.to_string(), 1, e)?;
                 tx.execute(
@@ -465,9 +500,13 @@ impl Store {
 
     pub fn audit_state(&self) -> Result<AuditState> {
         Ok(match get_secret_opt(&self.conn, &self.key, "audit_state")? {
-            Some(bytes) => serde_json::from_slice(&bytes)?,
-            None => AuditState::default(),
-        })
+            Some(bytes) => Some(serde_json::from_slice::<AuditState>(&bytes)?),
+            None => None,
+        }
+        // A copy of the whole dossier's log (before each person had their own) is not
+        // continued: the person's own log is fetched from its start and replaces it.
+        .filter(|state| state.chain == AUDIT_CHAIN_PER_PERSON)
+        .unwrap_or_default())
     }
 
     fn put_audit_state(conn: &Connection, key: &DataKey, state: &AuditState) -> Result<()> {
@@ -477,7 +516,28 @@ impl Store {
     /// Remembers that the server sent a log that does not extend the verified one. Only the
     /// flag is written: the lines that came with it are not.
     pub fn flag_audit_warning(&mut self, warning: AuditWarning) -> Result<()> {
-        let state = AuditState { warning: Some(warning), ..self.audit_state()? };
+        let mut state = self.audit_state()?;
+        match state.warnings.last_mut() {
+            Some(last)
+                if last.dismissed_at.is_none()
+                    && (last.problem, last.received_size, &last.received_head)
+                        == (warning.problem, warning.received_size, &warning.received_head) =>
+            {
+                last.times = last.times.saturating_add(1);
+            }
+            _ => state.warnings.push(warning),
+        }
+        let excess = state.warnings.len().saturating_sub(AUDIT_WARNINGS_KEPT);
+        state.warnings.drain(..excess);
+        Self::put_audit_state(&self.conn, &self.key, &state)
+    }
+
+    /// The person read the warnings: they stay as history, no longer as a warning.
+    pub fn dismiss_audit_warnings(&mut self, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        let mut state = self.audit_state()?;
+        for w in state.warnings.iter_mut().filter(|w| w.dismissed_at.is_none()) {
+            w.dismissed_at = Some(now);
+        }
         Self::put_audit_state(&self.conn, &self.key, &state)
     }
 
@@ -682,12 +742,17 @@ impl Store {
             head: chain::unhex(&state.head).ok_or(StoreError::Corrupt("audit head"))?,
         };
         let dossier = state.dossier_id.unwrap_or(batch.checkpoint.checkpoint.dossier_id);
-        let v = chain::verify_extension(known, dossier, batch, &key).map_err(StoreError::AuditChain)?;
+        let expected = chain::Expected {
+            dossier_id: dossier,
+            person_id: self.profile()?.person_id,
+            not_before: state.checkpoint_time,
+        };
+        let v = chain::verify_extension(known, &expected, batch, &key).map_err(StoreError::AuditChain)?;
         Ok(AuditState {
             dossier_id: Some(dossier),
             size: v.size,
             head: chain::hex(&v.head),
-            warning: None,
+            checkpoint_time: Some(batch.checkpoint.checkpoint.time),
             ..state
         })
     }

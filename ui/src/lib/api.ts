@@ -31,6 +31,7 @@ export const api = {
   revokeDevice: (deviceId: string) => invoke<void>("revoke_device", { deviceId }),
   inzage: () => invoke<InzageView>("inzage"),
   markInzageSeen: () => invoke<void>("mark_inzage_seen"),
+  dismissAuditWarnings: () => invoke<void>("dismiss_audit_warnings"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
   staffLogin: (serverUrl: string, username: string, password: string) =>

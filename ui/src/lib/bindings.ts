@@ -131,13 +131,33 @@ entry_id: string | null, entry_title: string | null, purpose: Purpose, purpose_n
  */
 new: boolean, };
 
-export type AuditWarningView = { at: string, verified_size: number, received_size: number, };
+export type AuditProblem = "rewritten" | "gap" | "shrunk" | "backdated" | "not_signed" | "not_mine";
+
+export type AuditWarningView = { at: string, problem: AuditProblem, verified_size: number, received_size: number, 
+/**
+ * At how many syncs the same broken log came.
+ */
+times: number, dismissed_at: string | null, };
+
+export type LogFingerprint = { size: number, 
+/**
+ * Eight characters of the head in two groups, like `3F9A-1C2E`.
+ */
+code: string, };
 
 export type InzageView = { 
 /**
  * Newest first.
  */
-lines: Array<AuditLine>, warning: AuditWarningView | null, };
+lines: Array<AuditLine>, 
+/**
+ * The newest warning the person has not dismissed yet.
+ */
+warning: AuditWarningView | null, 
+/**
+ * Every warning, dismissed or not, newest first.
+ */
+warnings: Array<AuditWarningView>, fingerprint: LogFingerprint, };
 
 export type PdfItem = { heading: string, lines: Array<string>, };
 
@@ -183,7 +203,7 @@ audit: Array<AuditEvent>, };
 
 export type Progress = { pages: number, items: number, done: boolean, };
 
-export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "conflict" | "device_revoked" | "forbidden" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_such_account" | "not_enrolled" | "not_found" | "pin_format" | "pin_mismatch" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "server_error" | "server_invalid_response" | "server_unreachable" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
+export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "conflict" | "enrol_again" | "device_revoked" | "forbidden" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_such_account" | "not_enrolled" | "not_found" | "pin_format" | "pin_mismatch" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "server_error" | "server_invalid_response" | "server_unreachable" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
 
 export type UiError = { code: UiCode, message: string, };
 

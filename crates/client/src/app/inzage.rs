@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use cjg_core::audit::{AuditAction, Purpose};
+use cjg_core::audit::{AuditAction, AuditProblem, Purpose};
 use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
@@ -28,18 +28,47 @@ pub struct AuditLine {
     pub new: bool,
 }
 
+/// A time the server sent a log that did not extend the one this device verified.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AuditWarningView {
     pub at: chrono::DateTime<chrono::Utc>,
+    pub problem: AuditProblem,
     pub verified_size: u32,
     pub received_size: u32,
+    /// At how many syncs the same broken log came.
+    pub times: u32,
+    pub dismissed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the device verified last, short enough to read out and compare with another device
+/// or with the coach: the number of lines and the start of the chain's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct LogFingerprint {
+    pub size: u32,
+    /// Eight characters of the head in two groups, like `3F9A-1C2E`.
+    pub code: String,
+}
+
+impl LogFingerprint {
+    pub fn of(size: u32, head_hex: &str) -> Self {
+        let start: String = head_hex.chars().take(8).collect::<String>().to_uppercase();
+        let code = match (start.get(..4), start.get(4..)) {
+            (Some(a), Some(b)) => format!("{a}-{b}"),
+            _ => start,
+        };
+        Self { size, code }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct InzageView {
     /// Newest first.
     pub lines: Vec<AuditLine>,
+    /// The newest warning the person has not dismissed yet.
     pub warning: Option<AuditWarningView>,
+    /// Every warning, dismissed or not, newest first.
+    pub warnings: Vec<AuditWarningView>,
+    pub fingerprint: LogFingerprint,
 }
 
 impl AppCore {
@@ -72,12 +101,28 @@ impl AppCore {
             })
             .collect();
         lines.reverse();
-        let warning = state.warning.map(|w| AuditWarningView {
-            at: w.at,
-            verified_size: state.size,
-            received_size: w.received_size,
-        });
-        Ok(InzageView { lines, warning })
+        let warnings: Vec<AuditWarningView> = state
+            .warnings
+            .iter()
+            .rev()
+            .map(|w| AuditWarningView {
+                at: w.at,
+                problem: w.problem,
+                verified_size: w.verified_size,
+                received_size: w.received_size,
+                times: w.times,
+                dismissed_at: w.dismissed_at,
+            })
+            .collect();
+        let warning = warnings.iter().find(|w| w.dismissed_at.is_none()).cloned();
+        let fingerprint = LogFingerprint::of(state.size, &state.head);
+        Ok(InzageView { lines, warning, warnings, fingerprint })
+    }
+
+    /// The person read the warnings: they move to the history shown under them.
+    pub async fn dismiss_audit_warnings(&self) -> Result<()> {
+        let mut guard = self.store().await?;
+        Ok(guard.dismiss_audit_warnings(chrono::Utc::now())?)
     }
 
     /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
@@ -128,5 +173,16 @@ impl AppCore {
         let mut guard = self.store().await?;
         let store = &mut *guard;
         Ok(store.mark_audit_seen()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_is_short_and_readable() {
+        let f = LogFingerprint::of(42, "3f9a1c2e0000000000000000000000000000000000000000000000000000abcd");
+        assert_eq!(f, LogFingerprint { size: 42, code: "3F9A-1C2E".into() });
     }
 }

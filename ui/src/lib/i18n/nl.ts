@@ -4,6 +4,7 @@
 import type {
   Agree,
   AuditAction,
+  AuditProblem,
   Delivery,
   FeedbackKind,
   FeedbackStatus,
@@ -133,6 +134,23 @@ export const nl = {
   inzage_empty: "Nog niemand van het CJG heeft uw dossier bekeken.",
   inzage_empty_filtered: "Niets gevonden. Kies een ander filter.",
   inzage_warning: "Let op: de lijst op de server klopt niet meer met de lijst die deze app eerder heeft gecontroleerd. Misschien is er iets veranderd of weggehaald. U ziet hieronder de gecontroleerde lijst. Het CJG is gewaarschuwd. Wilt u meer weten? Vraag het uw coach of de privacy-medewerker van het CJG.",
+  inzage_warning_when: (when: string) => `De app zag dit op ${when}.`,
+  inzage_problem: {
+    rewritten: "Regels die de app al had gecontroleerd, zijn veranderd, weggehaald of verplaatst.",
+    gap: "Er ontbreken regels tussen de oude en de nieuwe lijst.",
+    shrunk: "De lijst is korter dan de lijst die de app al had gecontroleerd.",
+    backdated: "De server stuurde een oudere versie van de lijst.",
+    not_signed: "De lijst heeft niet de handtekening van het CJG.",
+    not_mine: "De lijst hoort bij iemand anders.",
+  } satisfies Record<AuditProblem, string>,
+  inzage_dismiss: "Ik heb dit gelezen",
+  inzage_history_title: "Eerdere waarschuwingen",
+  inzage_history_item: (when: string, times: number) =>
+    times === 1 ? `Op ${when}.` : `Op ${when}, en daarna nog ${times - 1} keer.`,
+  inzage_fingerprint_label: "Controlecode",
+  inzage_fingerprint: (n: number, code: string) =>
+    `${n === 1 ? "1 regel" : `${n} regels`}, code ${code}.`,
+  inzage_fingerprint_help: "Ziet u dezelfde code op uw andere apparaat? Dan is uw lijst daar hetzelfde.",
   inzage_verified: (n: number) =>
     `Gecontroleerd: ${n === 1 ? "1 regel" : `${n} regels`}. Er is niets veranderd of weggehaald.`,
   filter_staff: "Medewerker",
@@ -414,6 +432,7 @@ export const nl = {
     purpose_required: "Kies eerst waarom u het dossier opent.",
     not_found: "Dit bestaat niet, of u mag het niet zien.",
     audit_log_broken: "De inzagelijst van de server klopt niet. Uw gegevens op dit apparaat blijven bewaard. Kijk bij Inzage.",
+    enrol_again: "Deze app moet opnieuw worden gekoppeld. Vraag uw coach om een nieuwe code.",
     account_label_invalid: "Deze naam kan niet. Gebruik hoogstens 40 tekens, op één regel.",
     keychain_unavailable: "De sleutelbos van uw computer geeft de sleutel niet. Open de app met uw pincode. Lukt dat ook niet? Verwijder dan het account van dit apparaat en vraag uw coach om een nieuwe code.",
     unlock_key_missing: "Openen zonder pincode staat uit. Vul uw pincode in.",
