@@ -336,6 +336,8 @@ async fn enrol_read_restart_offline_and_unlock() {
         "{lines:?}"
     );
     wait_for(&c, "#audit-verified").await;
+    let fingerprint = wait_for(&c, "#audit-fingerprint").await.text().await.unwrap();
+    assert!(fingerprint.contains("regels, code "), "a code to compare with another device: {fingerprint}");
     // The person's own copy, as CSV and as PDF.
     let exports = data.path().join("exports");
     let exported = |ext: &'static str| {
@@ -368,7 +370,12 @@ async fn enrol_read_restart_offline_and_unlock() {
     // Someone changes a line of the log in the server's database: the next update notices,
     // keeps what was checked and warns.
     let w = server.db();
-    w.execute("UPDATE audit_events SET purpose = 'kwaliteit' WHERE position = 1", params![]).unwrap();
+    w.execute(
+        "UPDATE audit_events SET purpose = 'kwaliteit' WHERE event_id = (SELECT v.event_id FROM audit_views v
+         JOIN people p ON p.id = v.person_id WHERE p.display_name = 'Sanne Voorbeeld' AND v.position = 1)",
+        params![],
+    )
+    .unwrap();
     wait_for(&c, "#refresh").await.click().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -382,8 +389,13 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     wait_for(&c, "#nav-inzage").await.click().await.unwrap();
     let warning = wait_for(&c, "#audit-warning").await.text().await.unwrap();
-    assert!(warning.contains("klopt niet"), "{warning}");
+    assert!(warning.contains("klopt niet") && warning.contains("zijn veranderd"), "{warning}");
     shot(&c, "12-inzage-waarschuwing").await;
+    // Read and dismissed, the warning stays as history.
+    wait_for(&c, "#audit-warning-dismiss").await.click().await.unwrap();
+    let history = wait_for(&c, "#audit-warning-history").await.text().await.unwrap();
+    assert!(history.contains("Eerdere waarschuwingen") && history.contains("zijn veranderd"), "{history}");
+    shot(&c, "12b-inzage-geschiedenis").await;
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11, "nothing of the dossier is lost");
 

@@ -32,14 +32,17 @@ async fn store_for(url: String, dir: &std::path::Path) -> Store {
         person_id: Uuid::new_v4(),
         display_name: "X".into(),
     };
-    Store::create(
+    let mut store = Store::create(
         &dir.join("s.db"),
         &Pin::parse(cjg_tests::PIN).unwrap(),
         &[1; 32],
         &profile,
         &DeviceKey::generate().unwrap(),
     )
-    .unwrap()
+    .unwrap();
+    // Enrolment pins the log's key; without one the app would rightly ask to enrol again.
+    store.pin_audit_key(&[7; 32]).unwrap();
+    store
 }
 
 #[tokio::test]

@@ -60,6 +60,7 @@ async fn every_staff_route_logs_exactly_one_line() {
     let expected: BTreeMap<(&str, &str), (&str, &str, Option<String>)> = [
         (("GET", "/v1/staff/dossiers/{dossier_id}/entries"), ("read", "entries", None)),
         (("POST", "/v1/staff/dossiers/{dossier_id}/entries"), ("create", "entry", None)),
+        (("GET", "/v1/staff/entries/{entry_id}"), ("read", "entry", Some(entry_id.clone()))),
         (("PUT", "/v1/staff/entries/{entry_id}"), ("update", "entry", Some(entry_id.clone()))),
         (("DELETE", "/v1/staff/entries/{entry_id}"), ("delete", "entry", Some(entry_id.clone()))),
         (
@@ -260,31 +261,43 @@ async fn tampering_with_the_server_log_is_noticed() {
     let entries_before = app.dossier().await.unwrap().entries.len();
 
     let w = server.db();
-    let d = dossier.to_string();
+    let karim = cjg_tests::person_id(&w, "Karim Voorbeeld");
     let verify = || server.cli().arg("verify-audit").env("RUST_LOG", "error").output().unwrap();
     assert!(verify().status.success());
 
+    // Each tamper works on Karim's own log: a line of it changed in the whole log, two of his
+    // lines swapped, one of his lines deleted from the whole log.
     type Tamper<'a> = (&'a str, &'a str, &'a str);
     let tampers: [Tamper; 3] = [
         (
             "altered",
-            "UPDATE audit_events SET purpose = 'kwaliteit' WHERE dossier_id = ?1 AND position = 2",
-            "UPDATE audit_events SET purpose = 'hulpverlening' WHERE dossier_id = ?1 AND position = 2",
+            "UPDATE audit_events SET purpose = 'kwaliteit'
+             WHERE event_id = (SELECT event_id FROM audit_views WHERE person_id = ?1 AND position = 2)",
+            "UPDATE audit_events SET purpose = 'hulpverlening'
+             WHERE event_id = (SELECT event_id FROM audit_views WHERE person_id = ?1 AND position = 2)",
         ),
         (
             "reordered",
-            "UPDATE audit_events SET position = CASE position WHEN 1 THEN 2 ELSE 1 END
-             WHERE dossier_id = ?1 AND position IN (1, 2)",
-            "UPDATE audit_events SET position = CASE position WHEN 1 THEN 2 ELSE 1 END
-             WHERE dossier_id = ?1 AND position IN (1, 2)",
+            "UPDATE audit_views SET position = CASE position WHEN 1 THEN -2 ELSE -1 END
+             WHERE person_id = ?1 AND position IN (1, 2);
+             UPDATE audit_views SET position = -position WHERE person_id = ?1 AND position < 0",
+            "UPDATE audit_views SET position = CASE position WHEN 1 THEN -2 ELSE -1 END
+             WHERE person_id = ?1 AND position IN (1, 2);
+             UPDATE audit_views SET position = -position WHERE person_id = ?1 AND position < 0",
         ),
-        ("deleted", "DELETE FROM audit_events WHERE dossier_id = ?1 AND position = 1", ""),
+        (
+            "deleted",
+            "DELETE FROM audit_events
+             WHERE event_id = (SELECT event_id FROM audit_views WHERE person_id = ?1 AND position = 1)",
+            "",
+        ),
     ];
     let mut alerts = 0;
     for (name, tamper, restore) in tampers {
         // The unique (dossier, position) index would refuse a swap done in two steps.
-        w.execute("DROP INDEX IF EXISTS audit_events_chain", params![]).unwrap();
-        w.execute(tamper, [&d]).unwrap();
+        for statement in tamper.split(';') {
+            w.execute(statement, [&karim]).unwrap();
+        }
         // A staff access meanwhile: the app also gets a new line with the tampered log.
         staff.entries(dossier).await.unwrap();
         let e = app.sync(|_| {}).await.unwrap_err();
@@ -303,12 +316,21 @@ async fn tampering_with_the_server_log_is_noticed() {
         if restore.is_empty() {
             break;
         }
-        w.execute(restore, [&d]).unwrap();
-        // The honest log is back: the lines added meanwhile verify and the warning goes.
+        for statement in restore.split(';') {
+            w.execute(statement, [&karim]).unwrap();
+        }
+        // The honest log is back: the lines added meanwhile verify. The warning stays until
+        // Karim dismisses it, so a rewrite that was undone is not forgotten.
         app.sync(|_| {}).await.unwrap_or_else(|e| panic!("{name} restored: {e}"));
         let view = app.inzage().await.unwrap();
-        assert!(view.warning.is_none(), "{name}: restored log verifies");
-        assert!(view.lines.len() > verified);
+        assert!(view.lines.len() > verified, "{name}: restored log verifies");
+        let warning = view.warning.expect("the warning stays after an honest sync");
+        assert_eq!(warning.problem, cjg_core::audit::AuditProblem::Rewritten, "{name}");
+        app.dismiss_audit_warnings().await.unwrap();
+        let view = app.inzage().await.unwrap();
+        assert!(view.warning.is_none(), "{name}: dismissed");
+        assert_eq!(view.warnings.len(), alerts as usize, "{name}: kept as history");
+        assert!(view.warnings.iter().all(|w| w.dismissed_at.is_some()));
         verified = view.lines.len();
         assert!(verify().status.success(), "{name}: restored");
     }
