@@ -416,3 +416,81 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     app.lock().await;
     assert_eq!(app.status().await.unwrap().staff_user, None, "locking signs the coach out");
 }
+
+/// An old state of the log played back is refused like a broken one: a checkpoint signed at an
+/// earlier time than the one the app verified (the server's clock set back a month), and a log
+/// cut back to fewer lines than the app verified. The warning says which, and stays.
+#[tokio::test]
+async fn an_old_checkpoint_played_back_is_refused() {
+    use cjg_core::audit::AuditProblem;
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    staff.entries(dossier).await.unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Karim").await;
+    let verified = app.inzage().await.unwrap().lines.len();
+    assert!(verified >= 1);
+
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    server.stop();
+    server = TestServer::start_in(data.path(), &listen, &["--clock-offset-days=-30"]).unwrap();
+    let e = app.sync(|_| {}).await.unwrap_err();
+    assert_eq!(e.code(), "audit_log_broken");
+    let view = app.inzage().await.unwrap();
+    assert_eq!(view.warning.map(|w| w.problem), Some(AuditProblem::Backdated));
+    assert_eq!(view.lines.len(), verified, "the verified copy stays");
+
+    // The clock right again, but the newest of Karim's lines cut away.
+    server.stop();
+    server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
+    let karim = cjg_tests::person_id(&server.db(), "Karim Voorbeeld");
+    server
+        .db()
+        .execute(
+            "DELETE FROM audit_views WHERE person_id = ?1
+             AND position = (SELECT MAX(position) FROM audit_views WHERE person_id = ?1)",
+            [&karim],
+        )
+        .unwrap();
+    let e = app.sync(|_| {}).await.unwrap_err();
+    assert_eq!(e.code(), "audit_log_broken");
+    let view = app.inzage().await.unwrap();
+    let problems: Vec<AuditProblem> = view.warnings.iter().map(|w| w.problem).collect();
+    assert_eq!(problems, [AuditProblem::Shrunk, AuditProblem::Backdated], "both kept, newest first");
+    assert!(view.warning.is_some());
+}
+
+/// The key that signs the log is trusted only as the enrolment delivered it. A store that lost
+/// it (or predates pinning) does not take the server's word for a new one: the person enrols
+/// again, and nothing on the device is lost meanwhile.
+#[tokio::test]
+async fn a_store_without_a_pinned_key_asks_to_enrol_again() {
+    let server = TestServer::start().unwrap();
+    let (dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    let entries = app.dossier().await.unwrap().entries.len();
+    let store = find(dir.path(), "store.db").expect("the account's store");
+    let removed = rusqlite::Connection::open(&store)
+        .unwrap()
+        .execute("DELETE FROM secrets WHERE name = 'audit_key'", [])
+        .unwrap();
+    assert_eq!(removed, 1);
+    let e = app.sync(|_| {}).await.unwrap_err();
+    assert_eq!(e.code(), "enrol_again");
+    assert_eq!(app.dossier().await.unwrap().entries.len(), entries, "nothing lost");
+}
+
+fn find(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+        if path.is_dir() {
+            if let Some(found) = find(&path, name) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
