@@ -21,6 +21,7 @@ async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
         &server.code_for(who),
         &pin,
         &SECRET,
+        cjg_store::PinMode::Keychain,
         &dir.join(format!("{who}.db")),
         "test",
     )
@@ -317,6 +318,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for method in ops.as_object().unwrap().keys() {
             let method = method.to_uppercase();
+            let blinded_pin = cjg_crypto::b64(&cjg_crypto::pin::BlindedPin::new(b"902417").unwrap().blinded);
             let url_path = path
                 .replace("{dossier_id}", &dossier)
                 .replace("{entry_id}", &parents_entry)
@@ -331,6 +333,12 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/enrol") => Some(json!({"activation_code": "AAAA-BBBB-CCCC",
                     "device_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "device_name": "x"})),
                 ("POST", "/v1/auth/challenge") => Some(json!({"device_id": sanne_device})),
+                ("POST", "/v1/me/pin-key") => {
+                    Some(json!({"blinded": blinded_pin, "pin_token": cjg_crypto::b64(&[0; 32])}))
+                }
+                // Another token than the one any caller set up: a try on Sanne's device is refused.
+                ("POST", "/v1/pin/try") => Some(json!({"device_id": sanne_device, "blinded": blinded_pin,
+                    "pin_token": cjg_crypto::b64(&[1; 32])})),
                 ("POST", "/v1/auth/token") => {
                     Some(json!({"device_id": sanne_device, "challenge": "x", "signature": "AAAA"}))
                 }
@@ -384,6 +392,8 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 (method.as_str(), path.as_str()),
                 ("GET", "/v1/health" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices")
                     | ("POST", "/v1/auth/challenge")
+                    // Sets up the PIN's server part of the caller's own device.
+                    | ("POST", "/v1/me/pin-key")
                     | ("PUT", "/v1/me/consent")
                     | ("POST", "/v1/me/audit-alerts")
                     | ("GET", "/v1/staff/dossiers")

@@ -98,8 +98,9 @@ async fn two_accounts_on_one_device_stay_apart() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    app.unlock(sanne, SANNE_PIN).await.unwrap();
-    assert_eq!(app.sync(|_| {}).await.unwrap_err().code(), "wiped_revoked");
+    // Her PIN is checked with the server's help (no keychain here): the server's answer says
+    // the device is signed off, and the account is wiped before it opens.
+    assert_eq!(app.unlock(sanne, SANNE_PIN).await.unwrap_err().code(), "wiped_revoked");
     let status = app.status().await.unwrap();
     assert_eq!(status.accounts.iter().map(|a| a.id).collect::<Vec<_>>(), [noor]);
     app.unlock(noor, NOOR_PIN).await.unwrap();
@@ -122,7 +123,7 @@ async fn the_os_keychain_holds_the_secret_and_can_unlock_without_the_pin() {
         eprintln!("skipped: no D-Bus session, so no OS keychain; scripts/test provides one");
         return;
     }
-    let server = TestServer::start().unwrap();
+    let mut server = TestServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let vault = Vault::new("nl.cjg.mijn.test", true);
     let app = cjg_client::app::AppCore::new(dir.path().to_owned(), None).with_vault(vault.clone());
@@ -145,6 +146,12 @@ async fn the_os_keychain_holds_the_secret_and_can_unlock_without_the_pin() {
     assert_eq!(app.unlock_with_keychain(karim).await.unwrap_err().code(), "unlock_key_missing");
     app.unlock(karim, SANNE_PIN).await.unwrap();
     assert_eq!(app.dossier().await.unwrap().entries.len(), 11, "the PIN stays the way in");
+
+    // With the secret in the keychain the PIN needs no server: it opens offline.
+    app.lock().await;
+    server.stop();
+    app.unlock(karim, SANNE_PIN).await.unwrap();
+    assert_eq!(app.dossier().await.unwrap().entries.len(), 11, "offline, from the keychain");
 
     app.forget_account(karim).await.unwrap();
     assert_eq!(vault.unlock_key(karim).unwrap_err().code(), "keychain_unavailable");

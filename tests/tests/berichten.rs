@@ -86,6 +86,7 @@ async fn the_same_message_twice_is_one_and_a_reused_id_is_refused() {
         &server.code_for("Karim"),
         &pin,
         &[3; 32],
+        cjg_store::PinMode::Keychain,
         &dir.path().join("k.db"),
         "t",
     )

@@ -35,7 +35,8 @@ async fn store_for(url: String, dir: &std::path::Path) -> Store {
     let mut store = Store::create(
         &dir.join("s.db"),
         &Pin::parse(cjg_tests::PIN).unwrap(),
-        &[1; 32],
+        &cjg_store::PinSecrets::new(cjg_store::PinMode::Keychain, &[1; 32], None).unwrap(),
+        cjg_store::PinMode::Keychain,
         &profile,
         &DeviceKey::generate().unwrap(),
     )

@@ -180,9 +180,11 @@ async fn reading_tips_show_at_their_moment_and_the_coach_sees_them_read() {
 
 #[tokio::test]
 async fn search_works_offline_without_caring_for_accents_or_case() {
-    let server = TestServer::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let listen = server.url.trim_start_matches("http://").to_owned();
     let (dir, app) = cjg_tests::enrolled_app(&server, "Noor").await;
-    drop(server);
+    server.stop();
     let titles =
         |v: cjg_client::app::InformatieView| v.articles.into_iter().map(|a| a.title).collect::<Vec<_>>();
     let ruzie = titles(app.informatie("ruzie", None, None, false).await.unwrap());
@@ -205,6 +207,8 @@ async fn search_works_offline_without_caring_for_accents_or_case() {
     let account = app.status().await.unwrap().account.unwrap();
     app.lock().await;
     assert_eq!(app.set_article_useful(puber.id, false).await.unwrap_err().code(), "locked");
+    // Without a keychain the PIN is checked with the server's help: it must be there to unlock.
+    let _server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
     app.unlock(account, PIN).await.unwrap();
     let useful = app.informatie("", None, None, true).await.unwrap().articles;
     assert_eq!(useful.iter().map(|a| (a.id, a.useful)).collect::<Vec<_>>(), [(puber.id, true)]);

@@ -154,6 +154,7 @@ async fn karim(server: &TestServer, dir: &Path) -> (Store, Session) {
         &server.code_for("Karim"),
         &pin,
         &SECRET,
+        cjg_store::PinMode::Keychain,
         &dir.join("karim.db"),
         "test",
     )

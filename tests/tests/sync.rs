@@ -14,6 +14,11 @@ use serde_json::{json, Value};
 
 const SECRET: [u8; 32] = [9; 32];
 
+/// These stores stand for a device whose secret is in a keychain: the PIN opens them offline.
+fn secrets() -> cjg_store::PinSecrets {
+    cjg_store::PinSecrets::new(cjg_store::PinMode::Keychain, &SECRET, None).unwrap()
+}
+
 fn pin() -> Pin {
     Pin::parse(cjg_tests::PIN).unwrap()
 }
@@ -24,6 +29,7 @@ async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
         &server.code_for(who),
         &pin(),
         &SECRET,
+        cjg_store::PinMode::Keychain,
         &dir.join("store.db"),
         "testapparaat",
     )
@@ -139,7 +145,8 @@ async fn a_failure_inside_a_page_leaves_no_partial_page_and_no_cursor_move() {
 
     // Closing and reopening (the "killed client") shows the same state; the next sync completes.
     drop(store);
-    let mut store = LockedStore::open(&dir.path().join("store.db")).unwrap().unlock(&pin(), &SECRET).unwrap();
+    let mut store =
+        LockedStore::open(&dir.path().join("store.db")).unwrap().unlock(&pin(), &secrets()).unwrap();
     assert_eq!(store.cursor().unwrap(), after_first_page);
     cjg_client::sync(&mut store, &SyncOptions { page_limit: Some(5), ..Default::default() }, |_| {})
         .await
@@ -272,7 +279,7 @@ async fn activation_codes_wrong_used_expired_and_malformed() {
         let url = server.url.clone();
         let path = path.clone();
         async move {
-            cjg_client::enrol(&url, &code, &pin(), &SECRET, &path, "t")
+            cjg_client::enrol(&url, &code, &pin(), &SECRET, cjg_store::PinMode::Keychain, &path, "t")
                 .await
                 .map(|_| ())
                 .expect_err("refused")
@@ -285,10 +292,18 @@ async fn activation_codes_wrong_used_expired_and_malformed() {
     let code = server.code_for("Noor");
     drop(enrol(&server, "Noor", dir.path()).await);
     let other = tempfile::tempdir().unwrap();
-    let e = cjg_client::enrol(&server.url, &code, &pin(), &SECRET, &other.path().join("s.db"), "t")
-        .await
-        .map(|_| ())
-        .unwrap_err();
+    let e = cjg_client::enrol(
+        &server.url,
+        &code,
+        &pin(),
+        &SECRET,
+        cjg_store::PinMode::Keychain,
+        &other.path().join("s.db"),
+        "t",
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
     assert_eq!(e.code(), "activation_code_used");
 
     server
@@ -300,6 +315,7 @@ async fn activation_codes_wrong_used_expired_and_malformed() {
         &server.code_for("Karim"),
         &pin(),
         &SECRET,
+        cjg_store::PinMode::Keychain,
         &other.path().join("s.db"),
         "t",
     )
@@ -316,11 +332,18 @@ async fn guessing_codes_is_rate_limited() {
     let dir = tempfile::tempdir().unwrap();
     let mut codes = Vec::new();
     for _ in 0..4 {
-        let e =
-            cjg_client::enrol(&server.url, "AAAA-BBBB-CCCC", &pin(), &SECRET, &dir.path().join("s.db"), "t")
-                .await
-                .map(|_| ())
-                .unwrap_err();
+        let e = cjg_client::enrol(
+            &server.url,
+            "AAAA-BBBB-CCCC",
+            &pin(),
+            &SECRET,
+            cjg_store::PinMode::Keychain,
+            &dir.path().join("s.db"),
+            "t",
+        )
+        .await
+        .map(|_| ())
+        .unwrap_err();
         codes.push(e.code());
     }
     assert_eq!(
@@ -337,9 +360,9 @@ async fn wrong_pin_is_refused_and_loses_nothing() {
     cjg_client::sync(&mut store, &SyncOptions::default(), |_| {}).await.unwrap();
     drop(store);
     let path = dir.path().join("store.db");
-    let wrong = LockedStore::open(&path).unwrap().unlock(&Pin::parse("902418").unwrap(), &SECRET);
+    let wrong = LockedStore::open(&path).unwrap().unlock(&Pin::parse("902418").unwrap(), &secrets());
     assert!(matches!(wrong, Err(StoreError::WrongPin { attempts_left: 4 })));
-    let store = LockedStore::open(&path).unwrap().unlock(&pin(), &SECRET).unwrap();
+    let store = LockedStore::open(&path).unwrap().unlock(&pin(), &secrets()).unwrap();
     assert_eq!(store.entries().unwrap().len(), 11);
 }
 
@@ -472,8 +495,17 @@ async fn staff_codes_enrol_and_openapi_is_served() {
     let resp: Value = new_code(person_id("Milan Voorbeeld")).await.unwrap().json().await.unwrap();
     let code = resp["code"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        cjg_client::enrol(&server.url, code, &pin(), &SECRET, &dir.path().join("s.db"), "t").await.unwrap();
+    let store = cjg_client::enrol(
+        &server.url,
+        code,
+        &pin(),
+        &SECRET,
+        cjg_store::PinMode::Keychain,
+        &dir.path().join("s.db"),
+        "t",
+    )
+    .await
+    .unwrap();
     assert_eq!(store.profile().unwrap().display_name, "Milan Voorbeeld");
     let hashed: i64 =
         server.db().query_row("SELECT COUNT(*) FROM activation_codes", params![], |r| r.get(0)).unwrap();

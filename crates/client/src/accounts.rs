@@ -78,7 +78,7 @@ impl Accounts {
         };
         let id = Uuid::new_v4();
         let dir = self.root.join(id.to_string());
-        std::fs::create_dir_all(&dir).map_err(ClientError::DeviceSecret)?;
+        create_private_dir(&dir).map_err(ClientError::DeviceSecret)?;
         let created_at = Utc::now();
         let json = serde_json::to_vec(&AccountFile { label: label.clone(), created_at })
             .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
@@ -130,4 +130,17 @@ impl Accounts {
         let _ = std::fs::remove_file(secret);
         Ok(())
     }
+}
+
+/// The account's folder, for its owner only (0700 on Unix): the store, its secret file and
+/// its label are nobody else's business on a shared computer.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }

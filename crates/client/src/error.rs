@@ -43,6 +43,12 @@ pub enum ClientError {
     /// A store from before the access log's key was pinned at enrolment.
     #[error("this account has no pinned key for the access log; enrol the device again")]
     EnrolAgain,
+    /// The PIN of an account whose device secret is a file is checked with the server's help.
+    #[error("the PIN can only be checked with the server, which cannot be reached")]
+    PinNeedsServer,
+    /// Too many PIN tries (on this device or on copies of it): the server locked the device.
+    #[error("the server locked this device after too many PIN tries; its local data has been wiped")]
+    DeviceLocked,
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -64,6 +70,7 @@ pub enum UiCode {
     AuditLogBroken,
     Conflict,
     EnrolAgain,
+    DeviceLocked,
     DeviceRevoked,
     Forbidden,
     InvalidInput,
@@ -75,6 +82,7 @@ pub enum UiCode {
     NotFound,
     PinFormat,
     PinMismatch,
+    PinNeedsServer,
     PinTooSimple,
     PurposeRequired,
     QuestionnaireOutdated,
@@ -95,7 +103,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 39] = [
+    pub const ALL: [UiCode; 41] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -107,6 +115,7 @@ impl UiCode {
         Self::AuditLogBroken,
         Self::Conflict,
         Self::EnrolAgain,
+        Self::DeviceLocked,
         Self::DeviceRevoked,
         Self::Forbidden,
         Self::InvalidInput,
@@ -118,6 +127,7 @@ impl UiCode {
         Self::NotFound,
         Self::PinFormat,
         Self::PinMismatch,
+        Self::PinNeedsServer,
         Self::PinTooSimple,
         Self::PurposeRequired,
         Self::QuestionnaireOutdated,
@@ -151,6 +161,7 @@ impl UiCode {
             Self::AuditLogBroken => "audit_log_broken",
             Self::Conflict => "conflict",
             Self::EnrolAgain => "enrol_again",
+            Self::DeviceLocked => "device_locked",
             Self::DeviceRevoked => "device_revoked",
             Self::Forbidden => "forbidden",
             Self::InvalidInput => "invalid_input",
@@ -162,6 +173,7 @@ impl UiCode {
             Self::NotFound => "not_found",
             Self::PinFormat => "pin_format",
             Self::PinMismatch => "pin_mismatch",
+            Self::PinNeedsServer => "pin_needs_server",
             Self::PinTooSimple => "pin_too_simple",
             Self::PurposeRequired => "purpose_required",
             Self::QuestionnaireOutdated => "questionnaire_outdated",
@@ -209,6 +221,7 @@ impl ClientError {
                 ErrorCode::ActivationCodeUsed => UiCode::ActivationCodeUsed,
                 ErrorCode::RateLimited => UiCode::RateLimited,
                 ErrorCode::DeviceRevoked => UiCode::DeviceRevoked,
+                ErrorCode::DeviceLocked => UiCode::DeviceLocked,
                 ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => UiCode::Unauthenticated,
                 ErrorCode::Forbidden => UiCode::Forbidden,
                 ErrorCode::PurposeRequired => UiCode::PurposeRequired,
@@ -235,6 +248,8 @@ impl ClientError {
             Self::NoSuchAccount => UiCode::NoSuchAccount,
             Self::StaffSignedOut => UiCode::StaffSignedOut,
             Self::EnrolAgain => UiCode::EnrolAgain,
+            Self::PinNeedsServer => UiCode::PinNeedsServer,
+            Self::DeviceLocked => UiCode::DeviceLocked,
             Self::Store(S::NoUnlockKey) => UiCode::UnlockKeyMissing,
             Self::Store(S::WrongPin { attempts_left: 1 }) => UiCode::WrongPinLastTry,
             Self::Store(S::WrongPin { .. }) => UiCode::WrongPin,

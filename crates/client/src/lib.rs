@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app;
 mod error;
 pub mod export;
+pub mod pin;
 pub mod secret;
 pub mod settings;
 pub mod staff;
@@ -15,14 +16,15 @@ use std::time::Duration;
 
 use cjg_core::api::{
     token_signing_message, ApiError, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo,
-    EnrolRequest, EnrolResponse, Health, SyncPage, TokenRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
+    EnrolRequest, EnrolResponse, Health, PinEvaluation, PinKeyRequest, PinTryRequest, SyncPage, TokenRequest,
+    TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
 use cjg_core::audit::AuditAlert;
 use cjg_core::feedback::{Feedback, FeedbackDraft};
 use cjg_core::questionnaire::{QuestionnaireTask, Submission};
 use cjg_core::validate::{ActivationCode, Pin};
 use cjg_crypto::{DeviceKey, SECRET_LEN};
-use cjg_store::{Profile, Store};
+use cjg_store::{PinMode, PinSecrets, Profile, Store};
 use reqwest::header::CONTENT_LENGTH;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -137,6 +139,17 @@ impl Client {
         self.post("/v1/auth/token", &TokenRequest { device_id, challenge, signature }).await
     }
 
+    /// The server's step of the PIN's OPRF for the signed-in device (set-up, PIN change).
+    pub async fn pin_key(&self, token: &str, req: &PinKeyRequest) -> Result<PinEvaluation> {
+        let req = self.http.post(format!("{}/v1/me/pin-key", self.base)).bearer_auth(token).json(req);
+        self.send(req, SMALL_RESPONSE).await
+    }
+
+    /// One counted PIN try of a locked app.
+    pub async fn pin_try(&self, req: &PinTryRequest) -> Result<PinEvaluation> {
+        self.post("/v1/pin/try", req).await
+    }
+
     pub async fn devices(&self, token: &str) -> Result<Vec<DeviceInfo>> {
         self.send(self.http.get(format!("{}/v1/me/devices", self.base)).bearer_auth(token), SMALL_RESPONSE)
             .await
@@ -220,12 +233,14 @@ fn without_url(e: reqwest::Error) -> String {
 
 /// Enrols this device and creates its encrypted store. The store is created only after the
 /// server accepted the code, and in a temporary file renamed into place, so a failure at any
-/// step leaves no half-made store behind.
+/// step leaves no half-made store behind. `mode` follows where the device secret lives: in
+/// [`PinMode::Server`] the PIN's server part is set up before the store is made.
 pub async fn enrol(
     server_url: &str,
     code: &str,
     pin: &Pin,
     device_secret: &[u8; SECRET_LEN],
+    mode: PinMode,
     store_path: &Path,
     device_name: &str,
 ) -> Result<Store> {
@@ -234,13 +249,20 @@ pub async fn enrol(
     let device = DeviceKey::generate()?;
     let enrolled = client.enrol(&code, &device, device_name).await?;
     let audit_key = audit_key(&enrolled.audit_key)?;
+    let secrets = match mode {
+        PinMode::Server => {
+            let token = client.token(enrolled.device_id, &device).await?;
+            pin::set_up(&client, &token, pin, device_secret).await?
+        }
+        other => PinSecrets::new(other, device_secret, None)?,
+    };
     let profile = Profile {
         server_url: client.base_url().to_owned(),
         device_id: enrolled.device_id,
         person_id: enrolled.person_id,
         display_name: enrolled.display_name,
     };
-    let mut store = Store::create(store_path, pin, device_secret, &profile, &device)?;
+    let mut store = Store::create(store_path, pin, &secrets, mode, &profile, &device)?;
     store.pin_audit_key(&audit_key)?;
     Ok(store)
 }

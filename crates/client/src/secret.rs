@@ -10,6 +10,7 @@ use std::path::Path;
 use cjg_crypto::SECRET_LEN;
 use serde::Serialize;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::{ClientError, Result};
 
@@ -50,27 +51,32 @@ impl Vault {
 
     /// The account's device secret, made on first use: in the keychain if it takes and gives it
     /// back, else in a private file.
-    pub fn device_secret(&self, dir: &Path, account: Uuid) -> Result<([u8; SECRET_LEN], SecretHome)> {
+    pub fn device_secret(
+        &self,
+        dir: &Path,
+        account: Uuid,
+    ) -> Result<(Zeroizing<[u8; SECRET_LEN]>, SecretHome)> {
         let file = dir.join(SECRET_FILE);
         if file.exists() {
-            return Ok((read_secret_file(&file)?, SecretHome::File));
+            return Ok((Zeroizing::new(read_secret_file(&file)?), SecretHome::File));
         }
         if dir.join(KEYCHAIN_MARKER).exists() {
             let entry = self.entry("device-secret", account).ok_or(ClientError::KeychainUnavailable)?;
-            let bytes = entry.get_secret().map_err(|_| ClientError::KeychainUnavailable)?;
-            let secret = bytes.try_into().map_err(|_| ClientError::KeychainUnavailable)?;
-            return Ok((secret, SecretHome::Keychain));
+            let bytes = Zeroizing::new(entry.get_secret().map_err(|_| ClientError::KeychainUnavailable)?);
+            let secret: [u8; SECRET_LEN] =
+                bytes[..].try_into().map_err(|_| ClientError::KeychainUnavailable)?;
+            return Ok((Zeroizing::new(secret), SecretHome::Keychain));
         }
-        let secret: [u8; SECRET_LEN] = cjg_crypto::random_array()?;
+        let secret = Zeroizing::new(cjg_crypto::random_array::<SECRET_LEN>()?);
         if let Some(entry) = self.entry("device-secret", account) {
-            let stored = entry.set_secret(&secret).and_then(|()| entry.get_secret());
+            let stored = entry.set_secret(&secret[..]).and_then(|()| entry.get_secret()).map(Zeroizing::new);
             if matches!(stored, Ok(ref back) if back[..] == secret[..]) {
                 write_private(&dir.join(KEYCHAIN_MARKER), b"").map_err(ClientError::DeviceSecret)?;
                 return Ok((secret, SecretHome::Keychain));
             }
             tracing::info!("no usable OS keychain; the device secret goes to a private file");
         }
-        write_private(&file, &secret).map_err(ClientError::DeviceSecret)?;
+        write_private(&file, &secret[..]).map_err(ClientError::DeviceSecret)?;
         Ok((secret, SecretHome::File))
     }
 
@@ -114,8 +120,8 @@ impl Vault {
 }
 
 fn read_secret_file(path: &Path) -> Result<[u8; SECRET_LEN]> {
-    let bytes = std::fs::read(path).map_err(ClientError::DeviceSecret)?;
-    bytes.try_into().map_err(|_| {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(ClientError::DeviceSecret)?);
+    bytes[..].try_into().map_err(|_| {
         ClientError::DeviceSecret(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "device secret has the wrong length",

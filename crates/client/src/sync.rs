@@ -83,7 +83,7 @@ impl TokenCache {
     const MARGIN: Duration = Duration::from_secs(60);
 
     /// A token, and whether it is one used before.
-    async fn get(&self, session: &Session) -> Result<(String, bool)> {
+    pub(crate) async fn get(&self, session: &Session) -> Result<(String, bool)> {
         if let Some((token, until)) = self.0.lock().ok().and_then(|c| c.clone()) {
             if Instant::now() < until {
                 return Ok((token, true));

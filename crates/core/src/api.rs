@@ -31,6 +31,9 @@ pub enum ErrorCode {
     AlreadyAnswered,
     /// The questionnaire changed since the app got it; the next sync brings the new version.
     QuestionnaireOutdated,
+    /// Too many PIN tries on a copy or on the device itself: the device is locked for good;
+    /// a new activation code enrols it again.
+    DeviceLocked,
     Internal,
 }
 
@@ -39,7 +42,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::MalformedJson | Self::Validation => 400,
             Self::Unauthenticated | Self::ChallengeInvalid => 401,
-            Self::Forbidden | Self::DeviceRevoked | Self::PurposeRequired => 403,
+            Self::Forbidden | Self::DeviceRevoked | Self::DeviceLocked | Self::PurposeRequired => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
@@ -89,6 +92,38 @@ pub struct EnrolResponse {
     /// The key that signs audit checkpoints (base64url); the app pins it.
     pub audit_key: String,
 }
+
+/// Sets up the server's part of the PIN for the signed-in device (where its secret is a file),
+/// or evaluates a new PIN after a PIN change. Not counted as a try: the device proved itself.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinKeyRequest {
+    /// The PIN blinded by the app (RFC 9497 OPRF, ristretto255-SHA512), base64url.
+    pub blinded: String,
+    /// Proves later tries come from this device's folder (base64url, 32 bytes); kept hashed.
+    pub pin_token: String,
+}
+
+/// One PIN try of a locked app: counted, and refused for good after [`PIN_TRIES_MAX`] tries
+/// without a token in between.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinTryRequest {
+    pub device_id: Uuid,
+    pub pin_token: String,
+    pub blinded: String,
+}
+
+/// The server's step of the OPRF over the blinded PIN, base64url. Says nothing about whether
+/// the PIN is right: only the app can tell, by whether the store opens.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PinEvaluation {
+    pub evaluation: String,
+}
+
+/// PIN tries a device gets from the server without a token in between (a token needs the
+/// store open, so the right PIN). Across all copies of its folder together.
+pub const PIN_TRIES_MAX: u32 = 10;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -106,8 +106,9 @@ impl fmt::Debug for ActivationCode {
 
 /// The PIN that unlocks the local store. Digits only, so parents with little reading
 /// experience can use a number pad; the device secret (not in the database) is what
-/// keeps a copied database safe, the PIN keeps out a person holding the device.
-#[derive(Clone, PartialEq, Eq)]
+/// keeps a copied database safe, the PIN keeps out a person holding the device. Wiped from
+/// memory when dropped.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct Pin(String);
 
 impl Pin {

@@ -11,6 +11,7 @@ use std::num::NonZeroU32;
 use thiserror::Error;
 
 pub mod chain;
+pub mod pin;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CryptoError {
@@ -211,7 +212,11 @@ impl Kek {
             .expect("32 bytes is a valid HKDF length")
             .fill(&mut out)
             .expect("32 bytes is a valid HKDF length");
-        Self(aes_key(&out))
+        let kek = Self(aes_key(&out));
+        // ring's key schedule inside LessSafeKey cannot be wiped; these copies can.
+        zeroize::Zeroize::zeroize(&mut stretched);
+        zeroize::Zeroize::zeroize(&mut out);
+        kek
     }
 
     /// A key-encryption key from a random 256-bit unlock key (kept in the OS keychain). It is

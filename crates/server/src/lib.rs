@@ -32,10 +32,15 @@ use crate::error::AppError;
 /// that nobody can make the server buffer megabytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
+/// PIN tries accepted from one address per minute (see `AppState::pin_limiter`).
+const PIN_TRIES_PER_MINUTE: u32 = 120;
 
 pub struct AppState {
     pub db: db::Db,
     pub limiter: auth::Limiter,
+    /// PIN tries per address: generous, as the count per device is what stops guessing; this
+    /// only keeps one address from flooding the writer.
+    pub pin_limiter: auth::Limiter,
     pub clock: Clock,
     /// Signs audit checkpoints.
     pub audit_key: cjg_crypto::DeviceKey,
@@ -95,6 +100,8 @@ impl Settings {
     paths(
         routes::client::health,
         routes::client::enrol,
+        routes::client::pin_key,
+        routes::client::pin_try,
         routes::client::challenge,
         routes::client::token,
         routes::client::sync,
@@ -226,6 +233,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/enrol", &["POST"], post(client::enrol)),
         ("/v1/auth/challenge", &["POST"], post(client::challenge)),
         ("/v1/auth/token", &["POST"], post(client::token)),
+        ("/v1/pin/try", &["POST"], post(client::pin_try)),
+        ("/v1/me/pin-key", &["POST"], post(client::pin_key)),
         ("/v1/sync", &["GET"], get(client::sync)),
         ("/v1/me/devices", &["GET"], get(client::my_devices)),
         ("/v1/me/devices/{device_id}", &["DELETE"], delete(client::revoke_my_device)),
@@ -327,6 +336,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     Ok(Arc::new(AppState {
         db,
         limiter: auth::Limiter::per_minute(settings.attempts_per_minute),
+        pin_limiter: auth::Limiter::per_minute(PIN_TRIES_PER_MINUTE),
         clock: settings.clock,
         audit_key,
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),

@@ -14,11 +14,15 @@ use cjg_core::entry::Visibility;
 use cjg_core::validate::Pin;
 use cjg_core::{Entry, EntryKind};
 use cjg_crypto::DeviceKey;
-use cjg_store::{LockedStore, Profile, Store};
+use cjg_store::{LockedStore, PinMode, PinSecrets, Profile, Store};
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
 const SECRET: [u8; 32] = [7; 32];
+
+fn secrets() -> PinSecrets {
+    PinSecrets::new(PinMode::Keychain, &SECRET, None).expect("secrets")
+}
 /// A conversation report of about 1,200 characters: the size of the demo's longer entries.
 const PARAGRAPH: &str = "We spraken over de ochtenden. Het aankleden duurt lang en er is vaak ruzie \
     over het ontbijt. Moeder probeert rustig te blijven, maar merkt dat zij zelf moe is. We \
@@ -55,7 +59,8 @@ fn new_store(dir: &Path) -> Store {
         display_name: "Sanne Voorbeeld".into(),
     };
     let key = DeviceKey::generate().expect("key");
-    Store::create(&dir.join("store.db"), &pin(), &SECRET, &profile, &key).expect("store")
+    Store::create(&dir.join("store.db"), &pin(), &secrets(), PinMode::Keychain, &profile, &key)
+        .expect("store")
 }
 
 fn fill(store: &mut Store, entries: &[Entry]) {
@@ -147,7 +152,7 @@ fn main() {
         let t = Instant::now();
         let s = LockedStore::open(&dir.path().join("store.db"))
             .expect("open")
-            .unlock(&pin(), &SECRET)
+            .unlock(&pin(), &secrets())
             .expect("unlock");
         unlocks.push(t.elapsed().as_secs_f64());
         drop(s);

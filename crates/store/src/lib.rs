@@ -24,6 +24,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use cjg_crypto::pin::{PinMode, PinSecrets};
 pub use error::{Result, StoreError};
 
 const T_ENTRIES: &str = "entries";
@@ -209,22 +210,42 @@ impl LockedStore {
         Ok(Self { conn, path: path.to_owned() })
     }
 
-    /// Opens the store with the PIN. A wrong PIN is counted on disk; the fifth in a row wipes
-    /// the store. The count is reset by the right PIN.
-    pub fn unlock(self, pin: &Pin, device_secret: &[u8; SECRET_LEN]) -> Result<Store> {
-        match unwrap_data_key(&self.conn, pin, device_secret)? {
+    /// How this store's PIN key is formed; readable before the PIN, so the app knows whether
+    /// it needs the server. Editing it only makes the store not open.
+    pub fn pin_mode(&self) -> Result<PinMode> {
+        pin_mode(&self.conn)
+    }
+
+    /// Where to ask for the PIN's server part, for a store in [`PinMode::Server`]: the server's
+    /// address and this device's id (neither opens anything by itself).
+    pub fn pin_server(&self) -> Result<(String, Uuid)> {
+        let url = meta_get(&self.conn, "pin_server_url")?.ok_or(StoreError::Corrupt("pin server"))?;
+        let device = meta_get(&self.conn, "pin_device_id")?.ok_or(StoreError::Corrupt("pin server"))?;
+        let url = String::from_utf8(url).map_err(|_| StoreError::Corrupt("pin server"))?;
+        let device = std::str::from_utf8(&device)
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .ok_or(StoreError::Corrupt("pin server"))?;
+        Ok((url, device))
+    }
+
+    /// Opens the store with the PIN. A wrong PIN is counted on disk, sealed with the device
+    /// secret; the fifth in a row wipes the store. The count is reset by the right PIN.
+    pub fn unlock(self, pin: &Pin, secrets: &PinSecrets) -> Result<Store> {
+        let failed = failed_unlocks(&self.conn, secrets)?;
+        match unwrap_data_key(&self.conn, pin, secrets)? {
             Some(key) => {
-                meta_put(&self.conn, "failed_unlocks", b"0")?;
+                put_failed_unlocks(&self.conn, secrets, 0)?;
                 Ok(Store { conn: self.conn, key, path: self.path })
             }
             None => {
-                let failed = self.failed_unlocks()? + 1;
+                let failed = failed + 1;
                 if failed >= MAX_PIN_ATTEMPTS {
                     drop(self.conn);
                     wipe(&self.path)?;
                     return Err(StoreError::WipedAfterWrongPins);
                 }
-                meta_put(&self.conn, "failed_unlocks", failed.to_string().as_bytes())?;
+                put_failed_unlocks(&self.conn, secrets, failed)?;
                 Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS - failed })
             }
         }
@@ -236,35 +257,92 @@ impl LockedStore {
     }
 
     /// Opens the store with the unlock key from the OS keychain. A wrong key is not counted as a
-    /// wrong PIN: nobody typed it, and the PIN stays the way in.
-    pub fn unlock_with_key(self, unlock_key: &[u8; SECRET_LEN]) -> Result<Store> {
+    /// wrong PIN: nobody typed it, and the PIN stays the way in. `counter` seals the reset.
+    pub fn unlock_with_key(self, unlock_key: &[u8; SECRET_LEN], counter: &PinSecrets) -> Result<Store> {
         let wrapped = meta_get(&self.conn, "unlock_key_wrapped")?.ok_or(StoreError::NoUnlockKey)?;
         let key = DataKey::unwrap(&Kek::from_unlock_key(unlock_key), &wrapped)
             .map_err(|_| StoreError::NoUnlockKey)?;
         // The owner got in, so the wrong PINs before were not "in a row" with the next ones.
-        meta_put(&self.conn, "failed_unlocks", b"0")?;
+        put_failed_unlocks(&self.conn, counter, 0)?;
         Ok(Store { conn: self.conn, key, path: self.path })
     }
 
-    /// Wrong PINs in a row so far.
-    pub fn failed_unlocks(&self) -> Result<u32> {
-        let n = meta_i64(&self.conn, "failed_unlocks")?.unwrap_or(0);
-        Ok(u32::try_from(n).unwrap_or(MAX_PIN_ATTEMPTS))
+    /// Wrong PINs in a row so far; an edited count is refused as tampering.
+    pub fn failed_unlocks(&self, secrets: &PinSecrets) -> Result<u32> {
+        failed_unlocks(&self.conn, secrets)
     }
 }
 
-/// The data key if the PIN (with the device secret) opens it, `None` if it does not.
-fn unwrap_data_key(
-    conn: &Connection,
-    pin: &Pin,
-    device_secret: &[u8; SECRET_LEN],
-) -> Result<Option<DataKey>> {
+fn pin_mode(conn: &Connection) -> Result<PinMode> {
+    match meta_get(conn, "pin_mode")? {
+        None => Ok(PinMode::Legacy),
+        Some(m) => {
+            std::str::from_utf8(&m).ok().and_then(PinMode::parse).ok_or(StoreError::Corrupt("pin mode"))
+        }
+    }
+}
+
+/// The wrong-PIN count. From [`PinMode::Legacy`] on it carries a seal only the device secret
+/// can make, so resetting it by editing the file is noticed.
+fn failed_unlocks(conn: &Connection, secrets: &PinSecrets) -> Result<u32> {
+    let Some(raw) = meta_get(conn, "failed_unlocks")? else {
+        return match pin_mode(conn)? {
+            PinMode::Legacy => Ok(0),
+            _ => Err(counter_tampered()),
+        };
+    };
+    let text = std::str::from_utf8(&raw).map_err(|_| counter_tampered())?;
+    match pin_mode(conn)? {
+        PinMode::Legacy => {
+            Ok(text.parse::<u32>().map_or(MAX_PIN_ATTEMPTS - 1, |n| n.min(MAX_PIN_ATTEMPTS - 1)))
+        }
+        _ => secrets.open_counter(text).ok_or_else(counter_tampered),
+    }
+}
+
+fn put_failed_unlocks(conn: &Connection, secrets: &PinSecrets, failed: u32) -> Result<()> {
+    match pin_mode(conn)? {
+        PinMode::Legacy => meta_put(conn, "failed_unlocks", failed.to_string().as_bytes()),
+        _ => meta_put(conn, "failed_unlocks", secrets.seal_counter(failed).as_bytes()),
+    }
+}
+
+fn counter_tampered() -> StoreError {
+    StoreError::Tampered { table: "meta", id: "failed_unlocks".into() }
+}
+
+/// The data key if the PIN (with the device's part) opens it, `None` if it does not.
+fn unwrap_data_key(conn: &Connection, pin: &Pin, secrets: &PinSecrets) -> Result<Option<DataKey>> {
     let salt = meta_get(conn, "salt")?.ok_or(StoreError::Corrupt("salt"))?;
     let iterations = meta_i64(conn, "pbkdf2_iterations")?.ok_or(StoreError::Corrupt("iterations"))?;
     let iterations = u32::try_from(iterations).map_err(|_| StoreError::Corrupt("iterations"))?;
     let wrapped = meta_get(conn, "wrapped_key")?.ok_or(StoreError::Corrupt("wrapped key"))?;
-    let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
+    let kek = Kek::derive(pin.as_bytes(), &salt, iterations, secrets.kek_secret());
     Ok(DataKey::unwrap(&kek, &wrapped).ok())
+}
+
+/// Wraps `key` under a PIN anew (fresh salt, iterations measured now) in `mode`, with the wrong
+/// PIN count at zero.
+fn put_pin(
+    conn: &Connection,
+    key: &DataKey,
+    pin: &Pin,
+    secrets: &PinSecrets,
+    mode: PinMode,
+    pin_server: Option<(&str, Uuid)>,
+) -> Result<()> {
+    let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
+    let iterations = cjg_crypto::calibrated_iterations(UNLOCK_TARGET);
+    let kek = Kek::derive(pin.as_bytes(), &salt, iterations, secrets.kek_secret());
+    meta_put(conn, "salt", &salt)?;
+    meta_put(conn, "pbkdf2_iterations", &i64::from(iterations).to_string().into_bytes())?;
+    meta_put(conn, "wrapped_key", &key.wrap(&kek)?)?;
+    meta_put(conn, "pin_mode", mode.as_str().as_bytes())?;
+    if let Some((url, device)) = pin_server {
+        meta_put(conn, "pin_server_url", url.as_bytes())?;
+        meta_put(conn, "pin_device_id", device.to_string().as_bytes())?;
+    }
+    put_failed_unlocks(conn, secrets, 0)
 }
 
 impl Store {
@@ -273,7 +351,8 @@ impl Store {
     pub fn create(
         path: &Path,
         pin: &Pin,
-        device_secret: &[u8; SECRET_LEN],
+        secrets: &PinSecrets,
+        mode: PinMode,
         profile: &Profile,
         device_key: &DeviceKey,
     ) -> Result<Self> {
@@ -282,31 +361,28 @@ impl Store {
         }
         let tmp = path.with_extension("creating");
         let _ = std::fs::remove_file(&tmp);
-        let result = Self::build(&tmp, pin, device_secret, profile, device_key);
+        let result = Self::build(&tmp, pin, secrets, mode, profile, device_key);
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
         std::fs::rename(&tmp, path)?;
-        LockedStore::open(path)?.unlock(pin, device_secret)
+        LockedStore::open(path)?.unlock(pin, secrets)
     }
 
     fn build(
         tmp: &Path,
         pin: &Pin,
-        device_secret: &[u8; SECRET_LEN],
+        secrets: &PinSecrets,
+        mode: PinMode,
         profile: &Profile,
         device_key: &DeviceKey,
     ) -> Result<()> {
         let mut conn = schema::open_for_create(tmp)?;
-        let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
         let key = DataKey::generate()?;
-        let iterations = cjg_crypto::calibrated_iterations(UNLOCK_TARGET);
-        let kek = Kek::derive(pin.as_bytes(), &salt, iterations, device_secret);
         let tx = conn.transaction()?;
-        meta_put(&tx, "salt", &salt)?;
-        meta_put(&tx, "pbkdf2_iterations", &i64::from(iterations).to_string().into_bytes())?;
-        meta_put(&tx, "wrapped_key", &key.wrap(&kek)?)?;
+        let server = (mode == PinMode::Server).then_some((profile.server_url.as_str(), profile.device_id));
+        put_pin(&tx, &key, pin, secrets, mode, server)?;
         meta_put(&tx, "cursor", b"0")?;
         put_secret(&tx, &key, "profile", &serde_json::to_vec(profile)?)?;
         put_secret(&tx, &key, "device_key", device_key.pkcs8())?;
@@ -320,19 +396,45 @@ impl Store {
     }
 
     /// Re-wraps the data key under a new PIN with a fresh salt. The rows stay as they are:
-    /// they are sealed with the data key, which does not change.
-    pub fn change_pin(&mut self, old: &Pin, new: &Pin, device_secret: &[u8; SECRET_LEN]) -> Result<()> {
-        if unwrap_data_key(&self.conn, old, device_secret)?.is_none() {
-            return Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS });
+    /// they are sealed with the data key, which does not change. A wrong old PIN counts like a
+    /// wrong PIN at unlock; at the fifth the caller wipes the account.
+    pub fn change_pin(
+        &mut self,
+        old: &Pin,
+        new: &Pin,
+        old_secrets: &PinSecrets,
+        new_secrets: &PinSecrets,
+    ) -> Result<()> {
+        self.check_pin(old, old_secrets)?;
+        self.set_pin(new, new_secrets, self.pin_mode()?)
+    }
+
+    /// Whether `pin` is this store's PIN, counted like a try at unlock: a wrong one adds to the
+    /// wrong PINs in a row, the right one ends the row. At the fifth wrong one the caller wipes.
+    pub fn check_pin(&mut self, pin: &Pin, secrets: &PinSecrets) -> Result<()> {
+        let failed = failed_unlocks(&self.conn, secrets)?;
+        if unwrap_data_key(&self.conn, pin, secrets)?.is_some() {
+            return put_failed_unlocks(&self.conn, secrets, 0);
         }
-        let salt: [u8; SALT_LEN] = cjg_crypto::random_array()?;
-        let iterations = cjg_crypto::calibrated_iterations(UNLOCK_TARGET);
-        let kek = Kek::derive(new.as_bytes(), &salt, iterations, device_secret);
-        let wrapped = self.key.wrap(&kek)?;
+        let failed = failed + 1;
+        put_failed_unlocks(&self.conn, secrets, failed)?;
+        if failed >= MAX_PIN_ATTEMPTS {
+            return Err(StoreError::WipedAfterWrongPins);
+        }
+        Err(StoreError::WrongPin { attempts_left: MAX_PIN_ATTEMPTS - failed })
+    }
+
+    pub fn pin_mode(&self) -> Result<PinMode> {
+        pin_mode(&self.conn)
+    }
+
+    /// Wraps the data key under `pin` in `mode`: after a PIN change, and to move a store of an
+    /// older version to the mode that suits where its device secret lives.
+    pub fn set_pin(&mut self, pin: &Pin, secrets: &PinSecrets, mode: PinMode) -> Result<()> {
+        let profile = self.profile()?;
+        let server = (mode == PinMode::Server).then_some((profile.server_url.as_str(), profile.device_id));
         let tx = self.conn.transaction()?;
-        meta_put(&tx, "salt", &salt)?;
-        meta_put(&tx, "pbkdf2_iterations", &i64::from(iterations).to_string().into_bytes())?;
-        meta_put(&tx, "wrapped_key", &wrapped)?;
+        put_pin(&tx, &self.key, pin, secrets, mode, server)?;
         tx.commit()?;
         Ok(())
     }

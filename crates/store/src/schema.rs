@@ -49,10 +49,24 @@ pub fn open(path: &Path) -> Result<Connection> {
 /// A new file in rollback-journal mode, so that closing it leaves one self-contained file
 /// that can be renamed into place; [`open`] switches it to WAL afterwards.
 pub fn open_for_create(path: &Path) -> Result<Connection> {
+    owner_only_file(path)?;
     let mut conn = Connection::open(path)?;
     conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA secure_delete = ON;")?;
     migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Creates the file readable by its owner only, before SQLite opens it: its journal and WAL
+/// files take the same permissions.
+fn owner_only_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
 }
 
 #[cfg(test)]

@@ -6,6 +6,10 @@ use cjg_core::EntryKind;
 const SECRET: [u8; SECRET_LEN] = [42; SECRET_LEN];
 const SECRET_TEXT: &str = "Moeder vertelt over de zorgen rond het slapen van Noor";
 
+fn secrets() -> PinSecrets {
+    PinSecrets::new(PinMode::Keychain, &SECRET, None).expect("secrets")
+}
+
 fn pin() -> Pin {
     Pin::parse("902417").expect("valid pin")
 }
@@ -48,7 +52,8 @@ fn page(items: Vec<(i64, Change)>) -> SyncPage {
 
 fn new_store(dir: &tempfile::TempDir) -> Store {
     let key = DeviceKey::generate().expect("rng");
-    Store::create(&dir.path().join("store.db"), &pin(), &SECRET, &profile(), &key).expect("create")
+    Store::create(&dir.path().join("store.db"), &pin(), &secrets(), PinMode::Keychain, &profile(), &key)
+        .expect("create")
 }
 
 #[test]
@@ -59,7 +64,7 @@ fn create_unlock_and_read_profile() {
     drop(store);
     let store = LockedStore::open(&dir.path().join("store.db"))
         .expect("open")
-        .unlock(&pin(), &SECRET)
+        .unlock(&pin(), &secrets())
         .expect("unlock");
     assert_eq!(store.profile().expect("profile"), profile());
     assert_eq!(store.device_key().expect("device key").public_key(), device);
@@ -73,12 +78,15 @@ fn wrong_pin_or_secret_is_refused() {
     let path = dir.path().join("store.db");
     let other = Pin::parse("902418").expect("valid");
     assert!(matches!(
-        LockedStore::open(&path).expect("open").unlock(&other, &SECRET),
+        LockedStore::open(&path).expect("open").unlock(&other, &secrets()),
         Err(StoreError::WrongPin { attempts_left: 4 })
     ));
+    // Another device secret cannot even read the wrong-PIN count, let alone open the store.
     assert!(matches!(
-        LockedStore::open(&path).expect("open").unlock(&pin(), &[1; 32]),
-        Err(StoreError::WrongPin { attempts_left: 3 })
+        LockedStore::open(&path)
+            .expect("open")
+            .unlock(&pin(), &PinSecrets::new(PinMode::Keychain, &[1; 32], None).expect("secrets")),
+        Err(StoreError::Tampered { .. })
     ));
     assert!(matches!(LockedStore::open(&dir.path().join("none.db")), Err(StoreError::NotFound)));
 }
@@ -89,14 +97,14 @@ fn the_right_pin_resets_the_count_and_five_wrong_ones_wipe() {
     drop(new_store(&dir));
     let path = dir.path().join("store.db");
     let wrong = Pin::parse("902418").expect("valid");
-    let try_pin = |p: &Pin| LockedStore::open(&path).expect("open").unlock(p, &SECRET).map(drop);
+    let try_pin = |p: &Pin| LockedStore::open(&path).expect("open").unlock(p, &secrets()).map(drop);
     for left in [4, 3] {
         assert!(
             matches!(try_pin(&wrong), Err(StoreError::WrongPin { attempts_left }) if attempts_left == left)
         );
     }
     try_pin(&pin()).expect("right pin");
-    assert_eq!(LockedStore::open(&path).expect("open").failed_unlocks().expect("count"), 0);
+    assert_eq!(LockedStore::open(&path).expect("open").failed_unlocks(&secrets()).expect("count"), 0);
     for left in [4, 3, 2, 1] {
         assert!(
             matches!(try_pin(&wrong), Err(StoreError::WrongPin { attempts_left }) if attempts_left == left)
@@ -115,12 +123,15 @@ fn a_new_pin_opens_the_same_rows_and_the_old_one_no_longer_does() {
     store.apply_page(&page(vec![(3, Change::Entry { entry: entry(1, 1, "een") })]), 0).expect("apply");
     let new = Pin::parse("318705").expect("valid");
     let wrong = Pin::parse("902418").expect("valid");
-    assert!(matches!(store.change_pin(&wrong, &new, &SECRET), Err(StoreError::WrongPin { .. })));
-    store.change_pin(&pin(), &new, &SECRET).expect("change");
+    assert!(matches!(
+        store.change_pin(&wrong, &new, &secrets(), &secrets()),
+        Err(StoreError::WrongPin { .. })
+    ));
+    store.change_pin(&pin(), &new, &secrets(), &secrets()).expect("change");
     drop(store);
     let path = dir.path().join("store.db");
-    assert!(LockedStore::open(&path).expect("open").unlock(&pin(), &SECRET).is_err());
-    let store = LockedStore::open(&path).expect("open").unlock(&new, &SECRET).expect("new pin");
+    assert!(LockedStore::open(&path).expect("open").unlock(&pin(), &secrets()).is_err());
+    let store = LockedStore::open(&path).expect("open").unlock(&new, &secrets()).expect("new pin");
     assert_eq!(store.entry(Uuid::from_u128(1)).expect("read").expect("row").body, "een");
 }
 
@@ -176,7 +187,7 @@ fn tampered_row_fails_with_a_typed_error() {
         bad[20] ^= 0x01;
         conn.execute("UPDATE entries SET sealed = ?1", [bad]).expect("tamper");
     }
-    let store = LockedStore::open(&path).expect("open").unlock(&pin(), &SECRET).expect("unlock");
+    let store = LockedStore::open(&path).expect("open").unlock(&pin(), &secrets()).expect("unlock");
     assert!(matches!(store.entries(), Err(StoreError::Tampered { table: "entries", .. })));
     assert!(matches!(store.entry(Uuid::from_u128(1)), Err(StoreError::Tampered { .. })));
 }
@@ -228,24 +239,28 @@ fn an_unlock_key_opens_the_store_beside_the_pin_and_survives_a_pin_change() {
     let unlock_key = [7u8; SECRET_LEN];
     assert!(!store.has_unlock_key().expect("meta"));
     store.set_unlock_key(&unlock_key).expect("set");
-    store.change_pin(&pin(), &Pin::parse("318705").expect("valid"), &SECRET).expect("change");
+    store.change_pin(&pin(), &Pin::parse("318705").expect("valid"), &secrets(), &secrets()).expect("change");
     drop(store);
 
     let wrong = Pin::parse("902418").expect("valid");
-    assert!(LockedStore::open(&path).expect("open").unlock(&wrong, &SECRET).is_err());
+    assert!(LockedStore::open(&path).expect("open").unlock(&wrong, &secrets()).is_err());
     let locked = LockedStore::open(&path).expect("open");
     assert!(locked.has_unlock_key().expect("meta"));
     assert!(matches!(
-        LockedStore::open(&path).expect("open").unlock_with_key(&[8u8; SECRET_LEN]),
+        LockedStore::open(&path).expect("open").unlock_with_key(&[8u8; SECRET_LEN], &secrets()),
         Err(StoreError::NoUnlockKey)
     ));
-    let mut store = locked.unlock_with_key(&unlock_key).expect("key opens it");
+    let mut store = locked.unlock_with_key(&unlock_key, &secrets()).expect("key opens it");
     assert_eq!(store.entry(Uuid::from_u128(1)).expect("read").expect("row").body, "een");
     store.remove_unlock_key().expect("remove");
     drop(store);
     let locked = LockedStore::open(&path).expect("open");
-    assert_eq!(locked.failed_unlocks().expect("count"), 0, "the owner's unlock ends the row of wrong PINs");
-    assert!(matches!(locked.unlock_with_key(&unlock_key), Err(StoreError::NoUnlockKey)));
+    assert_eq!(
+        locked.failed_unlocks(&secrets()).expect("count"),
+        0,
+        "the owner's unlock ends the row of wrong PINs"
+    );
+    assert!(matches!(locked.unlock_with_key(&unlock_key, &secrets()), Err(StoreError::NoUnlockKey)));
 }
 
 #[test]
@@ -346,4 +361,63 @@ fn an_outbox_row_from_before_questionnaires_still_reads() {
         .expect("insert");
     let out = store.outbox().expect("outbox");
     assert_eq!(out[0].item, OutboxItem::Feedback(old));
+}
+
+#[test]
+fn the_wrong_pin_count_cannot_be_reset_by_editing_the_file() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("store.db");
+    drop(new_store(&dir));
+    let wrong = Pin::parse("902418").expect("valid");
+    for _ in 0..3 {
+        assert!(LockedStore::open(&path).expect("open").unlock(&wrong, &secrets()).is_err());
+    }
+    let edit = |sql: &str| Connection::open(&path).expect("raw").execute(sql, []).expect("edit");
+    let sealed: Vec<u8> = Connection::open(&path)
+        .expect("raw")
+        .query_row("SELECT value FROM meta WHERE key = 'failed_unlocks'", [], |r| r.get(0))
+        .expect("count");
+    for forged in ["0", "0:AAAA"] {
+        edit(&format!("UPDATE meta SET value = CAST('{forged}' AS BLOB) WHERE key = 'failed_unlocks'"));
+        let e = LockedStore::open(&path).expect("open").unlock(&pin(), &secrets()).map(drop);
+        assert!(matches!(e, Err(StoreError::Tampered { .. })), "{forged}: {e:?}");
+    }
+    edit("DELETE FROM meta WHERE key = 'failed_unlocks'");
+    assert!(matches!(
+        LockedStore::open(&path).expect("open").unlock(&pin(), &secrets()),
+        Err(StoreError::Tampered { .. })
+    ));
+    // Passing the store off as one of before the seal makes the PIN not open it at all.
+    Connection::open(&path)
+        .expect("raw")
+        .execute("INSERT INTO meta (key, value) VALUES ('failed_unlocks', ?1)", [sealed])
+        .expect("restore");
+    edit("DELETE FROM meta WHERE key = 'pin_mode'");
+    let legacy = PinSecrets::new(PinMode::Legacy, &SECRET, None).expect("secrets");
+    assert!(LockedStore::open(&path).expect("open").unlock(&pin(), &legacy).is_err());
+}
+
+#[test]
+fn a_wrong_old_pin_at_a_pin_change_counts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("store.db");
+    let mut store = new_store(&dir);
+    let wrong = Pin::parse("902418").expect("valid");
+    let new = Pin::parse("318705").expect("valid");
+    for left in [4, 3] {
+        let e = store.change_pin(&wrong, &new, &secrets(), &secrets());
+        assert!(matches!(e, Err(StoreError::WrongPin { attempts_left }) if attempts_left == left));
+    }
+    drop(store);
+    assert_eq!(LockedStore::open(&path).expect("open").failed_unlocks(&secrets()).expect("count"), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_file_is_for_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    drop(new_store(&dir));
+    let mode = std::fs::metadata(dir.path().join("store.db")).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }

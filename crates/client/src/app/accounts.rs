@@ -1,7 +1,7 @@
 //! Accounts on this device: enrol, unlock (PIN or keychain), change the PIN, forget.
 
 use cjg_core::validate::Pin;
-use cjg_store::{LockedStore, Store};
+use cjg_store::{LockedStore, PinMode, PinSecrets, Store};
 use serde::Serialize;
 use ts_rs::TS;
 use uuid::Uuid;
@@ -46,8 +46,9 @@ impl AppCore {
         *guard = None;
         let account = self.accounts.prepare(label)?;
         let made = async {
-            let (secret, _) = self.device_secret(&account).await?;
-            crate::enrol(server_url, code, &pin, &secret, &account.store_path(), &device_name()).await
+            let (secret, home) = self.device_secret(&account).await?;
+            let mode = mode_for(home);
+            crate::enrol(server_url, code, &pin, &secret, mode, &account.store_path(), &device_name()).await
         }
         .await;
         match made {
@@ -69,24 +70,117 @@ impl AppCore {
         // A PIN of the wrong form cannot open the store either, but it is not counted: it is a
         // typing slip, not a guess.
         let pin = Pin::parse(pin)?;
+        if self.open.lock().await.as_ref().is_some_and(|o| o.id == account_id) {
+            return Ok(());
+        }
+        let account = self.accounts.get(account_id).map_err(|_| cjg_store::StoreError::NotFound)?;
+        let (secret, home) = self.device_secret(&account).await?;
+        let path = account.store_path();
+        let (mode, server) = {
+            let path = path.clone();
+            blocking(move || {
+                let locked = LockedStore::open(&path)?;
+                let mode = locked.pin_mode()?;
+                let server = if mode == PinMode::Server { Some(locked.pin_server()?) } else { None };
+                Ok((mode, server))
+            })
+            .await?
+        };
+        // The server's part first, without holding the open account: it is a network call.
+        let secrets = match server {
+            Some((url, device_id)) => match crate::pin::try_pin(&url, device_id, &pin, &secret).await {
+                Err(ClientError::DeviceLocked) => {
+                    self.wipe_account(account_id, Notice::DeviceLocked).await?;
+                    return Err(ClientError::DeviceLocked);
+                }
+                Err(ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
+                    self.wipe_account(account_id, Notice::Revoked).await?;
+                    return Err(ClientError::WipedRevoked);
+                }
+                other => other?,
+            },
+            None => PinSecrets::new(mode, &secret, None)?,
+        };
         let mut guard = self.open.lock().await;
         if guard.as_ref().is_some_and(|o| o.id == account_id) {
             return Ok(());
         }
-        let account = self.accounts.get(account_id).map_err(|_| cjg_store::StoreError::NotFound)?;
-        let (secret, _) = self.device_secret(&account).await?;
-        let path = account.store_path();
         // PBKDF2 with 600,000 iterations: keep it off the async threads.
-        let opened = blocking(move || Ok(LockedStore::open(&path)?.unlock(&pin, &secret)?)).await;
+        let typed = pin.clone();
+        let opened = blocking(move || Ok(LockedStore::open(&path)?.unlock(&typed, &secrets)?)).await;
         match opened {
-            Ok(store) => self.opened(&mut guard, account_id, store),
+            Ok(store) => self.opened(&mut guard, account_id, store)?,
             Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins)) => {
                 *guard = None;
                 self.wipe(account_id, Notice::WipedWrongPin)?;
-                Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins))
+                return Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins));
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
         }
+        drop(guard);
+        match mode {
+            // A token tells the server the PIN was right, so its count of tries starts over.
+            PinMode::Server => {
+                if let Err(e) = self.token_now().await {
+                    tracing::info!(code = e.code(), "no token after unlock; the next sync gets one");
+                }
+            }
+            PinMode::Legacy => {
+                if let Err(e) = self.upgrade_pin(&pin, &secret, home).await {
+                    tracing::info!(
+                        code = e.code(),
+                        "the store stays in its old PIN form until the next unlock"
+                    );
+                }
+            }
+            PinMode::Keychain => {}
+        }
+        Ok(())
+    }
+
+    /// Gets the open account a token now, into the cache the next sync uses.
+    async fn token_now(&self) -> Result<()> {
+        let (session, tokens) = {
+            let guard = self.open.lock().await;
+            let open = guard.as_ref().ok_or(ClientError::Locked)?;
+            (crate::Session::of(&open.store)?, open.tokens.clone())
+        };
+        tokens.get(&session).await.map(drop)
+    }
+
+    /// Moves a store made before the PIN modes to the one that suits where its device secret
+    /// lives: offline with a keychain, with the server's part where the secret is a file.
+    async fn upgrade_pin(&self, pin: &Pin, secret: &[u8; SECRET_LEN], home: SecretHome) -> Result<()> {
+        let mode = mode_for(home);
+        let secrets = match mode {
+            PinMode::Server => {
+                self.with_session(|session, token| async move {
+                    crate::pin::set_up(&session.client, &token, pin, secret).await
+                })
+                .await?
+            }
+            other => PinSecrets::new(other, secret, None)?,
+        };
+        let pin = pin.clone();
+        self.store_blocking(move |store| Ok(store.set_pin(&pin, &secrets, mode)?)).await
+    }
+
+    /// Store work that runs PBKDF2: off the async threads, with the open account taken out of
+    /// its slot meanwhile and put back whatever the outcome.
+    async fn store_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let mut guard = self.open.lock().await;
+        let mut open = guard.take().ok_or(ClientError::Locked)?;
+        let (open, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&mut open.store);
+            (open, r)
+        })
+        .await
+        .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
+        *guard = Some(open);
+        result
     }
 
     fn opened(&self, guard: &mut Guard<'_>, id: Uuid, store: Store) -> Result<()> {
@@ -103,6 +197,8 @@ impl AppCore {
             return Ok(());
         }
         let account = self.accounts.get(account_id)?;
+        let (secret, _) = self.device_secret(&account).await?;
+        let counter = PinSecrets::new(PinMode::Keychain, &secret, None)?;
         let vault = self.vault.clone();
         let path = account.store_path();
         let store = blocking(move || {
@@ -111,7 +207,7 @@ impl AppCore {
                 return Err(cjg_store::StoreError::NoUnlockKey.into());
             }
             let key = vault.unlock_key(account_id)?;
-            Ok(locked.unlock_with_key(&key)?)
+            Ok(locked.unlock_with_key(&key, &counter)?)
         })
         .await?;
         self.opened(&mut guard, account_id, store)
@@ -151,7 +247,8 @@ impl AppCore {
         self.accounts.remove(account_id)
     }
 
-    /// Changes the PIN: the data key is wrapped anew, no row is re-encrypted.
+    /// Changes the PIN: the data key is wrapped anew, no row is re-encrypted. A wrong old PIN
+    /// counts as a wrong PIN at unlock (on the device, and at the server where it helps).
     pub async fn change_pin(&self, old: &str, new: &str, new_again: &str) -> Result<()> {
         let old = Pin::parse(old).map_err(|_| {
             ClientError::Store(cjg_store::StoreError::WrongPin { attempts_left: cjg_store::MAX_PIN_ATTEMPTS })
@@ -160,23 +257,41 @@ impl AppCore {
         if new_again.as_bytes() != new.as_bytes() {
             return Err(ClientError::PinMismatch);
         }
-        let mut guard = self.open.lock().await;
-        let id = guard.as_ref().ok_or(ClientError::Locked)?.id;
+        let id = self.open.lock().await.as_ref().ok_or(ClientError::Locked)?.id;
         let (secret, _) = self.device_secret(&self.accounts.get(id)?).await?;
-        let mut open = guard.take().ok_or(ClientError::Locked)?;
-        // Two PBKDF2 runs: off the async threads, and the store comes back whatever the outcome.
-        let (open, result) = tokio::task::spawn_blocking(move || {
-            let r = open.store.change_pin(&old, &new, &secret);
-            (open, r)
-        })
-        .await
-        .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
-        *guard = Some(open);
-        Ok(result?)
+        let (mode, profile) = {
+            let store = self.store().await?;
+            (store.pin_mode()?, store.profile()?)
+        };
+        let old_secrets = match mode {
+            PinMode::Server => {
+                crate::pin::try_pin(&profile.server_url, profile.device_id, &old, &secret).await?
+            }
+            other => PinSecrets::new(other, &secret, None)?,
+        };
+        let checked = self.store_blocking(move |store| Ok(store.check_pin(&old, &old_secrets)?)).await;
+        if let Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins)) = checked {
+            self.wipe_account(id, Notice::WipedWrongPin).await?;
+        }
+        checked?;
+        let new_secrets = match mode {
+            PinMode::Server => {
+                let pin = new.clone();
+                self.with_session(|session, token| async move {
+                    crate::pin::set_up(&session.client, &token, &pin, &secret).await
+                })
+                .await?
+            }
+            other => PinSecrets::new(other, &secret, None)?,
+        };
+        self.store_blocking(move |store| Ok(store.set_pin(&new, &new_secrets, mode)?)).await
     }
 
     /// The account's device secret. The keychain may talk over D-Bus: off the async threads.
-    async fn device_secret(&self, account: &Account) -> Result<([u8; SECRET_LEN], SecretHome)> {
+    async fn device_secret(
+        &self,
+        account: &Account,
+    ) -> Result<(zeroize::Zeroizing<[u8; SECRET_LEN]>, SecretHome)> {
         let (vault, dir, id) = (self.vault.clone(), account.dir.clone(), account.id);
         blocking(move || vault.device_secret(&dir, id)).await
     }
@@ -192,5 +307,13 @@ impl AppCore {
             secret_home: Vault::home(&account.dir),
             key_unlock,
         }
+    }
+}
+
+/// Where the device secret lives decides how the PIN is checked.
+fn mode_for(home: SecretHome) -> PinMode {
+    match home {
+        SecretHome::Keychain => PinMode::Keychain,
+        SecretHome::File => PinMode::Server,
     }
 }

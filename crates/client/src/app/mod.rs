@@ -58,6 +58,8 @@ pub enum Notice {
     Revoked,
     /// Five wrong PINs in a row.
     WipedWrongPin,
+    /// The server locked the device after too many PIN tries (on it or on copies of it).
+    DeviceLocked,
 }
 
 impl Notice {
@@ -65,11 +67,12 @@ impl Notice {
         match self {
             Self::Revoked => "revoked",
             Self::WipedWrongPin => "wiped_wrong_pin",
+            Self::DeviceLocked => "device_locked",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Revoked, Self::WipedWrongPin].into_iter().find(|n| n.as_str() == s.trim())
+        [Self::Revoked, Self::WipedWrongPin, Self::DeviceLocked].into_iter().find(|n| n.as_str() == s.trim())
     }
 }
 
@@ -402,7 +405,16 @@ mod tests {
         };
         let pin = Pin::parse("902417").expect("pin");
         let key = cjg_crypto::DeviceKey::generate().expect("key");
-        drop(Store::create(&dir.path().join("store.db"), &pin, &secret, &profile, &key).expect("old store"));
+        let secrets = cjg_store::PinSecrets::new(cjg_store::PinMode::Legacy, &secret, None).expect("secrets");
+        let made = Store::create(
+            &dir.path().join("store.db"),
+            &pin,
+            &secrets,
+            cjg_store::PinMode::Legacy,
+            &profile,
+            &key,
+        );
+        drop(made.expect("old store"));
         // An enrolment that was cut off: a folder without a store.
         let stray = dir.path().join("accounts").join(Uuid::new_v4().to_string());
         std::fs::create_dir_all(&stray).expect("stray");

@@ -247,3 +247,66 @@ pub fn token_owner(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Optio
     )
     .optional()
 }
+
+/// The server's side of a device's PIN (where the device keeps its secret in a file).
+pub struct PinState {
+    pub key: Option<Vec<u8>>,
+    pub token_hash: Option<Vec<u8>>,
+    pub tries: i64,
+    pub locked: bool,
+    pub revoked: bool,
+}
+
+pub fn pin_state(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<PinState>> {
+    conn.query_row(
+        "SELECT pin_key, pin_token_hash, pin_tries, pin_locked_at IS NOT NULL, revoked_at IS NOT NULL
+         FROM devices WHERE id = ?1",
+        [device_id.to_string()],
+        |r| {
+            Ok(PinState {
+                key: r.get(0)?,
+                token_hash: r.get(1)?,
+                tries: r.get(2)?,
+                locked: r.get(3)?,
+                revoked: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Keeps the device's PIN key (the first one stays: a PIN change evaluates under the same key)
+/// and the hash of its PIN token, and starts its tries from zero.
+pub fn set_pin_key(tx: &Tx<'_>, device_id: Uuid, key: &[u8], token_hash: &[u8; 32]) -> sql::Result<()> {
+    tx.execute(
+        "UPDATE devices SET pin_key = COALESCE(pin_key, ?2), pin_token_hash = ?3, pin_tries = 0 WHERE id = ?1",
+        params![device_id.to_string(), key, token_hash.as_slice()],
+    )?;
+    Ok(())
+}
+
+/// Counts one PIN try; the number of tries since the device last got a token.
+pub fn count_pin_try(tx: &Tx<'_>, device_id: Uuid) -> sql::Result<i64> {
+    tx.query_row(
+        "UPDATE devices SET pin_tries = pin_tries + 1 WHERE id = ?1 RETURNING pin_tries",
+        [device_id.to_string()],
+        |r| r.get(0),
+    )
+}
+
+/// Too many PIN tries: the device is signed off for good, as if the family had revoked it.
+pub fn lock_for_pin_tries(tx: &Tx<'_>, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
+    tx.execute(
+        "UPDATE devices SET pin_locked_at = ?2, revoked_at = COALESCE(revoked_at, ?2),
+             revoked_by = COALESCE(revoked_by, 'pin-tries')
+         WHERE id = ?1",
+        params![device_id.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// A device that got a token had its store open, so the PIN was right: its tries start over.
+pub fn reset_pin_tries(tx: &Tx<'_>, device_id: Uuid) -> sql::Result<()> {
+    tx.execute("UPDATE devices SET pin_tries = 0 WHERE id = ?1 AND pin_tries > 0", [device_id.to_string()])?;
+    Ok(())
+}

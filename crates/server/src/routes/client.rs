@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use cjg_core::api::{
     token_signing_message, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo, EnrolRequest,
-    EnrolResponse, Health, SyncPage, SyncQuery, TokenRequest, TokenResponse, SYNC_PAGE_MAX_ITEMS,
+    EnrolResponse, Health, PinEvaluation, PinKeyRequest, PinTryRequest, SyncPage, SyncQuery, TokenRequest,
+    TokenResponse, PIN_TRIES_MAX, SYNC_PAGE_MAX_ITEMS,
 };
 use cjg_core::audit::AuditAlert;
 use cjg_core::feedback::{Feedback, FeedbackDraft};
@@ -143,6 +144,7 @@ pub async fn token(
                 return Err(bad());
             }
             let expires_at = now + auth::CLIENT_TOKEN_TTL;
+            db::devices::reset_pin_tries(&tx, req.device_id)?;
             db::devices::insert_token(
                 &tx,
                 &hash,
@@ -156,6 +158,102 @@ pub async fn token(
         })
         .await?;
     Ok(Json(TokenResponse { token, expires_at }))
+}
+
+/// Where a device keeps its secret in a file, its PIN is checked with a key kept here (an
+/// oblivious PRF): sets that key up for the signed-in device, or evaluates a new PIN after a
+/// PIN change. Not a counted try: the device proved itself with its key, so its store is open.
+#[utoipa::path(post, path = "/v1/me/pin-key", request_body = PinKeyRequest,
+    responses((status = 200, body = PinEvaluation), (status = 400, body = cjg_core::ApiError),
+        (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn pin_key(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(req): ApiJson<PinKeyRequest>,
+) -> AppResult<Json<PinEvaluation>> {
+    let blinded = b64_field("blinded", &req.blinded, cjg_crypto::pin::ELEMENT_LEN)?;
+    let token_hash = cjg_crypto::sha256(&b64_field("pin_token", &req.pin_token, 32)?);
+    let fresh = cjg_crypto::pin::PinKey::generate().map_err(AppError::internal)?;
+    let evaluation = state
+        .db
+        .write(move |tx| {
+            db::devices::set_pin_key(tx, who.device_id, &fresh.to_bytes(), &token_hash)?;
+            let stored = db::devices::pin_state(tx, who.device_id)?.and_then(|p| p.key);
+            pin_evaluate(&stored.ok_or_else(AppError::not_found)?, &blinded)
+        })
+        .await?;
+    Ok(Json(evaluation))
+}
+
+/// One PIN try of a locked app whose device secret is a file. The server learns nothing of the
+/// PIN and cannot tell a right one from a wrong one; it counts tries, and a device that gets
+/// no token within [`PIN_TRIES_MAX`] tries (on the device or on copies of its folder) is
+/// locked for good. The PIN token proves the caller has the folder, so a stranger who knows
+/// only a device id cannot lock it.
+#[utoipa::path(post, path = "/v1/pin/try", request_body = PinTryRequest,
+    responses((status = 200, body = PinEvaluation), (status = 400, body = cjg_core::ApiError),
+        (status = 403, body = cjg_core::ApiError), (status = 404, body = cjg_core::ApiError),
+        (status = 429, body = cjg_core::ApiError)))]
+pub async fn pin_try(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<PinTryRequest>,
+) -> AppResult<Json<PinEvaluation>> {
+    state.pin_limiter.check(ip)?;
+    let blinded = b64_field("blinded", &req.blinded, cjg_crypto::pin::ELEMENT_LEN)?;
+    let token_hash = cjg_crypto::sha256(&b64_field("pin_token", &req.pin_token, 32)?);
+    let now = state.clock.now();
+    let device_id = req.device_id;
+    let evaluation = state
+        .db
+        // Not Db::write: a try past the limit locks the device *and* is refused.
+        .call(move |c| {
+            let tx = c.transaction()?;
+            let pin = db::devices::pin_state(&tx, device_id)?;
+            // Hashes are compared, not tokens: a timing difference tells nothing usable.
+            let Some(pin) =
+                pin.filter(|p| p.token_hash.as_deref() == Some(&token_hash[..]) && p.key.is_some())
+            else {
+                return Err(AppError::not_found());
+            };
+            if pin.locked {
+                return Err(device_locked());
+            }
+            if pin.revoked {
+                return Err(AppError::device_revoked());
+            }
+            let tries = db::devices::count_pin_try(&tx, device_id)?;
+            if tries > i64::from(PIN_TRIES_MAX) {
+                db::devices::lock_for_pin_tries(&tx, device_id, now)?;
+                tx.commit()?;
+                tracing::warn!(%device_id, "device locked after too many PIN tries");
+                return Err(device_locked());
+            }
+            let evaluation = pin_evaluate(pin.key.as_deref().unwrap_or_default(), &blinded)?;
+            tx.commit()?;
+            Ok(evaluation)
+        })
+        .await?;
+    Ok(Json(evaluation))
+}
+
+fn device_locked() -> AppError {
+    AppError::new(ErrorCode::DeviceLocked, "too many PIN tries: this device is locked; enrol it again")
+}
+
+fn pin_evaluate(key: &[u8], blinded: &[u8]) -> AppResult<PinEvaluation> {
+    let key = cjg_crypto::pin::PinKey::from_bytes(key).map_err(AppError::internal)?;
+    let evaluation = key
+        .evaluate(blinded)
+        .map_err(|_| AppError::new(ErrorCode::Validation, "blinded is not a valid group element"))?;
+    Ok(PinEvaluation { evaluation: cjg_crypto::b64(&evaluation) })
+}
+
+fn b64_field(field: &str, value: &str, len: usize) -> AppResult<Vec<u8>> {
+    cjg_crypto::unb64(value).filter(|v| v.len() == len).ok_or_else(|| {
+        AppError::new(ErrorCode::Validation, format!("{field} must be {len} bytes, base64url"))
+    })
 }
 
 fn no_own_access() -> AppError {
