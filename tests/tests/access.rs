@@ -333,6 +333,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/enrol") => Some(json!({"activation_code": "AAAA-BBBB-CCCC",
                     "device_public_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "device_name": "x"})),
                 ("POST", "/v1/auth/challenge") => Some(json!({"device_id": sanne_device})),
+                ("POST", "/v1/me/pin-ok") => Some(json!({"own_tries": 1})),
                 ("POST", "/v1/me/pin-key") => {
                     Some(json!({"blinded": blinded_pin, "pin_token": cjg_crypto::b64(&[0; 32])}))
                 }
@@ -393,7 +394,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("GET", "/v1/health" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices")
                     | ("POST", "/v1/auth/challenge")
                     // Sets up the PIN's server part of the caller's own device.
-                    | ("POST", "/v1/me/pin-key")
+                    | ("POST", "/v1/me/pin-key" | "/v1/me/pin-ok")
                     | ("PUT", "/v1/me/consent")
                     | ("POST", "/v1/me/audit-alerts")
                     | ("GET", "/v1/staff/dossiers")

@@ -111,7 +111,7 @@ async fn ten_tries_without_a_token_lock_the_device_on_every_copy() {
 }
 
 #[tokio::test]
-async fn the_right_pin_starts_the_count_again_and_a_wrong_old_pin_at_a_change_counts() {
+async fn the_apps_own_tries_are_forgiven_a_copys_are_not_and_a_wrong_old_pin_at_a_change_counts() {
     let server = TestServer::start().unwrap();
     let (dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let account = app.status().await.unwrap().account.unwrap();
@@ -122,16 +122,27 @@ async fn the_right_pin_starts_the_count_again_and_a_wrong_old_pin_at_a_change_co
         }
         app.unlock(account, PIN).await.expect("the right PIN, and a token: the count starts over");
     }
-    let tries: i64 = server
-        .db()
-        .query_row(
-            "SELECT pin_tries FROM devices d JOIN people p ON p.id = d.person_id
-                    WHERE p.display_name = 'Sanne Voorbeeld'",
-            params![],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(tries, 0);
+    let tries = || -> i64 {
+        server
+            .db()
+            .query_row(
+                "SELECT pin_tries FROM devices d JOIN people p ON p.id = d.person_id
+                 WHERE p.display_name = 'Sanne Voorbeeld'",
+                params![],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(tries(), 0);
+
+    // Tries made on a copy are not the app's own: the owner's next unlock leaves them counted.
+    let (_, copy) = locked_with_copy(&app, dir.path()).await;
+    let thief = cjg_tests::app(copy.path());
+    for _ in 0..3 {
+        assert!(thief.unlock(account, WRONG).await.unwrap_err().code().starts_with("wrong_pin"));
+    }
+    app.unlock(account, PIN).await.unwrap();
+    assert_eq!(tries(), 3, "the copy's three tries stay");
 
     // Two wrong old PINs at a change and three at the lock screen make five: wiped.
     for _ in 0..2 {

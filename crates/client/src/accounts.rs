@@ -144,3 +144,20 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     }
     builder.create(dir)
 }
+
+/// Folders and stores made before these were created owner-only get the same permissions at
+/// their next unlock.
+pub fn make_private(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}

@@ -145,6 +145,13 @@ impl Client {
         self.send(req, SMALL_RESPONSE).await
     }
 
+    /// Tells the server which PIN tries were this app's own, after its PIN opened the store.
+    pub async fn pin_ok(&self, token: &str, own_tries: u32) -> Result<()> {
+        let body = cjg_core::api::PinOkRequest { own_tries };
+        let req = self.http.post(format!("{}/v1/me/pin-ok", self.base)).bearer_auth(token).json(&body);
+        self.send_raw(req, SMALL_RESPONSE).await.map(drop)
+    }
+
     /// One counted PIN try of a locked app.
     pub async fn pin_try(&self, req: &PinTryRequest) -> Result<PinEvaluation> {
         self.post("/v1/pin/try", req).await

@@ -121,8 +121,17 @@ pub struct PinEvaluation {
     pub evaluation: String,
 }
 
-/// PIN tries a device gets from the server without a token in between (a token needs the
-/// store open, so the right PIN). Across all copies of its folder together.
+/// Sent by an app right after its PIN opened the store: the tries it made itself since its
+/// last report (its wrong PINs and the right one). The server takes exactly those off its
+/// count, so tries made on copies of the folder stay counted until the device is locked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinOkRequest {
+    pub own_tries: u32,
+}
+
+/// PIN tries the server answers for a device beyond the ones its own app reported as its own
+/// (see [`PinOkRequest`]): all copies of its folder together, over the device's life.
 pub const PIN_TRIES_MAX: u32 = 10;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

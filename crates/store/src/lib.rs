@@ -411,10 +411,12 @@ impl Store {
 
     /// Whether `pin` is this store's PIN, counted like a try at unlock: a wrong one adds to the
     /// wrong PINs in a row, the right one ends the row. At the fifth wrong one the caller wipes.
-    pub fn check_pin(&mut self, pin: &Pin, secrets: &PinSecrets) -> Result<()> {
+    /// Gives the wrong PINs in a row before the right one.
+    pub fn check_pin(&mut self, pin: &Pin, secrets: &PinSecrets) -> Result<u32> {
         let failed = failed_unlocks(&self.conn, secrets)?;
         if unwrap_data_key(&self.conn, pin, secrets)?.is_some() {
-            return put_failed_unlocks(&self.conn, secrets, 0);
+            put_failed_unlocks(&self.conn, secrets, 0)?;
+            return Ok(failed);
         }
         let failed = failed + 1;
         put_failed_unlocks(&self.conn, secrets, failed)?;
@@ -436,6 +438,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         put_pin(&tx, &self.key, pin, secrets, mode, server)?;
         tx.commit()?;
+        // The old wrapped key must not linger in the WAL: copy it into the file (where
+        // secure_delete has overwritten it) and empty the WAL.
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 

@@ -74,6 +74,7 @@ impl AppCore {
             return Ok(());
         }
         let account = self.accounts.get(account_id).map_err(|_| cjg_store::StoreError::NotFound)?;
+        crate::accounts::make_private(&account.dir);
         let (secret, home) = self.device_secret(&account).await?;
         let path = account.store_path();
         let (mode, server) = {
@@ -88,17 +89,7 @@ impl AppCore {
         };
         // The server's part first, without holding the open account: it is a network call.
         let secrets = match server {
-            Some((url, device_id)) => match crate::pin::try_pin(&url, device_id, &pin, &secret).await {
-                Err(ClientError::DeviceLocked) => {
-                    self.wipe_account(account_id, Notice::DeviceLocked).await?;
-                    return Err(ClientError::DeviceLocked);
-                }
-                Err(ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
-                    self.wipe_account(account_id, Notice::Revoked).await?;
-                    return Err(ClientError::WipedRevoked);
-                }
-                other => other?,
-            },
+            Some((url, device_id)) => self.try_pin(account_id, &url, device_id, &pin, &secret).await?,
             None => PinSecrets::new(mode, &secret, None)?,
         };
         let mut guard = self.open.lock().await;
@@ -107,26 +98,35 @@ impl AppCore {
         }
         // PBKDF2 with 600,000 iterations: keep it off the async threads.
         let typed = pin.clone();
-        let opened = blocking(move || Ok(LockedStore::open(&path)?.unlock(&typed, &secrets)?)).await;
-        match opened {
-            Ok(store) => self.opened(&mut guard, account_id, store)?,
+        let opened = blocking(move || {
+            let locked = LockedStore::open(&path)?;
+            let wrong_before = locked.failed_unlocks(&secrets)?;
+            Ok((locked.unlock(&typed, &secrets)?, wrong_before))
+        })
+        .await;
+        let wrong_before = match opened {
+            Ok((store, wrong_before)) => {
+                self.opened(&mut guard, account_id, store)?;
+                wrong_before
+            }
             Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins)) => {
                 *guard = None;
                 self.wipe(account_id, Notice::WipedWrongPin)?;
                 return Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins));
             }
             Err(e) => return Err(e),
-        }
+        };
         drop(guard);
         match mode {
-            // A token tells the server the PIN was right, so its count of tries starts over.
+            // The server takes off the tries this app made itself: its wrong PINs in a row and
+            // the right one. Tries on copies of the folder stay counted.
             PinMode::Server => {
-                if let Err(e) = self.token_now().await {
-                    tracing::info!(code = e.code(), "no token after unlock; the next sync gets one");
+                if let Err(e) = self.report_own_tries(account_id, wrong_before + 1).await {
+                    tracing::info!(code = e.code(), "could not report the PIN tries; they stay counted");
                 }
             }
             PinMode::Legacy => {
-                if let Err(e) = self.upgrade_pin(&pin, &secret, home).await {
+                if let Err(e) = self.upgrade_pin(account_id, &pin, &secret, home).await {
                     tracing::info!(
                         code = e.code(),
                         "the store stays in its old PIN form until the next unlock"
@@ -138,40 +138,84 @@ impl AppCore {
         Ok(())
     }
 
-    /// Gets the open account a token now, into the cache the next sync uses.
-    async fn token_now(&self) -> Result<()> {
+    /// One counted PIN try at the server. A device the server locked or signed off is wiped
+    /// here, and the person is told why.
+    async fn try_pin(
+        &self,
+        account_id: Uuid,
+        url: &str,
+        device_id: Uuid,
+        pin: &Pin,
+        secret: &[u8; SECRET_LEN],
+    ) -> Result<PinSecrets> {
+        match crate::pin::try_pin(url, device_id, pin, secret).await {
+            Err(ClientError::DeviceLocked) => {
+                self.wipe_account(account_id, Notice::DeviceLocked).await?;
+                Err(ClientError::DeviceLocked)
+            }
+            Err(ClientError::Api { code: cjg_core::ErrorCode::DeviceRevoked, .. }) => {
+                self.wipe_account(account_id, Notice::Revoked).await?;
+                Err(ClientError::WipedRevoked)
+            }
+            other => other,
+        }
+    }
+
+    /// Tells the server which PIN tries were this app's own, with a token into the cache the
+    /// next sync uses.
+    async fn report_own_tries(&self, account_id: Uuid, own_tries: u32) -> Result<()> {
         let (session, tokens) = {
             let guard = self.open.lock().await;
-            let open = guard.as_ref().ok_or(ClientError::Locked)?;
+            let open = guard.as_ref().filter(|o| o.id == account_id).ok_or(ClientError::Locked)?;
             (crate::Session::of(&open.store)?, open.tokens.clone())
         };
-        tokens.get(&session).await.map(drop)
+        let (token, _) = tokens.get(&session).await?;
+        session.client.pin_ok(&token, own_tries).await
     }
 
     /// Moves a store made before the PIN modes to the one that suits where its device secret
     /// lives: offline with a keychain, with the server's part where the secret is a file.
-    async fn upgrade_pin(&self, pin: &Pin, secret: &[u8; SECRET_LEN], home: SecretHome) -> Result<()> {
+    async fn upgrade_pin(
+        &self,
+        id: Uuid,
+        pin: &Pin,
+        secret: &[u8; SECRET_LEN],
+        home: SecretHome,
+    ) -> Result<()> {
         let mode = mode_for(home);
         let secrets = match mode {
-            PinMode::Server => {
-                self.with_session(|session, token| async move {
-                    crate::pin::set_up(&session.client, &token, pin, secret).await
-                })
-                .await?
-            }
+            PinMode::Server => self.set_up_pin(id, pin, secret).await?,
             other => PinSecrets::new(other, secret, None)?,
         };
         let pin = pin.clone();
-        self.store_blocking(move |store| Ok(store.set_pin(&pin, &secrets, mode)?)).await
+        self.store_blocking(id, move |store| Ok(store.set_pin(&pin, &secrets, mode)?)).await
+    }
+
+    /// The server's part for `pin` on account `id`, which must still be the open one.
+    async fn set_up_pin(&self, id: Uuid, pin: &Pin, secret: &[u8; SECRET_LEN]) -> Result<PinSecrets> {
+        let (ran_for, secrets) = self
+            .session_call(|session, token| async move {
+                crate::pin::set_up(&session.client, &token, pin, secret).await
+            })
+            .await?;
+        if ran_for != id {
+            return Err(ClientError::Locked);
+        }
+        Ok(secrets)
     }
 
     /// Store work that runs PBKDF2: off the async threads, with the open account taken out of
     /// its slot meanwhile and put back whatever the outcome.
+    /// Refused when another account was opened meanwhile.
     async fn store_blocking<T: Send + 'static>(
         &self,
+        id: Uuid,
         f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let mut guard = self.open.lock().await;
+        if guard.as_ref().is_none_or(|o| o.id != id) {
+            return Err(ClientError::Locked);
+        }
         let mut open = guard.take().ok_or(ClientError::Locked)?;
         let (open, result) = tokio::task::spawn_blocking(move || {
             let r = f(&mut open.store);
@@ -265,26 +309,25 @@ impl AppCore {
         };
         let old_secrets = match mode {
             PinMode::Server => {
-                crate::pin::try_pin(&profile.server_url, profile.device_id, &old, &secret).await?
+                self.try_pin(id, &profile.server_url, profile.device_id, &old, &secret).await?
             }
             other => PinSecrets::new(other, &secret, None)?,
         };
-        let checked = self.store_blocking(move |store| Ok(store.check_pin(&old, &old_secrets)?)).await;
+        let checked = self.store_blocking(id, move |store| Ok(store.check_pin(&old, &old_secrets)?)).await;
         if let Err(ClientError::Store(cjg_store::StoreError::WipedAfterWrongPins)) = checked {
             self.wipe_account(id, Notice::WipedWrongPin).await?;
         }
-        checked?;
+        let wrong_before = checked?;
         let new_secrets = match mode {
             PinMode::Server => {
-                let pin = new.clone();
-                self.with_session(|session, token| async move {
-                    crate::pin::set_up(&session.client, &token, &pin, &secret).await
-                })
-                .await?
+                if let Err(e) = self.report_own_tries(id, wrong_before + 1).await {
+                    tracing::info!(code = e.code(), "could not report the PIN tries; they stay counted");
+                }
+                self.set_up_pin(id, &new, &secret).await?
             }
             other => PinSecrets::new(other, &secret, None)?,
         };
-        self.store_blocking(move |store| Ok(store.set_pin(&new, &new_secrets, mode)?)).await
+        self.store_blocking(id, move |store| Ok(store.set_pin(&new, &new_secrets, mode)?)).await
     }
 
     /// The account's device secret. The keychain may talk over D-Bus: off the async threads.

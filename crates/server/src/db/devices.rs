@@ -276,10 +276,10 @@ pub fn pin_state(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<PinSta
 }
 
 /// Keeps the device's PIN key (the first one stays: a PIN change evaluates under the same key)
-/// and the hash of its PIN token, and starts its tries from zero.
+/// and the hash of its PIN token. The count of tries is left as it is.
 pub fn set_pin_key(tx: &Tx<'_>, device_id: Uuid, key: &[u8], token_hash: &[u8; 32]) -> sql::Result<()> {
     tx.execute(
-        "UPDATE devices SET pin_key = COALESCE(pin_key, ?2), pin_token_hash = ?3, pin_tries = 0 WHERE id = ?1",
+        "UPDATE devices SET pin_key = COALESCE(pin_key, ?2), pin_token_hash = ?3 WHERE id = ?1",
         params![device_id.to_string(), key, token_hash.as_slice()],
     )?;
     Ok(())
@@ -305,8 +305,12 @@ pub fn lock_for_pin_tries(tx: &Tx<'_>, device_id: Uuid, now: DateTime<Utc>) -> s
     Ok(())
 }
 
-/// A device that got a token had its store open, so the PIN was right: its tries start over.
-pub fn reset_pin_tries(tx: &Tx<'_>, device_id: Uuid) -> sql::Result<()> {
-    tx.execute("UPDATE devices SET pin_tries = 0 WHERE id = ?1 AND pin_tries > 0", [device_id.to_string()])?;
+/// The device's own app, unlocked, reports the tries it made itself: only those come off the
+/// count, so tries made on a copy of its folder are never forgiven.
+pub fn forgive_own_pin_tries(tx: &Tx<'_>, device_id: Uuid, own_tries: u32) -> sql::Result<()> {
+    tx.execute(
+        "UPDATE devices SET pin_tries = CASE WHEN pin_tries > ?2 THEN pin_tries - ?2 ELSE 0 END WHERE id = ?1",
+        params![device_id.to_string(), i64::from(own_tries)],
+    )?;
     Ok(())
 }

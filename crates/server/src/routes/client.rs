@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use cjg_core::api::{
     token_signing_message, ChallengeRequest, ChallengeResponse, ConsentRequest, DeviceInfo, EnrolRequest,
-    EnrolResponse, Health, PinEvaluation, PinKeyRequest, PinTryRequest, SyncPage, SyncQuery, TokenRequest,
-    TokenResponse, PIN_TRIES_MAX, SYNC_PAGE_MAX_ITEMS,
+    EnrolResponse, Health, PinEvaluation, PinKeyRequest, PinOkRequest, PinTryRequest, SyncPage, SyncQuery,
+    TokenRequest, TokenResponse, PIN_TRIES_MAX, SYNC_PAGE_MAX_ITEMS,
 };
 use cjg_core::audit::AuditAlert;
 use cjg_core::feedback::{Feedback, FeedbackDraft};
@@ -144,7 +144,6 @@ pub async fn token(
                 return Err(bad());
             }
             let expires_at = now + auth::CLIENT_TOKEN_TTL;
-            db::devices::reset_pin_tries(&tx, req.device_id)?;
             db::devices::insert_token(
                 &tx,
                 &hash,
@@ -186,10 +185,25 @@ pub async fn pin_key(
     Ok(Json(evaluation))
 }
 
+/// The app's PIN opened its store: it reports the tries it made itself since its last report,
+/// and only those come off the device's count.
+#[utoipa::path(post, path = "/v1/me/pin-ok", request_body = PinOkRequest,
+    responses((status = 204), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn pin_ok(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(req): ApiJson<PinOkRequest>,
+) -> AppResult<StatusCode> {
+    let own = req.own_tries.min(PIN_TRIES_MAX + 1);
+    state.db.write(move |tx| Ok(db::devices::forgive_own_pin_tries(tx, who.device_id, own)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One PIN try of a locked app whose device secret is a file. The server learns nothing of the
-/// PIN and cannot tell a right one from a wrong one; it counts tries, and a device that gets
-/// no token within [`PIN_TRIES_MAX`] tries (on the device or on copies of its folder) is
-/// locked for good. The PIN token proves the caller has the folder, so a stranger who knows
+/// PIN and cannot tell a right one from a wrong one; it counts tries, takes off only those the
+/// device's own unlocked app reports as its own (`/v1/me/pin-ok`), and past [`PIN_TRIES_MAX`]
+/// locks the device for good. The PIN token proves the caller has the folder, so a stranger who knows
 /// only a device id cannot lock it.
 #[utoipa::path(post, path = "/v1/pin/try", request_body = PinTryRequest,
     responses((status = 200, body = PinEvaluation), (status = 400, body = cjg_core::ApiError),
