@@ -466,6 +466,17 @@ pub fn app(dir: &Path) -> cjg_client::app::AppCore {
         .with_vault(cjg_client::secret::Vault::new("nl.cjg.mijn.test", false))
 }
 
+/// Days from the Dutch today until the person's 16th birthday: the `--clock-offset-days` that
+/// puts the server on that day.
+pub fn days_until_sixteen(db: &TestDb, display_name: &str) -> i64 {
+    use chrono::Datelike;
+    let birth: chrono::NaiveDate = db
+        .query_row("SELECT birth_date FROM people WHERE display_name = ?1", [display_name], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("no person {display_name}: {e}"));
+    let sixteenth = birth.with_year(birth.year() + 16).expect("a date 16 years on");
+    (sixteenth - cjg_core::time::dutch_date(chrono::Utc::now())).num_days()
+}
+
 /// A person's id by display name, straight from the server's database.
 pub fn person_id(db: &TestDb, display_name: &str) -> String {
     db.query_row("SELECT id FROM people WHERE display_name = ?1", [display_name], |r| r.get(0))

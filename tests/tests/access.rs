@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate, Utc};
 use cjg_client::app::{Notice, Phase};
 use cjg_client::{Session, SyncOptions};
 use cjg_core::validate::Pin;
@@ -91,19 +90,10 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
     assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&NOOR])));
     let entries_before = sanne.entries().unwrap().len();
 
-    let birth: NaiveDate = server
-        .db()
-        .query_row("SELECT birth_date FROM people WHERE display_name = 'Noor Voorbeeld'", params![], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let sixteenth = birth.with_year(birth.year() + 16).unwrap();
-    let today = cjg_core::time::dutch_date(Utc::now());
+    let sixteenth = cjg_tests::days_until_sixteen(&server.db(), "Noor Voorbeeld");
     // The day before: nothing changes yet. On the birthday: the parents lose her entries.
     let listen = server.url.trim_start_matches("http://").to_owned();
-    for (days, parents_see_noor) in
-        [((sixteenth - today).num_days() - 1, true), ((sixteenth - today).num_days(), false)]
-    {
+    for (days, parents_see_noor) in [(sixteenth - 1, true), (sixteenth, false)] {
         server.stop();
         server =
             TestServer::start_in(data.path(), &listen, &["--clock-offset-days", &days.to_string()]).unwrap();

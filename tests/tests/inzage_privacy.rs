@@ -4,9 +4,9 @@
 //! never reaches that parent: not the line, not its note, not a gap in their numbering.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use cjg_client::app::{AppCore, AuditLine};
-use cjg_tests::{params, Staff, TestServer};
+use cjg_tests::{Staff, TestServer};
 use uuid::Uuid;
 
 const NOTE: &str = "overleg over Milan met de gedragswetenschapper";
@@ -116,14 +116,7 @@ async fn each_person_sees_only_the_log_lines_about_what_they_may_see() {
         assert_eq!(new, [("audit_log", None), ("entry", Some(noor_entry))], "{who}");
     }
 
-    let birth: NaiveDate = server
-        .db()
-        .query_row("SELECT birth_date FROM people WHERE display_name = 'Noor Voorbeeld'", params![], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    let sixteenth = birth.with_year(birth.year() + 16).unwrap();
-    let days = (sixteenth - cjg_core::time::dutch_date(Utc::now())).num_days();
+    let days = cjg_tests::days_until_sixteen(&server.db(), "Noor Voorbeeld");
     let listen = server.url.trim_start_matches("http://").to_owned();
     server.stop();
     server = TestServer::start_in(data.path(), &listen, &["--clock-offset-days", &days.to_string()]).unwrap();

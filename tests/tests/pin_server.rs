@@ -12,6 +12,21 @@ use uuid::Uuid;
 
 const WRONG: &str = "902418";
 
+/// One column of Sanne's device row on the server.
+fn sanne_device<T: cjg_tests::sql::FromValue + Send + 'static>(server: &TestServer, column: &str) -> T {
+    server
+        .db()
+        .query_row(
+            &format!(
+                "SELECT d.{column} FROM devices d JOIN people p ON p.id = d.person_id
+                 WHERE p.display_name = 'Sanne Voorbeeld'"
+            ),
+            params![],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
@@ -92,15 +107,7 @@ async fn ten_tries_without_a_token_lock_the_device_on_every_copy() {
         assert!(thief.unlock(account, WRONG).await.unwrap_err().code().starts_with("wrong_pin"));
     }
     assert_eq!(thief.unlock(account, WRONG).await.unwrap_err().code(), "device_locked");
-    let revoked: Option<String> = server
-        .db()
-        .query_row(
-            "SELECT pin_locked_at FROM devices d JOIN people p ON p.id = d.person_id
-                    WHERE p.display_name = 'Sanne Voorbeeld'",
-            params![],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let revoked: Option<String> = sanne_device(&server, "pin_locked_at");
     assert!(revoked.is_some(), "the server locked the device");
 
     // The owner's own device, with the right PIN, is locked too: it wipes and says why.
@@ -122,17 +129,7 @@ async fn the_apps_own_tries_are_forgiven_a_copys_are_not_and_a_wrong_old_pin_at_
         }
         app.unlock(account, PIN).await.expect("the right PIN, and a token: the count starts over");
     }
-    let tries = || -> i64 {
-        server
-            .db()
-            .query_row(
-                "SELECT pin_tries FROM devices d JOIN people p ON p.id = d.person_id
-                 WHERE p.display_name = 'Sanne Voorbeeld'",
-                params![],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
+    let tries = || -> i64 { sanne_device(&server, "pin_tries") };
     assert_eq!(tries(), 0);
 
     // Tries made on a copy are not the app's own: the owner's next unlock leaves them counted.
