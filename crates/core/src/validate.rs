@@ -22,6 +22,36 @@ pub enum ValidationError {
     Invalid { field: &'static str, reason: &'static str },
 }
 
+/// Characters that change how the text around them is shown without being seen themselves:
+/// bidirectional overrides, isolates and marks (which can make "Milan" read as "naliM" or hide
+/// part of a name), zero-width spaces and joiners, the byte-order mark and the soft hyphen.
+/// A name or note that carries one can pass for another, so single-line fields refuse them.
+fn is_invisible_format(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Spaces that look like an ordinary space (no-break, thin, ideographic ...): kept as a plain
+/// space, so two names that look the same are the same.
+fn is_odd_space(c: char) -> bool {
+    c != ' ' && c.is_whitespace() && !c.is_control() && c != '\u{2028}' && c != '\u{2029}'
+}
+
+/// One line of text a person reads as a label (a name, a note, a device name): no line breaks,
+/// no control or invisible formatting characters, odd spaces made plain.
 pub fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
     let t = s.trim();
     if t.is_empty() {
@@ -30,12 +60,17 @@ pub fn single_line(field: &'static str, s: &str, max: usize) -> Result<String, V
     if t.chars().count() > max {
         return Err(ValidationError::TooLong { field, max });
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().any(|c| c.is_control() || is_invisible_format(c) || c == '\u{2028}' || c == '\u{2029}') {
         return Err(ValidationError::BadCharacters { field });
     }
-    Ok(t.to_owned())
+    Ok(t.chars().map(|c| if is_odd_space(c) { ' ' } else { c }).collect())
 }
 
+/// Text of several lines (an entry, a message, an article): only ordinary whitespace is kept
+/// (space, tab, newline; Windows and Unicode line ends become a newline, odd spaces a space).
+/// Bidirectional controls are refused (they can make the text read differently from what it
+/// says); zero-width joiners stay, as emoji and Arabic or Persian words need them, but every
+/// other invisible character is refused.
 pub fn multi_line(field: &'static str, s: &str, max: usize) -> Result<String, ValidationError> {
     if s.trim().is_empty() {
         return Err(ValidationError::Empty { field });
@@ -43,10 +78,20 @@ pub fn multi_line(field: &'static str, s: &str, max: usize) -> Result<String, Va
     if s.chars().count() > max {
         return Err(ValidationError::TooLong { field, max });
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    let joiner = |c: char| c == '\u{200C}' || c == '\u{200D}';
+    if s.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r') || (is_invisible_format(c) && !joiner(c))
+    }) {
         return Err(ValidationError::BadCharacters { field });
     }
-    Ok(s.replace("\r\n", "\n"))
+    Ok(s.replace("\r\n", "\n")
+        .chars()
+        .map(|c| match c {
+            '\r' | '\u{2028}' | '\u{2029}' => '\n',
+            c if is_odd_space(c) => ' ',
+            c => c,
+        })
+        .collect())
 }
 
 /// Letters and digits a person can read aloud and type without confusion (no 0/O, 1/I/L, U).
@@ -144,6 +189,38 @@ impl fmt::Debug for Pin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_line_refuses_what_could_spoof_a_name() {
+        for spoof in [
+            "Milan\u{202E}naS",
+            "Sanne\u{200B}",
+            "Ka\u{2066}rim",
+            "a\u{200D}b",
+            "\u{FEFF}Noor",
+            "x\u{061C}y",
+            "a\nb",
+        ] {
+            assert_eq!(
+                single_line("name", spoof, 50),
+                Err(ValidationError::BadCharacters { field: "name" }),
+                "{spoof:?}"
+            );
+        }
+        assert_eq!(single_line("name", " Jan\u{00A0}de\u{2009}Vries ", 50).unwrap(), "Jan de Vries");
+        assert_eq!(single_line("name", "Zoë Çelik-Ærø", 50).unwrap(), "Zoë Çelik-Ærø");
+    }
+
+    #[test]
+    fn multi_line_keeps_only_ordinary_whitespace() {
+        assert_eq!(multi_line("t", "a\r\nb\rc\u{2028}d\u{00A0}e\tf", 50).unwrap(), "a\nb\nc\nd e\tf");
+        for spoof in ["if x \u{202E} then", "a\u{2067}b", "zero\u{200B}width", "a\u{000B}b", "\u{FEFF}x"] {
+            assert!(multi_line("t", spoof, 50).is_err(), "{spoof:?}");
+        }
+        // Emoji sequences and Persian words need the joiners.
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} می\u{200C}خواهم";
+        assert_eq!(multi_line("t", family, 50).unwrap(), family);
+    }
 
     #[test]
     fn activation_code_accepts_what_people_type() {
