@@ -1,4 +1,5 @@
 //! Server defences for a real deployment (issue 18), each through the real server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_core::entry::EntryKind;
 use cjg_tests::{family_entry, TestServer};
