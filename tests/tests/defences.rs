@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_core::entry::EntryKind;
-use cjg_tests::{family_entry, TestServer};
+use cjg_tests::{family_entry, params, TestServer};
 use serde_json::{json, Value};
 
 async fn code_of(resp: reqwest::Response) -> (u16, String) {
@@ -63,4 +63,31 @@ async fn text_that_could_spoof_is_refused() {
     assert!(resp.status().is_success(), "{}", resp.status());
     let sent = staff.messages(dossier).await.unwrap();
     assert!(sent.iter().any(|m| m.text == "Tot morgen,\nKarin (coach)"), "stored in ordinary whitespace");
+}
+
+/// `--demo` prints activation codes and well-known passwords: on a database that holds a family
+/// it did not invent, it refuses to start and hands out nothing.
+#[tokio::test]
+async fn demo_refuses_a_database_with_real_families() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let db = server.db();
+    server.stop();
+    db.execute(
+        "INSERT INTO dossiers (id, family_name, created_at) VALUES (?1, 'Echt', '2026-11-01T09:00:00Z')",
+        params![uuid::Uuid::new_v4().to_string()],
+    )
+    .unwrap();
+    let codes_before: i64 =
+        db.query_row("SELECT COUNT(*) FROM activation_codes", params![], |r| r.get(0)).unwrap();
+    let refused = TestServer::start_in(data.path(), "127.0.0.1:0", &[]);
+    let err = refused.err().expect("the demo must not start").to_string();
+    assert!(err.contains("exited"), "{err}");
+    let codes_after: i64 =
+        db.query_row("SELECT COUNT(*) FROM activation_codes", params![], |r| r.get(0)).unwrap();
+    assert_eq!(codes_after, codes_before, "no code was issued");
+    // Without --demo the same database serves as usual.
+    let mut plain = server.cli();
+    let out = plain.arg("verify-audit").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -148,18 +148,33 @@ impl Seeder<'_, '_> {
     }
 }
 
+/// The demo prints activation codes and well-known staff passwords: on a database with real
+/// families that would hand a stranger a way into a real dossier. So it runs only where every
+/// family is invented.
+fn refuse_real_families(c: &dyn crate::db::sql::Query) -> AppResult<()> {
+    let real = db::people::real_dossier_count(c)?;
+    if real > 0 {
+        return Err(crate::error::AppError::new(
+            cjg_core::ErrorCode::Conflict,
+            format!("this database holds {real} families the demo did not create: --demo runs only on a demo database (start it with a new, empty --data-dir)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Seeds the demo families if the database has no dossier yet. Returns whether it did.
 pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     let password_hash = tokio::task::spawn_blocking(|| auth::hash_password(COACH_PASSWORD))
         .await
         .map_err(crate::error::AppError::internal)??;
     db.write(move |tx| {
+        refuse_real_families(tx)?;
         if db::people::dossier_count(tx)? > 0 {
             return Ok(false);
         }
         let s = Seeder { tx, today: cjg_core::time::dutch_date(now), now };
         let dossier = Uuid::new_v4();
-        db::people::insert_dossier(tx, dossier, "Voorbeeld", now)?;
+        db::people::insert_dossier(tx, dossier, "Voorbeeld", true, now)?;
         s.person(dossier, PersonRole::Parent, "Sanne Voorbeeld", (41, 30), true)?;
         s.person(dossier, PersonRole::Parent, "Karim Voorbeeld", (43, 200), true)?;
         s.person(dossier, PersonRole::Carer, "Ineke Voorbeeld", (68, 10), false)?;
@@ -177,7 +192,7 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         // A second, smaller family with its own coach: nobody of one family or caseload may
         // ever reach the other.
         let other = Uuid::new_v4();
-        db::people::insert_dossier(tx, other, "Proef", now + Duration::seconds(1))?;
+        db::people::insert_dossier(tx, other, "Proef", true, now + Duration::seconds(1))?;
         s.person(other, PersonRole::Parent, "Eva Proef", (36, 5), true)?;
         let sem = s.person(other, PersonRole::Child, "Sem Proef", (13, 40), false)?;
         let coach2 = s.coach(OTHER_COACH_USERNAME, "Jesse Demo", &password_hash, other)?;
@@ -287,7 +302,7 @@ impl Seeder<'_, '_> {
         for i in 0..ARCHIVE_DOSSIERS {
             let dossier = Uuid::new_v4();
             let name = format!("Demo-archief {:02}", i + 1);
-            db::people::insert_dossier(self.tx, dossier, &name, self.now)?;
+            db::people::insert_dossier(self.tx, dossier, &name, true, self.now)?;
             let parent = self.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (40, 0), true)?;
             let closed = self.today - Duration::days(10 + 15 * i as i64);
             let (municipality, team) = teams[i % teams.len()];
@@ -327,7 +342,7 @@ pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: us
         for i in 0..families {
             let dossier = Uuid::new_v4();
             let name = format!("Last {:04}", start + i);
-            db::people::insert_dossier(tx, dossier, &name, now)?;
+            db::people::insert_dossier(tx, dossier, &name, true, now)?;
             s.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (38, 0), true)?;
             let child = s.person(dossier, PersonRole::Child, &format!("Kind {name}"), (9, 0), false)?;
             db::staff::assign_staff(tx, coach.id, dossier)?;
@@ -398,8 +413,9 @@ fn archive_answers(i: usize) -> Answers {
 /// none); old unused codes stay valid until they expire.
 pub async fn issue_family_codes(db: &Db, now: DateTime<Utc>) -> AppResult<Vec<DemoCode>> {
     db.call(move |c| {
-        let members = db::people::family_members(c)?;
         let tx = c.transaction()?;
+        refuse_real_families(&tx)?;
+        let members = db::people::invented_family_members(&tx)?;
         let mut out = Vec::new();
         for (person_id, role, name) in members {
             if !db::people::has_own_access(&tx, person_id, cjg_core::time::dutch_date(now))? {

@@ -8,10 +8,18 @@ use uuid::Uuid;
 use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 use super::{bad_text, next_seq, uuid_col};
 
-pub fn insert_dossier(tx: &Tx<'_>, id: Uuid, family_name: &str, now: DateTime<Utc>) -> sql::Result<()> {
+/// A new family's dossier; `invented` marks the demo's and load test's families (see migration
+/// 0011), the only ones `--demo` hands out codes for.
+pub fn insert_dossier(
+    tx: &Tx<'_>,
+    id: Uuid,
+    family_name: &str,
+    invented: bool,
+    now: DateTime<Utc>,
+) -> sql::Result<()> {
     tx.execute(
-        "INSERT INTO dossiers (id, family_name, created_at) VALUES (?1, ?2, ?3)",
-        params![id.to_string(), family_name, now],
+        "INSERT INTO dossiers (id, family_name, invented, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id.to_string(), family_name, i64::from(invented), now],
     )?;
     Ok(())
 }
@@ -126,6 +134,11 @@ pub fn dossier_count(conn: &dyn Query) -> sql::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM dossiers", params![], |r| r.get(0))
 }
 
+/// Families the demo did not invent.
+pub fn real_dossier_count(conn: &dyn Query) -> sql::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM dossiers WHERE invented = 0", params![], |r| r.get(0))
+}
+
 pub fn person_id_by_name(conn: &dyn Query, dossier_id: Uuid, name: &str) -> sql::Result<Uuid> {
     conn.query_row(
         "SELECT id FROM people WHERE dossier_id = ?1 AND display_name = ?2",
@@ -134,12 +147,13 @@ pub fn person_id_by_name(conn: &dyn Query, dossier_id: Uuid, name: &str) -> sql:
     )
 }
 
-/// (person id, role, display name) of every member of a family with a coach, oldest first. The
+/// (person id, role, display name) of every member of an invented family with a coach, oldest
+/// first. The
 /// demo archive (closed trajectories, no coach) is left out.
-pub fn family_members(conn: &dyn Query) -> sql::Result<Vec<(Uuid, String, String)>> {
+pub fn invented_family_members(conn: &dyn Query) -> sql::Result<Vec<(Uuid, String, String)>> {
     let mut stmt = conn.prepare(
         "SELECT p.id, p.role, p.display_name FROM people p JOIN dossiers d ON d.id = p.dossier_id
-         WHERE EXISTS (SELECT 1 FROM staff_dossiers sd WHERE sd.dossier_id = d.id)
+         WHERE d.invented = 1 AND EXISTS (SELECT 1 FROM staff_dossiers sd WHERE sd.dossier_id = d.id)
          ORDER BY d.created_at, d.family_name, p.birth_date, p.display_name",
     )?;
     let rows = stmt.query_map(params![], |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?, r.get(2)?)))?;
