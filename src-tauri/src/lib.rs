@@ -294,8 +294,13 @@ async fn staff_save_article(
 }
 
 #[tauri::command]
-async fn staff_approve_article(core: State<'_, AppCore>, id: Uuid, revision: u32) -> Res<Vec<StaffArticle>> {
-    core.staff_approve_article(id, revision).await.map_err(|e| e.to_ui())
+async fn staff_approve_article(
+    core: State<'_, AppCore>,
+    id: Uuid,
+    revision: u32,
+    text_hash: String,
+) -> Res<Vec<StaffArticle>> {
+    core.staff_approve_article(id, revision, text_hash).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]

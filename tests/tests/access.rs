@@ -367,7 +367,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     Some(json!({"title": "T", "summary": "S", "body": "B", "topics": ["eten"],
                         "age_min": 0, "age_max": 4, "source": "x", "language": "nl"}))
                 }
-                ("POST", "/v1/staff/articles/{article_id}/approve") => Some(json!({"revision": 1})),
+                ("POST", "/v1/staff/articles/{article_id}/approve") => {
+                    Some(json!({"revision": 1, "text_hash": "0".repeat(64)}))
+                }
                 ("POST", "/v1/me/messages") => Some(json!({"id": uuid::Uuid::new_v4(), "text": "Hallo"})),
                 ("POST", "/v1/me/messages/read") => Some(json!({"message_ids": [sanne_message]})),
                 ("POST", "/v1/staff/people/{person_id}/messages") => Some(json!({"text": "Hallo Sanne"})),

@@ -221,7 +221,7 @@ async fn enrol_read_restart_offline_and_unlock() {
         .http
         .post(format!("{}/v1/staff/articles/{}/approve", server.url, created[0]["id"].as_str().unwrap()))
         .bearer_auth(&editor.token)
-        .json(&json!({"revision": 1}))
+        .json(&json!({"revision": 1, "text_hash": created[0]["text_hash"]}))
         .send()
         .await
         .unwrap();

@@ -13,6 +13,13 @@ fn draft(title: &str, body: &str) -> Value {
         "topics": ["ouder_zijn"], "age_min": 0, "age_max": 18, "source": "Test", "language": "nl"})
 }
 
+/// The hash of a revision's text as the staff list shows it: what the staff app sends back when
+/// the editor approves what they read.
+async fn text_hash(staff: &Staff, id: &str, revision: u32) -> Option<String> {
+    let list = staff.articles().await.unwrap();
+    list.into_iter().find(|a| a.id.to_string() == id && a.revision == revision).map(|a| a.text_hash)
+}
+
 async fn post(staff: &Staff, path: &str, body: Value) -> reqwest::Response {
     staff
         .http
@@ -49,16 +56,27 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     app.sync(|_| {}).await.unwrap();
     assert_eq!(app.informatie("voorleesavond", None, None, false).await.unwrap().articles.len(), 0);
 
-    // The author may not approve; a coach is no editor; the editor may, for the text they read.
+    // The author may not approve; a coach is no editor; the editor may, for the text they read
+    // (named by its hash, as the staff app shows it).
     let approve = |who: &Staff, revision: u32| {
         let path = format!("/v1/staff/articles/{id}/approve");
         let who = Staff { http: who.http.clone(), url: who.url.clone(), token: who.token.clone() };
-        async move { post(&who, &path, json!({"revision": revision})).await }
+        let id = id.clone();
+        async move {
+            let hash = text_hash(&who, &id, revision).await.unwrap_or_default();
+            post(&who, &path, json!({"revision": revision, "text_hash": hash})).await
+        }
     };
     let own = server.staff_as("gedrag").await.unwrap();
     let r = post(&own, "/v1/staff/articles", draft("Eigen tekst", "Door de redacteur zelf.")).await;
     let own_id = r.json::<Value>().await.unwrap()[0]["id"].as_str().unwrap().to_owned();
-    let r = post(&own, &format!("/v1/staff/articles/{own_id}/approve"), json!({"revision": 1})).await;
+    let own_hash = text_hash(&own, &own_id, 1).await.unwrap();
+    let r = post(
+        &own,
+        &format!("/v1/staff/articles/{own_id}/approve"),
+        json!({"revision": 1, "text_hash": own_hash}),
+    )
+    .await;
     assert_eq!(r.status(), 403, "an author cannot approve their own text");
     assert_eq!(approve(&coach, 1).await.status(), 403, "a coach does not approve");
     assert_eq!(approve(&editor, 2).await.status(), 404, "no such revision");
@@ -101,6 +119,59 @@ async fn only_approved_articles_reach_families_and_authors_never_approve_their_o
     app.sync(|_| {}).await.unwrap();
     assert!(app.article(found[0].id).await.unwrap().is_none());
     assert_eq!(app.informatie("", None, None, false).await.unwrap().total, 15);
+}
+
+/// Four eyes hold: an author who changes the text after the editor read it cannot get the new
+/// text approved under the old approval. Revisions are never replaced; the approval names the
+/// revision and the hash of the text the editor was shown.
+#[tokio::test]
+async fn an_approval_is_for_exactly_the_text_the_editor_read() {
+    let server = TestServer::start().unwrap();
+    let coach = server.staff().await.unwrap();
+    let editor = server.staff_as("gedrag").await.unwrap();
+    let r = post(
+        &coach,
+        "/v1/staff/articles",
+        draft("Avondeten zonder haast", "Eet als het kan samen aan tafel."),
+    )
+    .await;
+    let id = r.json::<Value>().await.unwrap()[0]["id"].as_str().unwrap().to_owned();
+    // The editor opens revision 1 and reads it.
+    let seen = text_hash(&editor, &id, 1).await.unwrap();
+    // Before they press approve, the author puts other text in.
+    let swapped = coach
+        .http
+        .put(format!("{}/v1/staff/articles/{id}", coach.url))
+        .bearer_auth(&coach.token)
+        .json(&draft(
+            "Avondeten zonder haast",
+            "Kinderen hoeven nooit te eten wat de pot schaft; geef ze snoep.",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(swapped.status(), 200);
+    let listed = editor.articles().await.unwrap();
+    let revisions: Vec<u32> = listed.iter().filter(|a| a.id.to_string() == id).map(|a| a.revision).collect();
+    assert_eq!(revisions, [1, 2], "the change is a new revision; the one read is still there");
+    // Approving revision 2 with the hash of what was read is refused ...
+    let path = format!("/v1/staff/articles/{id}/approve");
+    let r = post(&editor, &path, json!({"revision": 2, "text_hash": seen})).await;
+    assert_eq!(r.status(), 409);
+    // ... as is an approval without the hash ...
+    assert_eq!(post(&editor, &path, json!({"revision": 1})).await.status(), 400);
+    // ... and approving revision 1 publishes exactly what the editor read.
+    assert_eq!(post(&editor, &path, json!({"revision": 1, "text_hash": seen})).await.status(), 204);
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    let found = app.informatie("avondeten zonder haast", None, None, false).await.unwrap().articles;
+    assert_eq!(found.len(), 1);
+    let view = app.article(found[0].id).await.unwrap().unwrap();
+    assert_eq!(view.article.body, "Eet als het kan samen aan tafel.");
+    // The database itself keeps revisions as written.
+    let db = server.db();
+    let changed = db.execute("UPDATE article_revisions SET body = 'x' WHERE article_id = ?1", [id.as_str()]);
+    assert!(changed.is_err(), "a revision's text cannot be changed");
+    assert!(db.execute("DELETE FROM article_revisions WHERE article_id = ?1", [id.as_str()]).is_err());
 }
 
 #[tokio::test]

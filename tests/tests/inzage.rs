@@ -402,7 +402,10 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     assert_eq!(list.len(), library.len() + 1);
     let mine = list.iter().find(|a| a.draft.title == draft.title).unwrap();
     assert_eq!((mine.status, mine.author.as_str()), (RevisionStatus::Draft, "Fleur Demo"));
-    assert_eq!(app.staff_approve_article(mine.id, 1).await.unwrap_err().code(), "forbidden");
+    assert_eq!(
+        app.staff_approve_article(mine.id, 1, mine.text_hash.clone()).await.unwrap_err().code(),
+        "forbidden"
+    );
     let blocks = cjg_client::staff::preview_markdown("<script>x</script>").unwrap();
     assert_eq!(format!("{blocks:?}").matches("<script>").count(), 1, "shown as text");
 

@@ -156,14 +156,20 @@ impl StaffSession {
         self.articles().await
     }
 
-    /// Approves the revision the editor read. The server refuses one's own text.
-    pub async fn approve_article(&self, id: Uuid, revision: u32) -> Result<Vec<StaffArticle>> {
+    /// Approves the revision the editor read, named by the hash of the text they were shown
+    /// ([`StaffArticle::text_hash`]). The server refuses one's own text, and any other text.
+    pub async fn approve_article(
+        &self,
+        id: Uuid,
+        revision: u32,
+        text_hash: String,
+    ) -> Result<Vec<StaffArticle>> {
         let req = self
             .client
             .http
             .post(format!("{}/v1/staff/articles/{id}/approve", self.client.base))
             .bearer_auth(&self.token)
-            .json(&ApproveRequest { revision });
+            .json(&ApproveRequest { revision, text_hash });
         self.client.send_raw(req, 64 * 1024).await?;
         self.articles().await
     }

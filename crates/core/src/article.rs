@@ -107,6 +107,21 @@ pub struct ArticleDraft {
 }
 
 impl ArticleDraft {
+    /// Every field of the text in a fixed, unambiguous order: what an editor's approval is for.
+    /// The server and the staff app hash these bytes (SHA-256) to name exactly the text read.
+    pub fn canonical(&self) -> Vec<u8> {
+        let mut c = crate::audit::Canonical::new("mijn-cjg/article-text/v1");
+        c.field(self.title.as_bytes()).field(self.summary.as_bytes()).field(self.body.as_bytes());
+        for t in &self.topics {
+            c.field(t.as_str().as_bytes());
+        }
+        c.field(b"\0topics-end")
+            .field(&[self.age_min, self.age_max])
+            .field(self.source.as_bytes())
+            .field(self.language.as_str().as_bytes());
+        c.0
+    }
+
     pub fn validate(mut self) -> Result<Self, ValidationError> {
         self.title = single_line("title", &self.title, TITLE_MAX)?;
         self.summary = single_line("summary", &self.summary, SUMMARY_MAX)?;
@@ -177,16 +192,22 @@ pub struct StaffArticle {
     /// The whole article is withdrawn: families no longer see any revision.
     pub withdrawn: bool,
     pub draft: ArticleDraft,
+    /// SHA-256 of [`ArticleDraft::canonical`], lowercase hex: the staff app sends it back with
+    /// an approval, so the approval is for exactly the text the editor was shown.
+    pub text_hash: String,
     pub author: String,
     pub approved_by: Option<String>,
     pub approved_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApproveRequest {
     /// The revision the editor read: approving is for that text, not whatever is latest.
     pub revision: u32,
+    /// [`StaffArticle::text_hash`] of the text shown: the server refuses the approval when the
+    /// revision holds anything else.
+    pub text_hash: String,
 }
 
 // ---- reading tips ---------------------------------------------------------------------------
@@ -332,6 +353,35 @@ mod tests {
             approved_by: "Demo".into(),
             approved_at: Utc::now(),
             version: 1,
+        }
+    }
+
+    #[test]
+    fn every_field_of_the_text_changes_what_an_approval_names() {
+        let d = ArticleDraft {
+            title: "Slapen".into(),
+            summary: "Over bedtijd".into(),
+            body: "Tekst".into(),
+            topics: vec![Topic::Puberteit],
+            age_min: 12,
+            age_max: 18,
+            source: "CJG Demostad (demotekst)".into(),
+            language: Language::Nl,
+        };
+        let variants = [
+            ArticleDraft { title: "Slapen!".into(), ..d.clone() },
+            ArticleDraft { summary: "Over bedtijd!".into(), ..d.clone() },
+            ArticleDraft { body: "Tekst!".into(), ..d.clone() },
+            ArticleDraft { topics: vec![], ..d.clone() },
+            ArticleDraft { age_min: 11, ..d.clone() },
+            ArticleDraft { age_max: 17, ..d.clone() },
+            ArticleDraft { source: "Elders".into(), ..d.clone() },
+            ArticleDraft { language: Language::En, ..d.clone() },
+            // Moving text from one field to the next is a different text too.
+            ArticleDraft { title: "SlapenOver bedtijd".into(), summary: String::new(), ..d.clone() },
+        ];
+        for v in &variants {
+            assert_ne!(v.canonical(), d.canonical(), "{v:?}");
         }
     }
 

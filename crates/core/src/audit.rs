@@ -216,16 +216,16 @@ pub struct AuditEvent {
 }
 
 /// Appends length-prefixed fields: no field can run into the next, whatever it contains.
-struct Canonical(Vec<u8>);
+pub(crate) struct Canonical(pub(crate) Vec<u8>);
 
 impl Canonical {
-    fn new(domain: &str) -> Self {
+    pub(crate) fn new(domain: &str) -> Self {
         let mut c = Self(Vec::with_capacity(256));
         c.field(domain.as_bytes());
         c
     }
 
-    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(crate) fn field(&mut self, bytes: &[u8]) -> &mut Self {
         // Fields are short (names, ids, a note of 200 characters): u32 is ample.
         let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
         self.0.extend_from_slice(&len.to_be_bytes());

@@ -244,8 +244,9 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
         let mut articles = Vec::new();
         for draft in demo_articles() {
             let title = draft.title.clone();
-            let id = db::articles::create_article(tx, &author, &draft.validate()?, now)?;
-            db::articles::approve(tx, id, 1, &editor, now)?;
+            let draft = draft.validate()?;
+            let id = db::articles::create_article(tx, &author, &draft, now)?;
+            db::articles::approve(tx, id, 1, &db::articles::text_hash(&draft), &editor, now)?;
             articles.push((title, id));
         }
         let article = |title: &str| articles.iter().find(|(t, _)| t == title).map(|(_, id)| *id);

@@ -63,8 +63,9 @@ export const api = {
     invoke<StaffTip[]>("staff_create_tip", { dossierId, personId, articleId, note, showAt }),
   staffArticles: () => invoke<StaffArticle[]>("staff_articles"),
   staffSaveArticle: (id: string | null, draft: ArticleDraft) => invoke<StaffArticle[]>("staff_save_article", { id, draft }),
-  staffApproveArticle: (id: string, revision: number) =>
-    invoke<StaffArticle[]>("staff_approve_article", { id, revision }),
+  // The hash names the text the editor was shown: the server approves nothing else.
+  staffApproveArticle: (id: string, revision: number, textHash: string) =>
+    invoke<StaffArticle[]>("staff_approve_article", { id, revision, textHash }),
   staffWithdrawArticle: (id: string) => invoke<StaffArticle[]>("staff_withdraw_article", { id }),
   previewMarkdown: (body: string) => invoke<Block[]>("preview_markdown", { body }),
   setConsent: (sharesWithParents: boolean) => invoke<void>("set_consent", { sharesWithParents }),

@@ -333,7 +333,12 @@ export type StaffArticle = { id: string, revision: number, status: RevisionStatu
 /**
  * The whole article is withdrawn: families no longer see any revision.
  */
-withdrawn: boolean, draft: ArticleDraft, author: string, approved_by: string | null, approved_at: string | null, };
+withdrawn: boolean, draft: ArticleDraft, 
+/**
+ * SHA-256 of [`ArticleDraft::canonical`], lowercase hex: the staff app sends it back with
+ * an approval, so the approval is for exactly the text the editor was shown.
+ */
+text_hash: string, author: string, approved_by: string | null, approved_at: string | null, };
 
 export type ArticleSummary = { id: string, title: string, summary: string, topics: Array<Topic>, age_min: number, age_max: number, reading_minutes: number, 
 /**

@@ -75,8 +75,9 @@ impl AppCore {
         &self,
         id: Uuid,
         revision: u32,
+        text_hash: String,
     ) -> Result<Vec<cjg_core::article::StaffArticle>> {
-        self.staff_session().await?.approve_article(id, revision).await
+        self.staff_session().await?.approve_article(id, revision, text_hash).await
     }
 
     pub async fn staff_withdraw_article(&self, id: Uuid) -> Result<Vec<cjg_core::article::StaffArticle>> {

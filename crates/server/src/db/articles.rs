@@ -104,6 +104,7 @@ pub fn staff_articles(conn: &dyn Query) -> sql::Result<Vec<StaffArticle>> {
         let revision: u32 = r.get(9)?;
         let published: Option<u32> = r.get(10)?;
         let approved_at: Option<DateTime<Utc>> = r.get(14)?;
+        let draft = draft_at(r, 0)?;
         let status = match (published, approved_at) {
             (Some(p), _) if p == revision => RevisionStatus::Published,
             (_, Some(_)) => RevisionStatus::Replaced,
@@ -114,7 +115,8 @@ pub fn staff_articles(conn: &dyn Query) -> sql::Result<Vec<StaffArticle>> {
             revision,
             status,
             withdrawn: r.get(11)?,
-            draft: draft_at(r, 0)?,
+            text_hash: text_hash(&draft),
+            draft,
             author: r.get(12)?,
             approved_by: r.get(13)?,
             approved_at,
@@ -170,8 +172,9 @@ pub fn create_article(
     Ok(id)
 }
 
-/// A change is a new draft revision, unless the newest revision is still an unapproved draft,
-/// which the change replaces. Families keep the published text until the new one is approved.
+/// A change is always a new revision: revisions are never changed or deleted (migration 0012
+/// enforces it), so what an editor read is still there, under its number, when they approve it.
+/// Families keep the published text until a newer one is approved.
 pub fn revise_article(
     tx: &Tx<'_>,
     id: Uuid,
@@ -179,24 +182,22 @@ pub fn revise_article(
     d: &ArticleDraft,
     now: DateTime<Utc>,
 ) -> StoreResult<u32> {
-    let latest: Option<(u32, Option<String>)> = tx
+    let latest: Option<u32> = tx
         .query_row(
-            "SELECT revision, approved_at FROM article_revisions WHERE article_id = ?1 ORDER BY revision DESC LIMIT 1",
+            "SELECT MAX(revision) FROM article_revisions WHERE article_id = ?1",
             [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
-        .optional()?;
-    let Some((revision, approved)) = latest else { return Err(StoreError::NotFound) };
-    if approved.is_none() {
-        tx.execute(
-            "DELETE FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
-            params![id.to_string(), revision],
-        )?;
-        insert_revision(tx, id, revision, d, author.id, now)?;
-        return Ok(revision);
-    }
+        .optional()?
+        .flatten();
+    let Some(revision) = latest else { return Err(StoreError::NotFound) };
     insert_revision(tx, id, revision + 1, d, author.id, now)?;
     Ok(revision + 1)
+}
+
+/// SHA-256 of the text's canonical bytes, lowercase hex: what an approval names.
+pub fn text_hash(d: &ArticleDraft) -> String {
+    cjg_crypto::chain::hex(&cjg_crypto::sha256(&d.canonical()))
 }
 
 /// An editor approves one revision: it becomes what families read. Never one's own text.
@@ -204,18 +205,25 @@ pub fn approve(
     tx: &Tx<'_>,
     id: Uuid,
     revision: u32,
+    seen_hash: &str,
     editor: &StaffActor,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let row: Option<(String, Option<String>)> = tx
+    let row: Option<(String, Option<String>, ArticleDraft)> = tx
         .query_row(
-            "SELECT author_id, approved_at FROM article_revisions WHERE article_id = ?1 AND revision = ?2",
+            &format!(
+                "SELECT r.author_id, r.approved_at, {REVISION_COLUMNS} FROM article_revisions r
+                 WHERE r.article_id = ?1 AND r.revision = ?2"
+            ),
             params![id.to_string(), revision],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, draft_at(r, 2)?)),
         )
         .optional()?;
-    let Some((author, approved)) = row else { return Err(StoreError::NotFound) };
+    let Some((author, approved, text)) = row else { return Err(StoreError::NotFound) };
     cjg_core::staff::may_approve(editor.role, editor.id, uuid_col(author)?)?;
+    if text_hash(&text) != seen_hash {
+        return Err(StoreError::conflict("this is not the text you read; open the article again"));
+    }
     if approved.is_some() {
         return Err(StoreError::conflict("this revision was already approved"));
     }

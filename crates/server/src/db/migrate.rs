@@ -22,11 +22,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/20261202_0009_audit_per_person.sql")),
         M::up(include_str!("../../migrations/20261203_0010_pin_keys.sql")),
         M::up(include_str!("../../migrations/20261203_0011_invented_dossiers.sql")),
+        M::up(include_str!("../../migrations/20261203_0012_revisions_immutable.sql")),
     ])
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-const SQLITE_SCHEMA_VERSION: i64 = 11;
+const SQLITE_SCHEMA_VERSION: i64 = 12;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
@@ -110,6 +111,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/postgres/0002_audit_per_person.sql")),
     (3, include_str!("../../migrations/postgres/0003_pin_keys.sql")),
     (4, include_str!("../../migrations/postgres/0004_invented_dossiers.sql")),
+    (5, include_str!("../../migrations/postgres/0005_revisions_immutable.sql")),
 ];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 

@@ -98,7 +98,12 @@ pub async fn approve_article(
 ) -> AppResult<StatusCode> {
     require_editor(&actor)?;
     let now = state.clock.now();
-    state.db.write(move |tx| Ok(db::articles::approve(tx, article_id, req.revision, &actor, now)?)).await?;
+    state
+        .db
+        .write(move |tx| {
+            Ok(db::articles::approve(tx, article_id, req.revision, &req.text_hash, &actor, now)?)
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
