@@ -255,6 +255,11 @@ impl TestServer {
         Ok(Self { child, url, data_dir: data_dir.to_owned(), _tmp: None, codes, coach_password, database })
     }
 
+    /// The server process's id (to read its memory use from /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's command line on this server's database (`verify-audit`, `report`).
     pub fn cli(&self) -> Command {
         server_command(&self.data_dir).expect("server command").0

@@ -445,7 +445,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     // The refusals are on record, with who tried.
     let denied: i64 = db
         .query_row(
-            "SELECT COUNT(*) FROM denied_requests WHERE subject_kind = 'staff' AND status = 404",
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM denied_counts WHERE subject_kind = 'staff' AND status = 404",
             params![],
             |r| r.get(0),
         )

@@ -91,3 +91,219 @@ async fn demo_refuses_a_database_with_real_families() {
     let out = plain.arg("verify-audit").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+async fn login_from(server: &TestServer, forwarded_for: Option<&str>, username: &str, password: &str) -> u16 {
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/v1/staff/login", server.url))
+        .json(&json!({"username": username, "password": password}));
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// Behind a reverse proxy every family arrives from the proxy's address: the limit must follow
+/// the address the proxy names (and only a configured proxy is believed), per IPv6 /64.
+#[tokio::test]
+async fn limits_follow_the_client_behind_a_trusted_proxy() {
+    let server =
+        TestServer::start_with(&["--attempts-per-minute", "3", "--trusted-proxy", "127.0.0.1"]).unwrap();
+    for _ in 0..3 {
+        assert_eq!(login_from(&server, Some("203.0.113.5"), "nobody-a", "x").await, 401);
+    }
+    assert_eq!(login_from(&server, Some("203.0.113.5"), "nobody-a", "x").await, 429);
+    // Another family behind the same proxy is not locked out by the first.
+    assert_eq!(login_from(&server, Some("203.0.113.6"), "nobody-b", "x").await, 401);
+    // A client's own claim left of the proxy's is not believed.
+    assert_eq!(login_from(&server, Some("198.51.100.1, 203.0.113.5"), "nobody-c", "x").await, 429);
+    // IPv6: one budget per /64.
+    for _ in 0..3 {
+        assert_eq!(login_from(&server, Some("2001:db8:1:2::1"), "nobody-d", "x").await, 401);
+    }
+    assert_eq!(login_from(&server, Some("2001:db8:1:2:abcd::99"), "nobody-d", "x").await, 429);
+    assert_eq!(login_from(&server, Some("2001:db8:1:3::1"), "nobody-e", "x").await, 401);
+
+    // Without a configured proxy the header is the client's own words: changing it does not
+    // buy more attempts.
+    let plain = TestServer::start_with(&["--attempts-per-minute", "3"]).unwrap();
+    for i in 0..3 {
+        assert_eq!(login_from(&plain, Some(&format!("203.0.113.{i}")), "nobody", "x").await, 401);
+    }
+    assert_eq!(login_from(&plain, Some("203.0.113.200"), "nobody", "x").await, 429);
+}
+
+/// Guessing one staff member's password from many addresses, or on several instances, meets
+/// one limit: the count per username is in the shared database.
+#[tokio::test]
+async fn a_username_has_one_limit_across_addresses_and_instances() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--attempts-per-minute", "1000", "--trusted-proxy", "127.0.0.1"];
+    let a = TestServer::start_in(data.path(), "127.0.0.1:0", &args).unwrap();
+    let b = TestServer::start_in(data.path(), "127.0.0.1:0", &args).unwrap();
+    let password = a.coach_password.clone();
+    for i in 0..10 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(login_from(instance, Some(&format!("198.51.100.{i}")), "coach", "geraden").await, 401);
+    }
+    // The right password is refused too until the window ends: the guesser cannot tell.
+    assert_eq!(login_from(&a, Some("198.51.100.77"), "coach", &password).await, 429);
+    assert_eq!(
+        login_from(&b, Some("198.51.100.78"), "Coach ", &password).await,
+        429,
+        "one name, however written"
+    );
+    // Another staff member signs in as usual.
+    assert_eq!(login_from(&b, Some("198.51.100.79"), "coach2", &password).await, 200);
+}
+
+/// An unknown username costs the same work as a known one: the answer time does not tell
+/// which usernames exist.
+#[tokio::test]
+async fn unknown_usernames_take_as_long_as_known_ones() {
+    let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
+    let time = |username: &'static str| {
+        let server_url = server.url.clone();
+        async move {
+            let http = reqwest::Client::new();
+            let mut samples = Vec::new();
+            for _ in 0..7 {
+                let started = std::time::Instant::now();
+                let resp = http
+                    .post(format!("{server_url}/v1/staff/login"))
+                    .json(&json!({"username": username, "password": "fout-wachtwoord"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 401);
+                samples.push(started.elapsed().as_secs_f64());
+            }
+            cjg_tests::median(samples)
+        }
+    };
+    let known = time("kwaliteit").await;
+    let unknown = time("bestaat-niet").await;
+    // A password hash takes tens of milliseconds; a lookup alone well under one. Without the
+    // stand-in hash the unknown name would answer many times faster.
+    assert!(unknown > known / 3.0, "known {known:.4}s, unknown {unknown:.4}s");
+}
+
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// A burst of sign-ins waits for a hashing slot instead of taking the server's memory (each
+/// Argon2 hash takes 19 MiB).
+#[tokio::test]
+async fn a_burst_of_sign_ins_does_not_take_the_memory() {
+    let server =
+        TestServer::start_with(&["--attempts-per-minute", "100000", "--hash-concurrency", "2"]).unwrap();
+    let before = peak_memory_kib(server.pid());
+    let mut burst = Vec::new();
+    for i in 0..48 {
+        let url = server.url.clone();
+        burst.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/v1/staff/login"))
+                .json(&json!({"username": format!("onbekend-{i}"), "password": "x"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for b in burst {
+        assert_eq!(b.await.unwrap(), 401);
+    }
+    let grown_mib = (peak_memory_kib(server.pid()) - before) / 1024;
+    // Two slots: about 40 MiB of hashing at most; 48 at once would be over 900 MiB.
+    assert!(grown_mib < 200, "the peak grew by {grown_mib} MiB");
+}
+
+fn refusals(db: &cjg_tests::TestDb, route: &str) -> (i64, i64) {
+    db.query_row(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM denied_counts WHERE route = ?1",
+        [route],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+/// Refused requests are counted per minute within a budget, not written one row each; strangers'
+/// made-up device ids never reach the writer; old counts go after the retention period.
+#[tokio::test]
+async fn refusals_cannot_fill_the_disk() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        let resp =
+            http.get(format!("{}/v1/sync?cursor=0", server.url)).bearer_auth("made-up").send().await.unwrap();
+        assert_eq!(resp.status(), 401);
+    }
+    let (rows, counted) = refusals(&server.db(), "/v1/sync");
+    assert!(rows <= 2, "one row per minute, not one per request: {rows}");
+    assert!((100..=240).contains(&counted), "counted within the budget per address: {counted}");
+
+    for _ in 0..50 {
+        let resp = http
+            .post(format!("{}/v1/auth/challenge", server.url))
+            .json(&json!({"device_id": uuid::Uuid::new_v4()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404);
+    }
+    let challenges: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM challenges", params![], |r| r.get(0)).unwrap();
+    assert_eq!(challenges, 0);
+
+    // A device holds a few live challenges, not an endless number, and a stranger who asks for
+    // many does not lock the device out.
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    let device: String =
+        server.db().query_row("SELECT id FROM devices LIMIT 1", params![], |r| r.get(0)).unwrap();
+    for _ in 0..20 {
+        let resp = http
+            .post(format!("{}/v1/auth/challenge", server.url))
+            .json(&json!({"device_id": device}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    let live: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM challenges", params![], |r| r.get(0)).unwrap();
+    assert!(live <= 5, "{live} live challenges");
+    app.sync(|_| {}).await.unwrap();
+
+    // Counts older than the retention period are deleted (the hourly job also runs at start).
+    let db = server.db();
+    server.stop();
+    db.execute(
+        "INSERT INTO denied_counts (minute, method, route, status, subject_kind, subject_id, count)
+         VALUES ('2020-01-01T00:00', 'GET', '/v1/sync', 401, '', '', 7)",
+        params![],
+    )
+    .unwrap();
+    let server =
+        TestServer::start_in(data.path(), "127.0.0.1:0", &["--denied-retention-days", "30"]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let old: i64 = server
+            .db()
+            .query_row("SELECT COUNT(*) FROM denied_counts WHERE minute < '2021'", params![], |r| r.get(0))
+            .unwrap();
+        if old == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "old counts were not deleted");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refusals(&server.db(), "/v1/sync").1 >= 100, "recent counts stay");
+}

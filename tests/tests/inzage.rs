@@ -223,7 +223,7 @@ async fn a_purpose_is_required_and_holds_for_its_window() {
     let denied: i64 = server
         .db()
         .query_row(
-            "SELECT COUNT(*) FROM denied_requests WHERE status = 403 AND subject_kind = 'staff'",
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM denied_counts WHERE status = 403 AND subject_kind = 'staff'",
             params![],
             |r| r.get(0),
         )

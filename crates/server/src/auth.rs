@@ -14,6 +14,7 @@ use cjg_core::api::TokenKind;
 use cjg_core::audit::Purpose;
 use cjg_core::ErrorCode;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use uuid::Uuid;
 
 use crate::db::{self, DeviceSubject, StaffActor};
@@ -47,12 +48,55 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(AppError::internal)
 }
 
+/// A hash of a random password with the same parameters as every stored one: what an unknown
+/// username's password is checked against, so that it costs the same time.
+pub fn stand_in_hash() -> &'static str {
+    static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let random = cjg_crypto::random_array::<16>().map(|b| cjg_crypto::b64(&b)).unwrap_or_default();
+        hash_password(&random).unwrap_or_default()
+    });
+    &HASH
+}
+
+/// Like [`verify_password`], with the hash's working memory (19 MiB) passed in and kept for the
+/// next call. The memory allocator keeps what one hash freed, per thread, so hashing on fresh
+/// memory made each sign-in grow the server; with a few reused buffers its size is fixed.
+pub fn verify_password_in(password: &str, stored: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return false };
+    let Ok(params) = argon2::Params::try_from(&hash) else { return false };
+    let Ok(algorithm) = argon2::Algorithm::try_from(hash.algorithm) else { return false };
+    let version = match hash.version.map(argon2::Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..blocks]).is_ok()
+        // `Output` compares in constant time.
+        && argon2::password_hash::Output::new(&out).is_ok_and(|o| o == expected)
+}
+
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Per peer address; enrolment and staff login attempts (the guessable secrets) share it.
+/// Addresses one limiter remembers at most: beyond it, forgotten first are the addresses whose
+/// budget is full again, and if that is not enough every address shares one budget until some
+/// are forgotten. An attacker with that many addresses can slow everyone down for a minute,
+/// but never grow the memory.
+const LIMITER_MAX_KEYS: usize = 100_000;
+
+/// A budget per client address (IPv6 per /64, the block one household or phone gets), kept in
+/// memory by this instance: the cheap first gate in front of everything a stranger can call.
+/// Counts that must hold across instances live in the database ([`crate::db::attempts`]).
 pub struct Limiter(DefaultKeyedRateLimiter<IpAddr>);
 
 impl Limiter {
@@ -61,14 +105,108 @@ impl Limiter {
         Self(RateLimiter::keyed(Quota::per_minute(n)))
     }
 
+    /// Takes one from the address's budget, or refuses.
     pub fn check(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.0.check_key(&ip).map_err(|_| {
-            AppError::new(ErrorCode::RateLimited, "too many attempts; wait a minute and try again")
-        })
+        if self.take(ip) {
+            Ok(())
+        } else {
+            Err(AppError::new(ErrorCode::RateLimited, "too many attempts; wait a minute and try again"))
+        }
+    }
+
+    /// Whether the address still had budget (and now has one less).
+    pub fn take(&self, ip: IpAddr) -> bool {
+        let mut key = rate_key(ip);
+        if self.0.len() >= LIMITER_MAX_KEYS {
+            self.0.retain_recent();
+            if self.0.len() >= LIMITER_MAX_KEYS {
+                key = IpAddr::from([0u8; 16]);
+            }
+        }
+        self.0.check_key(&key).is_ok()
+    }
+
+    /// Forgets addresses whose budget is full again: run every minute.
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+        self.0.shrink_to_fit();
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
+/// The part of an address that names one subscriber: an IPv4 address, or an IPv6 /64 (every
+/// household or phone gets at least a /64, so limiting single IPv6 addresses limits nothing).
+pub fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut o = v6.octets();
+                o[8..].fill(0);
+                IpAddr::from(o)
+            }
+        },
+    }
+}
+
+/// The proxies in front of the server whose `X-Forwarded-For` is believed. Nobody else's is: a
+/// client that sends the header itself only names its own address.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<IpNet>);
+
+impl TrustedProxies {
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+    /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy (each proxy
+    /// appends the address it saw, so everything left of the first untrusted hop is the
+    /// client's own claim). An unreadable hop ends the walk at the last address known.
+    pub fn client(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut ip = peer;
+        for hop in hops.iter().rev() {
+            let Ok(hop) = hop.parse::<IpAddr>() else { return ip };
+            ip = hop;
+            if !self.trusts(hop) {
+                return hop;
+            }
+        }
+        ip
+    }
+}
+
+/// The client's address as [`TrustedProxies::client`] decided it, set by a middleware in front of
+/// every route.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
 pub fn peer_ip(parts: &Parts) -> IpAddr {
+    if let Some(ClientIp(ip)) = parts.extensions.get::<ClientIp>() {
+        return *ip;
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -182,6 +320,7 @@ pub async fn require_caseload(state: &AppState, staff_id: Uuid, dossier_id: Uuid
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -191,6 +330,11 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong horse", &h));
         assert!(!verify_password("correct horse", "not a hash"));
+        let mut memory = Vec::new();
+        assert!(verify_password_in("correct horse", &h, &mut memory));
+        assert!(!verify_password_in("wrong horse", &h, &mut memory));
+        assert!(!verify_password_in("correct horse", "not a hash", &mut memory));
+        assert_eq!(memory.len(), argon2::Params::default().block_count(), "kept for the next call");
     }
 
     #[test]
@@ -202,5 +346,45 @@ mod tests {
         }
         assert!(l.check(ip).is_err());
         assert!(l.check(IpAddr::from([127, 0, 0, 2])).is_ok());
+    }
+
+    #[test]
+    fn ipv6_is_limited_per_64() {
+        let l = Limiter::per_minute(2);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(l.take(a) && l.take(b));
+        assert!(!l.take(a), "the same /64 shares one budget");
+        assert!(l.take(other));
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(rate_key(mapped), IpAddr::from([192, 0, 2, 1]));
+    }
+
+    #[test]
+    fn limiter_memory_is_bounded() {
+        let l = Limiter::per_minute(5);
+        for i in 0..(LIMITER_MAX_KEYS as u32 + 5_000) {
+            l.take(IpAddr::from(i.to_be_bytes()));
+        }
+        assert!(l.len() <= LIMITER_MAX_KEYS + 1, "{}", l.len());
+    }
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        let trusted = TrustedProxies(vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]);
+        let mut h = axum::http::HeaderMap::new();
+        h.append("x-forwarded-for", "198.51.100.7, 203.0.113.9".parse().unwrap());
+        h.append("x-forwarded-for", "10.1.1.1".parse().unwrap());
+        let proxy = IpAddr::from([10, 0, 0, 2]);
+        // The right-most untrusted hop; the client's own claim (198.51.100.7) is not believed.
+        assert_eq!(trusted.client(proxy, &h), IpAddr::from([203, 0, 113, 9]));
+        // A stranger's header names nobody.
+        let stranger = IpAddr::from([192, 0, 2, 1]);
+        assert_eq!(trusted.client(stranger, &h), stranger);
+        assert_eq!(TrustedProxies::default().client(proxy, &h), proxy);
+        let mut bad = axum::http::HeaderMap::new();
+        bad.insert("x-forwarded-for", "203.0.113.9, nonsense".parse().unwrap());
+        assert_eq!(trusted.client(proxy, &bad), proxy, "an unreadable hop ends the walk");
     }
 }

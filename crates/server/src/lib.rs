@@ -5,6 +5,7 @@ pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod ready;
 pub mod routes;
 pub mod service;
@@ -34,6 +35,12 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
 /// PIN tries accepted from one address per minute (see `AppState::pin_limiter`).
 const PIN_TRIES_PER_MINUTE: u32 = 120;
+/// Login challenges per address per minute: every sync asks one, and many families can share
+/// one address (a school, a mobile carrier's NAT), so this only stops a flood.
+const CHALLENGES_PER_MINUTE: u32 = 600;
+/// Live challenges one device holds at most (older ones are dropped).
+pub const CHALLENGES_PER_DEVICE: i64 = 5;
+pub const DEFAULT_DENIED_RETENTION_DAYS: u32 = 90;
 
 pub struct AppState {
     pub db: db::Db,
@@ -41,6 +48,14 @@ pub struct AppState {
     /// PIN tries per address: generous, as the count per device is what stops guessing; this
     /// only keeps one address from flooding the writer.
     pub pin_limiter: auth::Limiter,
+    pub challenge_limiter: auth::Limiter,
+    /// Shared counts of failed guesses, per window.
+    pub guess_limits: limits::GuessLimits,
+    pub hash_slots: limits::HashSlots,
+    pub refusals: limits::RefusalGate,
+    /// How long counts of refused requests are kept.
+    pub denied_retention: chrono::Duration,
+    pub trusted_proxies: auth::TrustedProxies,
     pub clock: Clock,
     /// Signs audit checkpoints.
     pub audit_key: cjg_crypto::DeviceKey,
@@ -79,8 +94,14 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// PostgreSQL connections per server instance.
     pub db_pool: u32,
-    /// Enrolment and staff login attempts per peer address per minute.
+    /// Enrolment and staff login attempts per client address per minute.
     pub attempts_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none: the TCP peer is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Days the counts of refused requests are kept.
+    pub denied_retention_days: u32,
+    /// Password hashes computed at once (each takes 19 MiB).
+    pub hash_concurrency: usize,
     pub clock: Clock,
     /// Minutes a staff member's stated purpose holds for a dossier.
     pub purpose_minutes: u32,
@@ -177,21 +198,33 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
-/// Keeps a record of every refused request on a real route (401, 403, 404): who tried, which
-/// route, from where. A failure to record is logged and does not change the answer.
+/// Decides the client's address once, for every later layer and handler: the TCP peer, or what
+/// a trusted proxy says it saw.
+async fn client_address(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let ip = state.trusted_proxies.client(peer, req.headers());
+    req.extensions_mut().insert(auth::ClientIp(ip));
+    next.run(req).await
+}
+
+/// Counts every refused request on a real route (401, 403, 404) per minute, route, status and
+/// who tried (the token's owner, if any); within a budget per address and in total, so a flood
+/// of refusals cannot fill the disk or hold up the writer. A failure to record is logged and
+/// does not change the answer.
 async fn record_denied(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let Some(route) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
         return next.run(req).await;
     };
     let method = req.method().to_string();
-    let origin = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let origin =
+        req.extensions().get::<auth::ClientIp>().map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0);
     let token_hash = auth::bearer_hash(req.headers());
     let res = next.run(req).await;
     let status = res.status().as_u16();
-    if matches!(status, 401 | 403 | 404) {
+    if matches!(status, 401 | 403 | 404) && state.refusals.admit(origin) {
         let at = state.clock.now();
         let outcome = state
             .db
@@ -200,17 +233,8 @@ async fn record_denied(State(state): State<Arc<AppState>>, req: Request, next: N
                     Some(h) => db::devices::token_owner(c, &h)?,
                     None => None,
                 };
-                db::devices::record_denied(
-                    c,
-                    &db::devices::DeniedRequest {
-                        method: &method,
-                        route: &route,
-                        status,
-                        subject,
-                        origin: &origin,
-                        at,
-                    },
-                )?;
+                let refusal = db::attempts::Refusal { method: &method, route: &route, status, subject, at };
+                db::attempts::record_refusal(c, &refusal)?;
                 Ok(())
             })
             .await;
@@ -312,6 +336,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), record_denied))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .with_state(state)
 }
 
@@ -339,6 +364,12 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         db,
         limiter: auth::Limiter::per_minute(settings.attempts_per_minute),
         pin_limiter: auth::Limiter::per_minute(PIN_TRIES_PER_MINUTE),
+        challenge_limiter: auth::Limiter::per_minute(CHALLENGES_PER_MINUTE),
+        guess_limits: limits::GuessLimits::from_attempts_per_minute(settings.attempts_per_minute),
+        hash_slots: limits::HashSlots::new(settings.hash_concurrency),
+        refusals: limits::RefusalGate::default(),
+        denied_retention: chrono::Duration::days(i64::from(settings.denied_retention_days.max(1))),
+        trusted_proxies: auth::TrustedProxies(settings.trusted_proxies.clone()),
         clock: settings.clock,
         audit_key,
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
@@ -352,9 +383,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let schedule = tokio::spawn(run_schedule(state.clone()));
+    let housekeeping = tokio::spawn(run_housekeeping(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     schedule.abort();
+    housekeeping.abort();
     served?;
     Ok(())
 }
@@ -373,6 +406,31 @@ async fn run_schedule(state: Arc<AppState>) {
             Ok(n) => tracing::info!(dossiers = n, "questionnaire schedule ran"),
             Err(e) => tracing::error!(code = ?e.code, "questionnaire schedule failed"),
         }
+    }
+}
+
+/// Every minute: forget rate-limit state that is full again, say how many refusals went
+/// unrecorded, and once an hour delete guess counts and refusal counts past their time.
+async fn run_housekeeping(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes = 0u32;
+    loop {
+        tick.tick().await;
+        for l in [&state.limiter, &state.pin_limiter, &state.challenge_limiter] {
+            l.forget_idle();
+        }
+        state.refusals.forget_idle();
+        let dropped = state.refusals.take_dropped();
+        if dropped > 0 {
+            tracing::warn!(dropped, "refused requests over the recording budget were not written down");
+        }
+        if minutes.is_multiple_of(60) {
+            match limits::forget_old(&state, state.clock.now()).await {
+                Ok((guesses, refusals)) => tracing::info!(guesses, refusals, "old counts deleted"),
+                Err(e) => tracing::error!(code = ?e.code, "could not delete old counts"),
+            }
+        }
+        minutes = minutes.wrapping_add(1);
     }
 }
 

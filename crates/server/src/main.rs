@@ -40,6 +40,17 @@ struct Cli {
     /// Enrolment and staff login attempts allowed per address per minute.
     #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     attempts_per_minute: u32,
+    /// A reverse proxy (address or CIDR block) whose X-Forwarded-For is believed; repeat it or
+    /// separate with commas. Without one, the connecting address is the client.
+    #[arg(long = "trusted-proxy", env = "CJG_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Days the per-minute counts of refused requests are kept.
+    #[arg(long, env = "CJG_DENIED_RETENTION_DAYS", default_value_t = cjg_server::DEFAULT_DENIED_RETENTION_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=3650))]
+    denied_retention_days: u32,
+    /// Password hashes computed at once (19 MiB each); default: the number of processors.
+    #[arg(long, env = "CJG_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=256))]
+    hash_concurrency: Option<u32>,
     /// Minutes a staff member's stated purpose holds for one dossier (1 to 1440).
     #[arg(long, env = "CJG_PURPOSE_MINUTES", default_value_t = DEFAULT_PURPOSE_MINUTES,
         value_parser = clap::value_parser!(u32).range(1..=1440))]
@@ -169,6 +180,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.database_url.filter(|u| !u.trim().is_empty()),
         db_pool: cli.db_pool,
         attempts_per_minute: cli.attempts_per_minute,
+        trusted_proxies: cli.trusted_proxies.clone(),
+        denied_retention_days: cli.denied_retention_days,
+        hash_concurrency: cli
+            .hash_concurrency
+            .map_or_else(|| std::thread::available_parallelism().map_or(2, usize::from), |n| n as usize),
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
         purpose_minutes: cli.purpose_minutes,
     };
@@ -268,4 +284,12 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// An address (`192.0.2.7`) or a block (`10.0.0.0/8`, `fd00::/8`).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or CIDR block"))
 }

@@ -1,4 +1,4 @@
-//! Enrolment (activation codes), devices, challenges, tokens and refused requests.
+//! Enrolment (activation codes), devices, challenges and tokens.
 
 use chrono::{DateTime, Utc};
 use cjg_core::api::{DeviceInfo, TokenKind};
@@ -75,17 +75,25 @@ pub fn device_key(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(Vec<
     .optional()
 }
 
+/// Stores a challenge; a device keeps only its newest `keep` live challenges, so asking for
+/// challenges without end (anyone who knows a device id can) fills nothing and locks nobody out.
 pub fn insert_challenge(
     tx: &Tx<'_>,
     challenge: &str,
     device_id: Uuid,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    keep: i64,
 ) -> sql::Result<()> {
     tx.execute("DELETE FROM challenges WHERE expires_at <= ?1", [now])?;
     tx.execute(
         "INSERT INTO challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
         params![challenge, device_id.to_string(), expires_at],
+    )?;
+    tx.execute(
+        "DELETE FROM challenges WHERE device_id = ?1 AND challenge NOT IN
+             (SELECT challenge FROM challenges WHERE device_id = ?1 ORDER BY expires_at DESC LIMIT ?2)",
+        params![device_id.to_string(), keep],
     )?;
     Ok(())
 }
@@ -204,32 +212,6 @@ pub fn revoke_device(tx: &Tx<'_>, device_id: Uuid, revoked_by: &str, now: DateTi
     tx.execute(
         "DELETE FROM tokens WHERE subject_kind = 'device' AND subject_id = ?1",
         [device_id.to_string()],
-    )?;
-    Ok(())
-}
-
-pub struct DeniedRequest<'a> {
-    pub method: &'a str,
-    pub route: &'a str,
-    pub status: u16,
-    pub subject: Option<(TokenKind, Uuid)>,
-    pub origin: &'a str,
-    pub at: DateTime<Utc>,
-}
-
-pub fn record_denied(conn: &dyn Query, d: &DeniedRequest<'_>) -> sql::Result<()> {
-    conn.execute(
-        "INSERT INTO denied_requests (at, method, route, status, subject_kind, subject_id, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            d.at,
-            d.method,
-            d.route,
-            d.status,
-            d.subject.map(|s| s.0.as_str()),
-            d.subject.map(|s| s.1.to_string()),
-            d.origin
-        ],
     )?;
     Ok(())
 }

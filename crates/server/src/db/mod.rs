@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 
 pub mod articles;
+pub mod attempts;
 pub mod audit;
 pub mod devices;
 pub mod entries;

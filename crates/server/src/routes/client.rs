@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::auth::{self, ClientAuth, Peer};
 use crate::db::{self, CodeCheck};
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
-use crate::AppState;
+use crate::{limits, AppState};
 
 #[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
@@ -40,6 +40,7 @@ pub async fn enrol(
     ApiJson(req): ApiJson<EnrolRequest>,
 ) -> AppResult<Json<EnrolResponse>> {
     state.limiter.check(ip)?;
+    limits::check_code_attempt(&state, ip).await?;
     let code = ActivationCode::parse(&req.activation_code)
         .map_err(|_| AppError::new(ErrorCode::ActivationCodeInvalid, "this activation code is not valid"))?;
     let public_key =
@@ -50,7 +51,7 @@ pub async fn enrol(
     let code_hash = cjg_crypto::sha256(code.canonical().as_bytes());
     let now = state.clock.now();
     let audit_key = cjg_crypto::b64(&state.audit_key.public_key());
-    let response = state
+    let outcome = state
         .db
         .write(move |tx| {
             let person_id = match db::devices::consume_activation_code(tx, &code_hash, now)? {
@@ -81,30 +82,54 @@ pub async fn enrol(
             let display_name = db::people::person_name(tx, person_id)?;
             Ok(EnrolResponse { device_id, person_id, display_name, audit_key })
         })
-        .await?;
+        .await;
+    if let Err(e) = &outcome {
+        if matches!(
+            e.code,
+            ErrorCode::ActivationCodeInvalid
+                | ErrorCode::ActivationCodeExpired
+                | ErrorCode::ActivationCodeUsed
+        ) {
+            limits::code_attempt_failed(&state, ip).await?;
+        }
+    }
+    let response = outcome?;
     tracing::info!(device_id = %response.device_id, "device enrolled");
     Ok(Json(response))
 }
 
 #[utoipa::path(post, path = "/v1/auth/challenge", request_body = ChallengeRequest,
-    responses((status = 200, body = ChallengeResponse), (status = 404, body = cjg_core::ApiError)))]
+    responses((status = 200, body = ChallengeResponse), (status = 404, body = cjg_core::ApiError),
+        (status = 429, body = cjg_core::ApiError)))]
 pub async fn challenge(
     State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
     ApiJson(req): ApiJson<ChallengeRequest>,
 ) -> AppResult<Json<ChallengeResponse>> {
+    state.challenge_limiter.check(ip)?;
+    // An unknown or revoked device is answered from a reader: a stranger's made-up device ids
+    // never reach the writer.
+    let device = req.device_id;
+    match state.db.call_read(move |c| Ok(db::devices::device_key(c, device)?)).await? {
+        None => return Err(AppError::not_found()),
+        Some((_, true)) => return Err(AppError::device_revoked()),
+        Some(_) => {}
+    }
     let challenge = auth::random_b64()?;
     let stored = challenge.clone();
     let now = state.clock.now();
     state
         .db
         .write(move |tx| {
-            match db::devices::device_key(tx, req.device_id)? {
-                None => return Err(AppError::not_found()),
-                Some((_, true)) => return Err(AppError::device_revoked()),
-                Some(_) => {}
-            }
-            db::devices::insert_challenge(tx, &stored, req.device_id, now + auth::CHALLENGE_TTL, now)?;
-            Ok(())
+            let expires = now + auth::CHALLENGE_TTL;
+            Ok(db::devices::insert_challenge(
+                tx,
+                &stored,
+                device,
+                expires,
+                now,
+                crate::CHALLENGES_PER_DEVICE,
+            )?)
         })
         .await?;
     Ok(Json(ChallengeResponse { challenge }))

@@ -8,9 +8,9 @@ use cjg_core::api::{StaffLoginRequest, TokenResponse};
 use cjg_core::ErrorCode;
 
 use crate::auth::{self, Peer};
-use crate::db;
 use crate::error::{ApiJson, AppError, AppResult};
 use crate::AppState;
+use crate::{db, limits};
 
 #[utoipa::path(post, path = "/v1/staff/login", request_body = StaffLoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError)))]
@@ -20,17 +20,27 @@ pub async fn login(
     ApiJson(req): ApiJson<StaffLoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     state.limiter.check(ip)?;
+    limits::check_staff_login(&state, &req.username, ip).await?;
     let username = req.username.trim().to_owned();
-    let found = state.db.call(move |c| Ok(db::staff::staff_by_username(c, &username)?)).await?;
+    let found = state.db.call_read(move |c| Ok(db::staff::staff_by_username(c, &username)?)).await?;
     let password = req.password;
-    // Argon2 is deliberately slow and memory-hard: keep it off the async threads.
+    let mut slot = state.hash_slots.acquire().await?;
+    // Argon2 is deliberately slow and memory-hard: keep it off the async threads. An unknown
+    // username is checked against a stand-in hash, so it takes as long as a known one and the
+    // answer time does not tell which usernames exist.
     let actor = tokio::task::spawn_blocking(move || match found {
-        Some((actor, hash)) if auth::verify_password(&password, &hash) => Some(actor),
-        _ => None,
+        Some((actor, hash)) => auth::verify_password_in(&password, &hash, &mut slot.memory).then_some(actor),
+        None => {
+            auth::verify_password_in(&password, auth::stand_in_hash(), &mut slot.memory);
+            None
+        }
     })
     .await
-    .map_err(AppError::internal)?
-    .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"))?;
+    .map_err(AppError::internal)?;
+    let Some(actor) = actor else {
+        limits::staff_login_failed(&state, &req.username, ip).await?;
+        return Err(AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"));
+    };
     let (token, hash) = auth::new_token()?;
     let now = state.clock.now();
     let expires_at = now + auth::STAFF_TOKEN_TTL;
