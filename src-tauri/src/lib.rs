@@ -337,6 +337,14 @@ pub fn run() {
     let result = tauri::Builder::default()
         .setup(|app| {
             let settings = ShellSettings::from_env();
+            if let Some(path) = &settings.ca_file {
+                let trusted = std::fs::read(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|pem| cjg_client::trust_extra_ca(&pem).map_err(|e| e.to_string()));
+                if let Err(e) = trusted {
+                    eprintln!("Mijn CJG: CJG_CA_FILE {} is not used: {e}", path.display());
+                }
+            }
             for w in &settings.warnings {
                 eprintln!("{w}");
             }

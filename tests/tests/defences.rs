@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use cjg_core::entry::EntryKind;
-use cjg_tests::{family_entry, params, TestServer};
+use cjg_tests::{family_entry, params, TestServer, PIN};
 use serde_json::{json, Value};
 
 async fn code_of(resp: reqwest::Response) -> (u16, String) {
@@ -306,4 +306,54 @@ async fn refusals_cannot_fill_the_disk() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(refusals(&server.db(), "/v1/sync").1 >= 100, "recent counts stay");
+}
+
+/// The server speaks HTTPS itself with `--tls-cert` and `--tls-key`; the app connects to it
+/// once it trusts the certificate authority, refuses a certificate it does not know, and refuses
+/// plain HTTP to anything but its own machine with a code the UI explains in Dutch.
+#[tokio::test]
+async fn the_app_talks_tls_and_refuses_plain_http_to_other_machines() {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "Mijn CJG test-CA");
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, &ca_key);
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let server_params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (files.path().join("server.pem"), files.path().join("server.key"));
+    std::fs::write(&cert_path, server_cert.pem()).unwrap();
+    std::fs::write(&key_path, server_key.serialize_pem()).unwrap();
+    let server = TestServer::start_with(&[
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+
+    // A certificate from an authority the app does not know is refused, and nothing is kept.
+    let first = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(first.path());
+    let e = app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap_err();
+    assert_eq!(e.code(), "server_unreachable");
+
+    cjg_client::trust_extra_ca(ca_cert.pem().as_bytes()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.enrol(&server.url, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert!(!app.dossier().await.unwrap().entries.is_empty(), "the dossier came over TLS");
+
+    // The same server as plain http on another machine's address is refused before any
+    // connection; only loopback may be plain.
+    let other = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(other.path());
+    let e = app.enrol("http://192.0.2.7:8470", &server.code_for("Karim"), PIN, PIN, "").await.unwrap_err();
+    assert_eq!(e.code(), "insecure_server_url");
+    let e = app.enrol("http://cjg.example", &server.code_for("Karim"), PIN, PIN, "").await.unwrap_err();
+    assert_eq!(e.code(), "insecure_server_url");
 }

@@ -8,6 +8,8 @@ use thiserror::Error;
 pub enum ClientError {
     #[error("the server address is not a valid http(s) address")]
     InvalidServerUrl,
+    #[error("the server address must start with https:// (http:// only to this computer)")]
+    InsecureServerUrl,
     #[error("the server cannot be reached: {0}")]
     Unreachable(String),
     #[error("the server answered something that is not a valid response: {0}")]
@@ -73,6 +75,7 @@ pub enum UiCode {
     DeviceLocked,
     DeviceRevoked,
     Forbidden,
+    InsecureServerUrl,
     InvalidInput,
     InvalidServerUrl,
     KeychainUnavailable,
@@ -103,7 +106,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 41] = [
+    pub const ALL: [UiCode; 42] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -118,6 +121,7 @@ impl UiCode {
         Self::DeviceLocked,
         Self::DeviceRevoked,
         Self::Forbidden,
+        Self::InsecureServerUrl,
         Self::InvalidInput,
         Self::InvalidServerUrl,
         Self::KeychainUnavailable,
@@ -164,6 +168,7 @@ impl UiCode {
             Self::DeviceLocked => "device_locked",
             Self::DeviceRevoked => "device_revoked",
             Self::Forbidden => "forbidden",
+            Self::InsecureServerUrl => "insecure_server_url",
             Self::InvalidInput => "invalid_input",
             Self::InvalidServerUrl => "invalid_server_url",
             Self::KeychainUnavailable => "keychain_unavailable",
@@ -212,6 +217,7 @@ impl ClientError {
         use cjg_store::StoreError as S;
         match self {
             Self::InvalidServerUrl => UiCode::InvalidServerUrl,
+            Self::InsecureServerUrl => UiCode::InsecureServerUrl,
             Self::Unreachable(_) => UiCode::ServerUnreachable,
             Self::InvalidResponse(_) => UiCode::ServerInvalidResponse,
             Self::PageTooLarge(_) => UiCode::ServerInvalidResponse,

@@ -42,11 +42,38 @@ pub fn parse_server_url(input: &str) -> Result<reqwest::Url> {
         && url.query().is_none()
         && url.username().is_empty()
         && url.password().is_none();
-    if ok {
-        Ok(url)
-    } else {
-        Err(ClientError::InvalidServerUrl)
+    if !ok {
+        return Err(ClientError::InvalidServerUrl);
     }
+    // The dossier and the device's tokens cross this connection: plain HTTP only where it
+    // never leaves the machine (development, tests, the demo).
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(ClientError::InsecureServerUrl);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Certificate authorities trusted besides the built-in ones (an organisation's own, or the
+/// tests' own); set once at start from `CJG_CA_FILE`.
+static EXTRA_ROOTS: std::sync::OnceLock<Vec<reqwest::Certificate>> = std::sync::OnceLock::new();
+
+/// Trusts the certificate authorities in `pem` (one or more certificates) for every server
+/// connection this process makes from now on. Only the first call counts.
+pub fn trust_extra_ca(pem: &[u8]) -> Result<()> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| ClientError::InvalidResponse(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(ClientError::InvalidResponse("no certificate in the bundle".into()));
+    }
+    let _ = EXTRA_ROOTS.set(certs);
+    Ok(())
 }
 
 /// An HTTP client for one server.
@@ -59,11 +86,14 @@ pub struct Client {
 impl Client {
     pub fn new(server_url: &str) -> Result<Self> {
         let base = parse_server_url(server_url)?.to_string().trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+            .https_only(!base.starts_with("http://"));
+        for root in EXTRA_ROOTS.get().into_iter().flatten() {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let http = builder.build().map_err(|e| ClientError::Unreachable(e.to_string()))?;
         Ok(Self { http, base })
     }
 
@@ -290,6 +320,17 @@ mod tests {
         assert!(parse_server_url(" https://cjg.example/ ").is_ok());
         for bad in ["", "127.0.0.1:8470", "ftp://x", "http://", "http://u:p@host", "javascript:alert(1)"] {
             assert!(parse_server_url(bad).is_err(), "{bad}");
+        }
+        for local in ["http://localhost:8470", "http://[::1]:8470", "http://127.8.0.1"] {
+            assert!(parse_server_url(local).is_ok(), "{local}");
+        }
+        for plain in [
+            "http://cjg.example",
+            "http://192.0.2.7:8470",
+            "http://[2001:db8::1]",
+            "http://localhost.evil.example",
+        ] {
+            assert!(matches!(parse_server_url(plain), Err(ClientError::InsecureServerUrl)), "{plain}");
         }
     }
 

@@ -22,6 +22,9 @@ pub struct ShellSettings {
     pub server_url: Option<String>,
     /// `CJG_EXPORT_DIR` overrides the Downloads folder (tests, machines without one).
     pub export_dir: Option<PathBuf>,
+    /// `CJG_CA_FILE`: certificate authorities (PEM) to trust besides the built-in ones, for an
+    /// organisation with its own, and for the tests' own.
+    pub ca_file: Option<PathBuf>,
     /// What was wrong, one line each, for stderr.
     pub warnings: Vec<String>,
 }
@@ -59,6 +62,7 @@ impl ShellSettings {
             data_dir: non_empty("CJG_APP_DATA_DIR").map(PathBuf::from),
             server_url: non_empty("CJG_SERVER_URL"),
             export_dir: non_empty("CJG_EXPORT_DIR").map(PathBuf::from),
+            ca_file: non_empty("CJG_CA_FILE").map(PathBuf::from),
             warnings,
         }
     }

@@ -350,6 +350,8 @@ pub enum StartError {
     AuditKey(#[from] audit::KeyError),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot use the TLS certificate {0} with its key: {1}")]
+    Tls(PathBuf, std::io::Error),
 }
 
 pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
@@ -376,16 +378,45 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     }))
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+/// A certificate chain and private key (PEM) for serving HTTPS directly.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Loads the certificate and key; a clear error when they do not fit together or do not parse.
+pub async fn load_tls(files: &TlsFiles) -> Result<axum_server::tls_rustls::RustlsConfig, StartError> {
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
+        .await
+        .map_err(|e| StartError::Tls(files.cert.clone(), e))
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight. With `tls` the
+/// server speaks HTTPS itself (small installs); otherwise plain HTTP, for loopback or behind a
+/// TLS-terminating proxy.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let schedule = tokio::spawn(run_schedule(state.clone()));
     let housekeeping = tokio::spawn(run_housekeeping(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = match tls {
+        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            let listener = listener.into_std()?;
+            axum_server::from_tcp_rustls(listener, config)?.handle(handle).serve(app).await
+        }
+    };
     schedule.abort();
     housekeeping.abort();
     served?;

@@ -34,6 +34,13 @@ struct Cli {
     /// Address and port to listen on.
     #[arg(long, env = "CJG_LISTEN", default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Without it the server
+    /// speaks plain HTTP: for its own machine, or behind a proxy that does TLS.
+    #[arg(long, env = "CJG_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "CJG_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Seed the invented demo family (once) and print fresh activation codes.
     #[arg(long)]
     demo: bool,
@@ -213,11 +220,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let backend = if settings.database_url.is_some() { "postgresql" } else { "sqlite" };
     tracing::info!(data_dir = %settings.data_dir.display(), backend, listen = %cli.listen, demo = cli.demo, "starting");
+    let tls = match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(cjg_server::load_tls(&cjg_server::TlsFiles { cert: cert.clone(), key: key.clone() }).await?)
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let state = open_state(&settings)?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let addr = listener.local_addr()?;
     let mut ready =
-        Ready { url: format!("http://{addr}"), demo_codes: Vec::new(), demo_accounts: Vec::new() };
+        Ready { url: format!("{scheme}://{addr}"), demo_codes: Vec::new(), demo_accounts: Vec::new() };
     if cli.demo {
         let seeded = demo::seed_if_empty(&state.db, state.clock.now())
             .await
@@ -266,7 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(path) = &cli.ready_file {
         ready.write(path).with_context(|| format!("cannot write the ready file {}", path.display()))?;
     }
-    serve(listener, state, shutdown_signal()).await?;
+    serve(listener, state, tls, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
