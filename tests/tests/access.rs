@@ -334,6 +334,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     Some(json!({"device_id": sanne_device, "challenge": "x", "signature": "AAAA"}))
                 }
                 ("POST", "/v1/staff/login") => Some(json!({"username": "coach", "password": "geraden"})),
+                ("POST", "/v1/staff/logout") => None,
                 ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
                 ("PUT", "/v1/staff/entries/{entry_id}") => {
                     Some(json!({"expected_version": 1, "draft": draft}))
@@ -397,6 +398,11 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     | ("POST", "/v1/me/messages" | "/v1/me/messages/read")
             );
             for (name, token, secrets) in &callers {
+                // Signing out ends the caller's own token and nothing else (defences.rs); here
+                // it would only end the other coach's token for the routes after it.
+                if path == "/v1/staff/logout" && name.contains("coach") {
+                    continue;
+                }
                 let mut req = http
                     .request(method.parse().unwrap(), format!("{}{url_path}", server.url))
                     .header("X-Cjg-Purpose", "hulpverlening");

@@ -357,3 +357,63 @@ async fn the_app_talks_tls_and_refuses_plain_http_to_other_machines() {
     let e = app.enrol("http://cjg.example", &server.code_for("Karim"), PIN, PIN, "").await.unwrap_err();
     assert_eq!(e.code(), "insecure_server_url");
 }
+
+/// A staff token ends at sign-out (on the server, not only in the app), when the app locks, and
+/// after a while without use.
+#[tokio::test]
+async fn staff_tokens_end_at_sign_out_lock_and_inactivity() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let caseload = |token: String| {
+        let url = server.url.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{url}/v1/staff/dossiers"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(caseload(staff.token.clone()).await, 200);
+    let out = staff.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(caseload(staff.token.clone()).await, 401, "the copy of a signed-out token is worthless");
+
+    // Unused for longer than the idle time (30 minutes by default): ended.
+    let idle = server.staff().await.unwrap();
+    assert_eq!(caseload(idle.token.clone()).await, 200);
+    server
+        .db()
+        .execute(
+            "UPDATE tokens SET last_used_at = '2020-01-01T00:00:00Z' WHERE subject_kind = 'staff'",
+            params![],
+        )
+        .unwrap();
+    assert_eq!(caseload(idle.token.clone()).await, 401);
+
+    // The app signs the coach in; locking it ends the token on the server.
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.staff_login(&server.url, "coach", &server.coach_password).await.unwrap();
+    assert!(!app.staff_caseload().await.unwrap().is_empty());
+    let live = || -> i64 {
+        server
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM tokens WHERE subject_kind = 'staff' AND last_used_at > '2021'",
+                params![],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(live(), 1, "only the app's token is live");
+    app.lock().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while live() > 0 {
+        assert!(std::time::Instant::now() < deadline, "the lock did not end the token on the server");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -92,6 +92,7 @@ async fn every_staff_route_logs_exactly_one_line() {
     // the indicator report (counts over many families, small groups hidden; not for coaches).
     let not_data = [
         ("POST", "/v1/staff/login"),
+        ("POST", "/v1/staff/logout"),
         ("GET", "/v1/staff/dossiers"),
         ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose"),
         ("GET", "/v1/staff/reports/indicators"),

@@ -63,6 +63,14 @@ impl StaffSession {
         Ok(Self { client, token: token.token, username })
     }
 
+    /// Ends the token on the server, so a copy of it (in memory, in a crash dump) is worth
+    /// nothing from now on.
+    pub async fn logout(&self) -> Result<()> {
+        let req =
+            self.client.http.post(format!("{}/v1/staff/logout", self.client.base)).bearer_auth(&self.token);
+        self.client.send_raw(req, 64 * 1024).await.map(|_| ())
+    }
+
     pub async fn caseload(&self) -> Result<Vec<CaseloadDossier>> {
         let req =
             self.client.http.get(format!("{}/v1/staff/dossiers", self.client.base)).bearer_auth(&self.token);

@@ -22,6 +22,8 @@ use crate::error::AppError;
 use crate::AppState;
 
 pub const CLIENT_TOKEN_TTL: Duration = Duration::minutes(15);
+/// A staff token's maximum life, however busy; it also ends after `--staff-idle-minutes`
+/// without use, and at sign-out.
 pub const STAFF_TOKEN_TTL: Duration = Duration::hours(8);
 pub const CHALLENGE_TTL: Duration = Duration::minutes(1);
 pub const PURPOSE_HEADER: &str = "x-cjg-purpose";
@@ -277,12 +279,16 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
         let hash = bearer(parts)?;
         let now = state.clock.now();
+        let idle = state.staff_idle;
         let actor = state
             .db
             .call(move |c| {
-                let Some(id) = db::devices::token_subject(c, &hash, TokenKind::Staff, now)? else {
+                let Some((id, stale)) = db::devices::staff_token_subject(c, &hash, now, idle)? else {
                     return Ok(None);
                 };
+                if stale {
+                    db::devices::touch_token(c, &hash, now)?;
+                }
                 Ok(db::staff::staff_by_id(c, id)?)
             })
             .await?;

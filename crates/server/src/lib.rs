@@ -41,6 +41,7 @@ const CHALLENGES_PER_MINUTE: u32 = 600;
 /// Live challenges one device holds at most (older ones are dropped).
 pub const CHALLENGES_PER_DEVICE: i64 = 5;
 pub const DEFAULT_DENIED_RETENTION_DAYS: u32 = 90;
+pub const DEFAULT_STAFF_IDLE_MINUTES: u32 = 30;
 
 pub struct AppState {
     pub db: db::Db,
@@ -56,6 +57,8 @@ pub struct AppState {
     /// How long counts of refused requests are kept.
     pub denied_retention: chrono::Duration,
     pub trusted_proxies: auth::TrustedProxies,
+    /// How long a staff token lives without use.
+    pub staff_idle: chrono::Duration,
     pub clock: Clock,
     /// Signs audit checkpoints.
     pub audit_key: cjg_crypto::DeviceKey,
@@ -102,6 +105,8 @@ pub struct Settings {
     pub denied_retention_days: u32,
     /// Password hashes computed at once (each takes 19 MiB).
     pub hash_concurrency: usize,
+    /// Minutes a staff token lives without use.
+    pub staff_idle_minutes: u32,
     pub clock: Clock,
     /// Minutes a staff member's stated purpose holds for a dossier.
     pub purpose_minutes: u32,
@@ -134,6 +139,7 @@ impl Settings {
         routes::client::submit_feedback,
         routes::client::submit_questionnaire,
         routes::staff::login::login,
+        routes::staff::login::logout,
         routes::staff::dossier::caseload,
         routes::staff::dossier::declare_purpose,
         routes::staff::dossier::audit_log,
@@ -269,6 +275,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/feedback", &["POST"], post(client::submit_feedback)),
         ("/v1/me/questionnaires", &["POST"], post(client::submit_questionnaire)),
         ("/v1/staff/login", &["POST"], post(staff::login::login)),
+        ("/v1/staff/logout", &["POST"], post(staff::login::logout)),
         ("/v1/staff/dossiers", &["GET"], get(staff::dossier::caseload)),
         ("/v1/staff/dossiers/{dossier_id}/purpose", &["PUT"], put(staff::dossier::declare_purpose)),
         ("/v1/staff/dossiers/{dossier_id}/audit", &["GET"], get(staff::dossier::audit_log)),
@@ -372,6 +379,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         refusals: limits::RefusalGate::default(),
         denied_retention: chrono::Duration::days(i64::from(settings.denied_retention_days.max(1))),
         trusted_proxies: auth::TrustedProxies(settings.trusted_proxies.clone()),
+        staff_idle: chrono::Duration::minutes(i64::from(settings.staff_idle_minutes.clamp(1, 24 * 60))),
         clock: settings.clock,
         audit_key,
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),

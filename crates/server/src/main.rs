@@ -55,6 +55,10 @@ struct Cli {
     #[arg(long, env = "CJG_DENIED_RETENTION_DAYS", default_value_t = cjg_server::DEFAULT_DENIED_RETENTION_DAYS,
         value_parser = clap::value_parser!(u32).range(1..=3650))]
     denied_retention_days: u32,
+    /// Minutes a staff sign-in lasts without use (it ends after 8 hours in any case).
+    #[arg(long, env = "CJG_STAFF_IDLE_MINUTES", default_value_t = cjg_server::DEFAULT_STAFF_IDLE_MINUTES,
+        value_parser = clap::value_parser!(u32).range(1..=1440))]
+    staff_idle_minutes: u32,
     /// Password hashes computed at once (19 MiB each); default: the number of processors.
     #[arg(long, env = "CJG_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=256))]
     hash_concurrency: Option<u32>,
@@ -188,6 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         db_pool: cli.db_pool,
         attempts_per_minute: cli.attempts_per_minute,
         trusted_proxies: cli.trusted_proxies.clone(),
+        staff_idle_minutes: cli.staff_idle_minutes,
         denied_retention_days: cli.denied_retention_days,
         hash_concurrency: cli
             .hash_concurrency

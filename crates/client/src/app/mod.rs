@@ -214,7 +214,11 @@ impl AppCore {
         if idle < self.auto_lock {
             return false;
         }
-        let staff = self.staff.lock().await.take().is_some();
+        let session = self.staff.lock().await.take();
+        let staff = session.is_some();
+        if let Some(session) = session {
+            staff::end_on_server(session);
+        }
         let mut guard = self.open.lock().await;
         guard.take().is_some() || staff
     }
@@ -355,7 +359,9 @@ impl AppCore {
 
     pub async fn lock(&self) {
         *self.open.lock().await = None;
-        *self.staff.lock().await = None;
+        if let Some(session) = self.staff.lock().await.take() {
+            staff::end_on_server(session);
+        }
     }
 
     /// Sends the outbox and pulls what is new. The store is taken only for each page, so the

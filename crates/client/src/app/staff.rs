@@ -11,13 +11,18 @@ impl AppCore {
     pub async fn staff_login(&self, server_url: &str, username: &str, password: &str) -> Result<String> {
         let session = crate::staff::StaffSession::login(server_url, username, password).await?;
         let name = session.username.clone();
-        *self.staff.lock().await = Some(session);
+        if let Some(earlier) = self.staff.lock().await.replace(session) {
+            end_on_server(earlier);
+        }
         self.touch();
         Ok(name)
     }
 
+    /// Signs the coach out: the session leaves memory at once, and the server ends its token.
     pub async fn staff_logout(&self) {
-        *self.staff.lock().await = None;
+        if let Some(session) = self.staff.lock().await.take() {
+            end_on_server(session);
+        }
     }
 
     /// The signed-in coach's session, or `StaffSignedOut`.
@@ -82,5 +87,15 @@ impl AppCore {
 
     pub async fn staff_withdraw_article(&self, id: Uuid) -> Result<Vec<cjg_core::article::StaffArticle>> {
         self.staff_session().await?.withdraw_article(id).await
+    }
+}
+
+/// Ends a staff token on the server without holding up the caller (a lock must be instant, also
+/// offline); if the server cannot be reached the token still ends when it is idle.
+pub(super) fn end_on_server(session: crate::staff::StaffSession) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), session.logout()).await;
+        });
     }
 }

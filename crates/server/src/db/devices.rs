@@ -122,8 +122,43 @@ pub fn insert_token(
 ) -> sql::Result<()> {
     tx.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
     tx.execute(
-        "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![token_hash.as_slice(), kind.as_str(), subject_id.to_string(), expires_at],
+        "INSERT INTO tokens (token_hash, subject_kind, subject_id, expires_at, last_used_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token_hash.as_slice(), kind.as_str(), subject_id.to_string(), expires_at, now],
+    )?;
+    Ok(())
+}
+
+/// The staff member of a live staff token that was used within `idle`, and whether its last
+/// use is more than a minute old (then [`touch_token`] records this one).
+pub fn staff_token_subject(
+    conn: &dyn Query,
+    token_hash: &[u8; 32],
+    now: DateTime<Utc>,
+    idle: chrono::Duration,
+) -> sql::Result<Option<(Uuid, bool)>> {
+    conn.query_row(
+        "SELECT subject_id, last_used_at < ?4 FROM tokens
+         WHERE token_hash = ?1 AND subject_kind = 'staff' AND expires_at > ?2 AND last_used_at > ?3",
+        params![token_hash.as_slice(), now, now - idle, now - chrono::Duration::minutes(1)],
+        |r| Ok((uuid_col(r.get(0)?)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+pub fn touch_token(conn: &dyn Query, token_hash: &[u8; 32], now: DateTime<Utc>) -> sql::Result<()> {
+    conn.execute(
+        "UPDATE tokens SET last_used_at = ?2 WHERE token_hash = ?1",
+        params![token_hash.as_slice(), now],
+    )?;
+    Ok(())
+}
+
+/// Ends a staff token at once (sign-out, lock). Ending one that is gone is not an error.
+pub fn delete_staff_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<()> {
+    conn.execute(
+        "DELETE FROM tokens WHERE token_hash = ?1 AND subject_kind = 'staff'",
+        params![token_hash.as_slice()],
     )?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use cjg_core::api::{StaffLoginRequest, TokenResponse};
 use cjg_core::ErrorCode;
@@ -58,4 +59,18 @@ pub async fn login(
         })
         .await?;
     Ok(Json(TokenResponse { token, expires_at }))
+}
+
+/// Ends the caller's staff token on the server at once (the app calls it at sign-out and when
+/// it locks).
+#[utoipa::path(post, path = "/v1/staff/logout",
+    responses((status = 204), (status = 401, body = cjg_core::ApiError)), security(("bearer" = [])))]
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    _signed_in: auth::StaffAuth,
+    headers: HeaderMap,
+) -> AppResult<StatusCode> {
+    let hash = auth::bearer_hash(&headers).ok_or_else(AppError::unauthenticated)?;
+    state.db.call(move |c| Ok(db::devices::delete_staff_token(c, &hash)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
