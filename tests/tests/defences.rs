@@ -417,3 +417,38 @@ async fn staff_tokens_end_at_sign_out_lock_and_inactivity() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A dossier of long entries arrives in pages the device accepts: the server fills a page by
+/// bytes as well as by items, well under the app's 8 MiB, even when the app asks for the most
+/// items a page may hold.
+#[tokio::test]
+async fn long_entries_come_in_pages_that_fit() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    // 20,000 characters of four bytes each: 80 kB per entry, 16 MB for a page of 200.
+    let body = "🙂".repeat(cjg_core::entry::BODY_MAX_CHARS);
+    for i in 0..200 {
+        let draft =
+            family_entry(EntryKind::Gespreksverslag, &format!("Lang verslag {i}"), &body, "2026-02-01");
+        staff.create_entry(dossier, &draft).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = cjg_client::enrol(
+        &server.url,
+        &server.code_for("Sanne"),
+        &cjg_core::validate::Pin::parse(PIN).unwrap(),
+        &[7; 32],
+        cjg_store::PinMode::Keychain,
+        &dir.path().join("s.db"),
+        "test",
+    )
+    .await
+    .unwrap();
+    let options = cjg_client::SyncOptions { page_limit: Some(200), ..Default::default() };
+    let mut pages = 0;
+    cjg_client::sync(&mut store, &options, |_| pages += 1).await.unwrap();
+    let long = store.entries().unwrap().into_iter().filter(|e| e.title.starts_with("Lang verslag")).count();
+    assert_eq!(long, 200, "every long entry arrived");
+    assert!(pages > 10, "in many pages of about 1 MiB ({pages} progress reports)");
+}

@@ -276,6 +276,34 @@ pub const AUDIT_PAGE_MAX: usize = 500;
 pub const SYNC_PAGE_MAX_ITEMS: usize = 200;
 /// A client refuses a page body larger than this (a server answering garbage or worse).
 pub const SYNC_PAGE_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The server fills a page's items up to about this many bytes of JSON: well under
+/// [`SYNC_PAGE_MAX_BYTES`] with the access-log lines added, so a dossier of long entries
+/// arrives in more pages instead of one the device must refuse.
+pub const SYNC_PAGE_TARGET_BYTES: usize = 1024 * 1024;
+
+/// Cuts a page's items (sorted by cursor) to at most `limit` items and, after the first item,
+/// to at most `max_bytes` by `size`; says whether anything was left for the next page. The
+/// first item always goes, whatever its size (one item is bounded by the input checks), so a
+/// sync always moves on.
+pub fn fit_page(
+    mut items: Vec<SyncItem>,
+    limit: usize,
+    max_bytes: usize,
+    size: impl Fn(&SyncItem) -> usize,
+) -> (Vec<SyncItem>, bool) {
+    let mut total = 0usize;
+    let mut keep = 0;
+    for item in items.iter().take(limit.max(1)) {
+        total = total.saturating_add(size(item));
+        if keep > 0 && total > max_bytes {
+            break;
+        }
+        keep += 1;
+    }
+    let more = items.len() > keep;
+    items.truncate(keep);
+    (items, more)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
@@ -313,6 +341,24 @@ mod tests {
 
     fn item(cursor: i64) -> SyncItem {
         SyncItem { cursor, change: Change::EntryDeleted { id: Uuid::nil(), version: 2 } }
+    }
+
+    #[test]
+    fn pages_fit_by_items_and_bytes_and_always_move_on() {
+        let items = |n: i64| (1..=n).map(item).collect::<Vec<_>>();
+        // By count.
+        let (page, more) = fit_page(items(5), 3, 1_000, |_| 10);
+        assert_eq!((page.len(), more), (3, true));
+        // By bytes: 10 bytes each, 35 allowed.
+        let (page, more) = fit_page(items(5), 200, 35, |_| 10);
+        assert_eq!((page.len(), more), (3, true));
+        // Exactly full, nothing left.
+        let (page, more) = fit_page(items(3), 200, 30, |_| 10);
+        assert_eq!((page.len(), more), (3, false));
+        // One item larger than a page still goes, alone.
+        let (page, more) = fit_page(items(2), 200, 5, |_| 10);
+        assert_eq!((page.iter().map(|i| i.cursor).collect::<Vec<_>>(), more), (vec![1], true));
+        assert_eq!(fit_page(Vec::new(), 200, 5, |_| 10).0.len(), 0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The change feed: access decisions per person and the pages a device pulls.
 
 use chrono::NaiveDate;
-use cjg_core::api::{Change, SyncItem, SyncPage};
+use cjg_core::api::{Change, SyncItem, SyncPage, SYNC_PAGE_TARGET_BYTES};
 use cjg_core::entry::Visibility;
 use cjg_core::policy::{EntryScope, Family, Member};
 use uuid::Uuid;
@@ -196,8 +196,10 @@ pub fn sync_page(
         items.push(SyncItem { cursor: seq, change: Change::Questionnaire { task } });
     }
     items.sort_by_key(|i| i.cursor);
-    let has_more = items.len() > limit;
-    items.truncate(limit);
+    // Each source was read `limit + 1` deep, so what is left after the cut is a real "more".
+    let (items, has_more) = cjg_core::api::fit_page(items, limit, SYNC_PAGE_TARGET_BYTES, |i| {
+        serde_json::to_vec(i).map_or(usize::MAX, |v| v.len())
+    });
     let next_cursor = items.last().map_or(cursor, |i| i.cursor);
     Ok(SyncPage { items, next_cursor, has_more, audit: None })
 }
