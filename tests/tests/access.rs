@@ -126,6 +126,66 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
     assert_eq!(e.code(), "forbidden");
 }
 
+/// A "yes" a youth gave at 14 does not carry past the 16th birthday in silence: from that day
+/// the parents read nothing of theirs until the youth says yes again, and the app asks.
+#[tokio::test]
+async fn a_consent_given_before_16_is_asked_again_at_16() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
+    let noor = enrol(&server, "Noor", dir.path()).await;
+    let session = Session::of(&noor).unwrap();
+    let token = session.token().await.unwrap();
+    session.client.set_consent(&token, true).await.unwrap();
+    assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&NOOR])), "under 16 the parents read along");
+
+    let sixteenth = cjg_tests::days_until_sixteen(&server.db(), "Noor Voorbeeld");
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    server.stop();
+    server =
+        TestServer::start_in(data.path(), &listen, &[&format!("--clock-offset-days={sixteenth}")]).unwrap();
+    assert!(
+        synced_titles(&mut sanne).await.is_disjoint(&set(&[&NOOR])),
+        "the consent from 14 does not count at 16"
+    );
+    let token = session.token().await.unwrap();
+    session.client.set_consent(&token, true).await.unwrap();
+    assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&NOOR])), "a new yes at 16 counts");
+
+    // The app asks: Milan (17) has a yes on record from when he was 15.
+    let milan_dir = tempfile::tempdir().unwrap();
+    let milan = cjg_tests::app(milan_dir.path());
+    milan.enrol(&server.url, &server.code_for("Milan"), PIN, PIN, "").await.unwrap();
+    milan.sync(|_| {}).await.unwrap();
+    assert!(!milan.dossier().await.unwrap().consent_ask_again);
+    let db = server.db();
+    let born: String = db
+        .query_row("SELECT birth_date FROM people WHERE display_name = 'Milan Voorbeeld'", params![], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let at_15 = chrono::NaiveDate::parse_from_str(&born, "%Y-%m-%d").unwrap() + chrono::Months::new(15 * 12);
+    db.execute("UPDATE seq_counter SET value = value + 1 WHERE id = 1", params![]).unwrap();
+    db.execute(
+        "UPDATE people SET shares_with_parents = 1, consent_on = ?1, version = version + 1,
+             seq = (SELECT value FROM seq_counter WHERE id = 1)
+         WHERE display_name = 'Milan Voorbeeld'",
+        [at_15.to_string()],
+    )
+    .unwrap();
+    milan.sync(|_| {}).await.unwrap();
+    assert!(milan.dossier().await.unwrap().consent_ask_again, "the app asks Milan again");
+    assert!(
+        synced_titles(&mut sanne).await.is_disjoint(&set(&[&MILAN])),
+        "until then his parents read nothing"
+    );
+    milan.set_consent(true).await.unwrap();
+    milan.sync(|_| {}).await.unwrap();
+    assert!(!milan.dossier().await.unwrap().consent_ask_again, "answered");
+    assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&MILAN])));
+}
+
 /// A device revoked elsewhere wipes itself at its next contact and says why; re-enrolment
 /// restores everything by sync.
 #[tokio::test]

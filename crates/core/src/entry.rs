@@ -148,6 +148,11 @@ pub struct Person {
     pub has_gezag: bool,
     /// A youth's recorded consent to let the parents with gezag read their entries (from 16).
     pub shares_with_parents: bool,
+    /// The day the consent was given: one given before 16 is asked again at 16
+    /// ([`crate::policy::consent_to_ask_again`]). Absent in what older servers sent.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub consent_on: Option<NaiveDate>,
     #[ts(type = "number")]
     pub version: i64,
 }

@@ -42,6 +42,34 @@ pub struct Member {
     pub has_gezag: bool,
     /// The youth consented to share their entries with the parents with gezag.
     pub shares_with_parents: bool,
+    /// The day that consent was given: it counts only when given at the consent age or later.
+    pub consent_on: Option<NaiveDate>,
+}
+
+/// Whether a youth's consent counts: given, and given on or after the day they reached the
+/// consent age. A 14-year-old's "yes" does not carry past the 16th birthday in silence; at 16
+/// the app asks again and, until they answer, the rule for 16 and over without consent applies.
+pub fn consent_holds(
+    regime: Regime,
+    birth_date: NaiveDate,
+    shares: bool,
+    consent_on: Option<NaiveDate>,
+) -> bool {
+    shares && consent_on.and_then(|d| age_on(birth_date, d)).is_some_and(|a| a >= regime.consent_age())
+}
+
+/// Whether the app should ask the youth again: they said yes before the consent age and have
+/// reached it since.
+pub fn consent_to_ask_again(
+    regime: Regime,
+    birth_date: NaiveDate,
+    shares: bool,
+    consent_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    shares
+        && age_on(birth_date, today).is_some_and(|a| a >= regime.consent_age())
+        && !consent_holds(regime, birth_date, shares, consent_on)
 }
 
 /// What an entry says about who may read it.
@@ -93,7 +121,8 @@ impl Family<'_> {
     fn parents_see_child(&self, child_id: Uuid) -> bool {
         let Some(child) = self.member(child_id).filter(|c| c.role == PersonRole::Child) else { return false };
         let Some(age) = self.age(child) else { return false };
-        age < self.regime.consent_age() || child.shares_with_parents
+        age < self.regime.consent_age()
+            || consent_holds(self.regime, child.birth_date, child.shares_with_parents, child.consent_on)
     }
 
     fn is_youth_itself(&self, viewer: &Member, child_id: Option<Uuid>) -> bool {
@@ -177,6 +206,8 @@ mod tests {
             birth_date: birth,
             has_gezag: gezag,
             shares_with_parents: consent,
+            // Given on the 16th birthday of the youth born on 15 June 2010.
+            consent_on: consent.then(|| d(2026, 6, 15)),
         }
     }
 
@@ -193,6 +224,34 @@ mod tests {
 
     fn scope(visibility: Visibility, child: Option<u128>) -> EntryScope {
         EntryScope { visibility, child_id: child.map(Uuid::from_u128) }
+    }
+
+    #[test]
+    fn consent_given_before_16_does_not_carry_past_the_birthday() {
+        let birth = d(2010, 6, 15);
+        let j = Regime::Jeugdwet;
+        // Said yes at 14: it does not count at 16, and the app asks again.
+        assert!(!consent_holds(j, birth, true, Some(d(2024, 9, 1))));
+        assert!(!consent_to_ask_again(j, birth, true, Some(d(2024, 9, 1)), d(2026, 6, 14)), "not before 16");
+        assert!(consent_to_ask_again(j, birth, true, Some(d(2024, 9, 1)), d(2026, 6, 15)));
+        // Said yes on or after the 16th birthday: it counts, nothing to ask.
+        assert!(consent_holds(j, birth, true, Some(d(2026, 6, 15))));
+        assert!(!consent_to_ask_again(j, birth, true, Some(d(2026, 6, 15)), d(2027, 1, 1)));
+        // No consent, or a consent without a date (recorded before dates were kept): nothing holds.
+        assert!(!consent_holds(j, birth, false, Some(d(2026, 7, 1))));
+        assert!(!consent_holds(j, birth, true, None));
+        assert!(!consent_to_ask_again(j, birth, false, None, d(2027, 1, 1)));
+        // Under the WGBO the line is 12.
+        assert!(consent_holds(Regime::Wgbo, birth, true, Some(d(2022, 6, 15))));
+        assert!(!consent_holds(Regime::Wgbo, birth, true, Some(d(2022, 6, 14))));
+        // Parents see a 16-year-old's entries only with a consent that holds.
+        let mut members = family(true);
+        members[3].consent_on = Some(d(2025, 1, 1));
+        let f = Family { members: &members, regime: j, today: d(2026, 7, 1) };
+        assert!(!f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(YOUTH))));
+        members[3].consent_on = Some(d(2026, 6, 20));
+        let f = Family { members: &members, regime: j, today: d(2026, 7, 1) };
+        assert!(f.may_see(Uuid::from_u128(PARENT), scope(Visibility::Child, Some(YOUTH))));
     }
 
     #[test]

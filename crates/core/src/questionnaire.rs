@@ -686,6 +686,7 @@ mod tests {
             birth_date: born.parse().unwrap(),
             has_gezag: true,
             shares_with_parents: false,
+            consent_on: None,
             version: 1,
         }
     }

@@ -41,12 +41,15 @@ fn birth() -> impl Strategy<Value = NaiveDate> {
 
 fn family(youth_birth: NaiveDate, consent: bool) -> Vec<Member> {
     let adult = NaiveDate::from_ymd_opt(1960, 5, 5).unwrap();
-    let m = |id, role, birth_date, has_gezag, shares_with_parents| Member {
+    // A consent, when given, was given at 17: old enough to count.
+    let at_17 = youth_birth.checked_add_months(chrono::Months::new(17 * 12));
+    let m = |id, role, birth_date, has_gezag, shares_with_parents: bool| Member {
         id,
         role,
         birth_date,
         has_gezag,
         shares_with_parents,
+        consent_on: if shares_with_parents { at_17 } else { None },
     };
     vec![
         m(PARENT, PersonRole::Parent, adult, true, false),

@@ -53,7 +53,12 @@ has_gezag: boolean,
 /**
  * A youth's recorded consent to let the parents with gezag read their entries (from 16).
  */
-shares_with_parents: boolean, version: number, };
+shares_with_parents: boolean, 
+/**
+ * The day the consent was given: one given before 16 is asked again at 16
+ * ([`crate::policy::consent_to_ask_again`]). Absent in what older servers sent.
+ */
+consent_on: string | null, version: number, };
 
 export type Entry = { id: string, dossier_id: string, 
 /**
@@ -79,7 +84,12 @@ unseen_audit: number, display_name: string,
 /**
  * The signed-in person as the server describes them (role, consent).
  */
-me: Person | null, people: Array<Person>, entries: Array<EntrySummary>, };
+me: Person | null, people: Array<Person>, entries: Array<EntrySummary>, 
+/**
+ * The youth said their parents may read along before they were 16, and is 16 now: that
+ * "yes" no longer counts, and the app asks again.
+ */
+consent_ask_again: boolean, };
 
 export type Span = { text: string, strong?: boolean, emphasis?: boolean, };
 

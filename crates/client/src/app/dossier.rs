@@ -31,6 +31,9 @@ pub struct DossierView {
     pub me: Option<Person>,
     pub people: Vec<Person>,
     pub entries: Vec<EntrySummary>,
+    /// The youth said their parents may read along before they were 16, and is 16 now: that
+    /// "yes" no longer counts, and the app asks again.
+    pub consent_ask_again: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -81,12 +84,25 @@ impl AppCore {
         let people = store.people()?;
         let me = people.iter().find(|p| p.id == profile.person_id).cloned();
         let audit = store.audit_state()?;
+        // The app does not know the dossier's regime; Mijn CJG serves jeugdhulp (the Jeugdwet),
+        // where the line is 16. The server decides what the parents see either way.
+        let consent_ask_again = me.as_ref().is_some_and(|p| {
+            p.role == cjg_core::PersonRole::Child
+                && cjg_core::policy::consent_to_ask_again(
+                    cjg_core::policy::Regime::Jeugdwet,
+                    p.birth_date,
+                    p.shares_with_parents,
+                    p.consent_on,
+                    cjg_core::time::dutch_date(chrono::Utc::now()),
+                )
+        });
         Ok(DossierView {
             unseen_audit: audit.size.saturating_sub(audit.seen),
             display_name: profile.display_name,
             me,
             people,
             entries,
+            consent_ask_again,
         })
     }
 

@@ -51,7 +51,7 @@ pub fn insert_person(tx: &Tx<'_>, dossier_id: Uuid, p: &NewPerson<'_>) -> sql::R
 }
 
 pub(super) const PERSON_COLUMNS: &str =
-    "id, dossier_id, role, display_name, birth_date, has_gezag, shares_with_parents, version, seq";
+    "id, dossier_id, role, display_name, birth_date, has_gezag, shares_with_parents, version, seq, consent_on";
 
 pub(super) fn person_row(r: &sql::Row) -> sql::Result<(Person, i64)> {
     let role: String = r.get(2)?;
@@ -64,6 +64,7 @@ pub(super) fn person_row(r: &sql::Row) -> sql::Result<(Person, i64)> {
             birth_date: r.get(4)?,
             has_gezag: r.get(5)?,
             shares_with_parents: r.get(6)?,
+            consent_on: r.get(9)?,
             version: r.get(7)?,
         },
         r.get(8)?,
@@ -106,10 +107,13 @@ pub(super) fn member_of(p: &Person) -> Member {
         birth_date: p.birth_date,
         has_gezag: p.has_gezag,
         shares_with_parents: p.shares_with_parents,
+        consent_on: p.consent_on,
     }
 }
 
-/// Records a youth's consent (or its withdrawal) and moves it into the feed.
+/// Records a youth's consent (or its withdrawal) and moves it into the feed. A "yes" is
+/// recorded with its day even when it repeats an earlier one: that is how a youth renews at 16
+/// a consent given before.
 pub fn set_consent(
     tx: &Tx<'_>,
     youth_id: Uuid,
@@ -118,11 +122,20 @@ pub fn set_consent(
     now: DateTime<Utc>,
 ) -> sql::Result<()> {
     let seq = next_seq(tx)?;
-    tx.execute(
-        "UPDATE people SET shares_with_parents = ?2, version = version + 1, seq = ?3
-         WHERE id = ?1 AND shares_with_parents <> ?2",
-        params![youth_id.to_string(), shares, seq],
-    )?;
+    let today = cjg_core::time::dutch_date(now);
+    if shares {
+        tx.execute(
+            "UPDATE people SET shares_with_parents = ?2, consent_on = ?3, version = version + 1, seq = ?4
+             WHERE id = ?1",
+            params![youth_id.to_string(), shares, today, seq],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE people SET shares_with_parents = ?2, consent_on = NULL, version = version + 1, seq = ?3
+             WHERE id = ?1 AND shares_with_parents <> ?2",
+            params![youth_id.to_string(), shares, seq],
+        )?;
+    }
     tx.execute(
         "INSERT INTO consents (youth_id, shares, recorded_by, at) VALUES (?1, ?2, ?3, ?4)",
         params![youth_id.to_string(), shares, recorded_by, now],
