@@ -452,3 +452,58 @@ async fn long_entries_come_in_pages_that_fit() {
     assert_eq!(long, 200, "every long entry arrived");
     assert!(pages > 10, "in many pages of about 1 MiB ({pages} progress reports)");
 }
+
+/// Being on a caseload is not enough: the role decides what a staff member may do in it. A
+/// behavioural scientist writes entries but deletes none and issues no codes; a quality officer
+/// reads nothing of a family.
+#[tokio::test]
+async fn the_role_decides_what_staff_do_in_a_caseload() {
+    let server = TestServer::start().unwrap();
+    let db = server.db();
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&db).await;
+    for username in ["gedrag", "kwaliteit"] {
+        db.execute(
+            "INSERT INTO staff_dossiers (staff_id, dossier_id) SELECT id, ?2 FROM staff WHERE username = ?1",
+            [username, dossier.to_string().as_str()],
+        )
+        .unwrap();
+    }
+    let editor = server.staff_as("gedrag").await.unwrap();
+    let quality = server.staff_as("kwaliteit").await.unwrap();
+    let entries = format!("/v1/staff/dossiers/{dossier}/entries");
+    let draft =
+        family_entry(EntryKind::Gespreksverslag, "Advies gedragswetenschapper", "Tekst", "2026-02-01");
+
+    let written = editor
+        .req(reqwest::Method::POST, &entries)
+        .header("X-Cjg-Purpose", "verslag_schrijven")
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 201, "a behavioural scientist writes entries");
+    let entry: Value = written.json().await.unwrap();
+    let resp = editor
+        .req(reqwest::Method::DELETE, &format!("/v1/staff/entries/{}", entry["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(resp).await, (403, "forbidden".into()), "but deletes none");
+    let sanne = cjg_tests::person_id(&db, "Sanne Voorbeeld");
+    let resp = editor
+        .req(reqwest::Method::POST, &format!("/v1/staff/people/{sanne}/activation-codes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(resp).await, (403, "forbidden".into()), "and issues no codes");
+
+    let resp = quality.req(reqwest::Method::GET, &entries).send().await.unwrap();
+    assert_eq!(code_of(resp).await, (403, "forbidden".into()), "a quality officer reads no family's file");
+    // The coach still does all of it.
+    assert_eq!(coach.entries(dossier).await.unwrap().len(), 16);
+    assert_eq!(
+        coach.delete_entry(entry["id"].as_str().unwrap().parse().unwrap()).await.unwrap().status(),
+        204
+    );
+}

@@ -53,6 +53,91 @@ impl StaffRole {
     }
 }
 
+/// What a staff member does in a dossier of their caseload. Being on the caseload is needed for
+/// every one of these; the role decides which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseloadTask {
+    /// Read what the family's file holds: entries, messages, feedback, questionnaires, tips,
+    /// the trajectory, the access log.
+    ReadFile,
+    /// See who is in the family and which devices they use (support work).
+    ReadMembers,
+    /// Write or change an entry.
+    WriteEntries,
+    /// Delete an entry (the earlier version stays on the server).
+    DeleteEntries,
+    IssueActivationCodes,
+    RevokeDevices,
+    SendQuestionnaires,
+    SetTrajectory,
+    SetTips,
+    MessageFamily,
+    /// Answer a family member's feedback, or ask for it.
+    HandleFeedback,
+}
+
+impl CaseloadTask {
+    pub const ALL: [CaseloadTask; 11] = [
+        Self::ReadFile,
+        Self::ReadMembers,
+        Self::WriteEntries,
+        Self::DeleteEntries,
+        Self::IssueActivationCodes,
+        Self::RevokeDevices,
+        Self::SendQuestionnaires,
+        Self::SetTrajectory,
+        Self::SetTips,
+        Self::MessageFamily,
+        Self::HandleFeedback,
+    ];
+
+    /// The task an audited access is: every staff access to a dossier is logged as an action
+    /// on an object, and the same pair says which permission it needs.
+    pub fn of(action: crate::audit::AuditAction, object: crate::audit::AuditObject) -> Self {
+        use crate::audit::{AuditAction as A, AuditObject as O};
+        match (action, object) {
+            (A::Read | A::Export, O::People | O::Devices | O::Device) => Self::ReadMembers,
+            (A::Read | A::Export, _) => Self::ReadFile,
+            (A::Delete, O::Entry | O::Entries) => Self::DeleteEntries,
+            (_, O::Entry | O::Entries) => Self::WriteEntries,
+            (_, O::ActivationCode) => Self::IssueActivationCodes,
+            (_, O::Device | O::Devices) => Self::RevokeDevices,
+            (_, O::Questionnaire | O::Questionnaires) => Self::SendQuestionnaires,
+            (_, O::Trajectory) => Self::SetTrajectory,
+            (_, O::ReadingTip | O::ReadingTips) => Self::SetTips,
+            (_, O::Message | O::Messages) => Self::MessageFamily,
+            (_, O::Feedback | O::FeedbackRequest) => Self::HandleFeedback,
+            // Nobody writes the access log or a list of people through a route; should a new
+            // route try, only the coach's full set of tasks covers it.
+            (_, O::AuditLog | O::People) => Self::DeleteEntries,
+        }
+    }
+}
+
+impl StaffRole {
+    /// What this role may do in a dossier of their caseload. The coach does the work with the
+    /// family; a behavioural scientist advises (reads, writes entries, points to information,
+    /// handles feedback); a manager reads; the application manager helps with access (codes,
+    /// devices) without reading the file; a quality officer works from the report only.
+    pub fn may_in_caseload(self, task: CaseloadTask) -> bool {
+        use CaseloadTask as T;
+        match self {
+            Self::Coach => true,
+            Self::Gedragswetenschapper => {
+                matches!(
+                    task,
+                    T::ReadFile | T::ReadMembers | T::WriteEntries | T::SetTips | T::HandleFeedback
+                )
+            }
+            Self::Manager => matches!(task, T::ReadFile | T::ReadMembers),
+            Self::FunctioneelBeheerder => {
+                matches!(task, T::ReadMembers | T::IssueActivationCodes | T::RevokeDevices)
+            }
+            Self::Kwaliteitsmedewerker => false,
+        }
+    }
+}
+
 /// Why an approval of an article revision is refused, before any storage is looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ApprovalRefused {
@@ -76,6 +161,51 @@ pub fn may_approve(role: StaffRole, approver: Uuid, author: Uuid) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole table, written out: a change to who may do what shows up here.
+    #[test]
+    fn roles_inside_a_caseload() {
+        use CaseloadTask as T;
+        use StaffRole as R;
+        let y = true;
+        let n = false;
+        // Read, Members, Write, Delete, Codes, Devices, Questionnaires, Trajectory, Tips, Messages, Feedback
+        let table: [(R, [bool; 11]); 5] = [
+            (R::Coach, [y, y, y, y, y, y, y, y, y, y, y]),
+            (R::Gedragswetenschapper, [y, y, y, n, n, n, n, n, y, n, y]),
+            (R::Manager, [y, y, n, n, n, n, n, n, n, n, n]),
+            (R::FunctioneelBeheerder, [n, y, n, n, y, y, n, n, n, n, n]),
+            (R::Kwaliteitsmedewerker, [n, n, n, n, n, n, n, n, n, n, n]),
+        ];
+        for (role, row) in table {
+            for (task, expected) in T::ALL.into_iter().zip(row) {
+                assert_eq!(role.may_in_caseload(task), expected, "{role:?} {task:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_audited_access_names_a_task() {
+        use crate::audit::{AuditAction as A, AuditObject as O};
+        assert_eq!(CaseloadTask::of(A::Read, O::Entries), CaseloadTask::ReadFile);
+        assert_eq!(CaseloadTask::of(A::Read, O::AuditLog), CaseloadTask::ReadFile);
+        assert_eq!(CaseloadTask::of(A::Read, O::People), CaseloadTask::ReadMembers);
+        assert_eq!(CaseloadTask::of(A::Create, O::Entry), CaseloadTask::WriteEntries);
+        assert_eq!(CaseloadTask::of(A::Update, O::Entry), CaseloadTask::WriteEntries);
+        assert_eq!(CaseloadTask::of(A::Delete, O::Entry), CaseloadTask::DeleteEntries);
+        assert_eq!(CaseloadTask::of(A::Create, O::ActivationCode), CaseloadTask::IssueActivationCodes);
+        assert_eq!(CaseloadTask::of(A::Delete, O::Device), CaseloadTask::RevokeDevices);
+        assert_eq!(CaseloadTask::of(A::Create, O::Message), CaseloadTask::MessageFamily);
+        assert_eq!(CaseloadTask::of(A::Update, O::Trajectory), CaseloadTask::SetTrajectory);
+        // Every pair has an answer, and writing what no route writes needs the most.
+        for object in O::ALL {
+            assert_eq!(
+                CaseloadTask::of(A::Read, object) == CaseloadTask::ReadMembers,
+                matches!(object, O::People | O::Devices | O::Device)
+            );
+        }
+        assert_eq!(CaseloadTask::of(A::Update, O::AuditLog), CaseloadTask::DeleteEntries);
+    }
 
     #[test]
     fn roles_round_trip() {

@@ -116,6 +116,10 @@ impl StaffCall {
         f: impl FnOnce(&Tx<'_>, Ctx<'_>) -> AppResult<(T, Option<Uuid>)> + Send + 'static,
     ) -> AppResult<T> {
         auth::require_caseload(state, self.actor.id, dossier_id).await?;
+        let task = cjg_core::staff::CaseloadTask::of(action, object_type);
+        if !self.actor.role.may_in_caseload(task) {
+            return Err(AppError::new(ErrorCode::Forbidden, "your role does not include this in a dossier"));
+        }
         let now = state.clock.now();
         let Self { actor, origin, purpose } = self;
         state
