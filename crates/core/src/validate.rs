@@ -28,16 +28,32 @@ pub enum ValidationError {
 /// A name or note that carries one can pass for another, so single-line fields refuse them.
 fn is_invisible_format(c: char) -> bool {
     is_bidi_control(c)
+        || is_emoji_modifier(c)
         || matches!(
             c,
             '\u{00AD}'
-                | '\u{180E}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
                 | '\u{200B}'..='\u{200D}'
                 | '\u{2060}'..='\u{2064}'
                 | '\u{206A}'..='\u{206F}'
+                | '\u{3164}'
                 | '\u{FEFF}'
+                | '\u{FFA0}'
                 | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
         )
+}
+
+/// Invisible on their own but part of how emoji and some scripts are written: joiners,
+/// variation selectors and tag characters. Long text keeps them; a one-line label does not.
+fn is_emoji_modifier(c: char) -> bool {
+    matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -78,9 +94,8 @@ pub fn multi_line(field: &'static str, s: &str, max: usize) -> Result<String, Va
     if s.chars().count() > max {
         return Err(ValidationError::TooLong { field, max });
     }
-    let joiner = |c: char| c == '\u{200C}' || c == '\u{200D}';
     if s.chars().any(|c| {
-        (c.is_control() && c != '\n' && c != '\t' && c != '\r') || (is_invisible_format(c) && !joiner(c))
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r') || (is_invisible_format(c) && !is_emoji_modifier(c))
     }) {
         return Err(ValidationError::BadCharacters { field });
     }
@@ -200,6 +215,10 @@ mod tests {
             "\u{FEFF}Noor",
             "x\u{061C}y",
             "a\nb",
+            "Sanne\u{E0041}",
+            "Noor\u{3164}",
+            "Da\u{034F}an",
+            "Milan\u{FE0F}",
         ] {
             assert_eq!(
                 single_line("name", spoof, 50),
@@ -214,11 +233,11 @@ mod tests {
     #[test]
     fn multi_line_keeps_only_ordinary_whitespace() {
         assert_eq!(multi_line("t", "a\r\nb\rc\u{2028}d\u{00A0}e\tf", 50).as_deref(), Ok("a\nb\nc\nd e\tf"));
-        for spoof in ["if x \u{202E} then", "a\u{2067}b", "zero\u{200B}width", "a\u{000B}b", "\u{FEFF}x"] {
+        for spoof in ["if x \u{202E} then", "a\u{2067}b", "zero\u{200B}width", "a\u{000B}b", "\u{FEFF}x", "a\u{3164}b"] {
             assert!(multi_line("t", spoof, 50).is_err(), "{spoof:?}");
         }
         // Emoji sequences and Persian words need the joiners.
-        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} می\u{200C}خواهم";
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467} \u{2764}\u{FE0F} می\u{200C}خواهم";
         assert_eq!(multi_line("t", family, 50).as_deref(), Ok(family));
     }
 

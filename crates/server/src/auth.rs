@@ -99,12 +99,22 @@ const LIMITER_MAX_KEYS: usize = 100_000;
 /// A budget per client address (IPv6 per /64, the block one household or phone gets), kept in
 /// memory by this instance: the cheap first gate in front of everything a stranger can call.
 /// Counts that must hold across instances live in the database ([`crate::db::attempts`]).
-pub struct Limiter(DefaultKeyedRateLimiter<IpAddr>);
+pub struct Limiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// When the full table was last swept (seconds since the limiter was made): a table kept
+    /// full on purpose is swept at most once a second, not at every request.
+    swept_at: std::sync::atomic::AtomicU64,
+    made: std::time::Instant,
+}
 
 impl Limiter {
     pub fn per_minute(n: u32) -> Self {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-        Self(RateLimiter::keyed(Quota::per_minute(n)))
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            swept_at: std::sync::atomic::AtomicU64::new(0),
+            made: std::time::Instant::now(),
+        }
     }
 
     /// Takes one from the address's budget, or refuses.
@@ -119,27 +129,31 @@ impl Limiter {
     /// Whether the address still had budget (and now has one less).
     pub fn take(&self, ip: IpAddr) -> bool {
         let mut key = rate_key(ip);
-        if self.0.len() >= LIMITER_MAX_KEYS {
-            self.0.retain_recent();
-            if self.0.len() >= LIMITER_MAX_KEYS {
+        if self.limiter.len() >= LIMITER_MAX_KEYS {
+            let now = self.made.elapsed().as_secs() + 1;
+            let last = self.swept_at.swap(now, std::sync::atomic::Ordering::Relaxed);
+            if last != now {
+                self.limiter.retain_recent();
+            }
+            if self.limiter.len() >= LIMITER_MAX_KEYS {
                 key = IpAddr::from([0u8; 16]);
             }
         }
-        self.0.check_key(&key).is_ok()
+        self.limiter.check_key(&key).is_ok()
     }
 
     /// Forgets addresses whose budget is full again: run every minute.
     pub fn forget_idle(&self) {
-        self.0.retain_recent();
-        self.0.shrink_to_fit();
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.limiter.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.limiter.is_empty()
     }
 }
 
@@ -190,7 +204,7 @@ impl TrustedProxies {
             .collect();
         let mut ip = peer;
         for hop in hops.iter().rev() {
-            let Ok(hop) = hop.parse::<IpAddr>() else { return ip };
+            let Some(hop) = parse_hop(hop) else { return ip };
             ip = hop;
             if !self.trusts(hop) {
                 return hop;
@@ -198,6 +212,12 @@ impl TrustedProxies {
         }
         ip
     }
+}
+
+/// One `X-Forwarded-For` hop: an address, or an address with a port as some proxies write it
+/// (`192.0.2.7:5678`, `[2001:db8::1]:443`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// The client's address as [`TrustedProxies::client`] decided it, set by a middleware in front of
@@ -392,5 +412,8 @@ mod tests {
         let mut bad = axum::http::HeaderMap::new();
         bad.insert("x-forwarded-for", "203.0.113.9, nonsense".parse().unwrap());
         assert_eq!(trusted.client(proxy, &bad), proxy, "an unreadable hop ends the walk");
+        let mut ported = axum::http::HeaderMap::new();
+        ported.insert("x-forwarded-for", "[2001:db8::7]:443, 203.0.113.9:5678".parse().unwrap());
+        assert_eq!(trusted.client(proxy, &ported), IpAddr::from([203, 0, 113, 9]), "ports are dropped");
     }
 }

@@ -16,7 +16,7 @@ use crate::db::attempts::{self, Scope};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-/// Failed sign-ins one username may have in a window ([`attempts::WINDOW`]): enough for someone
+/// Sign-in attempts one username may have in a window (a successful one is given back) ([`attempts::WINDOW`]): enough for someone
 /// who mistypes, far too few to guess a password. A guesser can lock one name out for a quarter
 /// of an hour; the staff member then signs in a little later, and the attempts are on record.
 pub const STAFF_FAILURES_PER_USER: i64 = 10;
@@ -58,16 +58,19 @@ impl GuessLimits {
     }
 }
 
-/// Refuses a staff sign-in before any password is checked when this username or address has
-/// failed too often in this window, on any instance.
-pub async fn check_staff_login(state: &AppState, username: &str, ip: IpAddr) -> AppResult<()> {
+/// Counts a staff sign-in attempt for this username and address, on every instance together,
+/// and refuses it before any password is checked when either is over its limit in this window.
+/// Counting first and checking the count it returned means a burst of guesses sent at once
+/// meets the same limit as guesses sent one by one.
+pub async fn staff_login_attempt(state: &AppState, username: &str, ip: IpAddr) -> AppResult<()> {
     let (user, address, now) = (user_subject(username), address_subject(ip), state.clock.now());
     let limit = state.guess_limits.failures_per_address;
     let over = state
         .db
-        .call_read(move |c| {
-            Ok(attempts::count(c, Scope::StaffUser, &user, now)? >= STAFF_FAILURES_PER_USER
-                || attempts::count(c, Scope::StaffAddress, &address, now)? >= limit)
+        .write(move |tx| {
+            let by_user = attempts::add(tx, Scope::StaffUser, &user, now)?;
+            let by_address = attempts::add(tx, Scope::StaffAddress, &address, now)?;
+            Ok(by_user > STAFF_FAILURES_PER_USER || by_address > limit)
         })
         .await?;
     if over {
@@ -77,29 +80,31 @@ pub async fn check_staff_login(state: &AppState, username: &str, ip: IpAddr) -> 
     }
 }
 
-pub async fn staff_login_failed(state: &AppState, username: &str, ip: IpAddr) -> AppResult<()> {
+/// A sign-in that succeeded was no guess: it no longer counts against the name or address.
+pub async fn staff_login_succeeded(state: &AppState, username: &str, ip: IpAddr) -> AppResult<()> {
     let (user, address, now) = (user_subject(username), address_subject(ip), state.clock.now());
     state
         .db
         .write(move |tx| {
-            attempts::add(tx, Scope::StaffUser, &user, now)?;
-            attempts::add(tx, Scope::StaffAddress, &address, now)?;
+            attempts::forgive(tx, Scope::StaffUser, &user, now)?;
+            attempts::forgive(tx, Scope::StaffAddress, &address, now)?;
             Ok(())
         })
         .await
 }
 
-/// Refuses an activation-code attempt when this address, or everyone together, has given too
-/// many wrong codes in this window.
-pub async fn check_code_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
+/// Counts an activation-code attempt for this address and in total, and refuses it when either
+/// is over its limit in this window (counted first, as for sign-ins).
+pub async fn code_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
     let (address, now) = (address_subject(ip), state.clock.now());
     let total = subject("all", "");
     let limit = state.guess_limits.failures_per_address;
     let over = state
         .db
-        .call_read(move |c| {
-            Ok(attempts::count(c, Scope::CodeAddress, &address, now)? >= limit
-                || attempts::count(c, Scope::CodeTotal, &total, now)? >= CODE_FAILURES_TOTAL)
+        .write(move |tx| {
+            let by_address = attempts::add(tx, Scope::CodeAddress, &address, now)?;
+            let all = attempts::add(tx, Scope::CodeTotal, &total, now)?;
+            Ok(by_address > limit || all > CODE_FAILURES_TOTAL)
         })
         .await?;
     if over {
@@ -109,14 +114,15 @@ pub async fn check_code_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
     }
 }
 
-pub async fn code_attempt_failed(state: &AppState, ip: IpAddr) -> AppResult<()> {
+/// A code that enrolled a device was no guess.
+pub async fn code_attempt_succeeded(state: &AppState, ip: IpAddr) -> AppResult<()> {
     let (address, now) = (address_subject(ip), state.clock.now());
     let total = subject("all", "");
     state
         .db
         .write(move |tx| {
-            attempts::add(tx, Scope::CodeAddress, &address, now)?;
-            attempts::add(tx, Scope::CodeTotal, &total, now)?;
+            attempts::forgive(tx, Scope::CodeAddress, &address, now)?;
+            attempts::forgive(tx, Scope::CodeTotal, &total, now)?;
             Ok(())
         })
         .await

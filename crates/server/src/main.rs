@@ -116,9 +116,21 @@ async fn report(
 ) -> anyhow::Result<()> {
     let period = cjg_core::indicators::Period::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
     let state = open_state(settings)?;
+    let now = state.clock.now();
+    let fmt = format!("{format:?}").to_lowercase();
     let report = state
         .db
-        .call(move |c| cjg_server::service::indicator_report(c, period))
+        .write(move |tx| {
+            let pull = cjg_server::db::reports::Pull {
+                at: now,
+                actor: "command line",
+                role: "functioneel beheer",
+                report: "indicators",
+                period,
+                format: &fmt,
+            };
+            cjg_server::service::indicator_report(tx, period, &pull)
+        })
         .await
         .map_err(|e| anyhow::anyhow!("cannot read the questionnaires: {}", e.message))?;
     let text = match format {
@@ -282,7 +294,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::COACH_PASSWORD
         );
     }
-    println!("cjg-server luistert op http://{addr}");
+    println!("cjg-server luistert op {scheme}://{addr}");
     if let Some(path) = &cli.ready_file {
         ready.write(path).with_context(|| format!("cannot write the ready file {}", path.display()))?;
     }

@@ -41,11 +41,36 @@ pub fn issue_activation_code(
     Ok((code, expires_at))
 }
 
-/// Loads the report for `period` and the same period a year earlier.
-pub fn indicator_report(conn: &dyn Query, period: Period) -> AppResult<IndicatorReport> {
+/// The report for `period` next to the same period a year earlier, and who pulled it (logged
+/// in the same transaction). Once the period has closed ([`Period::freezes_on`]) the first pull
+/// stores the report and every later pull gets exactly that. A half-year hides what one of its
+/// quarters hides ([`indicators::align_with_quarters`]), against the quarters as they are
+/// served (frozen or not), so no two reports of a year can be subtracted to reveal a hidden
+/// group.
+pub fn indicator_report(
+    tx: &Tx<'_>,
+    period: Period,
+    pull: &db::reports::Pull<'_>,
+) -> AppResult<IndicatorReport> {
+    db::reports::log_pull(tx, pull)?;
+    report_as_served(tx, period, pull.at)
+}
+
+fn report_as_served(tx: &Tx<'_>, period: Period, now: DateTime<Utc>) -> AppResult<IndicatorReport> {
+    if let Some(frozen) = db::reports::frozen(tx, period)? {
+        return Ok(frozen);
+    }
     let (from, to) = (period.year_earlier().first_day(), period.last_day());
-    let records = db::questionnaires::closing_records(conn, from, to)?;
-    Ok(indicators::build(period, &records))
+    let records = db::questionnaires::closing_records(tx, from, to)?;
+    let mut report = indicators::build(period, &records);
+    if let Some([a, b]) = period.quarters() {
+        let (a, b) = (report_as_served(tx, a, now)?, report_as_served(tx, b, now)?);
+        indicators::align_with_quarters(&mut report, [&a, &b]);
+    }
+    if cjg_core::time::dutch_date(now) >= period.freezes_on() {
+        return Ok(db::reports::freeze(tx, period, &report, now)?);
+    }
+    Ok(report)
 }
 
 /// Every dossier's audit chain, recomputed and compared with the stored hashes.

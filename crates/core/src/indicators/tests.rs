@@ -212,3 +212,40 @@ fn periods_parse_and_bound() {
         assert_eq!(Period::parse(bad), Err(PeriodError), "{bad}");
     }
 }
+
+/// H1 minus Q1 must not give away a group hidden in Q2: such a group is hidden in H1 as well.
+#[test]
+fn a_half_year_hides_what_one_of_its_quarters_hides() {
+    let mut v = Vec::new();
+    // Team Noord: 6 answers in Q1 (shown), 3 in Q2 (hidden): 9 in H1, shown on its own.
+    for _ in 0..6 {
+        v.push(answered("Demostad", "Team Noord", "2026-02-01", "EEEE", "444"));
+    }
+    for _ in 0..3 {
+        v.push(answered("Demostad", "Team Noord", "2026-05-01", "OOOO", "111"));
+    }
+    // Team Oost: 7 in Q1 and 8 in Q2: shown everywhere.
+    for _ in 0..7 {
+        v.push(answered("Demostad", "Team Oost", "2026-02-01", "EEEE", "555"));
+    }
+    for _ in 0..8 {
+        v.push(answered("Demostad", "Team Oost", "2026-05-01", "EEEE", "555"));
+    }
+    let h1 = Period::parse("2026-H1").unwrap();
+    let [q1, q2] = h1.quarters().unwrap();
+    assert_eq!((q1.code(), q2.code()), ("2026-Q1".into(), "2026-Q2".into()));
+    let (r1, r2) = (build(q1, &v), build(q2, &v));
+    assert!(!row(&r1, "Demostad", Some("Team Noord")).current.suppressed);
+    assert!(row(&r2, "Demostad", Some("Team Noord")).current.suppressed);
+    let mut half = build(h1, &v);
+    assert!(!row(&half, "Demostad", Some("Team Noord")).current.suppressed, "on its own, 9 answers show");
+    align_with_quarters(&mut half, [&r1, &r2]);
+    assert!(row(&half, "Demostad", Some("Team Noord")).current.suppressed, "H1 − Q1 would give Q2 away");
+    // The neighbour is hidden too, or the municipality total would give Noord away.
+    assert!(row(&half, "Demostad", Some("Team Oost")).current.suppressed);
+    // Nothing changes where both quarters agree.
+    let mut q = build(q1, &v);
+    let before = q.clone();
+    align_with_quarters(&mut q, [&r1, &r1]);
+    assert_eq!(q, before);
+}

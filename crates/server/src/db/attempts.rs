@@ -60,6 +60,16 @@ pub fn add(conn: &dyn Query, scope: Scope, subject: &[u8; 32], now: DateTime<Utc
     )
 }
 
+/// Takes one attempt back (it turned out to be no guess).
+pub fn forgive(conn: &dyn Query, scope: Scope, subject: &[u8; 32], now: DateTime<Utc>) -> sql::Result<()> {
+    conn.execute(
+        "UPDATE attempt_counts SET count = count - 1
+         WHERE scope = ?1 AND subject = ?2 AND window_start = ?3 AND count > 0",
+        params![scope.as_str(), subject.to_vec(), window_start(now)],
+    )?;
+    Ok(())
+}
+
 /// Forgets windows that ended before `cutoff`.
 pub fn forget_attempts_before(conn: &dyn Query, cutoff: DateTime<Utc>) -> sql::Result<usize> {
     conn.execute("DELETE FROM attempt_counts WHERE window_start < ?1", params![window_start(cutoff)])

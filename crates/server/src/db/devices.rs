@@ -76,7 +76,9 @@ pub fn device_key(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(Vec<
 }
 
 /// Stores a challenge; a device keeps only its newest `keep` live challenges, so asking for
-/// challenges without end (anyone who knows a device id can) fills nothing and locks nobody out.
+/// challenges without end (anyone who knows a device id can) fills nothing. Someone who knows a
+/// device's id and asks faster than the device can use its challenge can still make its sign-in
+/// fail for as long as they keep at it (the app retries); device ids are not public.
 pub fn insert_challenge(
     tx: &Tx<'_>,
     challenge: &str,

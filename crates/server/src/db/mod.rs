@@ -23,6 +23,7 @@ pub mod messages;
 mod migrate;
 pub mod people;
 pub mod questionnaires;
+pub mod reports;
 pub mod sql;
 pub mod staff;
 pub mod sync;

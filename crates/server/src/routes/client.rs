@@ -40,7 +40,7 @@ pub async fn enrol(
     ApiJson(req): ApiJson<EnrolRequest>,
 ) -> AppResult<Json<EnrolResponse>> {
     state.limiter.check(ip)?;
-    limits::check_code_attempt(&state, ip).await?;
+    limits::code_attempt(&state, ip).await?;
     let code = ActivationCode::parse(&req.activation_code)
         .map_err(|_| AppError::new(ErrorCode::ActivationCodeInvalid, "this activation code is not valid"))?;
     let public_key =
@@ -51,7 +51,7 @@ pub async fn enrol(
     let code_hash = cjg_crypto::sha256(code.canonical().as_bytes());
     let now = state.clock.now();
     let audit_key = cjg_crypto::b64(&state.audit_key.public_key());
-    let outcome = state
+    let response = state
         .db
         .write(move |tx| {
             let person_id = match db::devices::consume_activation_code(tx, &code_hash, now)? {
@@ -82,18 +82,8 @@ pub async fn enrol(
             let display_name = db::people::person_name(tx, person_id)?;
             Ok(EnrolResponse { device_id, person_id, display_name, audit_key })
         })
-        .await;
-    if let Err(e) = &outcome {
-        if matches!(
-            e.code,
-            ErrorCode::ActivationCodeInvalid
-                | ErrorCode::ActivationCodeExpired
-                | ErrorCode::ActivationCodeUsed
-        ) {
-            limits::code_attempt_failed(&state, ip).await?;
-        }
-    }
-    let response = outcome?;
+        .await?;
+    limits::code_attempt_succeeded(&state, ip).await?;
     tracing::info!(device_id = %response.device_id, "device enrolled");
     Ok(Json(response))
 }

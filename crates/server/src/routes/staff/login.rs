@@ -21,7 +21,7 @@ pub async fn login(
     ApiJson(req): ApiJson<StaffLoginRequest>,
 ) -> AppResult<Json<TokenResponse>> {
     state.limiter.check(ip)?;
-    limits::check_staff_login(&state, &req.username, ip).await?;
+    limits::staff_login_attempt(&state, &req.username, ip).await?;
     let username = req.username.trim().to_owned();
     let found = state.db.call_read(move |c| Ok(db::staff::staff_by_username(c, &username)?)).await?;
     let password = req.password;
@@ -39,9 +39,9 @@ pub async fn login(
     .await
     .map_err(AppError::internal)?;
     let Some(actor) = actor else {
-        limits::staff_login_failed(&state, &req.username, ip).await?;
         return Err(AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"));
     };
+    limits::staff_login_succeeded(&state, &req.username, ip).await?;
     let (token, hash) = auth::new_token()?;
     let now = state.clock.now();
     let expires_at = now + auth::STAFF_TOKEN_TTL;

@@ -10,7 +10,7 @@ use cjg_core::ErrorCode;
 
 use crate::auth::StaffAuth;
 use crate::error::{ApiQuery, AppError, AppResult};
-use crate::{service, AppState};
+use crate::{db, service, AppState};
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +22,8 @@ pub struct ReportQuery {
 }
 
 /// The indicator report of the performance plan: aggregated, small groups suppressed, so it
-/// holds no client data and is not logged per dossier.
+/// holds no client data and is not logged per dossier; every pull is logged (who, which
+/// period and format).
 #[utoipa::path(get, path = "/v1/staff/reports/indicators", params(ReportQuery),
     responses((status = 200, body = IndicatorReport), (status = 400, body = cjg_core::ApiError),
         (status = 403, body = cjg_core::ApiError)),
@@ -43,7 +44,16 @@ pub async fn report(
         return Err(AppError::new(ErrorCode::Validation, "format is json, csv or html"));
     }
     let today = state.clock.today();
-    let report = state.db.call(move |c| service::indicator_report(c, period)).await?;
+    let now = state.clock.now();
+    let (actor_ref, role) = (format!("staff:{}", actor.id), actor.role.as_str());
+    let fmt = format.clone();
+    let report = state
+        .db
+        .write(move |tx| {
+            let pull = db::reports::Pull { at: now, actor: &actor_ref, role, report: "indicators", period, format: &fmt };
+            service::indicator_report(tx, period, &pull)
+        })
+        .await?;
     let text =
         |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
     Ok(match format.as_str() {
