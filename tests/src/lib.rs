@@ -337,10 +337,15 @@ pub fn family_entry(kind: EntryKind, title: &str, body: &str, occurred_on: &str)
 
 impl Staff {
     pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.req_for(method, path, "hulpverlening")
+    }
+
+    /// A request under another purpose than giving help (`X-Cjg-Purpose`).
+    pub fn req_for(&self, method: reqwest::Method, path: &str, purpose: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.url))
             .bearer_auth(&self.token)
-            .header("X-Cjg-Purpose", "hulpverlening")
+            .header("X-Cjg-Purpose", purpose)
     }
 
     pub async fn dossier_id(&self, db: &TestDb) -> Uuid {
@@ -417,7 +422,7 @@ impl Staff {
     ) -> Result<reqwest::Response> {
         Ok(self
             .req(reqwest::Method::PUT, &format!("/v1/staff/entries/{id}"))
-            .json(&EntryUpdate { expected_version, draft: draft.clone() })
+            .json(&EntryUpdate { expected_version, draft: draft.clone(), reason: None })
             .send()
             .await?)
     }

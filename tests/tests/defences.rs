@@ -476,8 +476,7 @@ async fn the_role_decides_what_staff_do_in_a_caseload() {
         family_entry(EntryKind::Gespreksverslag, "Advies gedragswetenschapper", "Tekst", "2026-02-01");
 
     let written = editor
-        .req(reqwest::Method::POST, &entries)
-        .header("X-Cjg-Purpose", "verslag_schrijven")
+        .req_for(reqwest::Method::POST, &entries, "verslag_schrijven")
         .json(&draft)
         .send()
         .await
@@ -536,7 +535,12 @@ async fn reports_cannot_be_subtracted_and_every_pull_is_logged() {
                         continue;
                     }
                     let in_quarter = |qr: &Value| {
-                        qr["rows"].as_array().unwrap().iter().find(|r| key(r) == key(row)).is_some_and(|r| hidden(&r[column]))
+                        qr["rows"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|r| key(r) == key(row))
+                            .is_some_and(|r| hidden(&r[column]))
                     };
                     assert_eq!(
                         in_quarter(&q[0]),
@@ -559,16 +563,19 @@ async fn reports_cannot_be_subtracted_and_every_pull_is_logged() {
     assert_eq!(logged, pulls);
 
     // 2026-H1 closed months ago: its report was frozen at the first pull and is served as stored.
-    let stored: String =
-        db.query_row("SELECT report FROM frozen_reports WHERE period = '2026-H1'", params![], |r| r.get(0)).unwrap();
+    let stored: String = db
+        .query_row("SELECT report FROM frozen_reports WHERE period = '2026-H1'", params![], |r| r.get(0))
+        .unwrap();
     let mut marked: Value = serde_json::from_str(&stored).unwrap();
     let last = marked["rows"].as_array().unwrap().len() - 1;
     marked["rows"][last]["current"]["sent"] = json!(4242);
-    db.execute("UPDATE frozen_reports SET report = ?1 WHERE period = '2026-H1'", [marked.to_string()]).unwrap();
+    db.execute("UPDATE frozen_reports SET report = ?1 WHERE period = '2026-H1'", [marked.to_string()])
+        .unwrap();
     let again = pull("2026-H1".into()).await;
     assert_eq!(again["rows"][last]["current"]["sent"], 4242, "the stored report, not a new count");
-    let open: i64 =
-        db.query_row("SELECT COUNT(*) FROM frozen_reports WHERE period = '2026-H2'", params![], |r| r.get(0)).unwrap();
+    let open: i64 = db
+        .query_row("SELECT COUNT(*) FROM frozen_reports WHERE period = '2026-H2'", params![], |r| r.get(0))
+        .unwrap();
     assert_eq!(open, 0, "a period that has not closed is not frozen");
 }
 
@@ -588,7 +595,8 @@ where
 /// counted before its password is checked.
 #[tokio::test]
 async fn a_burst_of_guesses_meets_the_same_limit() {
-    let server = TestServer::start_with(&["--attempts-per-minute", "1000", "--trusted-proxy", "127.0.0.1"]).unwrap();
+    let server =
+        TestServer::start_with(&["--attempts-per-minute", "1000", "--trusted-proxy", "127.0.0.1"]).unwrap();
     let mut burst = Vec::new();
     for i in 0..30 {
         let url = server.url.clone();
@@ -611,4 +619,74 @@ async fn a_burst_of_guesses_meets_the_same_limit() {
         checked += usize::from(status == 401);
     }
     assert!(checked <= 10, "{checked} passwords were checked; the limit is 10");
+}
+
+/// Changing or deleting an entry keeps the version it replaces: who wrote it and when, who
+/// changed it, when, under which purpose and why. Staff of the caseload read the history (a
+/// logged read); nobody can change or remove a kept version, not even with SQL.
+#[tokio::test]
+async fn an_entry_keeps_its_history() {
+    let server = TestServer::start().unwrap();
+    let db = server.db();
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&db).await;
+    let first = family_entry(EntryKind::Afspraak, "Bedtijd", "Om 20:00 naar bed.", "2026-02-01");
+    let entry = coach.create_entry(dossier, &first).await.unwrap();
+    let path = format!("/v1/staff/entries/{}", entry.id);
+
+    // A reason that could spoof is refused, and nothing changes.
+    let second = family_entry(EntryKind::Afspraak, "Bedtijd", "Om 20:30 naar bed.", "2026-02-01");
+    let resp = coach
+        .req(reqwest::Method::PUT, &path)
+        .json(&json!({"expected_version": 1, "draft": second, "reason": "na\u{202E}gesprek"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(resp).await, (400, "validation".into()));
+    let resp = coach
+        .req_for(reqwest::Method::PUT, &path, "verslag_schrijven")
+        .json(&json!({"expected_version": 1, "draft": second, "reason": "Tijd aangepast na het gesprek"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = coach.req(reqwest::Method::DELETE, &format!("{path}?reason=Dubbel%20ingevoerd")).send().await;
+    assert_eq!(resp.unwrap().status(), 204);
+
+    let history: Vec<Value> = coach.get(&format!("{path}/history")).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    let (deleted, updated) = (&history[0], &history[1]);
+    assert_eq!(
+        (deleted["version"].as_i64(), deleted["change"].as_str(), deleted["body"].as_str()),
+        (Some(2), Some("deleted"), Some("Om 20:30 naar bed."))
+    );
+    assert_eq!(deleted["reason"], "Dubbel ingevoerd");
+    assert_eq!(deleted["purpose"], "hulpverlening");
+    assert_eq!(
+        (updated["version"].as_i64(), updated["change"].as_str(), updated["body"].as_str()),
+        (Some(1), Some("updated"), Some("Om 20:00 naar bed."))
+    );
+    assert_eq!(updated["reason"], "Tijd aangepast na het gesprek");
+    assert_eq!(updated["purpose"], "verslag_schrijven");
+    for v in &history {
+        assert_eq!(v["written_by"], "Fleur Demo");
+        assert_eq!(v["changed_by"], "Fleur Demo");
+        assert!(v["written_at"].is_string() && v["changed_at"].is_string());
+    }
+
+    // Another coach's caseload does not hold this family: no history for them.
+    let other = server.staff_as("coach2").await.unwrap();
+    let resp = other.req(reqwest::Method::GET, &format!("{path}/history")).send().await.unwrap();
+    assert!(matches!(resp.status().as_u16(), 403 | 404), "{}", resp.status());
+
+    // The kept versions are fixed in the database itself.
+    let id = entry.id.to_string();
+    assert!(db
+        .execute("UPDATE entry_versions SET body = 'anders' WHERE entry_id = ?1", [id.as_str()])
+        .is_err());
+    assert!(db.execute("DELETE FROM entry_versions WHERE entry_id = ?1", [id.as_str()]).is_err());
+    let kept: i64 = db
+        .query_row("SELECT COUNT(*) FROM entry_versions WHERE entry_id = ?1", [id.clone()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 2);
 }

@@ -63,6 +63,7 @@ async fn every_staff_route_logs_exactly_one_line() {
         (("GET", "/v1/staff/entries/{entry_id}"), ("read", "entry", Some(entry_id.clone()))),
         (("PUT", "/v1/staff/entries/{entry_id}"), ("update", "entry", Some(entry_id.clone()))),
         (("DELETE", "/v1/staff/entries/{entry_id}"), ("delete", "entry", Some(entry_id.clone()))),
+        (("GET", "/v1/staff/entries/{entry_id}/history"), ("read", "entry", Some(entry_id.clone()))),
         (
             ("POST", "/v1/staff/people/{person_id}/activation-codes"),
             ("create", "activation_code", Some(karim.clone())),

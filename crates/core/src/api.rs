@@ -394,6 +394,17 @@ mod tests {
 pub struct EntryUpdate {
     pub expected_version: i64,
     pub draft: crate::entry::EntryDraft,
+    /// Why the entry changes; kept with the version it replaces.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `DELETE /v1/staff/entries/{id}?reason=...`: why the entry goes; kept with its last version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteEntryQuery {
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

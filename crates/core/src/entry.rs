@@ -205,6 +205,62 @@ impl EntryDraft {
     }
 }
 
+/// What became of an earlier version of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryChange {
+    Updated,
+    Deleted,
+}
+
+impl EntryChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Updated, Self::Deleted].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// An earlier version of an entry, as staff see it in the entry's history: what it said, who
+/// wrote it and when, and who changed or deleted it, when and why. A dossier stays traceable
+/// (Jeugdwet art. 7.3.8); the family never receives these, only the current text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EntryVersion {
+    pub version: i64,
+    pub kind: EntryKind,
+    pub visibility: Visibility,
+    pub child_id: Option<Uuid>,
+    pub title: String,
+    pub body: String,
+    pub occurred_on: NaiveDate,
+    pub written_by: String,
+    pub written_by_role: String,
+    pub written_at: DateTime<Utc>,
+    pub change: EntryChange,
+    pub changed_by: String,
+    pub changed_by_role: String,
+    pub changed_at: DateTime<Utc>,
+    /// The purpose under which the change was made (as in the access log).
+    pub purpose: crate::audit::Purpose,
+    /// The reason the coach gave for this change, else the note of the purpose, if any.
+    pub reason: Option<String>,
+}
+
+pub const CHANGE_REASON_MAX: usize = 200;
+
+/// The reason given for changing or deleting an entry: one line, or none when empty.
+pub fn change_reason(reason: Option<&str>) -> Result<Option<String>, ValidationError> {
+    match reason.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(r) => validate::single_line("reason", r, CHANGE_REASON_MAX).map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,9 +96,10 @@ impl Period {
     /// The two quarters a half-year is made of; `None` for a quarter.
     pub fn quarters(self) -> Option<[Period; 2]> {
         match self {
-            Self::Half { year, half } => {
-                Some([Self::Quarter { year, quarter: half * 2 - 1 }, Self::Quarter { year, quarter: half * 2 }])
-            }
+            Self::Half { year, half } => Some([
+                Self::Quarter { year, quarter: half * 2 - 1 },
+                Self::Quarter { year, quarter: half * 2 },
+            ]),
             Self::Quarter { .. } => None,
         }
     }
@@ -330,7 +331,10 @@ fn hides_answers(f: &Figures) -> bool {
 pub fn align_with_quarters(half: &mut IndicatorReport, quarters: [&IndicatorReport; 2]) {
     type Flags = BTreeMap<(String, Option<String>), (bool, bool)>;
     let flags = |r: &IndicatorReport| -> Flags {
-        r.rows.iter().map(|row| (row_key(row), (hides_answers(&row.current), hides_answers(&row.previous)))).collect()
+        r.rows
+            .iter()
+            .map(|row| (row_key(row), (hides_answers(&row.current), hides_answers(&row.previous))))
+            .collect()
     };
     let (a, b) = (flags(quarters[0]), flags(quarters[1]));
     for row in &mut half.rows {

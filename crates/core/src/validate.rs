@@ -95,7 +95,8 @@ pub fn multi_line(field: &'static str, s: &str, max: usize) -> Result<String, Va
         return Err(ValidationError::TooLong { field, max });
     }
     if s.chars().any(|c| {
-        (c.is_control() && c != '\n' && c != '\t' && c != '\r') || (is_invisible_format(c) && !is_emoji_modifier(c))
+        (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+            || (is_invisible_format(c) && !is_emoji_modifier(c))
     }) {
         return Err(ValidationError::BadCharacters { field });
     }
@@ -233,7 +234,9 @@ mod tests {
     #[test]
     fn multi_line_keeps_only_ordinary_whitespace() {
         assert_eq!(multi_line("t", "a\r\nb\rc\u{2028}d\u{00A0}e\tf", 50).as_deref(), Ok("a\nb\nc\nd e\tf"));
-        for spoof in ["if x \u{202E} then", "a\u{2067}b", "zero\u{200B}width", "a\u{000B}b", "\u{FEFF}x", "a\u{3164}b"] {
+        for spoof in
+            ["if x \u{202E} then", "a\u{2067}b", "zero\u{200B}width", "a\u{000B}b", "\u{FEFF}x", "a\u{3164}b"]
+        {
             assert!(multi_line("t", spoof, 50).is_err(), "{spoof:?}");
         }
         // Emoji sequences and Persian words need the joiners.

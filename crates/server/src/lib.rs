@@ -150,6 +150,7 @@ impl Settings {
         routes::staff::dossier::read_entry,
         routes::staff::dossier::update_entry,
         routes::staff::dossier::delete_entry,
+        routes::staff::dossier::entry_history,
         routes::staff::dossier::create_activation_code,
         routes::staff::dossier::person_devices,
         routes::staff::dossier::revoke_device,
@@ -308,6 +309,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/staff/dossiers/{dossier_id}/trajectory", &["PUT"], put(staff::taken::set_trajectory)),
         ("/v1/staff/reports/indicators", &["GET"], get(staff::report::report)),
         ("/v1/staff/entries/{entry_id}/feedback-requests", &["POST"], post(staff::taken::request_feedback)),
+        ("/v1/staff/entries/{entry_id}/history", &["GET"], get(staff::dossier::entry_history)),
         (
             "/v1/staff/articles",
             &["GET", "POST"],

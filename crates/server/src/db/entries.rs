@@ -1,7 +1,8 @@
 //! Dossier entries written by staff.
 
 use chrono::{DateTime, Utc};
-use cjg_core::entry::{EntryDraft, Visibility};
+use cjg_core::audit::Purpose;
+use cjg_core::entry::{EntryChange, EntryDraft, EntryVersion, Visibility};
 use cjg_core::{Entry, EntryKind, PersonRole};
 use uuid::Uuid;
 
@@ -102,6 +103,12 @@ pub fn current_entry(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Entry>> {
     Ok(load_entry(conn, id)?.filter(|r| !r.deleted).map(|r| r.entry))
 }
 
+/// The dossier of an entry, deleted or not (its history outlives it).
+pub fn any_entry_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
+    conn.query_row("SELECT dossier_id FROM entries WHERE id = ?1", [id.to_string()], |r| uuid_col(r.get(0)?))
+        .optional()
+}
+
 pub fn entry_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM entries WHERE id = ?1 AND deleted = 0", [id.to_string()], |r| {
         uuid_col(r.get(0)?)
@@ -109,14 +116,42 @@ pub fn entry_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     .optional()
 }
 
+/// Who changes or deletes an entry, when, and why: kept with the version the change replaces.
+pub struct Change<'a> {
+    pub by: &'a StaffActor,
+    pub at: DateTime<Utc>,
+    pub purpose: Purpose,
+    pub reason: Option<&'a str>,
+}
+
+/// Keeps the entry as it is now, before `change` replaces it.
+fn keep_version(tx: &Tx<'_>, id: Uuid, what: EntryChange, change: &Change<'_>) -> sql::Result<()> {
+    tx.execute(
+        "INSERT INTO entry_versions (entry_id, version, child_id, kind, visibility, title, body, occurred_on,
+                                     written_by, written_at, change, changed_by, changed_at, purpose, reason)
+         SELECT id, version, child_id, kind, visibility, title, body, occurred_on,
+                author_staff_id, updated_at, ?2, ?3, ?4, ?5, ?6
+         FROM entries WHERE id = ?1",
+        params![
+            id.to_string(),
+            what.as_str(),
+            change.by.id.to_string(),
+            change.at,
+            change.purpose.as_str(),
+            change.reason
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn update_entry(
     tx: &Tx<'_>,
     id: Uuid,
     expected_version: i64,
-    author: &StaffActor,
     draft: &EntryDraft,
-    now: DateTime<Utc>,
+    change: &Change<'_>,
 ) -> StoreResult<Entry> {
+    let (author, now) = (change.by, change.at);
     let current = load_entry(tx, id)?.filter(|r| !r.deleted).ok_or(StoreError::NotFound)?;
     if current.entry.version != expected_version {
         return Err(StoreError::conflict(format!(
@@ -125,6 +160,7 @@ pub fn update_entry(
         )));
     }
     check_child(tx, current.entry.dossier_id, draft.child_id)?;
+    keep_version(tx, id, EntryChange::Updated, change)?;
     let seq = next_seq(tx)?;
     tx.execute(
         "UPDATE entries SET child_id = ?2, kind = ?3, title = ?4, body = ?5, author_staff_id = ?6, occurred_on = ?7,
@@ -147,7 +183,13 @@ pub fn update_entry(
 }
 
 /// Deletion keeps a tombstone (no text) so every device learns of it through the feed.
-pub fn delete_entry(tx: &Tx<'_>, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+/// The earlier text stays in the entry's history.
+pub fn delete_entry(tx: &Tx<'_>, id: Uuid, change: &Change<'_>) -> StoreResult<()> {
+    if current_entry(tx, id)?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    keep_version(tx, id, EntryChange::Deleted, change)?;
+    let now = change.at;
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE entries SET deleted = 1, title = '', body = '', version = version + 1, updated_at = ?2, seq = ?3
@@ -167,4 +209,43 @@ pub fn dossier_entries(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<En
     ))?;
     let rows = stmt.query_map([dossier_id.to_string()], entry_row)?;
     rows.map(|r| r.map(|r| r.entry)).collect()
+}
+
+/// The earlier versions of an entry, newest first.
+pub fn entry_history(conn: &dyn Query, id: Uuid) -> sql::Result<Vec<EntryVersion>> {
+    let mut stmt = conn.prepare(
+        "SELECT v.version, v.kind, v.visibility, v.child_id, v.title, v.body, v.occurred_on,
+                w.display_name, w.role, v.written_at, v.change, c.display_name, c.role, v.changed_at,
+                v.purpose, v.reason
+         FROM entry_versions v
+         JOIN staff w ON w.id = v.written_by
+         JOIN staff c ON c.id = v.changed_by
+         WHERE v.entry_id = ?1 ORDER BY v.version DESC",
+    )?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        let kind: String = r.get(1)?;
+        let visibility: String = r.get(2)?;
+        let child: Option<String> = r.get(3)?;
+        let change: String = r.get(10)?;
+        let purpose: String = r.get(14)?;
+        Ok(EntryVersion {
+            version: r.get(0)?,
+            kind: EntryKind::parse(&kind).ok_or_else(|| bad_text(1, "unknown entry kind"))?,
+            visibility: Visibility::parse(&visibility).ok_or_else(|| bad_text(2, "unknown visibility"))?,
+            child_id: child.map(uuid_col).transpose()?,
+            title: r.get(4)?,
+            body: r.get(5)?,
+            occurred_on: r.get(6)?,
+            written_by: r.get(7)?,
+            written_by_role: r.get(8)?,
+            written_at: r.get(9)?,
+            change: EntryChange::parse(&change).ok_or_else(|| bad_text(10, "unknown change"))?,
+            changed_by: r.get(11)?,
+            changed_by_role: r.get(12)?,
+            changed_at: r.get(13)?,
+            purpose: Purpose::parse(&purpose).ok_or_else(|| bad_text(14, "unknown purpose"))?,
+            reason: r.get(15)?,
+        })
+    })?;
+    rows.collect()
 }

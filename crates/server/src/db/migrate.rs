@@ -27,11 +27,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/20261203_0014_staff_token_idle.sql")),
         M::up(include_str!("../../migrations/20261203_0015_consent_date.sql")),
         M::up(include_str!("../../migrations/20261203_0016_report_freeze_and_pulls.sql")),
+        M::up(include_str!("../../migrations/20261203_0017_entry_history.sql")),
     ])
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-const SQLITE_SCHEMA_VERSION: i64 = 16;
+const SQLITE_SCHEMA_VERSION: i64 = 17;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
@@ -120,6 +121,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/postgres/0007_staff_token_idle.sql")),
     (8, include_str!("../../migrations/postgres/0008_consent_date.sql")),
     (9, include_str!("../../migrations/postgres/0009_report_freeze_and_pulls.sql")),
+    (10, include_str!("../../migrations/postgres/0010_entry_history.sql")),
 ];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use cjg_core::indicators::{IndicatorReport, Period};
 
-use super::sql::{self, params, OptionalExt, Query, QueryExt};
 use super::bad_text;
+use super::sql::{self, params, OptionalExt, Query, QueryExt};
 
 /// The stored report of a closed period, if it was frozen.
 pub fn frozen(conn: &dyn Query, period: Period) -> sql::Result<Option<IndicatorReport>> {

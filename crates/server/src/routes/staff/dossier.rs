@@ -6,16 +6,16 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use cjg_core::api::{ActivationCodeResponse, CaseloadDossier, DeviceInfo, EntryUpdate};
+use cjg_core::api::{ActivationCodeResponse, CaseloadDossier, DeleteEntryQuery, DeviceInfo, EntryUpdate};
 use cjg_core::audit::{AuditAction, AuditEvent, AuditObject, PurposeRequest, PurposeResponse};
-use cjg_core::entry::EntryDraft;
+use cjg_core::entry::{self, EntryDraft, EntryVersion};
 use cjg_core::{Entry, Person};
 use uuid::Uuid;
 
-use super::{entry_dossier, person_dossier, Created, StaffCall};
+use super::{any_entry_dossier, entry_dossier, person_dossier, Created, Ctx, StaffCall};
 use crate::auth::{self, StaffAuth};
 use crate::db;
-use crate::error::{ApiJson, ApiPath, AppError, AppResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
 use crate::{service, AppState};
 
 impl Created for Entry {
@@ -133,6 +133,13 @@ pub async fn read_entry(
     Ok(Json(entry))
 }
 
+/// Who changes an entry, when, under which purpose and why (the reason given, else the
+/// purpose's note): kept with the version the change replaces.
+fn change<'a>(cx: &Ctx<'a>, reason: Option<&'a str>) -> db::entries::Change<'a> {
+    db::entries::Change { by: cx.actor, at: cx.now, purpose: cx.purpose, reason: reason.or(cx.purpose_note) }
+}
+
+/// A change keeps the version it replaces in the entry's history.
 #[utoipa::path(put, path = "/v1/staff/entries/{entry_id}", request_body = EntryUpdate,
     params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 200, body = Entry), (status = 409, body = cjg_core::ApiError)),
@@ -144,6 +151,7 @@ pub async fn update_entry(
     ApiJson(update): ApiJson<EntryUpdate>,
 ) -> AppResult<Json<Entry>> {
     let draft = update.draft.validate()?;
+    let reason = entry::change_reason(update.reason.as_deref())?;
     let dossier = entry_dossier(&state, entry_id).await?;
     let entry = call
         .write_dossier(
@@ -152,39 +160,61 @@ pub async fn update_entry(
             AuditAction::Update,
             (AuditObject::Entry, Some(entry_id)),
             move |tx, cx| {
-                Ok(db::entries::update_entry(
-                    tx,
-                    entry_id,
-                    update.expected_version,
-                    cx.actor,
-                    &draft,
-                    cx.now,
-                )?)
+                let change = change(&cx, reason.as_deref());
+                Ok(db::entries::update_entry(tx, entry_id, update.expected_version, &draft, &change)?)
             },
         )
         .await?;
     Ok(Json(entry))
 }
 
+/// The family's devices drop the entry; its last text stays in the entry's history.
 #[utoipa::path(delete, path = "/v1/staff/entries/{entry_id}",
-    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    params(("entry_id" = Uuid, Path), ("reason" = Option<String>, Query),
+        ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn delete_entry(
     State(state): State<Arc<AppState>>,
     call: StaffCall,
     ApiPath(entry_id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<DeleteEntryQuery>,
 ) -> AppResult<StatusCode> {
+    let reason = entry::change_reason(q.reason.as_deref())?;
     let dossier = entry_dossier(&state, entry_id).await?;
     call.write_dossier(
         &state,
         dossier,
         AuditAction::Delete,
         (AuditObject::Entry, Some(entry_id)),
-        move |tx, cx| Ok(db::entries::delete_entry(tx, entry_id, cx.now)?),
+        move |tx, cx| Ok(db::entries::delete_entry(tx, entry_id, &change(&cx, reason.as_deref()))?),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The earlier versions of an entry, newest first, also of a deleted one: what it said, who
+/// wrote it, and who changed it, when and why. Reading it is logged as a read of the entry.
+#[utoipa::path(get, path = "/v1/staff/entries/{entry_id}/history",
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<EntryVersion>), (status = 404, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn entry_history(
+    State(state): State<Arc<AppState>>,
+    call: StaffCall,
+    ApiPath(entry_id): ApiPath<Uuid>,
+) -> AppResult<Json<Vec<EntryVersion>>> {
+    let dossier = any_entry_dossier(&state, entry_id).await?;
+    let history = call
+        .write_dossier(
+            &state,
+            dossier,
+            AuditAction::Read,
+            (AuditObject::Entry, Some(entry_id)),
+            move |tx, _| Ok(db::entries::entry_history(tx, entry_id)?),
+        )
+        .await?;
+    Ok(Json(history))
 }
 
 /// The family members of a dossier: for whom a coach sets a tip or answers a message.

@@ -49,6 +49,9 @@ impl FromRequestParts<Arc<AppState>> for StaffCall {
 pub struct Ctx<'a> {
     pub actor: &'a StaffActor,
     pub now: DateTime<Utc>,
+    /// Why this access happens (the header, or the purpose stated for the dossier) and its note.
+    pub purpose: cjg_core::audit::Purpose,
+    pub purpose_note: Option<&'a str>,
 }
 
 /// Something a route creates, whose id the audit line names.
@@ -134,7 +137,8 @@ impl StaffCall {
                         )
                     })?,
                 };
-                let (out, object_id) = f(tx, Ctx { actor: &actor, now })?;
+                let (out, object_id) =
+                    f(tx, Ctx { actor: &actor, now, purpose, purpose_note: note.as_deref() })?;
                 let origin = origin.to_string();
                 db::audit::append_audit(
                     tx,
@@ -154,6 +158,15 @@ impl StaffCall {
             })
             .await
     }
+}
+
+/// The dossier of an entry, also when it was deleted.
+async fn any_entry_dossier(state: &AppState, entry_id: Uuid) -> AppResult<Uuid> {
+    state
+        .db
+        .call(move |c| Ok(db::entries::any_entry_dossier(c, entry_id)?))
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// The dossier of an entry that exists and is not deleted.

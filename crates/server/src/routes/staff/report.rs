@@ -50,7 +50,14 @@ pub async fn report(
     let report = state
         .db
         .write(move |tx| {
-            let pull = db::reports::Pull { at: now, actor: &actor_ref, role, report: "indicators", period, format: &fmt };
+            let pull = db::reports::Pull {
+                at: now,
+                actor: &actor_ref,
+                role,
+                report: "indicators",
+                period,
+                format: &fmt,
+            };
             service::indicator_report(tx, period, &pull)
         })
         .await?;
