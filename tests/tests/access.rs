@@ -395,6 +395,14 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 }
                 ("POST", "/v1/staff/login") => Some(json!({"username": "coach", "password": "geraden"})),
                 ("POST", "/v1/staff/logout") => None,
+                // Names of their own: each username has a small guess limit, and the coach signs
+                // in again at the end.
+                ("POST", "/v1/staff/second-factor/setup") => {
+                    Some(json!({"username": "niemand", "password": "geraden"}))
+                }
+                ("POST", "/v1/staff/second-factor/confirm") => {
+                    Some(json!({"username": "iemand", "password": "geraden", "code": "123456"}))
+                }
                 ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
                 ("PUT", "/v1/staff/entries/{entry_id}") => {
                     Some(json!({"expected_version": 1, "draft": draft}))
@@ -480,7 +488,14 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 let resp = req.send().await.unwrap();
                 let status = resp.status().as_u16();
                 let text = resp.text().await.unwrap();
-                let public = matches!(path.as_str(), "/v1/enrol" | "/v1/auth/token" | "/v1/staff/login");
+                let public = matches!(
+                    path.as_str(),
+                    "/v1/enrol"
+                        | "/v1/auth/token"
+                        | "/v1/staff/login"
+                        | "/v1/staff/second-factor/setup"
+                        | "/v1/staff/second-factor/confirm"
+                );
                 let refused = [401, 403, 404].contains(&status) || (public && (400..500).contains(&status));
                 assert!(
                     refused || (may_succeed && status < 300),

@@ -690,3 +690,142 @@ async fn an_entry_keeps_its_history() {
         .unwrap();
     assert_eq!(kept, 2);
 }
+
+async fn post_json(server: &TestServer, path: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new().post(format!("{}{path}", server.url)).json(&body).send().await.unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// A built-in staff account needs a second factor: set up with a QR code at its first sign-in,
+/// then a fresh code from the app at every sign-in (each code once), or a recovery code (each
+/// once). An administrator resets a lost one, which also ends the account's tokens. The demo's
+/// invented accounts have none.
+#[tokio::test]
+async fn staff_sign_in_needs_a_second_factor() {
+    use cjg_core::second_factor::{code_at, secret_from_text};
+    use std::io::Write;
+    // Many sign-ins from one address in a minute: this test is about the second factor.
+    let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
+    let add = |password: &str| {
+        let mut child = server
+            .cli()
+            .args(["add-staff", "--username", "jan.test", "--name", "Jan Test", "--role", "coach"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait().unwrap().success()
+    };
+    assert!(!add("kort"), "a short password is refused");
+    assert!(add("een-lang-wachtwoord-2026"));
+    let password = "een-lang-wachtwoord-2026";
+    let login = |code: Option<String>| {
+        post_json(
+            &server,
+            "/v1/staff/login",
+            json!({"username": "jan.test", "password": password, "one_time_code": code}),
+        )
+    };
+
+    assert_eq!(code_of(login(None).await).await, (401, "second_factor_setup_needed".into()));
+    let wrong = json!({"username": "jan.test", "password": "geraden-wachtwoord"});
+    let resp = post_json(&server, "/v1/staff/second-factor/setup", wrong).await;
+    assert_eq!(code_of(resp).await, (401, "unauthenticated".into()), "setting up needs the password");
+    let setup: Value = post_json(
+        &server,
+        "/v1/staff/second-factor/setup",
+        json!({"username": "jan.test", "password": password}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/Mijn%20CJG:jan.test?"), "{uri}");
+    let secret = secret_from_text(setup["secret"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        code_of(login(None).await).await.1,
+        "second_factor_setup_needed",
+        "not before it is confirmed"
+    );
+
+    let confirm = |code: String| {
+        post_json(
+            &server,
+            "/v1/staff/second-factor/confirm",
+            json!({"username": "jan.test", "password": password, "code": code}),
+        )
+    };
+    let now = unix_now();
+    let right = code_at(&secret, now).unwrap();
+    let not_right = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(code_of(confirm(not_right).await).await, (401, "unauthenticated".into()));
+    let confirmed: Value = confirm(right.clone()).await.json().await.unwrap();
+    let token = confirmed["token"].as_str().unwrap().to_owned();
+    let recovery: Vec<String> =
+        confirmed["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
+    assert_eq!(recovery.len(), 10);
+    let http = reqwest::Client::new();
+    let caseload = |token: String| {
+        let http = http.clone();
+        let url = format!("{}/v1/staff/dossiers", server.url);
+        async move { http.get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(caseload(token.clone()).await, 200);
+
+    // Every sign-in needs a code now, and a code counts once.
+    assert_eq!(code_of(login(None).await).await, (401, "second_factor_needed".into()));
+    assert_eq!(code_of(login(Some(right)).await).await, (401, "unauthenticated".into()), "no replay");
+    let next = code_at(&secret, now + 30).unwrap();
+    assert_eq!(login(Some(next.clone())).await.status(), 200, "the next code (one step of drift)");
+    assert_eq!(code_of(login(Some(next)).await).await.1, "unauthenticated", "not twice");
+    let wrong_password = post_json(
+        &server,
+        "/v1/staff/login",
+        json!({"username": "jan.test", "password": "geraden", "one_time_code": code_at(&secret, now + 60)}),
+    )
+    .await;
+    assert_eq!(code_of(wrong_password).await.1, "unauthenticated", "a code does not replace the password");
+
+    // A recovery code works once, typed with or without its dash.
+    assert_eq!(login(Some(recovery[0].to_lowercase())).await.status(), 200);
+    assert_eq!(code_of(login(Some(recovery[0].replace('-', ""))).await).await.1, "unauthenticated");
+    let setup_again = post_json(
+        &server,
+        "/v1/staff/second-factor/setup",
+        json!({"username": "jan.test", "password": password}),
+    );
+    assert_eq!(
+        code_of(setup_again.await).await.0,
+        409,
+        "a second factor in use is not replaced by a password"
+    );
+
+    // The server keeps no recovery code readable.
+    let db = server.db();
+    let stored: Vec<Vec<u8>> = db
+        .query_map(
+            "SELECT code_hash FROM staff_recovery_codes r JOIN staff s ON s.id = r.staff_id WHERE s.username = ?1",
+            ["jan.test"],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored.len(), 10);
+    assert!(stored
+        .iter()
+        .all(|h| h.len() == 32 && !recovery.iter().any(|c| h.windows(5).any(|w| w == &c.as_bytes()[..5]))));
+
+    // Lost phone: the administrator resets; the account's tokens end and it sets up again.
+    let reset = server.cli().args(["reset-second-factor", "--username", "jan.test"]).output().unwrap();
+    assert!(reset.status.success());
+    assert_eq!(caseload(token).await, 401);
+    assert_eq!(code_of(login(None).await).await.1, "second_factor_setup_needed");
+
+    // The demo's accounts sign in without one (they are invented, their password printed).
+    assert!(server.staff().await.is_ok());
+}

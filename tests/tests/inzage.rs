@@ -94,6 +94,8 @@ async fn every_staff_route_logs_exactly_one_line() {
     let not_data = [
         ("POST", "/v1/staff/login"),
         ("POST", "/v1/staff/logout"),
+        ("POST", "/v1/staff/second-factor/setup"),
+        ("POST", "/v1/staff/second-factor/confirm"),
         ("GET", "/v1/staff/dossiers"),
         ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose"),
         ("GET", "/v1/staff/reports/indicators"),

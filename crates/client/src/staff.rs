@@ -55,10 +55,11 @@ impl StaffSession {
             return Err(ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, status: 401 });
         }
         let client = Client::new(server_url)?;
-        let req = client
-            .http
-            .post(format!("{}/v1/staff/login", client.base))
-            .json(&StaffLoginRequest { username: username.clone(), password: password.to_owned() });
+        let req = client.http.post(format!("{}/v1/staff/login", client.base)).json(&StaffLoginRequest {
+            username: username.clone(),
+            password: password.to_owned(),
+            one_time_code: None,
+        });
         let token: TokenResponse = client.send(req, 64 * 1024).await?;
         Ok(Self { client, token: token.token, username })
     }

@@ -34,6 +34,10 @@ pub enum ErrorCode {
     /// Too many PIN tries on a copy or on the device itself: the device is locked for good;
     /// a new activation code enrols it again.
     DeviceLocked,
+    /// The staff account has a second factor: send the code from the app or a recovery code.
+    SecondFactorNeeded,
+    /// The staff account must set up its second factor before it signs in (first sign-in).
+    SecondFactorSetupNeeded,
     Internal,
 }
 
@@ -42,6 +46,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest | Self::MalformedJson | Self::Validation => 400,
             Self::Unauthenticated | Self::ChallengeInvalid => 401,
+            Self::SecondFactorNeeded | Self::SecondFactorSetupNeeded => 401,
             Self::Forbidden | Self::DeviceRevoked | Self::DeviceLocked | Self::PurposeRequired => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
@@ -189,6 +194,37 @@ pub fn token_signing_message(device_id: Uuid, challenge: &str) -> Vec<u8> {
 pub struct StaffLoginRequest {
     pub username: String,
     pub password: String,
+    /// The six digits from the authenticator app, or a recovery code; needed once the account
+    /// has a second factor.
+    #[serde(default)]
+    pub one_time_code: Option<String>,
+}
+
+/// `POST /v1/staff/second-factor/setup`: a new secret for the authenticator app. It counts
+/// only after a code from the app confirms it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorSetup {
+    /// The secret in base32 groups, for typing it in by hand.
+    pub secret: String,
+    /// The `otpauth://` link the QR code holds.
+    pub otpauth_uri: String,
+}
+
+/// `POST /v1/staff/second-factor/confirm`: the first code from the app; the account signs in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorConfirm {
+    pub username: String,
+    pub password: String,
+    pub code: String,
+}
+
+/// The staff token and the recovery codes, shown once and stored by the server only as hashes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorConfirmed {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub recovery_codes: Vec<String>,
 }
 
 /// A dossier of the staff member's caseload, as the list to choose from shows it.

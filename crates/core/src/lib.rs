@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod message;
 pub mod policy;
 pub mod questionnaire;
+pub mod second_factor;
 pub mod staff;
 pub mod time;
 pub mod validate;

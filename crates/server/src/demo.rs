@@ -170,6 +170,10 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
     db.write(move |tx| {
         refuse_real_families(tx)?;
         if db::people::dossier_count(tx)? > 0 {
+            // A demo database from before the second factor: its invented accounts stay usable.
+            for (username, _) in ACCOUNTS {
+                db::staff::second_factor_off(tx, username)?;
+            }
             return Ok(false);
         }
         let s = Seeder { tx, today: cjg_core::time::dutch_date(now), now };
@@ -233,6 +237,10 @@ pub async fn seed_if_empty(db: &Db, now: DateTime<Utc>) -> AppResult<bool> {
             StaffRole::Gedragswetenschapper,
             &password_hash,
         )?;
+        // Invented accounts with a printed password: a second factor would protect nothing.
+        for (username, _) in ACCOUNTS {
+            db::staff::second_factor_off(tx, username)?;
+        }
         s.archive()?;
         let author =
             StaffActor { id: kim, display_name: "Kim Demo".into(), role: StaffRole::Kwaliteitsmedewerker };
@@ -336,7 +344,7 @@ impl Seeder<'_, '_> {
 pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: usize) -> AppResult<usize> {
     db.write(move |tx| {
         let coach = db::staff::staff_by_username(tx, COACH_USERNAME)?
-            .map(|(actor, _)| actor)
+            .map(|account| account.actor)
             .ok_or_else(crate::error::AppError::not_found)?;
         let start = usize::try_from(db::people::dossier_count(tx)?).unwrap_or(0);
         let s = Seeder { tx, today: cjg_core::time::dutch_date(now), now };

@@ -87,6 +87,24 @@ enum Command {
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1_000))]
         entries: u32,
     },
+    /// Adds a built-in staff account. The password is read from standard input (one line, at
+    /// least 12 characters); the account sets up its second factor at its first sign-in.
+    AddStaff {
+        #[arg(long)]
+        username: String,
+        /// The name families see in Inzage.
+        #[arg(long)]
+        name: String,
+        /// coach, gedragswetenschapper, kwaliteitsmedewerker, manager or functioneel_beheerder.
+        #[arg(long)]
+        role: String,
+    },
+    /// A staff member lost their phone and their recovery codes: clears the second factor (set
+    /// up again at the next sign-in) and ends the account's tokens now.
+    ResetSecondFactor {
+        #[arg(long)]
+        username: String,
+    },
     /// The indicator report of the performance plan for a half year or quarter, next to the same
     /// period a year earlier. Groups with fewer than 5 answers show no figures.
     Report {
@@ -106,6 +124,40 @@ enum ReportFormat {
     Csv,
     Html,
     Json,
+}
+
+const MIN_STAFF_PASSWORD: usize = 12;
+
+async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) -> anyhow::Result<()> {
+    let username = cjg_core::validate::single_line("username", username, 100)?;
+    let name = cjg_core::validate::single_line("name", name, 100)?;
+    use cjg_core::staff::StaffRole;
+    let role = match role {
+        "coach" => StaffRole::Coach,
+        "gedragswetenschapper" => StaffRole::Gedragswetenschapper,
+        "kwaliteitsmedewerker" => StaffRole::Kwaliteitsmedewerker,
+        "manager" => StaffRole::Manager,
+        "functioneel_beheerder" => StaffRole::FunctioneelBeheerder,
+        other => StaffRole::parse(other).ok_or_else(|| anyhow::anyhow!("--role: unknown role {other:?}"))?,
+    };
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < MIN_STAFF_PASSWORD {
+        anyhow::bail!("the password needs at least {MIN_STAFF_PASSWORD} characters");
+    }
+    let hash = tokio::task::spawn_blocking(move || cjg_server::auth::hash_password(&password))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let state = open_state(settings)?;
+    let user = username.clone();
+    state
+        .db
+        .write(move |tx| Ok(cjg_server::db::staff::insert_staff(tx, &user, &name, role, &hash)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot add {username:?}: {}", e.message))?;
+    println!("Account {username} aangemaakt; stel de tweede factor in bij de eerste keer inloggen.");
+    Ok(())
 }
 
 async fn report(
@@ -229,6 +281,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{n} load families added");
             return Ok(ExitCode::SUCCESS);
         }
+        Some(Command::AddStaff { username, name, role }) => {
+            add_staff(&settings, &username, &name, &role).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::ResetSecondFactor { username }) => {
+            let state = open_state(&settings)?;
+            let name = username.clone();
+            let found = state
+                .db
+                .write(move |tx| Ok(cjg_server::db::staff::reset_second_factor(tx, &name)?))
+                .await
+                .map_err(|e| anyhow::anyhow!("reset failed: {}", e.message))?;
+            if !found {
+                anyhow::bail!("no staff account {username:?}");
+            }
+            println!(
+                "Tweede factor van {username} gewist; stel die opnieuw in bij de volgende keer inloggen."
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(Command::Report { period, format, out }) => {
             report(&settings, &period, format, out).await?;
             return Ok(ExitCode::SUCCESS);
@@ -293,6 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::EDITOR_USERNAME,
             demo::COACH_PASSWORD
         );
+        println!("De demo-accounts vragen geen tweede factor (alleen voor de demo); echte accounts wel.");
     }
     println!("cjg-server luistert op {scheme}://{addr}");
     if let Some(path) = &cli.ready_file {

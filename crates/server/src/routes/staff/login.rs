@@ -1,36 +1,46 @@
-//! Staff sign-in with a username and password.
+//! Staff sign-in: a username and password, and for built-in accounts a second factor (a code
+//! from an authenticator app, or a recovery code), set up at the first sign-in.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use cjg_core::api::{StaffLoginRequest, TokenResponse};
+use cjg_core::api::{
+    SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, StaffLoginRequest, TokenKind,
+    TokenResponse,
+};
+use cjg_core::second_factor::{self, OneTimeCode};
 use cjg_core::ErrorCode;
+use uuid::Uuid;
 
 use crate::auth::{self, Peer};
+use crate::db::sql::Tx;
+use crate::db::staff::{SecondFactor, StaffLogin};
 use crate::error::{ApiJson, AppError, AppResult};
 use crate::AppState;
 use crate::{db, limits};
 
-#[utoipa::path(post, path = "/v1/staff/login", request_body = StaffLoginRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError)))]
-pub async fn login(
-    State(state): State<Arc<AppState>>,
-    Peer(ip): Peer,
-    ApiJson(req): ApiJson<StaffLoginRequest>,
-) -> AppResult<Json<TokenResponse>> {
+/// The username and password, counted against the limits per address and per username before
+/// they are checked. An unknown username is checked against a stand-in hash, so it takes as
+/// long as a known one and the answer time does not tell which usernames exist.
+async fn check_password(
+    state: &AppState,
+    ip: IpAddr,
+    username: &str,
+    password: String,
+) -> AppResult<StaffLogin> {
     state.limiter.check(ip)?;
-    limits::staff_login_attempt(&state, &req.username, ip).await?;
-    let username = req.username.trim().to_owned();
-    let found = state.db.call_read(move |c| Ok(db::staff::staff_by_username(c, &username)?)).await?;
-    let password = req.password;
+    limits::staff_login_attempt(state, username, ip).await?;
+    let name = username.trim().to_owned();
+    let found = state.db.call_read(move |c| Ok(db::staff::staff_by_username(c, &name)?)).await?;
     let mut slot = state.hash_slots.acquire().await?;
-    // Argon2 is deliberately slow and memory-hard: keep it off the async threads. An unknown
-    // username is checked against a stand-in hash, so it takes as long as a known one and the
-    // answer time does not tell which usernames exist.
-    let actor = tokio::task::spawn_blocking(move || match found {
-        Some((actor, hash)) => auth::verify_password_in(&password, &hash, &mut slot.memory).then_some(actor),
+    // Argon2 is deliberately slow and memory-hard: keep it off the async threads.
+    let account = tokio::task::spawn_blocking(move || match found {
+        Some(account) => {
+            auth::verify_password_in(&password, &account.password_hash, &mut slot.memory).then_some(account)
+        }
         None => {
             auth::verify_password_in(&password, auth::stand_in_hash(), &mut slot.memory);
             None
@@ -38,27 +48,166 @@ pub async fn login(
     })
     .await
     .map_err(AppError::internal)?;
-    let Some(actor) = actor else {
-        return Err(AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"));
+    account.ok_or_else(|| AppError::new(ErrorCode::Unauthenticated, "username or password is wrong"))
+}
+
+fn wrong_code() -> AppError {
+    AppError::new(ErrorCode::Unauthenticated, "the code is wrong or was used before")
+}
+
+/// A recovery code is kept as a hash bound to its account.
+fn recovery_hash(staff_id: Uuid, normalised: &str) -> [u8; 32] {
+    cjg_crypto::sha256(format!("{staff_id}:{normalised}").as_bytes())
+}
+
+/// A new staff token, written in `tx`.
+fn issue_token(tx: &Tx<'_>, staff_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> AppResult<TokenResponse> {
+    let (token, hash) = auth::new_token()?;
+    let expires_at = now + auth::STAFF_TOKEN_TTL;
+    db::devices::insert_token(tx, &hash, TokenKind::Staff, staff_id, expires_at, now)?;
+    Ok(TokenResponse { token, expires_at })
+}
+
+fn unix_seconds(now: chrono::DateTime<chrono::Utc>) -> u64 {
+    u64::try_from(now.timestamp()).unwrap_or(0)
+}
+
+/// Signs in. A built-in account with a second factor also sends `one_time_code`; without it
+/// the answer is `second_factor_needed`, and an account that has not set one up yet gets
+/// `second_factor_setup_needed`. A wrong code counts against the username's limit like a wrong
+/// password, so codes cannot be guessed either.
+#[utoipa::path(post, path = "/v1/staff/login", request_body = StaffLoginRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = cjg_core::ApiError),
+        (status = 429, body = cjg_core::ApiError)))]
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<StaffLoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    let account = check_password(&state, ip, &req.username, req.password).await?;
+    let now = state.clock.now();
+    let id = account.actor.id;
+    let token = match account.second_factor {
+        SecondFactor::Off => state.db.write(move |tx| issue_token(tx, id, now)).await?,
+        SecondFactor::NotSetUp { .. } => {
+            // The password was right and no code was tried: this attempt was no guess.
+            limits::staff_login_succeeded(&state, &req.username, ip).await?;
+            return Err(AppError::new(
+                ErrorCode::SecondFactorSetupNeeded,
+                "set up the second factor first: POST /v1/staff/second-factor/setup",
+            ));
+        }
+        SecondFactor::Ready { secret, last_step } => {
+            let Some(code) = req.one_time_code.as_deref() else {
+                limits::staff_login_succeeded(&state, &req.username, ip).await?;
+                return Err(AppError::new(
+                    ErrorCode::SecondFactorNeeded,
+                    "send the code from the authenticator app",
+                ));
+            };
+            let code = second_factor::parse_code(code).ok_or_else(wrong_code)?;
+            state
+                .db
+                .write(move |tx| {
+                    let accepted = match code {
+                        OneTimeCode::App(code) => {
+                            second_factor::accept_code(&secret, &code, unix_seconds(now), last_step)
+                                .map(|step| db::staff::use_step(tx, id, step))
+                                .transpose()?
+                                .unwrap_or(false)
+                        }
+                        OneTimeCode::Recovery(code) => {
+                            db::staff::use_recovery_code(tx, id, &recovery_hash(id, &code), now)?
+                        }
+                    };
+                    if !accepted {
+                        return Err(wrong_code());
+                    }
+                    issue_token(tx, id, now)
+                })
+                .await?
+        }
     };
     limits::staff_login_succeeded(&state, &req.username, ip).await?;
-    let (token, hash) = auth::new_token()?;
+    Ok(Json(token))
+}
+
+/// The first step of setting up the second factor: a new secret for the authenticator app
+/// (shown as a QR code by the staff app). Needs the password; replaces an earlier secret that
+/// was never confirmed, never one that is in use.
+#[utoipa::path(post, path = "/v1/staff/second-factor/setup", request_body = StaffLoginRequest,
+    responses((status = 200, body = SecondFactorSetup), (status = 401, body = cjg_core::ApiError),
+        (status = 409, body = cjg_core::ApiError)))]
+pub async fn setup_second_factor(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<StaffLoginRequest>,
+) -> AppResult<Json<SecondFactorSetup>> {
+    let account = check_password(&state, ip, &req.username, req.password).await?;
+    if !matches!(account.second_factor, SecondFactor::NotSetUp { .. }) {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "this account has its second factor set up (or needs none); an administrator can reset it",
+        ));
+    }
+    let secret: [u8; second_factor::SECRET_BYTES] = cjg_crypto::random_array().map_err(AppError::internal)?;
+    let setup = SecondFactorSetup {
+        secret: second_factor::secret_text(&secret).ok_or_else(|| AppError::internal("totp secret"))?,
+        otpauth_uri: second_factor::otpauth_uri(&secret, &account.username)
+            .ok_or_else(|| AppError::internal("otpauth link"))?,
+    };
+    let id = account.actor.id;
+    let stored = state.db.write(move |tx| Ok(db::staff::set_pending_secret(tx, id, &secret)?)).await?;
+    if !stored {
+        return Err(AppError::new(ErrorCode::Conflict, "the second factor was set up in the meantime"));
+    }
+    limits::staff_login_succeeded(&state, &req.username, ip).await?;
+    Ok(Json(setup))
+}
+
+/// The second step: the first code from the app confirms the secret. The account is signed in
+/// and gets its recovery codes, shown this once.
+#[utoipa::path(post, path = "/v1/staff/second-factor/confirm", request_body = SecondFactorConfirm,
+    responses((status = 200, body = SecondFactorConfirmed), (status = 401, body = cjg_core::ApiError),
+        (status = 409, body = cjg_core::ApiError)))]
+pub async fn confirm_second_factor(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    ApiJson(req): ApiJson<SecondFactorConfirm>,
+) -> AppResult<Json<SecondFactorConfirmed>> {
+    let account = check_password(&state, ip, &req.username, req.password).await?;
+    let SecondFactor::NotSetUp { pending: Some(secret) } = account.second_factor else {
+        return Err(AppError::new(ErrorCode::Conflict, "there is no second factor waiting to be confirmed"));
+    };
     let now = state.clock.now();
-    let expires_at = now + auth::STAFF_TOKEN_TTL;
-    state
+    let step = second_factor::parse_code(&req.code)
+        .and_then(|c| match c {
+            OneTimeCode::App(code) => second_factor::accept_code(&secret, &code, unix_seconds(now), None),
+            OneTimeCode::Recovery(_) => None,
+        })
+        .ok_or_else(wrong_code)?;
+    let id = account.actor.id;
+    let mut recovery_codes = Vec::with_capacity(second_factor::RECOVERY_CODES);
+    for _ in 0..second_factor::RECOVERY_CODES {
+        let random = cjg_crypto::random_array().map_err(AppError::internal)?;
+        recovery_codes.push(second_factor::recovery_code(&random));
+    }
+    let hashes: Vec<[u8; 32]> =
+        recovery_codes.iter().map(|c| recovery_hash(id, &c.replace('-', ""))).collect();
+    let token = state
         .db
         .write(move |tx| {
-            Ok(db::devices::insert_token(
-                tx,
-                &hash,
-                cjg_core::api::TokenKind::Staff,
-                actor.id,
-                expires_at,
-                now,
-            )?)
+            if !db::staff::confirm_second_factor(tx, id, step, &hashes, now)? {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "the second factor was set up in the meantime",
+                ));
+            }
+            issue_token(tx, id, now)
         })
         .await?;
-    Ok(Json(TokenResponse { token, expires_at }))
+    limits::staff_login_succeeded(&state, &req.username, ip).await?;
+    Ok(Json(SecondFactorConfirmed { token: token.token, expires_at: token.expires_at, recovery_codes }))
 }
 
 /// Ends the caller's staff token on the server at once (the app calls it at sign-out and when
