@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "save_export",
     "save_export_pdf",
     "staff_login",
+    "staff_setup_second_factor",
+    "staff_confirm_second_factor",
     "staff_logout",
     "staff_caseload",
     "staff_open",

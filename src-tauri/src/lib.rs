@@ -148,8 +148,30 @@ async fn staff_login(
     server_url: String,
     username: String,
     password: String,
+    one_time_code: Option<String>,
 ) -> Res<String> {
-    core.staff_login(&server_url, &username, &password).await.map_err(|e| e.to_ui())
+    core.staff_login(&server_url, &username, &password, one_time_code.as_deref()).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_setup_second_factor(
+    core: State<'_, AppCore>,
+    server_url: String,
+    username: String,
+    password: String,
+) -> Res<cjg_client::staff::SecondFactorSetupView> {
+    core.staff_setup_second_factor(&server_url, &username, &password).await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn staff_confirm_second_factor(
+    core: State<'_, AppCore>,
+    server_url: String,
+    username: String,
+    password: String,
+    code: String,
+) -> Res<Vec<String>> {
+    core.staff_confirm_second_factor(&server_url, &username, &password, &code).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
@@ -393,6 +415,8 @@ pub fn run() {
             save_export,
             save_export_pdf,
             staff_login,
+            staff_setup_second_factor,
+            staff_confirm_second_factor,
             staff_logout,
             staff_caseload,
             staff_open,

@@ -265,6 +265,24 @@ impl TestServer {
         server_command(&self.data_dir).expect("server command").0
     }
 
+    /// Adds a built-in staff account (a coach) with `cjg-server add-staff`, as an administrator
+    /// does: the password on standard input. Whether the command succeeded.
+    pub fn add_staff(&self, username: &str, password: &str) -> bool {
+        use std::io::Write;
+        let mut child = self
+            .cli()
+            .args(["add-staff", "--username", username, "--name", "Jan Test", "--role", "coach"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cjg-server add-staff");
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = writeln!(stdin, "{password}");
+        }
+        child.wait().is_ok_and(|s| s.success())
+    }
+
     pub fn code_for(&self, first_name: &str) -> String {
         self.codes.iter().find(|c| c.name.starts_with(first_name)).expect("demo code").code.clone()
     }

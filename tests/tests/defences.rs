@@ -397,7 +397,7 @@ async fn staff_tokens_end_at_sign_out_lock_and_inactivity() {
     // The app signs the coach in; locking it ends the token on the server.
     let dir = tempfile::tempdir().unwrap();
     let app = cjg_tests::app(dir.path());
-    app.staff_login(&server.url, "coach", &server.coach_password).await.unwrap();
+    app.staff_login(&server.url, "coach", &server.coach_password, None).await.unwrap();
     assert!(!app.staff_caseload().await.unwrap().is_empty());
     let live = || -> i64 {
         server
@@ -706,21 +706,9 @@ fn unix_now() -> u64 {
 #[tokio::test]
 async fn staff_sign_in_needs_a_second_factor() {
     use cjg_core::second_factor::{code_at, secret_from_text};
-    use std::io::Write;
     // Many sign-ins from one address in a minute: this test is about the second factor.
     let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
-    let add = |password: &str| {
-        let mut child = server
-            .cli()
-            .args(["add-staff", "--username", "jan.test", "--name", "Jan Test", "--role", "coach"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        child.wait().unwrap().success()
-    };
+    let add = |password: &str| server.add_staff("jan.test", password);
     assert!(!add("kort"), "a short password is refused");
     assert!(add("een-lang-wachtwoord-2026"));
     let password = "een-lang-wachtwoord-2026";

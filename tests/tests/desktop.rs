@@ -486,6 +486,60 @@ async fn staff_sign_out(c: &Client) {
     wait_for(c, "#staff-signin").await;
 }
 
+/// A new staff account in the real app: the first sign-in sets up the second factor with a QR
+/// code (the test plays the authenticator app with the key shown under it), shows the recovery
+/// codes once, and every later sign-in asks for a fresh code.
+#[tokio::test]
+async fn staff_set_up_a_second_factor_and_sign_in_with_a_code() {
+    use cjg_core::second_factor::{code_at, secret_from_text};
+    let server = TestServer::start().unwrap();
+    assert!(server.add_staff("jan.test", "een-lang-wachtwoord-2026"));
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+
+    wait_for(&c, "#staff-signin").await.click().await.unwrap();
+    type_into(&c, "#staff-username", "jan.test").await;
+    type_into(&c, "#staff-password", "een-lang-wachtwoord-2026").await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    wait_for(&c, "#staff-qr svg").await;
+    let secret = wait_for(&c, "#staff-secret").await.text().await.unwrap();
+    let secret = secret_from_text(&secret).expect("the key under the QR code");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shot(&c, "30-tweede-factor-instellen").await;
+    type_into(&c, "#staff-code", "000000").await;
+    let started = now();
+    if code_at(&secret, started).as_deref() != Some("000000") {
+        wait_for(&c, "#staff-confirm-code").await.click().await.unwrap();
+        let err = wait_for(&c, "#staff-error").await.text().await.unwrap();
+        assert!(err.contains("code"), "{err}");
+    }
+    type_into(&c, "#staff-code", &code_at(&secret, started).unwrap()).await;
+    wait_for(&c, "#staff-confirm-code").await.click().await.unwrap();
+    wait_for(&c, "#staff-recovery-codes li").await;
+    let codes = c.find_all(Locator::Css("#staff-recovery-codes li")).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    shot(&c, "31-herstelcodes").await;
+    wait_for(&c, "#staff-recovery-done").await.click().await.unwrap();
+    wait_for(&c, "#staff-articles").await;
+    staff_sign_out(&c).await;
+
+    // The next sign-in asks for a code, and takes the next one the app shows.
+    wait_for(&c, "#staff-signin").await.click().await.unwrap();
+    type_into(&c, "#staff-username", "jan.test").await;
+    type_into(&c, "#staff-password", "een-lang-wachtwoord-2026").await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    wait_for(&c, "#staff-code").await;
+    shot(&c, "32-code-vragen").await;
+    // A code of a later step than the one used (each counts once), within the allowed drift.
+    type_into(&c, "#staff-code", &code_at(&secret, now().max(started + 30)).unwrap()).await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    wait_for(&c, "#staff-articles").await;
+    c.close().await.unwrap();
+    assert_accessible();
+}
+
 /// The staff side of Informatie in the real app: a coach writes an article (with a script in
 /// it, which the preview shows as text) and may not approve it; the behavioural scientist
 /// approves it and withdraws another; the coach sets a tip for the family. A family member's

@@ -348,10 +348,10 @@ async fn the_staff_side_of_the_app_opens_only_with_a_purpose() {
     let server = TestServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let app = cjg_tests::app(dir.path());
-    let e = app.staff_login(&server.url, "coach", "geraden").await.unwrap_err();
+    let e = app.staff_login(&server.url, "coach", "geraden", None).await.unwrap_err();
     assert_eq!(e.code(), "unauthenticated");
     assert_eq!(app.staff_caseload().await.unwrap_err().code(), "staff_signed_out");
-    app.staff_login(&server.url, "coach", &server.coach_password).await.unwrap();
+    app.staff_login(&server.url, "coach", &server.coach_password, None).await.unwrap();
     assert_eq!(app.status().await.unwrap().staff_user.as_deref(), Some("coach"));
     let caseload = app.staff_caseload().await.unwrap();
     assert_eq!(caseload.iter().map(|d| d.family_name.as_str()).collect::<Vec<_>>(), ["Voorbeeld"]);

@@ -91,6 +91,9 @@ pub enum UiCode {
     QuestionnaireOutdated,
     QuestionnaireReadOnly,
     RateLimited,
+    SecondFactorCode,
+    SecondFactorNeeded,
+    SecondFactorSetupNeeded,
     ServerError,
     ServerInvalidResponse,
     ServerUnreachable,
@@ -106,7 +109,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 42] = [
+    pub const ALL: [UiCode; 45] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -137,6 +140,9 @@ impl UiCode {
         Self::QuestionnaireOutdated,
         Self::QuestionnaireReadOnly,
         Self::RateLimited,
+        Self::SecondFactorCode,
+        Self::SecondFactorNeeded,
+        Self::SecondFactorSetupNeeded,
         Self::ServerError,
         Self::ServerInvalidResponse,
         Self::ServerUnreachable,
@@ -184,6 +190,9 @@ impl UiCode {
             Self::QuestionnaireOutdated => "questionnaire_outdated",
             Self::QuestionnaireReadOnly => "questionnaire_read_only",
             Self::RateLimited => "rate_limited",
+            Self::SecondFactorCode => "second_factor_code",
+            Self::SecondFactorNeeded => "second_factor_needed",
+            Self::SecondFactorSetupNeeded => "second_factor_setup_needed",
             Self::ServerError => "server_error",
             Self::ServerInvalidResponse => "server_invalid_response",
             Self::ServerUnreachable => "server_unreachable",
@@ -229,6 +238,8 @@ impl ClientError {
                 ErrorCode::DeviceRevoked => UiCode::DeviceRevoked,
                 ErrorCode::DeviceLocked => UiCode::DeviceLocked,
                 ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => UiCode::Unauthenticated,
+                ErrorCode::SecondFactorNeeded => UiCode::SecondFactorNeeded,
+                ErrorCode::SecondFactorSetupNeeded => UiCode::SecondFactorSetupNeeded,
                 ErrorCode::Forbidden => UiCode::Forbidden,
                 ErrorCode::PurposeRequired => UiCode::PurposeRequired,
                 ErrorCode::NotFound => UiCode::NotFound,
@@ -239,6 +250,7 @@ impl ClientError {
                 _ => UiCode::ServerError,
             },
             Self::Validation(V::ActivationCodeFormat) => UiCode::ActivationCodeFormat,
+            Self::Validation(V::Invalid { field: "one_time_code", .. }) => UiCode::SecondFactorCode,
             Self::Validation(V::PinFormat { .. }) => UiCode::PinFormat,
             Self::Validation(V::PinTooSimple) => UiCode::PinTooSimple,
             Self::Validation(V::TooLong { field: "account_label", .. })

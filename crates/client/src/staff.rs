@@ -3,7 +3,10 @@
 //! access log; the server decides
 //! and logs every step.
 
-use cjg_core::api::{CaseloadDossier, StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES};
+use cjg_core::api::{
+    CaseloadDossier, SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, StaffLoginRequest,
+    TokenResponse, SYNC_PAGE_MAX_BYTES,
+};
 use cjg_core::article::{ApproveRequest, ArticleDraft, ReadingTip, ShowAt, StaffArticle, StaffTip, TipDraft};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
 use cjg_core::message::{Message, MessageDraft, StaffMessageDraft};
@@ -20,6 +23,46 @@ use crate::{Client, ClientError, Result};
 pub fn preview_markdown(body: &str) -> Result<Vec<cjg_core::markdown::Block>> {
     let body = cjg_core::validate::multi_line("body", body, cjg_core::article::BODY_MAX)?;
     Ok(cjg_core::markdown::render(&body))
+}
+
+/// What the setup screen shows: the QR code for the authenticator app, and the secret to type
+/// in by hand when scanning is not possible.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SecondFactorSetupView {
+    pub secret: String,
+    /// An SVG image of the `otpauth://` link, drawn here (no image goes over the network).
+    pub qr_svg: String,
+}
+
+/// Six digits or a recovery code, checked before it goes anywhere.
+fn checked_code(code: &str) -> Result<String> {
+    if cjg_core::second_factor::parse_code(code).is_none() {
+        return Err(ClientError::Validation(cjg_core::validate::ValidationError::Invalid {
+            field: "one_time_code",
+            reason: "six digits, or a recovery code of ten letters and digits",
+        }));
+    }
+    Ok(code.trim().to_owned())
+}
+
+/// The QR code of `text` as an SVG image, black on white with the standard quiet zone.
+fn qr_svg(text: &str) -> Option<String> {
+    let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
+    let (size, border) = (qr.size(), 4);
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if qr.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    let dim = size + 2 * border;
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" aria-hidden=\"true\" \
+         shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/></svg>"
+    ))
 }
 
 /// A signed-in staff member: the token lives in memory only.
@@ -49,19 +92,67 @@ pub struct StaffDossierView {
 }
 
 impl StaffSession {
-    pub async fn login(server_url: &str, username: &str, password: &str) -> Result<Self> {
+    /// Signs in; `one_time_code` is the code from the authenticator app or a recovery code, once
+    /// the server asked for it (`second_factor_needed`).
+    pub async fn login(
+        server_url: &str,
+        username: &str,
+        password: &str,
+        one_time_code: Option<&str>,
+    ) -> Result<Self> {
+        let (client, username) = Self::credentials_checked(server_url, username, password)?;
+        let one_time_code = one_time_code.map(checked_code).transpose()?;
+        let req = client.http.post(format!("{}/v1/staff/login", client.base)).json(&StaffLoginRequest {
+            username: username.clone(),
+            password: password.to_owned(),
+            one_time_code,
+        });
+        let token: TokenResponse = client.send(req, 64 * 1024).await?;
+        Ok(Self { client, token: token.token, username })
+    }
+
+    fn credentials_checked(server_url: &str, username: &str, password: &str) -> Result<(Client, String)> {
         let username = cjg_core::validate::single_line("username", username, 100)?;
         if password.is_empty() || password.len() > 1024 {
             return Err(ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, status: 401 });
         }
-        let client = Client::new(server_url)?;
-        let req = client.http.post(format!("{}/v1/staff/login", client.base)).json(&StaffLoginRequest {
-            username: username.clone(),
-            password: password.to_owned(),
-            one_time_code: None,
-        });
-        let token: TokenResponse = client.send(req, 64 * 1024).await?;
-        Ok(Self { client, token: token.token, username })
+        Ok((Client::new(server_url)?, username))
+    }
+
+    /// The first step of setting up the second factor: the secret, and the QR code that holds
+    /// it for the authenticator app.
+    pub async fn setup_second_factor(
+        server_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<SecondFactorSetupView> {
+        let (client, username) = Self::credentials_checked(server_url, username, password)?;
+        let req = client
+            .http
+            .post(format!("{}/v1/staff/second-factor/setup", client.base))
+            .json(&StaffLoginRequest { username, password: password.to_owned(), one_time_code: None });
+        let setup: SecondFactorSetup = client.send(req, 64 * 1024).await?;
+        let qr_svg = qr_svg(&setup.otpauth_uri)
+            .ok_or_else(|| ClientError::InvalidResponse("the setup link does not fit a QR code".into()))?;
+        Ok(SecondFactorSetupView { secret: setup.secret, qr_svg })
+    }
+
+    /// The second step: the first code from the app confirms the setup and signs in. The
+    /// recovery codes are shown this once.
+    pub async fn confirm_second_factor(
+        server_url: &str,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<(Self, Vec<String>)> {
+        let (client, username) = Self::credentials_checked(server_url, username, password)?;
+        let code = checked_code(code)?;
+        let req = client
+            .http
+            .post(format!("{}/v1/staff/second-factor/confirm", client.base))
+            .json(&SecondFactorConfirm { username: username.clone(), password: password.to_owned(), code });
+        let done: SecondFactorConfirmed = client.send(req, 64 * 1024).await?;
+        Ok((Self { client, token: done.token, username }, done.recovery_codes))
     }
 
     /// Ends the token on the server, so a copy of it (in memory, in a crash dump) is worth

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
+  StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -34,8 +34,12 @@ export const api = {
   dismissAuditWarnings: () => invoke<void>("dismiss_audit_warnings"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
-  staffLogin: (serverUrl: string, username: string, password: string) =>
-    invoke<string>("staff_login", { serverUrl, username, password }),
+  staffLogin: (serverUrl: string, username: string, password: string, oneTimeCode: string | null) =>
+    invoke<string>("staff_login", { serverUrl, username, password, oneTimeCode }),
+  staffSetupSecondFactor: (serverUrl: string, username: string, password: string) =>
+    invoke<SecondFactorSetupView>("staff_setup_second_factor", { serverUrl, username, password }),
+  staffConfirmSecondFactor: (serverUrl: string, username: string, password: string, code: string) =>
+    invoke<string[]>("staff_confirm_second_factor", { serverUrl, username, password, code }),
   staffLogout: () => invoke<void>("staff_logout"),
   staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),
   staffOpen: (dossierId: string, purpose: Purpose, note: string) =>

@@ -51,6 +51,7 @@ pub fn typescript_bindings() -> String {
         cjg_core::api::CaseloadDossier::decl(&cfg),
         cjg_core::audit::AuditEvent::decl(&cfg),
         crate::staff::StaffDossierView::decl(&cfg),
+        crate::staff::SecondFactorSetupView::decl(&cfg),
         crate::Progress::decl(&cfg),
         crate::UiCode::decl(&cfg),
         crate::UiError::decl(&cfg),

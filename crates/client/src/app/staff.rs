@@ -7,15 +7,52 @@ use super::AppCore;
 use crate::{ClientError, Result};
 
 impl AppCore {
-    /// A coach signs in (online only; the token stays in memory).
-    pub async fn staff_login(&self, server_url: &str, username: &str, password: &str) -> Result<String> {
-        let session = crate::staff::StaffSession::login(server_url, username, password).await?;
+    /// A coach signs in (online only; the token stays in memory). `one_time_code` once the
+    /// server asks for the second factor.
+    pub async fn staff_login(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        one_time_code: Option<&str>,
+    ) -> Result<String> {
+        let session =
+            crate::staff::StaffSession::login(server_url, username, password, one_time_code).await?;
+        Ok(self.staff_signed_in(session).await)
+    }
+
+    async fn staff_signed_in(&self, session: crate::staff::StaffSession) -> String {
         let name = session.username.clone();
         if let Some(earlier) = self.staff.lock().await.replace(session) {
             end_on_server(earlier);
         }
         self.touch();
-        Ok(name)
+        name
+    }
+
+    /// The first sign-in of an account with a second factor to set up: the QR code.
+    pub async fn staff_setup_second_factor(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<crate::staff::SecondFactorSetupView> {
+        crate::staff::StaffSession::setup_second_factor(server_url, username, password).await
+    }
+
+    /// The first code confirms the setup and signs in; the recovery codes are shown once and
+    /// not kept.
+    pub async fn staff_confirm_second_factor(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<Vec<String>> {
+        let (session, recovery) =
+            crate::staff::StaffSession::confirm_second_factor(server_url, username, password, code).await?;
+        self.staff_signed_in(session).await;
+        Ok(recovery)
     }
 
     /// Signs the coach out: the session leaves memory at once, and the server ends its token.
