@@ -817,3 +817,70 @@ async fn staff_sign_in_needs_a_second_factor() {
     // The demo's accounts sign in without one (they are invented, their password printed).
     assert!(server.staff().await.is_ok());
 }
+
+/// Long staff lists come in pages of bounded size: each answer says where the next starts, the
+/// pages together hold every item once and in order, and the staff app reads them all.
+#[tokio::test]
+async fn staff_lists_come_in_pages() {
+    let server = TestServer::start().unwrap();
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+    for i in 0..190 {
+        let draft = family_entry(EntryKind::Gespreksverslag, &format!("Verslag {i}"), "Tekst.", "2026-01-05");
+        coach.create_entry(dossier, &draft).await.unwrap();
+    }
+    let whole = 15 + 190;
+    let path = format!("/v1/staff/dossiers/{dossier}/entries");
+
+    // The default page is 200 items: a second page follows.
+    let first = coach.req(reqwest::Method::GET, &path).send().await.unwrap();
+    assert_eq!(first.headers()["x-cjg-next-offset"], "200");
+    assert_eq!(first.json::<Vec<Value>>().await.unwrap().len(), 200);
+
+    // Pages of 50, followed to the end: every entry once, in the order of one long list.
+    let mut ids = Vec::new();
+    let mut offset = 0;
+    loop {
+        let resp = coach
+            .req(reqwest::Method::GET, &format!("{path}?offset={offset}&limit=50"))
+            .send()
+            .await
+            .unwrap();
+        let next =
+            resp.headers().get("x-cjg-next-offset").map(|v| v.to_str().unwrap().parse::<u32>().unwrap());
+        let page: Vec<Value> = resp.json().await.unwrap();
+        assert!(page.len() <= 50);
+        ids.extend(page.into_iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        match next {
+            Some(n) => offset = n,
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), whole);
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), whole, "no entry twice");
+    let all: Vec<Value> = coach.get(&format!("{path}?limit=1000")).await.unwrap();
+    let in_one: Vec<String> = all.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, in_one, "the same order as one page");
+
+    // Limits outside the range are brought inside it; a malformed offset is refused.
+    let resp = coach.req(reqwest::Method::GET, &format!("{path}?limit=0")).send().await.unwrap();
+    assert_eq!(resp.headers()["x-cjg-next-offset"], "1");
+    let resp = coach.req(reqwest::Method::GET, &format!("{path}?offset=-1")).send().await.unwrap();
+    assert_eq!(code_of(resp).await.0, 400);
+
+    // The staff app reads every page of the entries and of the access log.
+    let dir = tempfile::tempdir().unwrap();
+    let app = cjg_tests::app(dir.path());
+    app.staff_login(&server.url, "coach", &server.coach_password, None).await.unwrap();
+    let view = app.staff_open(dossier, cjg_core::audit::Purpose::Kwaliteit, "").await.unwrap();
+    assert_eq!(view.entries.len(), whole);
+    let logged: i64 = server
+        .db()
+        .query_row("SELECT COUNT(*) FROM audit_events WHERE dossier_id = ?1", [dossier.to_string()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(view.audit.len() > 200, "{}", view.audit.len());
+    assert!(view.audit.len() as i64 <= logged);
+}

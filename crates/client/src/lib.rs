@@ -109,6 +109,43 @@ impl Client {
 
     /// Sends and reads at most `max_bytes` of the answer; an error answer becomes its code.
     async fn send_raw(&self, req: reqwest::RequestBuilder, max_bytes: usize) -> Result<Vec<u8>> {
+        self.send_with_headers(req, max_bytes).await.map(|(_, body)| body)
+    }
+
+    /// Every page of a paged staff list: follows `X-Cjg-Next-Offset` until the last page; each
+    /// answer at most `max_bytes`.
+    async fn send_all_pages<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        token: &str,
+        max_bytes: usize,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut offset = 0u32;
+        loop {
+            let req = self.http.get(url).query(&[("offset", offset)]).bearer_auth(token);
+            let (headers, body) = self.send_with_headers(req, max_bytes).await?;
+            let page: Vec<T> = serde_json::from_slice(&body)
+                .map_err(|e| ClientError::InvalidResponse(format!("undecodable body: {e}")))?;
+            items.extend(page);
+            let next = headers
+                .get(cjg_core::api::NEXT_OFFSET_HEADER)
+                .map(|v| v.to_str().ok().and_then(|v| v.parse::<u32>().ok()).filter(|next| *next > offset));
+            match next {
+                None => return Ok(items),
+                Some(Some(next)) => offset = next,
+                Some(None) => {
+                    return Err(ClientError::InvalidResponse("the next page does not move on".into()))
+                }
+            }
+        }
+    }
+
+    async fn send_with_headers(
+        &self,
+        req: reqwest::RequestBuilder,
+        max_bytes: usize,
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>)> {
         let mut resp = req.send().await.map_err(|e| ClientError::Unreachable(without_url(e)))?;
         if let Some(len) =
             resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
@@ -118,6 +155,7 @@ impl Client {
             }
         }
         let status = resp.status();
+        let headers = resp.headers().clone();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::Unreachable(without_url(e)))? {
             if body.len() + chunk.len() > max_bytes {
@@ -131,7 +169,7 @@ impl Client {
                 Err(_) => Err(ClientError::InvalidResponse(format!("HTTP {status} without an error body"))),
             };
         }
-        Ok(body)
+        Ok((headers, body))
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {

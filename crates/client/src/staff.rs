@@ -199,13 +199,16 @@ impl StaffSession {
                 .get(format!("{base}/v1/staff/dossiers/{dossier_id}/{what}"))
                 .bearer_auth(&self.token)
         };
-        let entries: Vec<Entry> = self.client.send(get("entries"), SYNC_PAGE_MAX_BYTES).await?;
+        let all = |what: &str| format!("{base}/v1/staff/dossiers/{dossier_id}/{what}");
+        let entries: Vec<Entry> =
+            self.client.send_all_pages(&all("entries"), &self.token, SYNC_PAGE_MAX_BYTES).await?;
         let people: Vec<Person> = self.client.send(get("people"), SYNC_PAGE_MAX_BYTES).await?;
         let tips: Vec<StaffTip> = self.client.send(get("tips"), SYNC_PAGE_MAX_BYTES).await?;
         let questionnaires: Vec<StaffQuestionnaire> =
             self.client.send(get("questionnaires"), SYNC_PAGE_MAX_BYTES).await?;
         let messages: Vec<Message> = self.client.send(get("messages"), SYNC_PAGE_MAX_BYTES).await?;
-        let audit: Vec<AuditEvent> = self.client.send(get("audit"), SYNC_PAGE_MAX_BYTES).await?;
+        let audit: Vec<AuditEvent> =
+            self.client.send_all_pages(&all("audit"), &self.token, SYNC_PAGE_MAX_BYTES).await?;
         Ok(StaffDossierView {
             dossier_id,
             purpose: window.purpose,

@@ -317,16 +317,38 @@ pub const SYNC_PAGE_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// arrives in more pages instead of one the device must refuse.
 pub const SYNC_PAGE_TARGET_BYTES: usize = 1024 * 1024;
 
+/// Items of a staff list in one answer unless the request asks for fewer.
+pub const STAFF_PAGE_DEFAULT: u32 = 200;
+pub const STAFF_PAGE_MAX: u32 = 1000;
+/// The answer header that says where the next page of a staff list starts; absent on the last.
+pub const NEXT_OFFSET_HEADER: &str = "x-cjg-next-offset";
+
+/// `?offset=&limit=` on the long staff lists (entries, access log, feedback): a dossier of
+/// years stays a series of answers of bounded size, like the family's sync pages.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListPage {
+    #[serde(default)]
+    pub offset: u32,
+    pub limit: Option<u32>,
+}
+
+impl ListPage {
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(STAFF_PAGE_DEFAULT).clamp(1, STAFF_PAGE_MAX)
+    }
+}
+
 /// Cuts a page's items (sorted by cursor) to at most `limit` items and, after the first item,
 /// to at most `max_bytes` by `size`; says whether anything was left for the next page. The
 /// first item always goes, whatever its size (one item is bounded by the input checks), so a
 /// sync always moves on.
-pub fn fit_page(
-    mut items: Vec<SyncItem>,
+pub fn fit_page<T>(
+    mut items: Vec<T>,
     limit: usize,
     max_bytes: usize,
-    size: impl Fn(&SyncItem) -> usize,
-) -> (Vec<SyncItem>, bool) {
+    size: impl Fn(&T) -> usize,
+) -> (Vec<T>, bool) {
     let mut total = 0usize;
     let mut keep = 0;
     for item in items.iter().take(limit.max(1)) {
@@ -394,7 +416,7 @@ mod tests {
         // One item larger than a page still goes, alone.
         let (page, more) = fit_page(items(2), 200, 5, |_| 10);
         assert_eq!((page.iter().map(|i| i.cursor).collect::<Vec<_>>(), more), (vec![1], true));
-        assert_eq!(fit_page(Vec::new(), 200, 5, |_| 10).0.len(), 0);
+        assert_eq!(fit_page(Vec::<SyncItem>::new(), 200, 5, |_| 10).0.len(), 0);
     }
 
     #[test]

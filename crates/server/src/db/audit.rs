@@ -226,10 +226,20 @@ pub fn person_log(conn: &dyn Query, person_id: Uuid) -> sql::Result<Vec<(AuditEv
 
 /// A dossier's log as stored, in chain order, with the stored hashes.
 pub fn audit_log(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
+    audit_log_window(conn, dossier_id, super::Window::ALL)
+}
+
+/// The rows of `window` of a dossier's log, in chain order.
+pub fn audit_log_window(
+    conn: &dyn Query,
+    dossier_id: Uuid,
+    window: super::Window,
+) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 ORDER BY a.position, a.id"
+        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 ORDER BY a.position, a.id
+         LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map([dossier_id.to_string()], audit_row)?;
+    let rows = stmt.query_map(params![dossier_id.to_string(), window.limit, window.offset], audit_row)?;
     rows.collect()
 }
 

@@ -10,7 +10,7 @@ use super::{StoreError, StoreResult};
 
 use super::people::person;
 use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
-use super::{bad_text, next_seq, uuid_col, StaffActor};
+use super::{bad_text, next_seq, uuid_col, StaffActor, Window};
 
 pub(super) const ENTRY_COLUMNS: &str =
     "e.id, e.dossier_id, e.child_id, e.kind, e.title, e.body, s.display_name, s.role,
@@ -202,12 +202,13 @@ pub fn delete_entry(tx: &Tx<'_>, id: Uuid, change: &Change<'_>) -> StoreResult<(
     Ok(())
 }
 
-pub fn dossier_entries(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Entry>> {
+/// A dossier's entries, newest first, the rows of `window`.
+pub fn dossier_entries(conn: &dyn Query, dossier_id: Uuid, window: Window) -> sql::Result<Vec<Entry>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTRY_COLUMNS} FROM entries e JOIN staff s ON s.id = e.author_staff_id
-         WHERE e.dossier_id = ?1 AND e.deleted = 0 ORDER BY e.occurred_on DESC, e.seq DESC"
+         WHERE e.dossier_id = ?1 AND e.deleted = 0 ORDER BY e.occurred_on DESC, e.seq DESC LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map([dossier_id.to_string()], entry_row)?;
+    let rows = stmt.query_map(params![dossier_id.to_string(), window.limit, window.offset], entry_row)?;
     rows.map(|r| r.map(|r| r.entry)).collect()
 }
 

@@ -51,12 +51,19 @@ pub fn feedback(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Feedback>> {
     .optional()
 }
 
-pub fn dossier_feedback(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Feedback>> {
+/// A dossier's feedback, oldest first, the rows of `window`.
+pub fn dossier_feedback(
+    conn: &dyn Query,
+    dossier_id: Uuid,
+    window: super::Window,
+) -> sql::Result<Vec<Feedback>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {FEEDBACK_COLUMNS} FROM feedback f JOIN people p ON p.id = f.author_person_id
-         WHERE f.dossier_id = ?1 ORDER BY f.created_at, f.id"
+         WHERE f.dossier_id = ?1 ORDER BY f.created_at, f.id LIMIT ?2 OFFSET ?3"
     ))?;
-    let rows = stmt.query_map([dossier_id.to_string()], |r| feedback_row(r).map(|(f, _)| f))?;
+    let rows = stmt.query_map(params![dossier_id.to_string(), window.limit, window.offset], |r| {
+        feedback_row(r).map(|(f, _)| f)
+    })?;
     rows.collect()
 }
 

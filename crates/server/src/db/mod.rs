@@ -132,6 +132,22 @@ impl StoreError {
     }
 }
 
+/// Which rows of an ordered list one answer holds (`LIMIT`/`OFFSET`).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Window {
+    pub const ALL: Window = Window { offset: 0, limit: i64::MAX };
+
+    /// The rows of `page`, and one more, which tells whether another page follows.
+    pub fn peeking(page: cjg_core::api::ListPage) -> Self {
+        Window { offset: i64::from(page.offset), limit: i64::from(page.limit()) + 1 }
+    }
+}
+
 /// Who did something, for the audit log.
 #[derive(Debug, Clone)]
 pub struct StaffActor {

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use cjg_core::api::{ActivationCodeResponse, CaseloadDossier, DeleteEntryQuery, DeviceInfo, EntryUpdate};
+use cjg_core::api::{
+    ActivationCodeResponse, CaseloadDossier, DeleteEntryQuery, DeviceInfo, EntryUpdate, ListPage,
+};
 use cjg_core::audit::{AuditAction, AuditEvent, AuditObject, PurposeRequest, PurposeResponse};
 use cjg_core::entry::{self, EntryDraft, EntryVersion};
 use cjg_core::{Entry, Person};
 use uuid::Uuid;
 
-use super::{any_entry_dossier, entry_dossier, person_dossier, Created, Ctx, StaffCall};
+use super::{any_entry_dossier, entry_dossier, person_dossier, Created, Ctx, Paged, StaffCall};
 use crate::auth::{self, StaffAuth};
 use crate::db;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
@@ -63,32 +65,51 @@ pub async fn declare_purpose(
     Ok(Json(PurposeResponse { purpose, expires_at }))
 }
 
-/// The dossier's access log, for staff of its caseload; reading it is itself logged.
+/// The dossier's access log in chain order, in pages, for staff of its caseload; reading it
+/// is itself logged.
 #[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/audit",
-    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
-    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = cjg_core::ApiError)),
+    params(("dossier_id" = Uuid, Path), ("offset" = Option<u32>, Query), ("limit" = Option<u32>, Query),
+        ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<AuditEvent>,
+            headers(("X-Cjg-Next-Offset" = u32, description = "Where the next page starts; absent on the last"))),
+        (status = 403, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn audit_log(
     State(state): State<Arc<AppState>>,
     call: StaffCall,
     ApiPath(dossier_id): ApiPath<Uuid>,
-) -> AppResult<Json<Vec<AuditEvent>>> {
-    call.read_dossier(&state, dossier_id, AuditObject::AuditLog, |tx, id| {
-        Ok(db::audit::audit_log(tx, id)?.into_iter().map(|(e, _)| e).collect())
-    })
-    .await
+    ApiQuery(page): ApiQuery<ListPage>,
+) -> AppResult<Paged<AuditEvent>> {
+    let window = db::Window::peeking(page);
+    let Json(items) = call
+        .read_dossier(&state, dossier_id, AuditObject::AuditLog, move |tx, id| {
+            Ok(db::audit::audit_log_window(tx, id, window)?.into_iter().map(|(e, _)| e).collect())
+        })
+        .await?;
+    Ok(Paged::of(items, page))
 }
 
+/// The dossier's entries, newest first, in pages.
 #[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/entries",
-    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
-    responses((status = 200, body = Vec<Entry>), (status = 404, body = cjg_core::ApiError)),
+    params(("dossier_id" = Uuid, Path), ("offset" = Option<u32>, Query), ("limit" = Option<u32>, Query),
+        ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<Entry>,
+            headers(("X-Cjg-Next-Offset" = u32, description = "Where the next page starts; absent on the last"))),
+        (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn list_entries(
     State(state): State<Arc<AppState>>,
     call: StaffCall,
     ApiPath(dossier_id): ApiPath<Uuid>,
-) -> AppResult<Json<Vec<Entry>>> {
-    call.read_dossier(&state, dossier_id, AuditObject::Entries, db::entries::dossier_entries).await
+    ApiQuery(page): ApiQuery<ListPage>,
+) -> AppResult<Paged<Entry>> {
+    let window = db::Window::peeking(page);
+    let Json(items) = call
+        .read_dossier(&state, dossier_id, AuditObject::Entries, move |c, id| {
+            db::entries::dossier_entries(c, id, window)
+        })
+        .await?;
+    Ok(Paged::of(items, page))
 }
 
 #[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/entries", request_body = EntryDraft,

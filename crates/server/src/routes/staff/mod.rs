@@ -54,6 +54,39 @@ pub struct Ctx<'a> {
     pub purpose_note: Option<&'a str>,
 }
 
+/// One page of a long staff list: the items, and in `X-Cjg-Next-Offset` where the next page
+/// starts when there is one. A page holds at most the asked number of items and, after its
+/// first item, about as many bytes as a sync page.
+pub struct Paged<T> {
+    items: Vec<T>,
+    next_offset: Option<u32>,
+}
+
+impl<T: serde::Serialize> Paged<T> {
+    /// `items` were read with [`db::Window::peeking`] for `page`.
+    pub fn of(items: Vec<T>, page: cjg_core::api::ListPage) -> Self {
+        let size = |item: &T| serde_json::to_vec(item).map_or(usize::MAX, |v| v.len());
+        let (items, more) = cjg_core::api::fit_page(
+            items,
+            page.limit() as usize,
+            cjg_core::api::SYNC_PAGE_TARGET_BYTES,
+            size,
+        );
+        let taken = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        Self { next_offset: more.then(|| page.offset.saturating_add(taken)), items }
+    }
+}
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Paged<T> {
+    fn into_response(self) -> axum::response::Response {
+        let mut resp = Json(self.items).into_response();
+        if let Some(next) = self.next_offset {
+            resp.headers_mut().insert(cjg_core::api::NEXT_OFFSET_HEADER, axum::http::HeaderValue::from(next));
+        }
+        resp
+    }
+}
+
 /// Something a route creates, whose id the audit line names.
 pub trait Created {
     fn created_id(&self) -> Uuid;

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use cjg_core::api::ListPage;
 use cjg_core::audit::{AuditAction, AuditObject};
 use cjg_core::feedback::{Feedback, FeedbackAnswer, FeedbackRequest, FeedbackRequestDraft};
 use cjg_core::questionnaire::{QuestionnaireTask, SendQuestionnaire, StaffQuestionnaire, TrajectoryUpdate};
 use uuid::Uuid;
 
-use super::{entry_dossier, Created, StaffCall};
+use super::{entry_dossier, Created, Paged, StaffCall};
 use crate::db;
-use crate::error::{ApiJson, ApiPath, AppError, AppResult};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
 use crate::AppState;
 
 impl Created for FeedbackRequest {
@@ -28,17 +29,27 @@ impl Created for QuestionnaireTask {
     }
 }
 
-/// The family's feedback on the dossier's entries, oldest first.
+/// The family's feedback on the dossier's entries, oldest first, in pages.
 #[utoipa::path(get, path = "/v1/staff/dossiers/{dossier_id}/feedback",
-    params(("dossier_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
-    responses((status = 200, body = Vec<Feedback>), (status = 404, body = cjg_core::ApiError)),
+    params(("dossier_id" = Uuid, Path), ("offset" = Option<u32>, Query), ("limit" = Option<u32>, Query),
+        ("X-Cjg-Purpose" = Option<String>, Header)),
+    responses((status = 200, body = Vec<Feedback>,
+            headers(("X-Cjg-Next-Offset" = u32, description = "Where the next page starts; absent on the last"))),
+        (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn list_feedback(
     State(state): State<Arc<AppState>>,
     call: StaffCall,
     ApiPath(dossier_id): ApiPath<Uuid>,
-) -> AppResult<Json<Vec<Feedback>>> {
-    call.read_dossier(&state, dossier_id, AuditObject::Feedback, db::feedback::dossier_feedback).await
+    ApiQuery(page): ApiQuery<ListPage>,
+) -> AppResult<Paged<Feedback>> {
+    let window = db::Window::peeking(page);
+    let Json(items) = call
+        .read_dossier(&state, dossier_id, AuditObject::Feedback, move |c, id| {
+            db::feedback::dossier_feedback(c, id, window)
+        })
+        .await?;
+    Ok(Paged::of(items, page))
 }
 
 /// A coach answers feedback or marks it handled; a refused correction carries its reason.
