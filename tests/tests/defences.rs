@@ -259,16 +259,18 @@ async fn refusals_cannot_fill_the_disk() {
             .unwrap();
         assert_eq!(resp.status(), 404);
     }
-    let challenges: i64 =
-        server.db().query_row("SELECT COUNT(*) FROM challenges", params![], |r| r.get(0)).unwrap();
-    assert_eq!(challenges, 0);
+    let written: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM used_challenges", params![], |r| r.get(0)).unwrap();
+    assert_eq!(written, 0);
 
-    // A device holds a few live challenges, not an endless number, and a stranger who asks for
-    // many does not lock the device out.
+    // A stranger who knows a device id and asks for many challenges writes nothing, and the
+    // device still signs in.
     let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let device: String =
         server.db().query_row("SELECT id FROM devices LIMIT 1", params![], |r| r.get(0)).unwrap();
-    for _ in 0..20 {
+    let used_before: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM used_challenges", params![], |r| r.get(0)).unwrap();
+    for _ in 0..50 {
         let resp = http
             .post(format!("{}/v1/auth/challenge", server.url))
             .json(&json!({"device_id": device}))
@@ -277,10 +279,63 @@ async fn refusals_cannot_fill_the_disk() {
             .unwrap();
         assert_eq!(resp.status(), 200);
     }
-    let live: i64 =
-        server.db().query_row("SELECT COUNT(*) FROM challenges", params![], |r| r.get(0)).unwrap();
-    assert!(live <= 5, "{live} live challenges");
+    let used_after: i64 =
+        server.db().query_row("SELECT COUNT(*) FROM used_challenges", params![], |r| r.get(0)).unwrap();
+    assert_eq!(used_after, used_before, "asking writes nothing");
     app.sync(|_| {}).await.unwrap();
+
+    // The same with a device whose key this test holds: its challenge, asked before the flood,
+    // still signs it in after; the same signed challenge a second time gets nothing.
+    let key = cjg_crypto::DeviceKey::generate().unwrap();
+    let enrolled: Value = http
+        .post(format!("{}/v1/enrol", server.url))
+        .json(&json!({"activation_code": server.code_for("Karim"),
+            "device_public_key": cjg_crypto::b64(&key.public_key()), "device_name": "Test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device = enrolled["device_id"].as_str().unwrap().to_owned();
+    let ask = || {
+        let http = http.clone();
+        let url = format!("{}/v1/auth/challenge", server.url);
+        let device = device.clone();
+        async move {
+            let v: Value = http
+                .post(url)
+                .json(&json!({"device_id": device}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["challenge"].as_str().unwrap().to_owned()
+        }
+    };
+    let challenge = ask().await;
+    for _ in 0..50 {
+        ask().await;
+    }
+    let device_id: uuid::Uuid = device.parse().unwrap();
+    let signature = cjg_crypto::b64(&key.sign(&cjg_core::api::token_signing_message(device_id, &challenge)));
+    let sign_in = || {
+        http.post(format!("{}/v1/auth/token", server.url))
+            .json(&json!({"device_id": device, "challenge": challenge, "signature": signature}))
+            .send()
+    };
+    assert_eq!(sign_in().await.unwrap().status(), 200, "the device's own challenge survived the flood");
+    assert_eq!(code_of(sign_in().await.unwrap()).await, (401, "challenge_invalid".into()), "used once");
+    // A made-up or altered challenge is refused before any key is looked at.
+    let resp = http
+        .post(format!("{}/v1/auth/token", server.url))
+        .json(&json!({"device_id": device, "challenge": format!("{challenge}A"), "signature": "AAAA"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(resp).await, (401, "challenge_invalid".into()));
 
     // Counts older than the retention period are deleted (the hourly job also runs at start).
     let db = server.db();

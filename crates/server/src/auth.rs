@@ -9,7 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use cjg_core::api::TokenKind;
 use cjg_core::audit::Purpose;
 use cjg_core::ErrorCode;
@@ -39,6 +39,71 @@ pub fn new_token() -> Result<(String, [u8; 32]), AppError> {
     let token = random_b64()?;
     let hash = cjg_crypto::sha256(token.as_bytes());
     Ok((token, hash))
+}
+
+/// The key that binds login challenges, the same on every instance (kept in the database).
+pub async fn challenge_key(state: &AppState) -> Result<[u8; 32], AppError> {
+    state
+        .challenge_key
+        .get_or_try_init(|| async {
+            let fresh: [u8; 32] = cjg_crypto::random_array().map_err(AppError::internal)?;
+            let stored =
+                state.db.write(move |tx| Ok(db::devices::server_key(tx, "challenge", &fresh)?)).await?;
+            <[u8; 32]>::try_from(stored.as_slice()).map_err(|_| AppError::internal("challenge key size"))
+        })
+        .await
+        .copied()
+}
+
+const CHALLENGE_NONCE: usize = 16;
+
+fn challenge_mac_input(device_id: Uuid, nonce: &[u8], expires: i64) -> Vec<u8> {
+    let mut input = b"cjg-challenge\0".to_vec();
+    input.extend_from_slice(device_id.as_bytes());
+    input.extend_from_slice(nonce);
+    input.extend_from_slice(&expires.to_be_bytes());
+    input
+}
+
+/// A login challenge the server does not store: a random nonce and an expiry, bound to one
+/// device by a MAC. Handing one out writes nothing, so nobody can crowd out a device's
+/// challenge by asking for many; single use is recorded when a device has signed it.
+pub fn issue_challenge(
+    key: &[u8; 32],
+    device_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let nonce: [u8; CHALLENGE_NONCE] = cjg_crypto::random_array().map_err(AppError::internal)?;
+    let expires = expires_at.timestamp();
+    let mac = cjg_crypto::hmac_sha256(key, &challenge_mac_input(device_id, &nonce, expires));
+    let mut raw = nonce.to_vec();
+    raw.extend_from_slice(&expires.to_be_bytes());
+    raw.extend_from_slice(&mac);
+    Ok(cjg_crypto::b64(&raw))
+}
+
+/// A challenge this server issued for `device_id` that has not expired: its nonce and expiry.
+pub fn open_challenge(
+    key: &[u8; 32],
+    device_id: Uuid,
+    challenge: &str,
+    now: DateTime<Utc>,
+) -> Option<([u8; CHALLENGE_NONCE], DateTime<Utc>)> {
+    let raw = cjg_crypto::unb64(challenge)?;
+    if raw.len() != CHALLENGE_NONCE + 8 + 32 {
+        return None;
+    }
+    let (nonce, rest) = raw.split_at(CHALLENGE_NONCE);
+    let (expires, mac) = rest.split_at(8);
+    let expires = i64::from_be_bytes(expires.try_into().ok()?);
+    if !cjg_crypto::hmac_sha256_verify(key, &challenge_mac_input(device_id, nonce, expires), mac) {
+        return None;
+    }
+    let expires_at = DateTime::<Utc>::from_timestamp(expires, 0)?;
+    if expires_at <= now {
+        return None;
+    }
+    Some((nonce.try_into().ok()?, expires_at))
 }
 
 pub fn hash_password(password: &str) -> Result<String, AppError> {
@@ -361,6 +426,23 @@ mod tests {
         assert!(!verify_password_in("wrong horse", &h, &mut memory));
         assert!(!verify_password_in("correct horse", "not a hash", &mut memory));
         assert_eq!(memory.len(), argon2::Params::default().block_count(), "kept for the next call");
+    }
+
+    #[test]
+    fn a_challenge_holds_for_its_device_and_time_only() {
+        let key = [9u8; 32];
+        let device = Uuid::new_v4();
+        let now = Utc::now();
+        let c = issue_challenge(&key, device, now + CHALLENGE_TTL).expect("issued");
+        let (_, expires) = open_challenge(&key, device, &c, now).expect("opens");
+        assert!(expires > now);
+        assert!(open_challenge(&key, Uuid::new_v4(), &c, now).is_none(), "another device");
+        assert!(open_challenge(&[8u8; 32], device, &c, now).is_none(), "another key");
+        assert!(open_challenge(&key, device, &c, now + Duration::minutes(2)).is_none(), "expired");
+        let mut raw = cjg_crypto::unb64(&c).expect("b64");
+        raw[20] ^= 1;
+        assert!(open_challenge(&key, device, &cjg_crypto::b64(&raw), now).is_none(), "changed expiry");
+        assert!(open_challenge(&key, device, "x", now).is_none());
     }
 
     #[test]

@@ -38,8 +38,6 @@ const PIN_TRIES_PER_MINUTE: u32 = 120;
 /// Login challenges per address per minute: every sync asks one, and many families can share
 /// one address (a school, a mobile carrier's NAT), so this only stops a flood.
 const CHALLENGES_PER_MINUTE: u32 = 600;
-/// Live challenges one device holds at most (older ones are dropped).
-pub const CHALLENGES_PER_DEVICE: i64 = 5;
 pub const DEFAULT_DENIED_RETENTION_DAYS: u32 = 90;
 pub const DEFAULT_STAFF_IDLE_MINUTES: u32 = 30;
 
@@ -64,6 +62,8 @@ pub struct AppState {
     pub audit_key: cjg_crypto::DeviceKey,
     /// How long a stated purpose holds for one dossier.
     pub purpose_window: chrono::Duration,
+    /// Binds login challenges to their device and expiry; loaded from the database on first use.
+    pub challenge_key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 /// The server's idea of now. Tests move it (`--clock-offset-days`) to let a youth turn 16
@@ -388,6 +388,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         staff_idle: chrono::Duration::minutes(i64::from(settings.staff_idle_minutes.clamp(1, 24 * 60))),
         clock: settings.clock,
         audit_key,
+        challenge_key: tokio::sync::OnceCell::new(),
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
     }))
 }

@@ -75,43 +75,30 @@ pub fn device_key(conn: &dyn Query, device_id: Uuid) -> sql::Result<Option<(Vec<
     .optional()
 }
 
-/// Stores a challenge; a device keeps only its newest `keep` live challenges, so asking for
-/// challenges without end (anyone who knows a device id can) fills nothing. Someone who knows a
-/// device's id and asks faster than the device can use its challenge can still make its sign-in
-/// fail for as long as they keep at it (the app retries); device ids are not public.
-pub fn insert_challenge(
+/// Records that a signed challenge was used; false when it was used before (a replay). Only
+/// challenges a device signed get here, so strangers write nothing.
+pub fn use_challenge(
     tx: &Tx<'_>,
-    challenge: &str,
-    device_id: Uuid,
+    nonce: &[u8],
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-    keep: i64,
-) -> sql::Result<()> {
-    tx.execute("DELETE FROM challenges WHERE expires_at <= ?1", [now])?;
-    tx.execute(
-        "INSERT INTO challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
-        params![challenge, device_id.to_string(), expires_at],
-    )?;
-    tx.execute(
-        "DELETE FROM challenges WHERE device_id = ?1 AND challenge NOT IN
-             (SELECT challenge FROM challenges WHERE device_id = ?1 ORDER BY expires_at DESC LIMIT ?2)",
-        params![device_id.to_string(), keep],
-    )?;
-    Ok(())
-}
-
-/// Removes the challenge (single use) and says whether it was valid for this device.
-pub fn take_challenge(
-    tx: &Tx<'_>,
-    challenge: &str,
-    device_id: Uuid,
-    now: DateTime<Utc>,
 ) -> sql::Result<bool> {
+    tx.execute("DELETE FROM used_challenges WHERE expires_at <= ?1", [now])?;
     let n = tx.execute(
-        "DELETE FROM challenges WHERE challenge = ?1 AND device_id = ?2 AND expires_at > ?3",
-        params![challenge, device_id.to_string(), now],
+        "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![nonce.to_vec(), expires_at],
     )?;
     Ok(n == 1)
+}
+
+/// The server's key called `name`, made on first use; every instance on the database gets the
+/// same one (the first writer wins).
+pub fn server_key(tx: &Tx<'_>, name: &str, fresh: &[u8; 32]) -> sql::Result<Vec<u8>> {
+    tx.execute(
+        "INSERT INTO server_keys (name, key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+        params![name, fresh.to_vec()],
+    )?;
+    tx.query_row("SELECT key FROM server_keys WHERE name = ?1", [name], |r| r.get(0))
 }
 
 pub fn insert_token(

@@ -105,23 +105,8 @@ pub async fn challenge(
         Some((_, true)) => return Err(AppError::device_revoked()),
         Some(_) => {}
     }
-    let challenge = auth::random_b64()?;
-    let stored = challenge.clone();
-    let now = state.clock.now();
-    state
-        .db
-        .write(move |tx| {
-            let expires = now + auth::CHALLENGE_TTL;
-            Ok(db::devices::insert_challenge(
-                tx,
-                &stored,
-                device,
-                expires,
-                now,
-                crate::CHALLENGES_PER_DEVICE,
-            )?)
-        })
-        .await?;
+    let key = auth::challenge_key(&state).await?;
+    let challenge = auth::issue_challenge(&key, device, state.clock.now() + auth::CHALLENGE_TTL)?;
     Ok(Json(ChallengeResponse { challenge }))
 }
 
@@ -135,39 +120,39 @@ pub async fn token(
 ) -> AppResult<Json<TokenResponse>> {
     let bad = || AppError::new(ErrorCode::ChallengeInvalid, "the challenge or its signature is not valid");
     let signature = cjg_crypto::unb64(&req.signature).ok_or_else(bad)?;
-    let (token, hash) = auth::new_token()?;
     let now = state.clock.now();
+    let key = auth::challenge_key(&state).await?;
+    let (nonce, challenge_expires) =
+        auth::open_challenge(&key, req.device_id, &req.challenge, now).ok_or_else(bad)?;
+    // The signature is checked on a reader: a stranger's tries never reach the writer.
+    let device = req.device_id;
+    match state.db.call_read(move |c| Ok(db::devices::device_key(c, device)?)).await? {
+        Some((_, true)) => return Err(AppError::device_revoked()),
+        Some((pk, false)) => {
+            let message = token_signing_message(req.device_id, &req.challenge);
+            if !cjg_crypto::verify_ed25519(&pk, &message, &signature) {
+                return Err(bad());
+            }
+        }
+        None => return Err(bad()),
+    }
+    let (token, hash) = auth::new_token()?;
     let expires_at = state
         .db
-        // Not Db::write: a wrong signature is refused *and* committed, so the challenge it used
-        // is gone either way.
-        .call(move |c| {
-            let tx = c.transaction()?;
-            // Taken (deleted) before the signature check: a challenge is good for one try only.
-            let live = db::devices::take_challenge(&tx, &req.challenge, req.device_id, now)?;
-            let key = db::devices::device_key(&tx, req.device_id)?;
-            let message = token_signing_message(req.device_id, &req.challenge);
-            let valid = match &key {
-                Some((pk, false)) => live && cjg_crypto::verify_ed25519(pk, &message, &signature),
-                Some((_, true)) => {
-                    return Err(AppError::device_revoked());
-                }
-                None => false,
-            };
-            if !valid {
-                tx.commit()?;
+        .write(move |tx| {
+            // A challenge counts once: a replayed (challenge, signature) pair gets nothing.
+            if !db::devices::use_challenge(tx, &nonce, challenge_expires, now)? {
                 return Err(bad());
             }
             let expires_at = now + auth::CLIENT_TOKEN_TTL;
             db::devices::insert_token(
-                &tx,
+                tx,
                 &hash,
                 cjg_core::api::TokenKind::Device,
                 req.device_id,
                 expires_at,
                 now,
             )?;
-            tx.commit()?;
             Ok(expires_at)
         })
         .await?;
