@@ -83,6 +83,13 @@ async fn enrol_read_restart_offline_and_unlock() {
     assert!(err.contains("code"), "Dutch message about the code: {err}");
     shot(&c, "02-foute-code").await;
 
+    // A server address without TLS on another machine is refused, with what to do instead.
+    type_into(&c, "#server", "http://cjg.voorbeeld.nl").await;
+    wait_for(&c, "#to-pin").await.click().await.unwrap();
+    wait_text(&c, "#onb-error", "https://").await;
+    shot(&c, "02b-onveilig-adres").await;
+    type_into(&c, "#server", &server.url).await;
+
     // The right code, then a PIN twice.
     type_into(&c, "#code", &server.code_for("Sanne")).await;
     wait_for(&c, "#to-pin").await.click().await.unwrap();
