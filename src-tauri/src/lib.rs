@@ -159,8 +159,11 @@ async fn staff_setup_second_factor(
     server_url: String,
     username: String,
     password: String,
+    setup_code: String,
 ) -> Res<cjg_client::staff::SecondFactorSetupView> {
-    core.staff_setup_second_factor(&server_url, &username, &password).await.map_err(|e| e.to_ui())
+    core.staff_setup_second_factor(&server_url, &username, &password, &setup_code)
+        .await
+        .map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
@@ -169,9 +172,12 @@ async fn staff_confirm_second_factor(
     server_url: String,
     username: String,
     password: String,
+    setup_code: String,
     code: String,
 ) -> Res<Vec<String>> {
-    core.staff_confirm_second_factor(&server_url, &username, &password, &code).await.map_err(|e| e.to_ui())
+    core.staff_confirm_second_factor(&server_url, &username, &password, &setup_code, &code)
+        .await
+        .map_err(|e| e.to_ui())
 }
 
 #[tauri::command]

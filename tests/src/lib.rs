@@ -266,21 +266,29 @@ impl TestServer {
     }
 
     /// Adds a built-in staff account (a coach) with `cjg-server add-staff`, as an administrator
-    /// does: the password on standard input. Whether the command succeeded.
-    pub fn add_staff(&self, username: &str, password: &str) -> bool {
+    /// does: the password on standard input. The one-time setup code it printed, or `None` when
+    /// the command failed.
+    pub fn add_staff(&self, username: &str, password: &str) -> Option<String> {
         use std::io::Write;
         let mut child = self
             .cli()
             .args(["add-staff", "--username", username, "--name", "Jan Test", "--role", "coach"])
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("cjg-server add-staff");
         if let Some(mut stdin) = child.stdin.take() {
             let _ = writeln!(stdin, "{password}");
         }
-        child.wait().is_ok_and(|s| s.success())
+        let out = child.wait_with_output().ok()?;
+        out.status.success().then(|| setup_code_in(&String::from_utf8_lossy(&out.stdout)))?
+    }
+
+    /// `cjg-server reset-second-factor`: the new setup code it printed.
+    pub fn reset_second_factor(&self, username: &str) -> Option<String> {
+        let out = self.cli().args(["reset-second-factor", "--username", username]).output().ok()?;
+        out.status.success().then(|| setup_code_in(&String::from_utf8_lossy(&out.stdout)))?
     }
 
     pub fn code_for(&self, first_name: &str) -> String {
@@ -331,6 +339,11 @@ impl Drop for TestServer {
             let _ = postgres_admin(&base, move |c| sql::QueryExt::execute(c, &drop, params![]).map(|_| ()));
         }
     }
+}
+
+/// The setup code on the `Instelcode: XXXXX-XXXXX` line the server's command printed.
+fn setup_code_in(stdout: &str) -> Option<String> {
+    stdout.lines().find_map(|l| l.strip_prefix("Instelcode: ")).map(|c| c.trim().to_owned())
 }
 
 /// A signed-in coach, talking to the staff API with the same typed requests and answers

@@ -398,10 +398,11 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 // Names of their own: each username has a small guess limit, and the coach signs
                 // in again at the end.
                 ("POST", "/v1/staff/second-factor/setup") => {
-                    Some(json!({"username": "niemand", "password": "geraden"}))
+                    Some(json!({"username": "niemand", "password": "geraden", "setup_code": "ABCDE-FGHJK"}))
                 }
                 ("POST", "/v1/staff/second-factor/confirm") => {
-                    Some(json!({"username": "iemand", "password": "geraden", "code": "123456"}))
+                    Some(json!({"username": "iemand", "password": "geraden", "setup_code": "ABCDE-FGHJK",
+                        "code": "123456"}))
                 }
                 ("POST", "/v1/staff/dossiers/{dossier_id}/entries") => Some(draft.clone()),
                 ("PUT", "/v1/staff/entries/{entry_id}") => {

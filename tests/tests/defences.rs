@@ -705,7 +705,8 @@ async fn an_entry_keeps_its_history() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let resp = coach.req(reqwest::Method::DELETE, &format!("{path}?reason=Dubbel%20ingevoerd")).send().await;
+    let resp =
+        coach.req(reqwest::Method::DELETE, &path).json(&json!({"reason": "Dubbel ingevoerd"})).send().await;
     assert_eq!(resp.unwrap().status(), 204);
 
     let history: Vec<Value> = coach.get(&format!("{path}/history")).await.unwrap();
@@ -763,9 +764,8 @@ async fn staff_sign_in_needs_a_second_factor() {
     use cjg_core::second_factor::{code_at, secret_from_text};
     // Many sign-ins from one address in a minute: this test is about the second factor.
     let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
-    let add = |password: &str| server.add_staff("jan.test", password);
-    assert!(!add("kort"), "a short password is refused");
-    assert!(add("een-lang-wachtwoord-2026"));
+    assert!(server.add_staff("jan.test", "kort").is_none(), "a short password is refused");
+    let setup_code = server.add_staff("jan.test", "een-lang-wachtwoord-2026").unwrap();
     let password = "een-lang-wachtwoord-2026";
     let login = |code: Option<String>| {
         post_json(
@@ -776,18 +776,21 @@ async fn staff_sign_in_needs_a_second_factor() {
     };
 
     assert_eq!(code_of(login(None).await).await, (401, "second_factor_setup_needed".into()));
-    let wrong = json!({"username": "jan.test", "password": "geraden-wachtwoord"});
-    let resp = post_json(&server, "/v1/staff/second-factor/setup", wrong).await;
+    let setup_with = |password: &str, setup_code: &str| {
+        post_json(
+            &server,
+            "/v1/staff/second-factor/setup",
+            json!({"username": "jan.test", "password": password, "setup_code": setup_code}),
+        )
+    };
+    let resp = setup_with("geraden-wachtwoord", &setup_code).await;
     assert_eq!(code_of(resp).await, (401, "unauthenticated".into()), "setting up needs the password");
-    let setup: Value = post_json(
-        &server,
-        "/v1/staff/second-factor/setup",
-        json!({"username": "jan.test", "password": password}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let resp = setup_with(password, "ABCDE-FGHJK").await;
+    assert_eq!(code_of(resp).await, (401, "unauthenticated".into()), "and the administrator's setup code");
+    // A setup asked twice: the first secret no longer counts, so a code of it confirms nothing.
+    let first: Value = setup_with(password, &setup_code).await.json().await.unwrap();
+    let first_secret = secret_from_text(first["secret"].as_str().unwrap()).unwrap();
+    let setup: Value = setup_with(password, &setup_code.to_lowercase()).await.json().await.unwrap();
     let uri = setup["otpauth_uri"].as_str().unwrap();
     assert!(uri.starts_with("otpauth://totp/Mijn%20CJG:jan.test?"), "{uri}");
     let secret = secret_from_text(setup["secret"].as_str().unwrap()).unwrap();
@@ -801,10 +804,12 @@ async fn staff_sign_in_needs_a_second_factor() {
         post_json(
             &server,
             "/v1/staff/second-factor/confirm",
-            json!({"username": "jan.test", "password": password, "code": code}),
+            json!({"username": "jan.test", "password": password, "setup_code": setup_code, "code": code}),
         )
     };
     let now = unix_now();
+    let resp = confirm(code_at(&first_secret, now).unwrap()).await;
+    assert_eq!(code_of(resp).await.1, "unauthenticated", "a replaced secret confirms nothing");
     let right = code_at(&secret, now).unwrap();
     let not_right = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
     assert_eq!(code_of(confirm(not_right).await).await, (401, "unauthenticated".into()));
@@ -838,16 +843,8 @@ async fn staff_sign_in_needs_a_second_factor() {
     // A recovery code works once, typed with or without its dash.
     assert_eq!(login(Some(recovery[0].to_lowercase())).await.status(), 200);
     assert_eq!(code_of(login(Some(recovery[0].replace('-', ""))).await).await.1, "unauthenticated");
-    let setup_again = post_json(
-        &server,
-        "/v1/staff/second-factor/setup",
-        json!({"username": "jan.test", "password": password}),
-    );
-    assert_eq!(
-        code_of(setup_again.await).await.0,
-        409,
-        "a second factor in use is not replaced by a password"
-    );
+    let setup_again = setup_with(password, &setup_code).await;
+    assert_eq!(code_of(setup_again).await.0, 409, "a second factor in use is not replaced");
 
     // The server keeps no recovery code readable.
     let db = server.db();
@@ -863,11 +860,22 @@ async fn staff_sign_in_needs_a_second_factor() {
         .iter()
         .all(|h| h.len() == 32 && !recovery.iter().any(|c| h.windows(5).any(|w| w == &c.as_bytes()[..5]))));
 
-    // Lost phone: the administrator resets; the account's tokens end and it sets up again.
-    let reset = server.cli().args(["reset-second-factor", "--username", "jan.test"]).output().unwrap();
-    assert!(reset.status.success());
+    // Many wrong codes in a row (over days: each window allows only a few) close the second
+    // factor until an administrator resets it; then even the right code is refused.
+    db.execute("UPDATE staff SET code_failures = 19 WHERE username = 'jan.test'", params![]).unwrap();
+    db.execute("DELETE FROM attempt_counts", params![]).unwrap();
+    assert_eq!(code_of(login(Some("000000".into())).await).await, (403, "second_factor_locked".into()));
+    let right_now = code_at(&secret, unix_now() + 60).unwrap();
+    assert_eq!(code_of(login(Some(right_now)).await).await.1, "second_factor_locked");
+
+    // Lost phone or locked: the administrator resets with a new setup code; the account's
+    // tokens end and it sets up again.
+    let new_setup_code = server.reset_second_factor("jan.test").unwrap();
+    assert_ne!(new_setup_code, setup_code);
     assert_eq!(caseload(token).await, 401);
     assert_eq!(code_of(login(None).await).await.1, "second_factor_setup_needed");
+    assert_eq!(code_of(setup_with(password, &setup_code).await).await.0, 401, "the old setup code is gone");
+    assert_eq!(setup_with(password, &new_setup_code).await.status(), 200);
 
     // The demo's accounts sign in without one (they are invented, their password printed).
     assert!(server.staff().await.is_ok());

@@ -500,7 +500,7 @@ async fn staff_sign_out(c: &Client) {
 async fn staff_set_up_a_second_factor_and_sign_in_with_a_code() {
     use cjg_core::second_factor::{code_at, secret_from_text};
     let server = TestServer::start().unwrap();
-    assert!(server.add_staff("jan.test", "een-lang-wachtwoord-2026"));
+    let setup_code = server.add_staff("jan.test", "een-lang-wachtwoord-2026").unwrap();
     let data = tempfile::tempdir().unwrap();
     let driver = Driver::start(data.path(), &server.url);
     let c = driver.session().await;
@@ -509,6 +509,13 @@ async fn staff_set_up_a_second_factor_and_sign_in_with_a_code() {
     wait_for(&c, "#staff-signin").await.click().await.unwrap();
     type_into(&c, "#staff-username", "jan.test").await;
     type_into(&c, "#staff-password", "een-lang-wachtwoord-2026").await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    // First the administrator's setup code, then the QR code.
+    type_into(&c, "#staff-setup-code", "ABCDE-FGHJK").await;
+    wait_for(&c, "#staff-login").await.click().await.unwrap();
+    let err = wait_for(&c, "#staff-error").await.text().await.unwrap();
+    assert!(err.contains("instelcode"), "{err}");
+    type_into(&c, "#staff-setup-code", &setup_code).await;
     wait_for(&c, "#staff-login").await.click().await.unwrap();
     wait_for(&c, "#staff-qr svg").await;
     let secret = wait_for(&c, "#staff-secret").await.text().await.unwrap();

@@ -92,8 +92,10 @@ pub enum UiCode {
     QuestionnaireReadOnly,
     RateLimited,
     SecondFactorCode,
+    SecondFactorLocked,
     SecondFactorNeeded,
     SecondFactorSetupNeeded,
+    SetupCode,
     ServerError,
     ServerInvalidResponse,
     ServerUnreachable,
@@ -109,7 +111,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 45] = [
+    pub const ALL: [UiCode; 47] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -141,8 +143,10 @@ impl UiCode {
         Self::QuestionnaireReadOnly,
         Self::RateLimited,
         Self::SecondFactorCode,
+        Self::SecondFactorLocked,
         Self::SecondFactorNeeded,
         Self::SecondFactorSetupNeeded,
+        Self::SetupCode,
         Self::ServerError,
         Self::ServerInvalidResponse,
         Self::ServerUnreachable,
@@ -191,6 +195,8 @@ impl UiCode {
             Self::QuestionnaireReadOnly => "questionnaire_read_only",
             Self::RateLimited => "rate_limited",
             Self::SecondFactorCode => "second_factor_code",
+            Self::SecondFactorLocked => "second_factor_locked",
+            Self::SetupCode => "setup_code",
             Self::SecondFactorNeeded => "second_factor_needed",
             Self::SecondFactorSetupNeeded => "second_factor_setup_needed",
             Self::ServerError => "server_error",
@@ -240,6 +246,7 @@ impl ClientError {
                 ErrorCode::Unauthenticated | ErrorCode::ChallengeInvalid => UiCode::Unauthenticated,
                 ErrorCode::SecondFactorNeeded => UiCode::SecondFactorNeeded,
                 ErrorCode::SecondFactorSetupNeeded => UiCode::SecondFactorSetupNeeded,
+                ErrorCode::SecondFactorLocked => UiCode::SecondFactorLocked,
                 ErrorCode::Forbidden => UiCode::Forbidden,
                 ErrorCode::PurposeRequired => UiCode::PurposeRequired,
                 ErrorCode::NotFound => UiCode::NotFound,
@@ -251,6 +258,7 @@ impl ClientError {
             },
             Self::Validation(V::ActivationCodeFormat) => UiCode::ActivationCodeFormat,
             Self::Validation(V::Invalid { field: "one_time_code", .. }) => UiCode::SecondFactorCode,
+            Self::Validation(V::Invalid { field: "setup_code", .. }) => UiCode::SetupCode,
             Self::Validation(V::PinFormat { .. }) => UiCode::PinFormat,
             Self::Validation(V::PinTooSimple) => UiCode::PinTooSimple,
             Self::Validation(V::TooLong { field: "account_label", .. })

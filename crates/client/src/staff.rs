@@ -4,8 +4,8 @@
 //! and logs every step.
 
 use cjg_core::api::{
-    CaseloadDossier, SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, StaffLoginRequest,
-    TokenResponse, SYNC_PAGE_MAX_BYTES,
+    CaseloadDossier, SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, SecondFactorSetupRequest,
+    StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
 use cjg_core::article::{ApproveRequest, ArticleDraft, ReadingTip, ShowAt, StaffArticle, StaffTip, TipDraft};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
@@ -30,8 +30,10 @@ pub fn preview_markdown(body: &str) -> Result<Vec<cjg_core::markdown::Block>> {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SecondFactorSetupView {
     pub secret: String,
-    /// An SVG image of the `otpauth://` link, drawn here (no image goes over the network).
-    pub qr_svg: String,
+    /// The QR code of the `otpauth://` link, made here (no image goes over the network): the
+    /// side of its square in modules, and the SVG path of its dark modules.
+    pub qr_size: u32,
+    pub qr_path: String,
 }
 
 /// Six digits or a recovery code, checked before it goes anywhere.
@@ -45,8 +47,20 @@ fn checked_code(code: &str) -> Result<String> {
     Ok(code.trim().to_owned())
 }
 
-/// The QR code of `text` as an SVG image, black on white with the standard quiet zone.
-fn qr_svg(text: &str) -> Option<String> {
+/// The administrator's setup code, checked before it goes anywhere.
+fn checked_setup_code(code: &str) -> Result<String> {
+    if cjg_core::second_factor::parse_setup_code(code).is_none() {
+        return Err(ClientError::Validation(cjg_core::validate::ValidationError::Invalid {
+            field: "setup_code",
+            reason: "ten letters and digits, as the administrator gave them",
+        }));
+    }
+    Ok(code.trim().to_owned())
+}
+
+/// The QR code of `text` as an SVG path (`d`) of its dark modules, with the standard quiet zone,
+/// and the side of the square it fills. The screen draws it as an SVG path: data, not markup.
+fn qr_path(text: &str) -> Option<(u32, String)> {
     let qr = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
     let (size, border) = (qr.size(), 4);
     let mut path = String::new();
@@ -57,12 +71,7 @@ fn qr_svg(text: &str) -> Option<String> {
             }
         }
     }
-    let dim = size + 2 * border;
-    Some(format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {dim} {dim}\" aria-hidden=\"true\" \
-         shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\
-         <path d=\"{path}\" fill=\"#000\"/></svg>"
-    ))
+    Some((u32::try_from(size + 2 * border).ok()?, path))
 }
 
 /// A signed-in staff member: the token lives in memory only.
@@ -125,16 +134,18 @@ impl StaffSession {
         server_url: &str,
         username: &str,
         password: &str,
+        setup_code: &str,
     ) -> Result<SecondFactorSetupView> {
         let (client, username) = Self::credentials_checked(server_url, username, password)?;
+        let setup_code = checked_setup_code(setup_code)?;
         let req = client
             .http
             .post(format!("{}/v1/staff/second-factor/setup", client.base))
-            .json(&StaffLoginRequest { username, password: password.to_owned(), one_time_code: None });
+            .json(&SecondFactorSetupRequest { username, password: password.to_owned(), setup_code });
         let setup: SecondFactorSetup = client.send(req, 64 * 1024).await?;
-        let qr_svg = qr_svg(&setup.otpauth_uri)
+        let (qr_size, qr_path) = qr_path(&setup.otpauth_uri)
             .ok_or_else(|| ClientError::InvalidResponse("the setup link does not fit a QR code".into()))?;
-        Ok(SecondFactorSetupView { secret: setup.secret, qr_svg })
+        Ok(SecondFactorSetupView { secret: setup.secret, qr_size, qr_path })
     }
 
     /// The second step: the first code from the app confirms the setup and signs in. The
@@ -143,14 +154,20 @@ impl StaffSession {
         server_url: &str,
         username: &str,
         password: &str,
+        setup_code: &str,
         code: &str,
     ) -> Result<(Self, Vec<String>)> {
         let (client, username) = Self::credentials_checked(server_url, username, password)?;
+        let setup_code = checked_setup_code(setup_code)?;
         let code = checked_code(code)?;
-        let req = client
-            .http
-            .post(format!("{}/v1/staff/second-factor/confirm", client.base))
-            .json(&SecondFactorConfirm { username: username.clone(), password: password.to_owned(), code });
+        let req = client.http.post(format!("{}/v1/staff/second-factor/confirm", client.base)).json(
+            &SecondFactorConfirm {
+                username: username.clone(),
+                password: password.to_owned(),
+                setup_code,
+                code,
+            },
+        );
         let done: SecondFactorConfirmed = client.send(req, 64 * 1024).await?;
         Ok((Self { client, token: done.token, username }, done.recovery_codes))
     }
@@ -200,8 +217,12 @@ impl StaffSession {
                 .bearer_auth(&self.token)
         };
         let all = |what: &str| format!("{base}/v1/staff/dossiers/{dossier_id}/{what}");
-        let entries: Vec<Entry> =
+        let mut entries: Vec<Entry> =
             self.client.send_all_pages(&all("entries"), &self.token, SYNC_PAGE_MAX_BYTES).await?;
+        // Pages are read by offset: an entry written between two pages can move one across the
+        // boundary and arrive twice. The screen lists each entry once.
+        let mut seen = std::collections::HashSet::new();
+        entries.retain(|e| seen.insert(e.id));
         let people: Vec<Person> = self.client.send(get("people"), SYNC_PAGE_MAX_BYTES).await?;
         let tips: Vec<StaffTip> = self.client.send(get("tips"), SYNC_PAGE_MAX_BYTES).await?;
         let questionnaires: Vec<StaffQuestionnaire> =

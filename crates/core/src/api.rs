@@ -38,6 +38,8 @@ pub enum ErrorCode {
     SecondFactorNeeded,
     /// The staff account must set up its second factor before it signs in (first sign-in).
     SecondFactorSetupNeeded,
+    /// Too many wrong codes in a row: an administrator must reset the second factor.
+    SecondFactorLocked,
     Internal,
 }
 
@@ -48,6 +50,7 @@ impl ErrorCode {
             Self::Unauthenticated | Self::ChallengeInvalid => 401,
             Self::SecondFactorNeeded | Self::SecondFactorSetupNeeded => 401,
             Self::Forbidden | Self::DeviceRevoked | Self::DeviceLocked | Self::PurposeRequired => 403,
+            Self::SecondFactorLocked => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
@@ -200,8 +203,18 @@ pub struct StaffLoginRequest {
     pub one_time_code: Option<String>,
 }
 
-/// `POST /v1/staff/second-factor/setup`: a new secret for the authenticator app. It counts
-/// only after a code from the app confirms it.
+/// `POST /v1/staff/second-factor/setup`: the password and the one-time setup code an
+/// administrator handed out (`cjg-server add-staff` or `reset-second-factor`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorSetupRequest {
+    pub username: String,
+    pub password: String,
+    pub setup_code: String,
+}
+
+/// The answer to a setup request: a new secret for the authenticator app. It counts only after
+/// a code from the app confirms it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SecondFactorSetup {
     /// The secret in base32 groups, for typing it in by hand.
@@ -216,6 +229,7 @@ pub struct SecondFactorSetup {
 pub struct SecondFactorConfirm {
     pub username: String,
     pub password: String,
+    pub setup_code: String,
     pub code: String,
 }
 
@@ -457,10 +471,11 @@ pub struct EntryUpdate {
     pub reason: Option<String>,
 }
 
-/// `DELETE /v1/staff/entries/{id}?reason=...`: why the entry goes; kept with its last version.
+/// The optional body of `DELETE /v1/staff/entries/{id}`: why the entry goes; kept with its last
+/// version. In the body, not the query string, so no proxy's access log holds it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteEntryQuery {
+pub struct DeleteEntryRequest {
     #[serde(default)]
     pub reason: Option<String>,
 }

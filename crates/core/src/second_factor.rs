@@ -10,6 +10,12 @@ pub const SECRET_BYTES: usize = 20;
 pub const RECOVERY_CODES: usize = 10;
 /// Characters of a recovery code (Crockford base32: 50 bits, no I, L, O or U to misread).
 pub const RECOVERY_CODE_LEN: usize = 10;
+/// Wrong codes in a row after which the account's second factor closes until an administrator
+/// resets it. Per 15-minute window the username's guess limit already holds; this stops a slow
+/// guesser who has the password from trying for months.
+pub const MAX_CODE_FAILURES: i64 = 20;
+/// How long an administrator's setup code holds.
+pub const SETUP_CODE_DAYS: i64 = 7;
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const ISSUER: &str = "Mijn CJG";
 
@@ -92,7 +98,15 @@ pub fn secret_from_text(text: &str) -> Option<Vec<u8>> {
     totp_rs::Secret::try_from_base32(compact).ok().map(|s| s.as_ref().to_vec())
 }
 
-/// A recovery code from random bytes, as shown: `XXXXX-XXXXX`.
+/// A setup code as typed, normalised (the same form as a recovery code); `None` if it is not one.
+pub fn parse_setup_code(input: &str) -> Option<String> {
+    match parse_code(input)? {
+        OneTimeCode::Recovery(code) => Some(code),
+        OneTimeCode::App(_) => None,
+    }
+}
+
+/// A recovery code (or an administrator's setup code) from random bytes, as shown: `XXXXX-XXXXX`.
 pub fn recovery_code(random: &[u8; RECOVERY_CODE_LEN]) -> String {
     let chars: String = random.iter().map(|b| CROCKFORD[usize::from(b & 31)] as char).collect();
     format!("{}-{}", &chars[..5], &chars[5..])

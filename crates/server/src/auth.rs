@@ -106,6 +106,20 @@ pub fn open_challenge(
     Some((nonce.try_into().ok()?, expires_at))
 }
 
+/// A new one-time code with which a staff member sets up their second factor, as an
+/// administrator hands it over (`XXXXX-XXXXX`).
+pub fn new_setup_code() -> Result<String, AppError> {
+    let random = cjg_crypto::random_array().map_err(AppError::internal)?;
+    Ok(cjg_core::second_factor::recovery_code(&random))
+}
+
+/// How a setup code is kept: a hash bound to its account (and apart from recovery codes).
+/// `code` as shown or typed; dashes and case do not matter.
+pub fn setup_code_hash(staff_id: Uuid, code: &str) -> [u8; 32] {
+    let normalised = cjg_core::second_factor::parse_setup_code(code).unwrap_or_default();
+    cjg_crypto::sha256(format!("setup:{staff_id}:{normalised}").as_bytes())
+}
+
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     let salt: [u8; 16] = cjg_crypto::random_array().map_err(AppError::internal)?;
     let salt = SaltString::encode_b64(&salt).map_err(AppError::internal)?;

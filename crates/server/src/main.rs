@@ -151,13 +151,37 @@ async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) 
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let state = open_state(settings)?;
     let user = username.clone();
+    let code = cjg_server::auth::new_setup_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let shown = code.clone();
+    let expires = state.clock.now() + chrono::Duration::days(cjg_core::second_factor::SETUP_CODE_DAYS);
     state
         .db
-        .write(move |tx| Ok(cjg_server::db::staff::insert_staff(tx, &user, &name, role, &hash)?))
+        .write(move |tx| {
+            let id = cjg_server::db::staff::insert_staff(tx, &user, &name, role, &hash)?;
+            cjg_server::db::staff::set_setup_code(
+                tx,
+                id,
+                &cjg_server::auth::setup_code_hash(id, &code),
+                expires,
+            )?;
+            Ok(())
+        })
         .await
         .map_err(|e| anyhow::anyhow!("cannot add {username:?}: {}", e.message))?;
-    println!("Account {username} aangemaakt; stel de tweede factor in bij de eerste keer inloggen.");
+    println!("Account {username} aangemaakt.");
+    print_setup_code(&shown, expires);
     Ok(())
+}
+
+/// The one-time setup code goes to standard output for the administrator to hand over in
+/// person or by phone; it is never logged.
+fn print_setup_code(code: &str, expires: chrono::DateTime<chrono::Utc>) {
+    println!("Instelcode: {code}");
+    println!(
+        "Geef deze code persoonlijk of telefonisch door. Met de code en het wachtwoord stelt de medewerker \
+         bij de eerste keer inloggen de tweede factor in. Geldig tot {} (UTC), één keer te gebruiken.",
+        expires.format("%Y-%m-%d %H:%M")
+    );
 }
 
 async fn report(
@@ -288,17 +312,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::ResetSecondFactor { username }) => {
             let state = open_state(&settings)?;
             let name = username.clone();
+            let code = cjg_server::auth::new_setup_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let shown = code.clone();
+            let expires =
+                state.clock.now() + chrono::Duration::days(cjg_core::second_factor::SETUP_CODE_DAYS);
             let found = state
                 .db
-                .write(move |tx| Ok(cjg_server::db::staff::reset_second_factor(tx, &name)?))
+                .write(move |tx| {
+                    let hash = |id| cjg_server::auth::setup_code_hash(id, &code);
+                    Ok(cjg_server::db::staff::reset_second_factor(tx, &name, hash, expires)?)
+                })
                 .await
                 .map_err(|e| anyhow::anyhow!("reset failed: {}", e.message))?;
-            if !found {
+            if found.is_none() {
                 anyhow::bail!("no staff account {username:?}");
             }
-            println!(
-                "Tweede factor van {username} gewist; stel die opnieuw in bij de volgende keer inloggen."
-            );
+            println!("Tweede factor van {username} gewist; de medewerker is overal uitgelogd.");
+            print_setup_code(&shown, expires);
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Report { period, format, out }) => {

@@ -36,10 +36,10 @@ export const api = {
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
   staffLogin: (serverUrl: string, username: string, password: string, oneTimeCode: string | null) =>
     invoke<string>("staff_login", { serverUrl, username, password, oneTimeCode }),
-  staffSetupSecondFactor: (serverUrl: string, username: string, password: string) =>
-    invoke<SecondFactorSetupView>("staff_setup_second_factor", { serverUrl, username, password }),
-  staffConfirmSecondFactor: (serverUrl: string, username: string, password: string, code: string) =>
-    invoke<string[]>("staff_confirm_second_factor", { serverUrl, username, password, code }),
+  staffSetupSecondFactor: (serverUrl: string, username: string, password: string, setupCode: string) =>
+    invoke<SecondFactorSetupView>("staff_setup_second_factor", { serverUrl, username, password, setupCode }),
+  staffConfirmSecondFactor: (serverUrl: string, username: string, password: string, setupCode: string, code: string) =>
+    invoke<string[]>("staff_confirm_second_factor", { serverUrl, username, password, setupCode, code }),
   staffLogout: () => invoke<void>("staff_logout"),
   staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),
   staffOpen: (dossierId: string, purpose: Purpose, note: string) =>

@@ -213,13 +213,14 @@ audit: Array<AuditEvent>, };
 
 export type SecondFactorSetupView = { secret: string, 
 /**
- * An SVG image of the `otpauth://` link, drawn here (no image goes over the network).
+ * The QR code of the `otpauth://` link, made here (no image goes over the network): the
+ * side of its square in modules, and the SVG path of its dark modules.
  */
-qr_svg: string, };
+qr_size: number, qr_path: string, };
 
 export type Progress = { pages: number, items: number, done: boolean, };
 
-export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "conflict" | "enrol_again" | "device_locked" | "device_revoked" | "forbidden" | "insecure_server_url" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_such_account" | "not_enrolled" | "not_found" | "pin_format" | "pin_mismatch" | "pin_needs_server" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "second_factor_code" | "second_factor_needed" | "second_factor_setup_needed" | "server_error" | "server_invalid_response" | "server_unreachable" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
+export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "conflict" | "enrol_again" | "device_locked" | "device_revoked" | "forbidden" | "insecure_server_url" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_such_account" | "not_enrolled" | "not_found" | "pin_format" | "pin_mismatch" | "pin_needs_server" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "second_factor_code" | "second_factor_locked" | "second_factor_needed" | "second_factor_setup_needed" | "setup_code" | "server_error" | "server_invalid_response" | "server_unreachable" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
 
 export type UiError = { code: UiCode, message: string, };
 

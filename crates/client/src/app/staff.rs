@@ -36,8 +36,9 @@ impl AppCore {
         server_url: &str,
         username: &str,
         password: &str,
+        setup_code: &str,
     ) -> Result<crate::staff::SecondFactorSetupView> {
-        crate::staff::StaffSession::setup_second_factor(server_url, username, password).await
+        crate::staff::StaffSession::setup_second_factor(server_url, username, password, setup_code).await
     }
 
     /// The first code confirms the setup and signs in; the recovery codes are shown once and
@@ -47,10 +48,13 @@ impl AppCore {
         server_url: &str,
         username: &str,
         password: &str,
+        setup_code: &str,
         code: &str,
     ) -> Result<Vec<String>> {
-        let (session, recovery) =
-            crate::staff::StaffSession::confirm_second_factor(server_url, username, password, code).await?;
+        let (session, recovery) = crate::staff::StaffSession::confirm_second_factor(
+            server_url, username, password, setup_code, code,
+        )
+        .await?;
         self.staff_signed_in(session).await;
         Ok(recovery)
     }

@@ -27,3 +27,8 @@ $$;
 CREATE TRIGGER entry_version_fixed
 BEFORE UPDATE OR DELETE ON entry_versions
 FOR EACH ROW EXECUTE FUNCTION entry_version_fixed();
+
+-- Not emptied wholesale either.
+CREATE TRIGGER entry_versions_not_truncated
+BEFORE TRUNCATE ON entry_versions
+FOR EACH STATEMENT EXECUTE FUNCTION entry_version_fixed();

@@ -83,7 +83,8 @@ pub fn use_challenge(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> sql::Result<bool> {
-    tx.execute("DELETE FROM used_challenges WHERE expires_at <= ?1", [now])?;
+    // Kept a while past expiry: another instance whose clock is behind still sees it as used.
+    tx.execute("DELETE FROM used_challenges WHERE expires_at <= ?1", [now - chrono::Duration::minutes(10)])?;
     let n = tx.execute(
         "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         params![nonce.to_vec(), expires_at],

@@ -60,12 +60,16 @@ pub struct StaffLogin {
     pub username: String,
     pub password_hash: String,
     pub second_factor: SecondFactor,
+    /// The hash of the one-time setup code an administrator handed out, and until when it holds.
+    pub setup_code: Option<(Vec<u8>, DateTime<Utc>)>,
+    /// Wrong second-factor codes in a row.
+    pub code_failures: i64,
 }
 
 pub fn staff_by_username(conn: &dyn Query, username: &str) -> sql::Result<Option<StaffLogin>> {
     conn.query_row(
         "SELECT id, display_name, role, password_hash, second_factor, totp_secret, totp_confirmed_at IS NOT NULL,
-                totp_last_step, username
+                totp_last_step, username, setup_code_hash, setup_code_expires_at, code_failures
          FROM staff WHERE username = ?1",
         [username],
         |r| {
@@ -80,10 +84,46 @@ pub fn staff_by_username(conn: &dyn Query, username: &str) -> sql::Result<Option
                 }
                 (_, pending) => SecondFactor::NotSetUp { pending },
             };
-            Ok(StaffLogin { actor: staff_row(r)?, password_hash: r.get(3)?, second_factor, username: r.get(8)? })
+            let setup_hash: Option<Vec<u8>> = r.get(9)?;
+            let setup_expires: Option<DateTime<Utc>> = r.get(10)?;
+            Ok(StaffLogin {
+                actor: staff_row(r)?,
+                password_hash: r.get(3)?,
+                second_factor,
+                username: r.get(8)?,
+                setup_code: setup_hash.zip(setup_expires),
+                code_failures: r.get(11)?,
+            })
         },
     )
     .optional()
+}
+
+/// A one-time setup code for the account's second factor (its hash), valid until `expires_at`;
+/// an earlier one stops working.
+pub fn set_setup_code(
+    tx: &Tx<'_>,
+    staff_id: Uuid,
+    hash: &[u8; 32],
+    expires_at: DateTime<Utc>,
+) -> sql::Result<()> {
+    tx.execute(
+        "UPDATE staff SET setup_code_hash = ?2, setup_code_expires_at = ?3 WHERE id = ?1",
+        params![staff_id.to_string(), hash.to_vec(), expires_at],
+    )?;
+    Ok(())
+}
+
+/// A wrong second-factor code: counts it, and returns how many came in a row.
+pub fn code_failed(tx: &Tx<'_>, staff_id: Uuid) -> sql::Result<i64> {
+    tx.execute("UPDATE staff SET code_failures = code_failures + 1 WHERE id = ?1", [staff_id.to_string()])?;
+    tx.query_row("SELECT code_failures FROM staff WHERE id = ?1", [staff_id.to_string()], |r| r.get(0))
+}
+
+/// A right code ends the row of wrong ones.
+pub fn code_succeeded(tx: &Tx<'_>, staff_id: Uuid) -> sql::Result<()> {
+    tx.execute("UPDATE staff SET code_failures = 0 WHERE id = ?1", [staff_id.to_string()])?;
+    Ok(())
 }
 
 /// A new secret for the authenticator app, not yet confirmed (replaces an earlier unconfirmed
@@ -97,17 +137,22 @@ pub fn set_pending_secret(tx: &Tx<'_>, staff_id: Uuid, secret: &[u8]) -> sql::Re
 }
 
 /// The first code confirmed the secret: it counts from now, with these recovery codes (hashes).
+/// Only for the secret the code was checked against: a setup that replaced it in the meantime
+/// makes this fail rather than bind the account to a secret nobody confirmed. The setup code is
+/// used up.
 pub fn confirm_second_factor(
     tx: &Tx<'_>,
     staff_id: Uuid,
+    secret: &[u8],
     step: u64,
     recovery_hashes: &[[u8; 32]],
     now: DateTime<Utc>,
 ) -> sql::Result<bool> {
     let n = tx.execute(
-        "UPDATE staff SET totp_confirmed_at = ?2, totp_last_step = ?3
-         WHERE id = ?1 AND totp_secret IS NOT NULL AND totp_confirmed_at IS NULL",
-        params![staff_id.to_string(), now, step_value(step)],
+        "UPDATE staff SET totp_confirmed_at = ?2, totp_last_step = ?3, setup_code_hash = NULL,
+                setup_code_expires_at = NULL, code_failures = 0
+         WHERE id = ?1 AND totp_secret = ?4 AND totp_confirmed_at IS NULL",
+        params![staff_id.to_string(), now, step_value(step), secret.to_vec()],
     )?;
     if n != 1 {
         return Ok(false);
@@ -160,22 +205,31 @@ pub fn recovery_codes_left(conn: &dyn Query, staff_id: Uuid) -> sql::Result<i64>
     )
 }
 
-/// A lost phone and no recovery codes left: an administrator clears the second factor, the
-/// account sets it up again at its next sign-in, and its tokens end now.
-pub fn reset_second_factor(tx: &Tx<'_>, username: &str) -> sql::Result<bool> {
+/// A lost phone and no recovery codes left, or too many wrong codes: an administrator clears
+/// the second factor and hands out a new setup code (its hash here); the account's tokens end
+/// now. The staff member's id, or `None` for an unknown username.
+pub fn reset_second_factor(
+    tx: &Tx<'_>,
+    username: &str,
+    setup_hash: impl Fn(Uuid) -> [u8; 32],
+    expires_at: DateTime<Utc>,
+) -> sql::Result<Option<Uuid>> {
     let Some(id) = tx
         .query_row("SELECT id FROM staff WHERE username = ?1", [username], |r| r.get::<String>(0))
         .optional()?
     else {
-        return Ok(false);
+        return Ok(None);
     };
+    let staff_id = uuid_col(id.clone())?;
     tx.execute(
-        "UPDATE staff SET totp_secret = NULL, totp_confirmed_at = NULL, totp_last_step = NULL WHERE id = ?1",
+        "UPDATE staff SET totp_secret = NULL, totp_confirmed_at = NULL, totp_last_step = NULL, code_failures = 0
+         WHERE id = ?1",
         [id.as_str()],
     )?;
+    set_setup_code(tx, staff_id, &setup_hash(staff_id), expires_at)?;
     tx.execute("DELETE FROM staff_recovery_codes WHERE staff_id = ?1", [id.as_str()])?;
     tx.execute("DELETE FROM tokens WHERE subject_kind = 'staff' AND subject_id = ?1", [id.as_str()])?;
-    Ok(true)
+    Ok(Some(staff_id))
 }
 
 /// The demo's invented accounts sign in without a second factor (and the demo says so).

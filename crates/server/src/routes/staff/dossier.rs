@@ -7,11 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use cjg_core::api::{
-    ActivationCodeResponse, CaseloadDossier, DeleteEntryQuery, DeviceInfo, EntryUpdate, ListPage,
+    ActivationCodeResponse, CaseloadDossier, DeleteEntryRequest, DeviceInfo, EntryUpdate, ListPage,
 };
 use cjg_core::audit::{AuditAction, AuditEvent, AuditObject, PurposeRequest, PurposeResponse};
 use cjg_core::entry::{self, EntryDraft, EntryVersion};
-use cjg_core::{Entry, Person};
+use cjg_core::{Entry, ErrorCode, Person};
 use uuid::Uuid;
 
 use super::{any_entry_dossier, entry_dossier, person_dossier, Created, Ctx, Paged, StaffCall};
@@ -189,19 +189,26 @@ pub async fn update_entry(
     Ok(Json(entry))
 }
 
-/// The family's devices drop the entry; its last text stays in the entry's history.
+/// The family's devices drop the entry; its last text stays in the entry's history. An
+/// optional JSON body gives the reason.
 #[utoipa::path(delete, path = "/v1/staff/entries/{entry_id}",
-    params(("entry_id" = Uuid, Path), ("reason" = Option<String>, Query),
-        ("X-Cjg-Purpose" = Option<String>, Header)),
+    request_body(content = Option<DeleteEntryRequest>, description = "Optional: why the entry goes"),
+    params(("entry_id" = Uuid, Path), ("X-Cjg-Purpose" = Option<String>, Header)),
     responses((status = 204), (status = 404, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn delete_entry(
     State(state): State<Arc<AppState>>,
     call: StaffCall,
     ApiPath(entry_id): ApiPath<Uuid>,
-    ApiQuery(q): ApiQuery<DeleteEntryQuery>,
+    body: axum::body::Bytes,
 ) -> AppResult<StatusCode> {
-    let reason = entry::change_reason(q.reason.as_deref())?;
+    let req: DeleteEntryRequest = if body.is_empty() {
+        DeleteEntryRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| AppError::new(ErrorCode::MalformedJson, "the body is not {\"reason\": \"...\"}"))?
+    };
+    let reason = entry::change_reason(req.reason.as_deref())?;
     let dossier = entry_dossier(&state, entry_id).await?;
     call.write_dossier(
         &state,

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use cjg_core::api::{
-    SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, StaffLoginRequest, TokenKind,
-    TokenResponse,
+    SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, SecondFactorSetupRequest,
+    StaffLoginRequest, TokenKind, TokenResponse,
 };
 use cjg_core::second_factor::{self, OneTimeCode};
 use cjg_core::ErrorCode;
@@ -60,6 +60,28 @@ fn recovery_hash(staff_id: Uuid, normalised: &str) -> [u8; 32] {
     cjg_crypto::sha256(format!("{staff_id}:{normalised}").as_bytes())
 }
 
+/// Whether `typed` is the account's live setup code.
+fn setup_code_holds(account: &StaffLogin, typed: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    let Some((hash, expires_at)) = &account.setup_code else { return false };
+    let Some(code) = second_factor::parse_setup_code(typed) else { return false };
+    // Hashes are compared, not codes: timing says nothing about the code.
+    *expires_at > now && hash.as_slice() == auth::setup_code_hash(account.actor.id, &code)
+}
+
+fn wrong_setup_code() -> AppError {
+    AppError::new(
+        ErrorCode::Unauthenticated,
+        "the setup code is wrong or expired; ask an administrator for a new one",
+    )
+}
+
+fn locked() -> AppError {
+    AppError::new(
+        ErrorCode::SecondFactorLocked,
+        "too many wrong codes in a row; an administrator must reset the second factor",
+    )
+}
+
 /// A new staff token, written in `tx`.
 fn issue_token(tx: &Tx<'_>, staff_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> AppResult<TokenResponse> {
     let (token, hash) = auth::new_token()?;
@@ -98,6 +120,9 @@ pub async fn login(
             ));
         }
         SecondFactor::Ready { secret, last_step } => {
+            if account.code_failures >= second_factor::MAX_CODE_FAILURES {
+                return Err(locked());
+            }
             let Some(code) = req.one_time_code.as_deref() else {
                 limits::staff_login_succeeded(&state, &req.username, ip).await?;
                 return Err(AppError::new(
@@ -105,27 +130,39 @@ pub async fn login(
                     "send the code from the authenticator app",
                 ));
             };
-            let code = second_factor::parse_code(code).ok_or_else(wrong_code)?;
-            state
+            let code = second_factor::parse_code(code);
+            let token = state
                 .db
                 .write(move |tx| {
                     let accepted = match code {
-                        OneTimeCode::App(code) => {
+                        Some(OneTimeCode::App(code)) => {
                             second_factor::accept_code(&secret, &code, unix_seconds(now), last_step)
                                 .map(|step| db::staff::use_step(tx, id, step))
                                 .transpose()?
                                 .unwrap_or(false)
                         }
-                        OneTimeCode::Recovery(code) => {
+                        Some(OneTimeCode::Recovery(code)) => {
                             db::staff::use_recovery_code(tx, id, &recovery_hash(id, &code), now)?
                         }
+                        None => false,
                     };
+                    // Committed either way: a wrong code stays counted.
                     if !accepted {
-                        return Err(wrong_code());
+                        let failures = db::staff::code_failed(tx, id)?;
+                        return Ok(Err(failures));
                     }
-                    issue_token(tx, id, now)
+                    db::staff::code_succeeded(tx, id)?;
+                    Ok(Ok(issue_token(tx, id, now)?))
                 })
-                .await?
+                .await?;
+            match token {
+                Ok(token) => token,
+                Err(failures) if failures >= second_factor::MAX_CODE_FAILURES => {
+                    tracing::warn!(staff = %id, "second factor closed after too many wrong codes");
+                    return Err(locked());
+                }
+                Err(_) => return Err(wrong_code()),
+            }
         }
     };
     limits::staff_login_succeeded(&state, &req.username, ip).await?;
@@ -133,15 +170,16 @@ pub async fn login(
 }
 
 /// The first step of setting up the second factor: a new secret for the authenticator app
-/// (shown as a QR code by the staff app). Needs the password; replaces an earlier secret that
-/// was never confirmed, never one that is in use.
-#[utoipa::path(post, path = "/v1/staff/second-factor/setup", request_body = StaffLoginRequest,
+/// (shown as a QR code by the staff app). Needs the password and the one-time setup code an
+/// administrator handed out, so a password alone cannot claim an account. Replaces an earlier
+/// secret that was never confirmed, never one that is in use.
+#[utoipa::path(post, path = "/v1/staff/second-factor/setup", request_body = SecondFactorSetupRequest,
     responses((status = 200, body = SecondFactorSetup), (status = 401, body = cjg_core::ApiError),
         (status = 409, body = cjg_core::ApiError)))]
 pub async fn setup_second_factor(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
-    ApiJson(req): ApiJson<StaffLoginRequest>,
+    ApiJson(req): ApiJson<SecondFactorSetupRequest>,
 ) -> AppResult<Json<SecondFactorSetup>> {
     let account = check_password(&state, ip, &req.username, req.password).await?;
     if !matches!(account.second_factor, SecondFactor::NotSetUp { .. }) {
@@ -149,6 +187,9 @@ pub async fn setup_second_factor(
             ErrorCode::Conflict,
             "this account has its second factor set up (or needs none); an administrator can reset it",
         ));
+    }
+    if !setup_code_holds(&account, &req.setup_code, state.clock.now()) {
+        return Err(wrong_setup_code());
     }
     let secret: [u8; second_factor::SECRET_BYTES] = cjg_crypto::random_array().map_err(AppError::internal)?;
     let setup = SecondFactorSetup {
@@ -176,10 +217,13 @@ pub async fn confirm_second_factor(
     ApiJson(req): ApiJson<SecondFactorConfirm>,
 ) -> AppResult<Json<SecondFactorConfirmed>> {
     let account = check_password(&state, ip, &req.username, req.password).await?;
+    let now = state.clock.now();
+    if !setup_code_holds(&account, &req.setup_code, now) {
+        return Err(wrong_setup_code());
+    }
     let SecondFactor::NotSetUp { pending: Some(secret) } = account.second_factor else {
         return Err(AppError::new(ErrorCode::Conflict, "there is no second factor waiting to be confirmed"));
     };
-    let now = state.clock.now();
     let step = second_factor::parse_code(&req.code)
         .and_then(|c| match c {
             OneTimeCode::App(code) => second_factor::accept_code(&secret, &code, unix_seconds(now), None),
@@ -197,7 +241,7 @@ pub async fn confirm_second_factor(
     let token = state
         .db
         .write(move |tx| {
-            if !db::staff::confirm_second_factor(tx, id, step, &hashes, now)? {
+            if !db::staff::confirm_second_factor(tx, id, &secret, step, &hashes, now)? {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
                     "the second factor was set up in the meantime",
