@@ -99,3 +99,31 @@ async fn the_app_answers_while_a_slow_sync_runs() {
     assert!(done.done);
     assert_eq!(app.entry(entry).await.unwrap().map(|e| e.entry.id), Some(entry));
 }
+
+/// A sync under way is activity: the idle lock waits until it ends, and locks after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_lock_waits_for_a_running_sync() {
+    let server = TestServer::start().unwrap();
+    let slow = Arc::new(AtomicBool::new(false));
+    let via = slow_proxy(server.url.trim_start_matches("http://").to_owned(), slow.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(cjg_tests::app(dir.path()).with_auto_lock(Duration::from_secs(60)));
+    app.enrol(&via, &server.code_for("Sanne"), PIN, PIN, "").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+
+    slow.store(true, Ordering::SeqCst);
+    let syncing = tokio::spawn({
+        let app = app.clone();
+        async move { app.sync(|_| {}).await }
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(!syncing.is_finished(), "the proxy holds the page");
+    let long_after = std::time::Instant::now() + Duration::from_secs(3600);
+    assert!(!app.lock_if_idle(long_after).await, "no lock while the sync runs");
+    assert!(app.dossier().await.is_ok(), "still open");
+
+    slow.store(false, Ordering::SeqCst);
+    syncing.await.unwrap().expect("the sync ends well");
+    assert!(app.lock_if_idle(long_after).await, "idle and no sync: locked");
+    assert_eq!(app.dossier().await.expect_err("locked").code(), "locked");
+}

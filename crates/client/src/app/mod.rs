@@ -208,10 +208,12 @@ impl AppCore {
     }
 
     /// Locks when nothing happened for the auto-lock time; true if it locked just now. A hidden
-    /// window gets no input, so it locks after the same time.
+    /// window gets no input, so it locks after the same time. A sync under way is activity:
+    /// locking in the middle of a long first sync would throw away the page it is fetching and
+    /// start it over after the PIN; the lock waits until the sync ends.
     pub async fn lock_if_idle(&self, now: Instant) -> bool {
         let idle = self.last_activity.lock().map(|t| now.saturating_duration_since(*t)).unwrap_or_default();
-        if idle < self.auto_lock {
+        if idle < self.auto_lock || self.syncing.try_lock().is_err() {
             return false;
         }
         let session = self.staff.lock().await.take();
