@@ -106,9 +106,9 @@ pub fn open_challenge(
     Some((nonce.try_into().ok()?, expires_at))
 }
 
-/// A new one-time code with which a staff member sets up their second factor, as an
-/// administrator hands it over (`XXXXX-XXXXX`).
-pub fn new_setup_code() -> Result<String, AppError> {
+/// A new one-time code as it is handed over (`XXXXX-XXXXX`): an administrator's setup code for
+/// a staff member's second factor, or one of their recovery codes.
+pub fn new_one_time_code() -> Result<String, AppError> {
     let random = cjg_crypto::random_array().map_err(AppError::internal)?;
     Ok(cjg_core::second_factor::recovery_code(&random))
 }
@@ -118,6 +118,12 @@ pub fn new_setup_code() -> Result<String, AppError> {
 pub fn setup_code_hash(staff_id: Uuid, code: &str) -> [u8; 32] {
     let normalised = cjg_core::second_factor::parse_setup_code(code).unwrap_or_default();
     cjg_crypto::sha256(format!("setup:{staff_id}:{normalised}").as_bytes())
+}
+
+/// How a recovery code is kept: a hash bound to its account. `normalised` as
+/// [`cjg_core::second_factor::parse_code`] gives it.
+pub fn recovery_code_hash(staff_id: Uuid, normalised: &str) -> [u8; 32] {
+    cjg_crypto::sha256(format!("{staff_id}:{normalised}").as_bytes())
 }
 
 pub fn hash_password(password: &str) -> Result<String, AppError> {

@@ -16,8 +16,8 @@ use crate::db::attempts::{self, Scope};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-/// Sign-in attempts one username may have in a window (a successful one is given back) ([`attempts::WINDOW`]): enough for someone
-/// who mistypes, far too few to guess a password. A guesser can lock one name out for a quarter
+/// Sign-in attempts one username may have in a window ([`attempts::WINDOW`]; one that succeeds
+/// is given back): enough for someone who mistypes, far too few to guess a password. A guesser can lock one name out for a quarter
 /// of an hour; the staff member then signs in a little later, and the attempts are on record.
 pub const STAFF_FAILURES_PER_USER: i64 = 10;
 /// Wrong activation codes from all addresses together in a window. A code has 30^12 values and

@@ -151,7 +151,7 @@ async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) 
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let state = open_state(settings)?;
     let user = username.clone();
-    let code = cjg_server::auth::new_setup_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let code = cjg_server::auth::new_one_time_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let shown = code.clone();
     let expires = state.clock.now() + chrono::Duration::days(cjg_core::second_factor::SETUP_CODE_DAYS);
     state
@@ -312,7 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::ResetSecondFactor { username }) => {
             let state = open_state(&settings)?;
             let name = username.clone();
-            let code = cjg_server::auth::new_setup_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            let code = cjg_server::auth::new_one_time_code().map_err(|e| anyhow::anyhow!("{}", e.message))?;
             let shown = code.clone();
             let expires =
                 state.clock.now() + chrono::Duration::days(cjg_core::second_factor::SETUP_CODE_DAYS);

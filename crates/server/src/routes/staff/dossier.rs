@@ -80,13 +80,10 @@ pub async fn audit_log(
     ApiPath(dossier_id): ApiPath<Uuid>,
     ApiQuery(page): ApiQuery<ListPage>,
 ) -> AppResult<Paged<AuditEvent>> {
-    let window = db::Window::peeking(page);
-    let Json(items) = call
-        .read_dossier(&state, dossier_id, AuditObject::AuditLog, move |tx, id| {
-            Ok(db::audit::audit_log_window(tx, id, window)?.into_iter().map(|(e, _)| e).collect())
-        })
-        .await?;
-    Ok(Paged::of(items, page))
+    call.read_dossier_page(&state, dossier_id, AuditObject::AuditLog, page, |c, id, window| {
+        Ok(db::audit::audit_log_window(c, id, window)?.into_iter().map(|(e, _)| e).collect())
+    })
+    .await
 }
 
 /// The dossier's entries, newest first, in pages.
@@ -103,13 +100,7 @@ pub async fn list_entries(
     ApiPath(dossier_id): ApiPath<Uuid>,
     ApiQuery(page): ApiQuery<ListPage>,
 ) -> AppResult<Paged<Entry>> {
-    let window = db::Window::peeking(page);
-    let Json(items) = call
-        .read_dossier(&state, dossier_id, AuditObject::Entries, move |c, id| {
-            db::entries::dossier_entries(c, id, window)
-        })
-        .await?;
-    Ok(Paged::of(items, page))
+    call.read_dossier_page(&state, dossier_id, AuditObject::Entries, page, db::entries::dossier_entries).await
 }
 
 #[utoipa::path(post, path = "/v1/staff/dossiers/{dossier_id}/entries", request_body = EntryDraft,

@@ -55,11 +55,6 @@ fn wrong_code() -> AppError {
     AppError::new(ErrorCode::Unauthenticated, "the code is wrong or was used before")
 }
 
-/// A recovery code is kept as a hash bound to its account.
-fn recovery_hash(staff_id: Uuid, normalised: &str) -> [u8; 32] {
-    cjg_crypto::sha256(format!("{staff_id}:{normalised}").as_bytes())
-}
-
 /// Whether `typed` is the account's live setup code.
 fn setup_code_holds(account: &StaffLogin, typed: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
     let Some((hash, expires_at)) = &account.setup_code else { return false };
@@ -142,7 +137,7 @@ pub async fn login(
                                 .unwrap_or(false)
                         }
                         Some(OneTimeCode::Recovery(code)) => {
-                            db::staff::use_recovery_code(tx, id, &recovery_hash(id, &code), now)?
+                            db::staff::use_recovery_code(tx, id, &auth::recovery_code_hash(id, &code), now)?
                         }
                         None => false,
                     };
@@ -231,13 +226,10 @@ pub async fn confirm_second_factor(
         })
         .ok_or_else(wrong_code)?;
     let id = account.actor.id;
-    let mut recovery_codes = Vec::with_capacity(second_factor::RECOVERY_CODES);
-    for _ in 0..second_factor::RECOVERY_CODES {
-        let random = cjg_crypto::random_array().map_err(AppError::internal)?;
-        recovery_codes.push(second_factor::recovery_code(&random));
-    }
+    let recovery_codes: Vec<String> =
+        (0..second_factor::RECOVERY_CODES).map(|_| auth::new_one_time_code()).collect::<AppResult<_>>()?;
     let hashes: Vec<[u8; 32]> =
-        recovery_codes.iter().map(|c| recovery_hash(id, &c.replace('-', ""))).collect();
+        recovery_codes.iter().map(|c| auth::recovery_code_hash(id, &c.replace('-', ""))).collect();
     let token = state
         .db
         .write(move |tx| {

@@ -64,7 +64,7 @@ pub struct Paged<T> {
 
 impl<T: serde::Serialize> Paged<T> {
     /// `items` were read with [`db::Window::peeking`] for `page`.
-    pub fn of(items: Vec<T>, page: cjg_core::api::ListPage) -> Self {
+    fn of(items: Vec<T>, page: cjg_core::api::ListPage) -> Self {
         let size = |item: &T| serde_json::to_vec(item).map_or(usize::MAX, |v| v.len());
         let (items, more) = cjg_core::api::fit_page(
             items,
@@ -108,6 +108,22 @@ impl StaffCall {
             })
             .await?;
         Ok(Json(out))
+    }
+
+    /// Like [`StaffCall::read_dossier`] for a long list: one page of it, the rows of `page`
+    /// (and one more, to know whether another page follows).
+    pub async fn read_dossier_page<T: serde::Serialize + Send + 'static>(
+        self,
+        state: &AppState,
+        dossier_id: Uuid,
+        object: AuditObject,
+        page: cjg_core::api::ListPage,
+        read: impl FnOnce(&dyn Query, Uuid, db::Window) -> sql::Result<Vec<T>> + Send + 'static,
+    ) -> AppResult<Paged<T>> {
+        let window = db::Window::peeking(page);
+        let Json(items) =
+            self.read_dossier(state, dossier_id, object, move |c, id| read(c, id, window)).await?;
+        Ok(Paged::of(items, page))
     }
 
     /// A logged access to one dossier on the caller's caseload that may write: `f` runs in one
@@ -193,29 +209,26 @@ impl StaffCall {
     }
 }
 
+/// The dossier `find` names for an id, or 404.
+async fn dossier_of(
+    state: &AppState,
+    id: Uuid,
+    find: fn(&dyn Query, Uuid) -> sql::Result<Option<Uuid>>,
+) -> AppResult<Uuid> {
+    state.db.call(move |c| Ok(find(c, id)?)).await?.ok_or_else(AppError::not_found)
+}
+
 /// The dossier of an entry, also when it was deleted.
 async fn any_entry_dossier(state: &AppState, entry_id: Uuid) -> AppResult<Uuid> {
-    state
-        .db
-        .call(move |c| Ok(db::entries::any_entry_dossier(c, entry_id)?))
-        .await?
-        .ok_or_else(AppError::not_found)
+    dossier_of(state, entry_id, db::entries::any_entry_dossier).await
 }
 
 /// The dossier of an entry that exists and is not deleted.
 async fn entry_dossier(state: &AppState, entry_id: Uuid) -> AppResult<Uuid> {
-    state
-        .db
-        .call(move |c| Ok(db::entries::entry_dossier(c, entry_id)?))
-        .await?
-        .ok_or_else(AppError::not_found)
+    dossier_of(state, entry_id, db::entries::entry_dossier).await
 }
 
 /// The dossier a family member belongs to.
 async fn person_dossier(state: &AppState, person_id: Uuid) -> AppResult<Uuid> {
-    state
-        .db
-        .call(move |c| Ok(db::people::person_dossier(c, person_id)?))
-        .await?
-        .ok_or_else(AppError::not_found)
+    dossier_of(state, person_id, db::people::person_dossier).await
 }

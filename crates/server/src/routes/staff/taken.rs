@@ -43,13 +43,8 @@ pub async fn list_feedback(
     ApiPath(dossier_id): ApiPath<Uuid>,
     ApiQuery(page): ApiQuery<ListPage>,
 ) -> AppResult<Paged<Feedback>> {
-    let window = db::Window::peeking(page);
-    let Json(items) = call
-        .read_dossier(&state, dossier_id, AuditObject::Feedback, move |c, id| {
-            db::feedback::dossier_feedback(c, id, window)
-        })
-        .await?;
-    Ok(Paged::of(items, page))
+    call.read_dossier_page(&state, dossier_id, AuditObject::Feedback, page, db::feedback::dossier_feedback)
+        .await
 }
 
 /// A coach answers feedback or marks it handled; a refused correction carries its reason.
