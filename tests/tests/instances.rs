@@ -1,8 +1,9 @@
-//! Two server instances on one PostgreSQL database, behind a load balancer: what must be
-//! unique or ordered is decided by the database, not by a process. The app syncs through the
-//! balancer while a coach writes on both instances at once; every entry arrives exactly once.
-//! Requests sent to both instances at the same moment (a retry that lands twice) are stored
-//! once. The audit chain of the dossier, appended to from both instances, stays whole.
+//! Two server instances on one database, behind a load balancer: what must be unique or
+//! ordered is decided by the database, not by a process. The app syncs through the balancer
+//! while a coach writes on both instances at once; every entry arrives exactly once. Requests
+//! sent to both instances at the same moment (a retry that lands twice) are stored once. The
+//! audit chain of the dossier, appended to from both instances, stays whole. On SQLite, two
+//! processes on one file wait their turn to write.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -199,4 +200,27 @@ async fn two_instances_behind_a_balancer_lose_and_duplicate_nothing() {
     let seq_rows: i64 =
         a.db().query_row("SELECT COUNT(*) FROM seq_counter", params![], |r| r.get(0)).unwrap();
     assert_eq!(seq_rows, 1);
+}
+
+/// Two processes on one SQLite file (a second instance starting beside a running one, or the
+/// admin command beside the server) write at the same moment. A write transaction that read
+/// first and then met the other's commit used to fail at once with "database is locked"
+/// instead of waiting its turn: here the second instance's demo check at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_waits_while_another_process_writes_the_sqlite_file() {
+    if cjg_tests::on_postgres() {
+        return;
+    }
+    let a = TestServer::start().unwrap();
+    let other = rusqlite::Connection::open(a.data_dir.join("cjg-server.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE; UPDATE seq_counter SET value = value + 0 WHERE id = 1;").unwrap();
+    let data_dir = a.data_dir.clone();
+    let second = tokio::task::spawn_blocking(move || TestServer::start_in(&data_dir, "127.0.0.1:0", &[]));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    other.execute_batch("COMMIT").unwrap();
+    let b = second.await.unwrap().expect("the second instance starts once the other process is done");
+    let coach = b.staff().await.unwrap();
+    let dossier = coach.dossier_id(&b.db()).await;
+    let draft = family_entry(EntryKind::Afspraak, "Afspraak", "De coach belt volgende week.", "2026-11-30");
+    coach.create_entry(dossier, &draft).await.unwrap();
 }

@@ -191,7 +191,14 @@ impl Conn {
     /// A write transaction. On PostgreSQL it holds the writer lock until it ends.
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
         match self {
-            Conn::Sqlite(c) => Ok(Tx::Sqlite(c.transaction()?, Access::Write)),
+            // IMMEDIATE takes the write lock at the start, waiting (busy_timeout) while another
+            // process on the same file writes. A deferred transaction that read first would
+            // fail at once with "database is locked" when the other's commit made its snapshot
+            // stale; SQLite cannot wait that out.
+            Conn::Sqlite(c) => Ok(Tx::Sqlite(
+                c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
+                Access::Write,
+            )),
             Conn::Postgres(c) => {
                 let mut pg = c.borrow_mut();
                 pg.batch("BEGIN")?;
