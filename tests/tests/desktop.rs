@@ -285,11 +285,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     type_into(&c, "#msg-text", "Kan de coach ook op zaterdag bellen?").await;
     wait_for(&c, "#msg-send").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "verstuurd").await;
+    // The answer comes by itself: the server tells the open app to sync (no Vernieuwen).
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
     let answered = staff.send_message(&sanne_id, "Op zaterdag niet, wel op vrijdagavond.").await.unwrap();
     assert_eq!(answered.status(), 201);
-    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
-    wait_for(&c, "#refresh").await.click().await.unwrap();
     wait_text(&c, "#msg-badge", "1").await;
     wait_text(&c, "#msg-notice", "nieuw bericht van uw coach").await;
     shot(&c, "25-nieuw-bericht").await;

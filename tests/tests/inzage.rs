@@ -248,6 +248,35 @@ async fn a_purpose_is_required_and_holds_for_its_window() {
     assert_eq!(app.dossier().await.unwrap().unseen_audit, 0);
 }
 
+/// A quiet sync reads only the new lines and continues from the hash stored beside the last
+/// line the device verified. Someone who rewrites that stored hash (to cover a change to an
+/// older line) is noticed by the quiet sync too; the full check finds the changed line.
+#[tokio::test]
+async fn a_rewritten_stored_head_is_noticed_by_a_quiet_sync() {
+    let server = TestServer::start().unwrap();
+    let staff = server.staff().await.unwrap();
+    let dossier = staff.dossier_id(&server.db()).await;
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Karim").await;
+    staff.entries(dossier).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let verified = app.inzage().await.unwrap().lines.len();
+    let karim = cjg_tests::person_id(&server.db(), "Karim Voorbeeld");
+    server
+        .db()
+        .execute(
+            "UPDATE audit_views SET hash = ?2 WHERE person_id = ?1
+             AND position = (SELECT MAX(position) FROM audit_views WHERE person_id = ?1)",
+            [karim.as_str(), &"ab".repeat(32)],
+        )
+        .unwrap();
+    staff.entries(dossier).await.unwrap();
+    let e = app.sync(|_| {}).await.unwrap_err();
+    assert_eq!(e.code(), "audit_log_broken");
+    let view = app.inzage().await.unwrap();
+    assert_eq!(view.lines.len(), verified, "the verified copy stays");
+    assert!(view.warning.is_some());
+}
+
 /// Change, delete or reorder a line in the server's database: the app's next sync refuses the
 /// log, keeps its verified copy, shows the warning and tells the server; the admin command
 /// finds the break too. Restoring the line makes the log verify again.
@@ -302,9 +331,10 @@ async fn tampering_with_the_server_log_is_noticed() {
         for statement in tamper.split(';') {
             w.execute(statement, [&karim]).unwrap();
         }
-        // A staff access meanwhile: the app also gets a new line with the tampered log.
+        // A staff access meanwhile: the app also gets a new line with the tampered log. The
+        // person refreshes (a quiet sync leaves the check of old lines to the hourly one).
         staff.entries(dossier).await.unwrap();
-        let e = app.sync(|_| {}).await.unwrap_err();
+        let e = app.sync_checking_log(|_| {}).await.unwrap_err();
         assert_eq!(e.code(), "audit_log_broken", "{name}");
         let view = app.inzage().await.unwrap();
         assert_eq!(view.lines.len(), verified, "{name}: the verified copy stays, nothing new is taken in");

@@ -136,7 +136,7 @@ async fn a_failure_inside_a_page_leaves_no_partial_page_and_no_cursor_move() {
     let server = TestServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut store = enrol(&server, "Karim", dir.path()).await;
-    let opts = SyncOptions { page_limit: Some(5), fail_in_page: Some((1, 2)) };
+    let opts = SyncOptions { page_limit: Some(5), fail_in_page: Some((1, 2)), ..SyncOptions::default() };
     let err = cjg_client::sync(&mut store, &opts, |_| {}).await.expect_err("injected");
     assert!(matches!(err, ClientError::Store(StoreError::Injected)), "{err:?}");
     let after_first_page = store.cursor().unwrap();

@@ -6,6 +6,7 @@ pub mod app;
 mod error;
 pub mod export;
 pub mod pin;
+pub mod push;
 pub mod secret;
 pub mod settings;
 pub mod staff;
@@ -285,12 +286,15 @@ impl Client {
         &self,
         token: &str,
         cursor: i64,
-        audit_from: Option<u32>,
+        audit: Option<(u32, bool)>,
         limit: Option<u32>,
     ) -> Result<SyncPage> {
         let mut url = format!("{}/v1/sync?cursor={cursor}", self.base);
-        if let Some(from) = audit_from {
+        if let Some((from, full)) = audit {
             url.push_str(&format!("&audit_from={from}"));
+            if full {
+                url.push_str("&audit_full=true");
+            }
         }
         if let Some(l) = limit {
             url.push_str(&format!("&limit={l}"));

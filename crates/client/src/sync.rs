@@ -25,6 +25,9 @@ pub struct Progress {
 pub struct SyncOptions {
     /// Items per page to ask for; the server caps it.
     pub page_limit: Option<u32>,
+    /// Have the server check the access log against every stored line, not only against the
+    /// stored head of the last verified one (an altered old line shows only this way).
+    pub full_log_check: bool,
     /// Make the given page (0-based) fail after this many items, inside its transaction.
     #[cfg(feature = "fault-injection")]
     pub fail_in_page: Option<(usize, usize)>,
@@ -154,13 +157,15 @@ async fn sync_once(
     }
     flush_outbox(access, client, token).await?;
     let mut p = Progress::default();
-    // The server rebuilds the whole chain for every audit batch (that is how an altered old line
-    // shows), so the log is asked for until this sync has caught up with it, not on every page.
+    // The log is asked for until this sync has caught up with it, not on every page. A full
+    // check is needed once: later pages continue from the head it verified.
     let mut audit_open = true;
+    let mut full = options.full_log_check;
     loop {
         let (cursor, audit) = access.with(|s| Ok((s.cursor()?, s.audit_state()?))).await?;
-        let page =
-            client.pull_page(token, cursor, audit_open.then_some(audit.size), options.page_limit).await?;
+        let ask = audit_open.then_some((audit.size, full));
+        let page = client.pull_page(token, cursor, ask, options.page_limit).await?;
+        full = false;
         if let Some(batch) = &page.audit {
             audit_open = batch.events.len() >= cjg_core::api::AUDIT_PAGE_MAX;
         }

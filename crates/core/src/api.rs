@@ -488,6 +488,10 @@ pub struct SyncQuery {
     pub limit: Option<u32>,
     /// The number of audit lines the device has verified; absent: send no audit lines.
     pub audit_from: Option<u32>,
+    /// Check the lines sent against the whole stored log, not only against the stored head
+    /// of the device's last line (see the server's `audit::LogCheck`).
+    #[serde(default)]
+    pub audit_full: bool,
 }
 
 /// Who a bearer token was given to: a staff member after sign-in, or an enrolled device.

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::db::sql::{self, Query};
 use chrono::{DateTime, Utc};
 use cjg_core::api::AUDIT_PAGE_MAX;
-use cjg_core::audit::{AuditBatch, AuditEvent, Checkpoint};
+use cjg_core::audit::{AuditBatch, Checkpoint};
 use cjg_crypto::chain;
 use cjg_crypto::DeviceKey;
 use uuid::Uuid;
@@ -54,32 +54,68 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
     }
 }
 
+/// How much of the stored log a batch is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogCheck {
+    /// The head is recomputed from every stored line up to the last one sent: a line altered,
+    /// moved or deleted in the database anywhere gives a head that does not extend what the
+    /// device verified, and the device notices. Costs a read of the person's whole log; the app
+    /// asks for it on its first sync after unlocking, hourly, and when the person refreshes.
+    Full,
+    /// The head continues from the hash stored beside the device's last verified line: a sync
+    /// reads only the lines it sends. A stored hash rewritten to hide a change still shows (it
+    /// no longer matches the device's head); a line altered with its hash left alone shows at
+    /// the next full check, and to `verify-audit`.
+    FromStoredHead,
+}
+
 /// The person's own lines after the `from` the device verified (at most a page), and a
-/// checkpoint over their log as it is stored now up to the last line sent. The head is
-/// recomputed from the stored lines, never read from the stored hashes: a line altered, moved
-/// or deleted in the database gives a head that does not extend what the device verified, and
-/// the device notices.
+/// checkpoint over their log up to the last line sent; `more` when lines are left after it.
 pub fn batch_for(
     conn: &dyn Query,
     key: &DeviceKey,
     dossier_id: Uuid,
     person_id: Uuid,
     from: u32,
+    check: LogCheck,
     now: DateTime<Utc>,
 ) -> sql::Result<(AuditBatch, bool)> {
-    let log: Vec<AuditEvent> =
-        crate::db::audit::person_log(conn, person_id)?.into_iter().map(|(e, _)| e).collect();
-    let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
-    let end = (start + AUDIT_PAGE_MAX).min(log.len());
-    let head = log[..end].iter().fold(chain::GENESIS, |h, e| chain::link(&h, e));
+    let stored_head = match (check, from) {
+        (_, 0) => Some(chain::GENESIS),
+        (LogCheck::Full, _) => None,
+        (LogCheck::FromStoredHead, _) => {
+            crate::db::audit::person_head_at(conn, person_id, from)?.as_deref().and_then(chain::unhex)
+        }
+    };
+    let (head_before, events, size_before, more) = match stored_head {
+        Some(head) => {
+            let mut lines = crate::db::audit::person_lines(conn, person_id, from, AUDIT_PAGE_MAX + 1)?;
+            let more = lines.len() > AUDIT_PAGE_MAX;
+            lines.truncate(AUDIT_PAGE_MAX);
+            (head, lines, from, more)
+        }
+        // The full check, and a device ahead of the stored log (lines removed at its end):
+        // count and hash what is stored, so the device sees exactly what changed.
+        None => {
+            let want = usize::try_from(from).unwrap_or(usize::MAX).saturating_add(AUDIT_PAGE_MAX + 1);
+            let mut log = crate::db::audit::person_lines(conn, person_id, 0, want)?;
+            let start = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
+            let end = (start + AUDIT_PAGE_MAX).min(log.len());
+            let more = end < log.len();
+            log.truncate(end);
+            let events = log.split_off(start);
+            let head = log.iter().fold(chain::GENESIS, |h, e| chain::link(&h, e));
+            (head, events, u32::try_from(start).unwrap_or(u32::MAX), more)
+        }
+    };
+    let head = events.iter().fold(head_before, |h, e| chain::link(&h, e));
+    let sent = u32::try_from(events.len()).unwrap_or(u32::MAX);
     let checkpoint = Checkpoint {
         dossier_id,
         person_id,
-        size: u32::try_from(end).unwrap_or(u32::MAX),
+        size: size_before.saturating_add(sent),
         head: chain::hex(&head),
         time: now,
     };
-    let batch =
-        AuditBatch { events: log[start..end].to_vec(), checkpoint: chain::sign_checkpoint(key, checkpoint) };
-    Ok((batch, end < log.len()))
+    Ok((AuditBatch { events, checkpoint: chain::sign_checkpoint(key, checkpoint) }, more))
 }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod limits;
+pub mod push;
 pub mod ready;
 pub mod routes;
 pub mod service;
@@ -132,6 +133,7 @@ impl Settings {
         routes::client::challenge,
         routes::client::token,
         routes::client::sync,
+        routes::client::events,
         routes::client::my_devices,
         routes::client::revoke_my_device,
         routes::client::set_consent,
@@ -271,6 +273,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/pin-key", &["POST"], post(client::pin_key)),
         ("/v1/me/pin-ok", &["POST"], post(client::pin_ok)),
         ("/v1/sync", &["GET"], get(client::sync)),
+        ("/v1/me/events", &["GET"], get(client::events)),
         ("/v1/me/devices", &["GET"], get(client::my_devices)),
         ("/v1/me/devices/{device_id}", &["DELETE"], delete(client::revoke_my_device)),
         ("/v1/me/consent", &["PUT"], put(client::set_consent)),
@@ -416,6 +419,13 @@ pub async fn serve(
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    state.db.listen_for_changes();
+    let signals = state.db.signals.clone();
+    // Open push connections never end by themselves: a graceful shutdown would wait for them.
+    let shutdown = async move {
+        shutdown.await;
+        signals.close();
+    };
     let schedule = tokio::spawn(run_schedule(state.clone()));
     let housekeeping = tokio::spawn(run_housekeeping(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

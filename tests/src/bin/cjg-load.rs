@@ -101,7 +101,9 @@ impl Sim {
         });
         loop {
             let from = audit_open.then_some(self.audit_size);
-            let page = rec.time(route, self.client.pull_page(&token, self.cursor, from, None)).await?;
+            let page = rec
+                .time(route, self.client.pull_page(&token, self.cursor, from.map(|f| (f, false)), None))
+                .await?;
             for item in page.items {
                 match item.change {
                     Change::Entry { entry } => {

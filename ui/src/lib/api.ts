@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message,
+  StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -21,7 +21,8 @@ export const api = {
   setKeyUnlock: (enabled: boolean) => invoke<void>("set_key_unlock", { enabled }),
   forgetAccount: (accountId: string) => invoke<void>("forget_account", { accountId }),
   lock: () => invoke<void>("lock"),
-  sync: () => invoke<Progress>("sync"),
+  /** `checkLog`: the person asked for this sync, so the whole access log is checked too. */
+  sync: (checkLog: boolean) => invoke<Progress>("sync", { checkLog }),
   dossier: () => invoke<DossierView>("dossier"),
   entry: (id: string) => invoke<EntryDetail | null>("entry", { id }),
   touch: () => invoke<void>("touch"),
@@ -76,4 +77,9 @@ export const api = {
   onProgress: (f: (p: Progress) => void): Promise<UnlistenFn> =>
     listen<Progress>("sync-progress", (e) => f(e.payload)),
   onLocked: (f: () => void): Promise<UnlistenFn> => listen("locked", () => f()),
+  /** The server said something changed and the app synced (push). */
+  onPushSynced: (f: (news: News) => void): Promise<UnlistenFn> =>
+    listen<News>("push-synced", (e) => f(e.payload)),
+  onPushFailed: (f: (error: unknown) => void): Promise<UnlistenFn> =>
+    listen("push-failed", (e) => f(e.payload)),
 };

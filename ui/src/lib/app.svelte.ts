@@ -89,7 +89,7 @@ class AppState {
     this.notice = t().syncing;
     this.noticeIsError = false;
     try {
-      await api.sync();
+      await api.sync(true);
       this.synced += 1;
       this.notice = t().sync_done;
     } catch (e) {
@@ -113,7 +113,7 @@ class AppState {
       || document.visibilityState !== "visible") return;
     this.quiet = true;
     try {
-      await api.sync();
+      await api.sync(false);
       this.synced += 1;
       await this.loadDossier();
     } catch (e) {
@@ -121,6 +121,17 @@ class AppState {
     } finally {
       this.quiet = false;
     }
+  };
+
+  /** The app synced because the server said something changed: show what came in. */
+  pushSynced = async (): Promise<void> => {
+    if (this.staffMode || this.status?.phase !== "unlocked") return;
+    this.synced += 1;
+    await this.loadDossier();
+  };
+
+  pushFailed = async (e: unknown): Promise<void> => {
+    if (errorCode(e) === "wiped_revoked") await this.wiped();
   };
 
   syncProgress = (items: number): void => {

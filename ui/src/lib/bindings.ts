@@ -220,6 +220,16 @@ qr_size: number, qr_path: string, };
 
 export type Progress = { pages: number, items: number, done: boolean, };
 
+export type News = { 
+/**
+ * Coach messages unread now that were not before.
+ */
+messages: number, 
+/**
+ * Tasks to do now that were not before.
+ */
+tasks: number, };
+
 export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "conflict" | "enrol_again" | "device_locked" | "device_revoked" | "forbidden" | "insecure_server_url" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_such_account" | "not_enrolled" | "not_found" | "pin_format" | "pin_mismatch" | "pin_needs_server" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "second_factor_code" | "second_factor_locked" | "second_factor_needed" | "second_factor_setup_needed" | "setup_code" | "server_error" | "server_invalid_response" | "server_unreachable" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
 
 export type UiError = { code: UiCode, message: string, };

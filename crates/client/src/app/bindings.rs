@@ -53,6 +53,7 @@ pub fn typescript_bindings() -> String {
         crate::staff::StaffDossierView::decl(&cfg),
         crate::staff::SecondFactorSetupView::decl(&cfg),
         crate::Progress::decl(&cfg),
+        super::News::decl(&cfg),
         crate::UiCode::decl(&cfg),
         crate::UiError::decl(&cfg),
     ];

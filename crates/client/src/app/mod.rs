@@ -25,6 +25,7 @@ mod devices;
 mod dossier;
 mod informatie;
 mod inzage;
+mod push;
 mod staff;
 mod taken;
 pub use accounts::AccountInfo;
@@ -34,6 +35,7 @@ pub use devices::DevicesView;
 pub use dossier::{DossierView, EntryDetail, EntrySummary, FeedbackSent, PendingFeedback};
 pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
 pub use inzage::{AuditLine, AuditWarningView, InzageView, LogFingerprint};
+pub use push::News;
 pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
 
 use crate::accounts::Accounts;
@@ -106,15 +108,31 @@ struct OpenAccount {
     store: Store,
     /// Goes with the account: locking forgets it.
     tokens: Arc<TokenCache>,
+    /// When the access log was last checked against every line the server stores (see
+    /// [`SyncOptions::full_log_check`]); `None` until the first sync after unlocking.
+    log_checked: LogChecked,
+    /// Dropped with the account (lock, another account, wipe): its receivers, such as the push
+    /// connection, hear that the account closed.
+    ended: tokio::sync::watch::Sender<()>,
 }
 
 impl OpenAccount {
     fn new(id: Uuid, store: Store) -> Self {
-        Self { id, store, tokens: Default::default() }
+        Self {
+            id,
+            store,
+            tokens: Default::default(),
+            log_checked: Default::default(),
+            ended: tokio::sync::watch::Sender::new(()),
+        }
     }
 }
 
+/// How often a sync has the whole access log checked while the app stays unlocked.
+const FULL_LOG_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
 type Guard<'a> = tokio::sync::MutexGuard<'a, Option<OpenAccount>>;
+type LogChecked = Arc<std::sync::Mutex<Option<std::time::Instant>>>;
 
 /// The open account's store as a sync sees it: taken for each read or page, and refused once
 /// the app was locked or another account opened meanwhile.
@@ -306,10 +324,10 @@ impl AppCore {
     }
 
     /// The open account's id and token cache, for a sync.
-    async fn open_for_sync(&self) -> Result<(Uuid, Arc<TokenCache>)> {
+    async fn open_for_sync(&self) -> Result<(Uuid, Arc<TokenCache>, LogChecked)> {
         let guard = self.open.lock().await;
         let open = guard.as_ref().ok_or(ClientError::Locked)?;
-        Ok((open.id, open.tokens.clone()))
+        Ok((open.id, open.tokens.clone(), open.log_checked.clone()))
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -368,12 +386,32 @@ impl AppCore {
 
     /// Sends the outbox and pulls what is new. The store is taken only for each page, so the
     /// app answers other commands meanwhile; a lock during the sync ends it with `locked`.
+    /// The access log is checked whole on the first sync after unlocking and hourly after.
     pub async fn sync(&self, progress: impl FnMut(Progress) + Send) -> Result<Progress> {
+        self.sync_with(false, progress).await
+    }
+
+    /// A sync the person asked for: it also checks the whole access log.
+    pub async fn sync_checking_log(&self, progress: impl FnMut(Progress) + Send) -> Result<Progress> {
+        self.sync_with(true, progress).await
+    }
+
+    async fn sync_with(&self, check_log: bool, progress: impl FnMut(Progress) + Send) -> Result<Progress> {
         let _one_at_a_time = self.syncing.lock().await;
-        let (id, tokens) = self.open_for_sync().await?;
+        let (id, tokens, log_checked) = self.open_for_sync().await?;
+        let last = log_checked.lock().ok().and_then(|c| *c);
+        let full_log_check = check_log || last.is_none_or(|at| at.elapsed() >= FULL_LOG_CHECK_EVERY);
+        let options = SyncOptions { full_log_check, ..SyncOptions::default() };
         let access = OpenStore { open: &self.open, id };
-        match crate::sync_via(&access, &SyncOptions::default(), &tokens, progress).await {
-            Ok(p) => Ok(p),
+        match crate::sync_via(&access, &options, &tokens, progress).await {
+            Ok(p) => {
+                if full_log_check {
+                    if let Ok(mut c) = log_checked.lock() {
+                        *c = Some(std::time::Instant::now());
+                    }
+                }
+                Ok(p)
+            }
             Err(e) => Err(self.on_error(id, e).await),
         }
     }

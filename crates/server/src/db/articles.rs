@@ -244,6 +244,7 @@ pub fn approve(
              version = version + 1, seq = ?3 WHERE id = ?1",
         params![id.to_string(), revision, seq],
     )?;
+    super::wake(tx, crate::push::Wake::Everyone)?;
     Ok(())
 }
 
@@ -255,6 +256,7 @@ pub fn withdraw(tx: &Tx<'_>, id: Uuid, editor: &StaffActor, now: DateTime<Utc>) 
          WHERE id = ?1 AND withdrawn_at IS NULL",
         params![id.to_string(), now, editor.id.to_string(), seq],
     )?;
+    super::wake(tx, crate::push::Wake::Everyone)?;
     if n == 0 {
         let exists: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM articles WHERE id = ?1)", [id.to_string()], |r| {

@@ -187,6 +187,8 @@ pub(super) fn distribute(tx: &Tx<'_>, event: &AuditEvent) -> sql::Result<()> {
         today: cjg_core::time::dutch_date(event.at),
     };
     for person in family.audience(subject) {
+        // A new line of their own log is something new to sync: exactly the people it reaches.
+        super::wake(tx, crate::push::Wake::Person(person))?;
         let (position, prev): (u32, Option<String>) = tx.query_row(
             "SELECT COALESCE(MAX(position), 0) + 1,
                     (SELECT hash FROM audit_views WHERE person_id = ?1 ORDER BY position DESC LIMIT 1)
@@ -222,6 +224,37 @@ pub fn person_log(conn: &dyn Query, person_id: Uuid) -> sql::Result<Vec<(AuditEv
         Ok((AuditEvent { position: r.get(14)?, ..event }, r.get(15)?))
     })?;
     rows.collect()
+}
+
+/// At most `limit` of a person's lines after the first `skip` of their chain, in order, each
+/// with its place in the chain as `position`: what a sync page needs, without the rest.
+pub fn person_lines(
+    conn: &dyn Query,
+    person_id: Uuid,
+    skip: u32,
+    limit: usize,
+) -> sql::Result<Vec<AuditEvent>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {AUDIT_COLUMNS}, v.position FROM audit_views v
+         JOIN audit_events a ON a.event_id = v.event_id
+         WHERE v.person_id = ?1 AND v.position > ?2 ORDER BY v.position LIMIT ?3"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![person_id.to_string(), skip, limit], |r| {
+        let (event, _) = audit_row(r)?;
+        Ok(AuditEvent { position: r.get(14)?, ..event })
+    })?;
+    rows.collect()
+}
+
+/// The hash stored beside the person's line at `position`: the head of their chain up to it.
+pub fn person_head_at(conn: &dyn Query, person_id: Uuid, position: u32) -> sql::Result<Option<String>> {
+    conn.query_row(
+        "SELECT hash FROM audit_views WHERE person_id = ?1 AND position = ?2",
+        params![person_id.to_string(), position],
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 /// A dossier's log as stored, in chain order, with the stored hashes.

@@ -28,7 +28,7 @@ pub mod sql;
 pub mod staff;
 pub mod sync;
 
-use sql::{params, Conn, QueryExt, Tx};
+use sql::{params, Conn, Query, QueryExt, Tx};
 
 /// The server's storage: the embedded SQLite file (one writer connection, as SQLite has one
 /// writer, and a few read-only connections for read transactions, which WAL lets run beside
@@ -36,6 +36,32 @@ use sql::{params, Conn, QueryExt, Tx};
 #[derive(Clone)]
 pub struct Db {
     backend: Backend,
+    /// Where committed changes wake open apps (see [`crate::push`]).
+    pub signals: Arc<crate::push::Signals>,
+    /// For the connection that listens to other instances' changes.
+    pg_config: Option<postgres::Config>,
+}
+
+/// Most open push connections one instance keeps (each costs a few kilobytes).
+const MAX_PUSH_CONNECTIONS: usize = 20_000;
+
+thread_local! {
+    /// Who the transaction running on this thread wakes once it commits (SQLite; PostgreSQL
+    /// queues its `NOTIFY` in the transaction itself).
+    static WAKE_AFTER_COMMIT: std::cell::RefCell<Vec<crate::push::Wake>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks `wake` to be signalled when the transaction commits; a rollback signals nothing.
+pub fn wake(tx: &Tx<'_>, wake: crate::push::Wake) -> sql::Result<()> {
+    match tx.dialect() {
+        sql::Dialect::Sqlite => {
+            WAKE_AFTER_COMMIT.with(|w| w.borrow_mut().push(wake));
+            Ok(())
+        }
+        sql::Dialect::Postgres => {
+            tx.query_row("SELECT pg_notify('cjg_changes', ?1)", [wake.payload()], |_| Ok(()))
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -194,6 +220,8 @@ impl Db {
                 writer: Arc::new(Mutex::new(conn)),
                 readers: Arc::new(Readers { conns: readers, next: Default::default() }),
             },
+            signals: crate::push::Signals::new(MAX_PUSH_CONNECTIONS),
+            pg_config: None,
         })
     }
 
@@ -201,6 +229,7 @@ impl Db {
     /// `pool_size` connections, and brings the schema up to date.
     pub fn open_postgres(url: &str, pool_size: u32) -> Result<Self, OpenError> {
         let config: postgres::Config = url.parse().map_err(OpenError::Url)?;
+        let pg_config = Some(config.clone());
         let pool = std::thread::spawn(move || {
             let pool = PgPool(Some(
                 r2d2::Pool::builder()
@@ -219,7 +248,56 @@ impl Db {
         })
         .join()
         .map_err(|_| OpenError::Sql(sql::Error::BadValue(0, "the database thread stopped".into())))??;
-        Ok(Self { backend: Backend::Postgres(Arc::new(pool)) })
+        Ok(Self {
+            backend: Backend::Postgres(Arc::new(pool)),
+            signals: crate::push::Signals::new(MAX_PUSH_CONNECTIONS),
+            pg_config,
+        })
+    }
+
+    /// On PostgreSQL: listens for the changes every instance commits (`NOTIFY cjg_changes`) and
+    /// passes them to this instance's open apps, on a thread of its own until the server stops.
+    /// After a lost connection it connects again and wakes everyone once, as signals sent
+    /// meanwhile are gone (the apps' cursors decide what they fetch, so waking too many is
+    /// only a sync that finds nothing).
+    pub fn listen_for_changes(&self) {
+        let Some(config) = self.pg_config.clone() else { return };
+        let signals = self.signals.clone();
+        std::thread::spawn(move || {
+            let mut wait = std::time::Duration::from_millis(100);
+            let mut first = true;
+            while !signals.is_closing() {
+                let listened = (|| -> Result<(), String> {
+                    use postgres::fallible_iterator::FallibleIterator;
+                    let mut client = config.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+                    client.batch_execute("LISTEN cjg_changes").map_err(|e| e.to_string())?;
+                    if !std::mem::take(&mut first) {
+                        signals.wake(crate::push::Wake::Everyone);
+                    }
+                    wait = std::time::Duration::from_millis(100);
+                    while !signals.is_closing() {
+                        {
+                            let mut notifications = client.notifications();
+                            let mut waiting = notifications.timeout_iter(std::time::Duration::from_secs(1));
+                            while let Some(n) = waiting.next().map_err(|e| e.to_string())? {
+                                if let Some(w) = crate::push::Wake::from_payload(n.payload()) {
+                                    signals.wake(w);
+                                }
+                            }
+                        }
+                        if client.is_closed() {
+                            return Err("the connection closed".into());
+                        }
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = listened {
+                    tracing::warn!(error = %e, "listening for changes on PostgreSQL failed; trying again");
+                    std::thread::sleep(wait);
+                    wait = (wait * 2).min(std::time::Duration::from_secs(10));
+                }
+            }
+        });
     }
 
     pub fn dialect(&self) -> sql::Dialect {
@@ -235,11 +313,21 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     {
-        let backend = self.backend.clone();
+        let (backend, signals) = (self.backend.clone(), self.signals.clone());
         tokio::task::spawn_blocking(move || match backend {
             Backend::Sqlite { writer, .. } => {
                 let mut guard = writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
-                f(&mut guard)
+                WAKE_AFTER_COMMIT.with(|w| w.borrow_mut().clear());
+                let out = f(&mut guard);
+                drop(guard);
+                // `Ok` means the work committed (a closure that rolls back returns its error).
+                let woken = WAKE_AFTER_COMMIT.with(|w| std::mem::take(&mut *w.borrow_mut()));
+                if out.is_ok() {
+                    for w in woken {
+                        signals.wake(w);
+                    }
+                }
+                out
             }
             Backend::Postgres(pool) => {
                 let pool = pool.0.as_ref().ok_or_else(|| AppError::internal("database pool closed"))?;

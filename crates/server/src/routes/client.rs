@@ -276,7 +276,8 @@ fn no_own_access() -> AppError {
 
 /// What this person may see after `cursor`, oldest change first. The access policy is applied
 /// to every entry on today's date before the page is read.
-#[utoipa::path(get, path = "/v1/sync", params(("cursor" = i64, Query), ("limit" = Option<u32>, Query)),
+#[utoipa::path(get, path = "/v1/sync", params(("cursor" = i64, Query), ("limit" = Option<u32>, Query),
+        ("audit_from" = Option<u32>, Query), ("audit_full" = Option<bool>, Query)),
     responses((status = 200, body = SyncPage), (status = 401, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn sync(
@@ -290,6 +291,8 @@ pub async fn sync(
     let limit = q.limit.map_or(SYNC_PAGE_MAX_ITEMS / 2, |l| l as usize).clamp(1, SYNC_PAGE_MAX_ITEMS);
     let today = state.clock.today();
     let now = state.clock.now();
+    let check =
+        if q.audit_full { crate::audit::LogCheck::Full } else { crate::audit::LogCheck::FromStoredHead };
     let page = move |tx: db::sql::Tx<'_>, keys: &AppState| {
         if !db::people::has_own_access(&tx, who.person_id, today)? {
             return Err(no_own_access());
@@ -298,8 +301,15 @@ pub async fn sync(
         db::articles::refresh_tips(&tx, who.dossier_id, now)?;
         let mut page = db::sync::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
         if let Some(from) = q.audit_from {
-            let (batch, more) =
-                crate::audit::batch_for(&tx, &keys.audit_key, who.dossier_id, who.person_id, from, now)?;
+            let (batch, more) = crate::audit::batch_for(
+                &tx,
+                &keys.audit_key,
+                who.dossier_id,
+                who.person_id,
+                from,
+                check,
+                now,
+            )?;
             page.audit = Some(batch);
             page.has_more |= more;
         }
@@ -319,6 +329,43 @@ pub async fn sync(
         other => other?,
     };
     Ok(Json(page))
+}
+
+/// "Sync now", as server-sent events: an open, unlocked app keeps this one connection and
+/// syncs when an event named `sync` arrives. The events carry nothing but their own name (an
+/// event without data is not delivered, by the SSE spec); what changed is
+/// fetched by the normal sync, whose cursor decides, so a signal lost on the way costs only the
+/// wait for the next quiet sync. The first event, `ready`, says the app is listening. The
+/// stream ends after ten minutes (the app connects again with a fresh token, so a revoked
+/// device stops hearing within that time) and when the server stops.
+///
+/// Server-sent events rather than a WebSocket: the signal goes one way only, SSE is plain
+/// HTTP that every proxy and load balancer passes (with its keep-alive comments), and the app
+/// needs no second protocol beside the one it syncs with.
+#[utoipa::path(get, path = "/v1/me/events",
+    responses((status = 200, description = "text/event-stream: `ready`, then `sync` events whose data is their name"),
+        (status = 401, body = cjg_core::ApiError), (status = 429, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+) -> AppResult<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let subscription =
+        state.db.signals.subscribe(who.person_id).ok_or_else(|| {
+            AppError::new(ErrorCode::RateLimited, "too many open connections; try again later")
+        })?;
+    let until = tokio::time::Instant::now() + crate::push::CONNECTION_LIFETIME;
+    let ready = futures_util::stream::once(async { Ok(Event::default().event("ready").data("ready")) });
+    let signals = futures_util::stream::unfold(subscription, move |mut s| async move {
+        s.next(until).await.then(|| (Ok(Event::default().event("sync").data("sync")), s))
+    });
+    Ok(Sse::new(futures_util::StreamExt::chain(ready, signals))
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(25))))
 }
 
 /// The devices enrolled for the signed-in person, oldest first.

@@ -1,0 +1,104 @@
+//! The open app listens for "sync now" and syncs at once, so a coach's answer shows within a
+//! second; the quiet sync every few minutes stays as the fallback.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::AppCore;
+use crate::push::{jitter, reconnect_delay};
+use crate::{ClientError, Progress, Result, Session};
+
+/// What a sync the server asked for brought that asks something of the person: the desktop
+/// shows a notice (without content) for it when the window is not in front.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+pub struct News {
+    /// Coach messages unread now that were not before.
+    pub messages: u32,
+    /// Tasks to do now that were not before.
+    pub tasks: u32,
+}
+
+impl News {
+    pub fn any(&self) -> bool {
+        self.messages > 0 || self.tasks > 0
+    }
+}
+
+impl AppCore {
+    /// Keeps the push connection of the open account and syncs on every signal, reporting
+    /// each sync to `on_synced`. Returns when the account closes (lock, another account, a
+    /// wipe); until then it connects again after every drop, waiting longer (with jitter)
+    /// after each failure in a row. On every (re)connection it syncs once, for what changed
+    /// while it was not listening.
+    pub async fn listen(&self, mut on_synced: impl FnMut(Result<News>) + Send) {
+        let Ok((session, tokens, mut ended)) = self.open_for_push().await else { return };
+        let mut failures = 0u32;
+        loop {
+            let connected = tokio::select! {
+                _ = ended.changed() => return,
+                outcome = self.listen_once(&session, &tokens, &mut on_synced) => outcome,
+            };
+            match connected {
+                Ok(true) => failures = 0,
+                Ok(false) => {}
+                Err(ClientError::Locked) => return,
+                Err(e) => {
+                    tracing::debug!(code = e.code(), "push connection lost");
+                    failures = failures.saturating_add(1);
+                }
+            }
+            tokio::select! {
+                _ = ended.changed() => return,
+                () = tokio::time::sleep(reconnect_delay(failures, jitter())) => {}
+            }
+        }
+    }
+
+    /// One connection, until it ends; `Ok(true)` when it was open and ended normally.
+    async fn listen_once(
+        &self,
+        session: &Session,
+        tokens: &crate::TokenCache,
+        on_synced: &mut (impl FnMut(Result<News>) + Send),
+    ) -> Result<bool> {
+        let (token, _) = tokens.get(session).await?;
+        let mut events = match session.client.events(&token).await {
+            Err(e @ ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, .. }) => {
+                tokens.forget();
+                return Err(e);
+            }
+            other => other?,
+        };
+        // `Ready` and `Sync` both mean: fetch what is new.
+        while let Some(_signal) = events.next().await? {
+            let synced = self.sync_for_news().await;
+            if matches!(synced, Err(ClientError::Locked)) {
+                return Err(ClientError::Locked);
+            }
+            on_synced(synced);
+        }
+        Ok(true)
+    }
+
+    /// A quiet sync, and what it brought that asks something of the person.
+    pub async fn sync_for_news(&self) -> Result<News> {
+        let before = self.waiting().await?;
+        let _: Progress = self.sync(|_| {}).await?;
+        let after = self.waiting().await?;
+        Ok(News { messages: after.0.saturating_sub(before.0), tasks: after.1.saturating_sub(before.1) })
+    }
+
+    /// (unread coach messages, tasks to do)
+    async fn waiting(&self) -> Result<(u32, u32)> {
+        Ok((self.berichten().await?.unread, self.tasks().await?.to_do))
+    }
+
+    async fn open_for_push(
+        &self,
+    ) -> Result<(Session, std::sync::Arc<crate::TokenCache>, tokio::sync::watch::Receiver<()>)> {
+        let guard = self.open.lock().await;
+        let open = guard.as_ref().ok_or(ClientError::Locked)?;
+        let session = Session::of(&open.store)?;
+        Ok((session, open.tokens.clone(), open.ended.subscribe()))
+    }
+}
