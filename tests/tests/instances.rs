@@ -224,3 +224,30 @@ async fn a_write_waits_while_another_process_writes_the_sqlite_file() {
     let draft = family_entry(EntryKind::Afspraak, "Afspraak", "De coach belt volgende week.", "2026-11-30");
     coach.create_entry(dossier, &draft).await.unwrap();
 }
+
+/// An app listening on one instance hears about a message written on another: the signal
+/// travels through the database (NOTIFY), not through the process that took the write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_instance_wakes_an_app_listening_on_another() {
+    if !cjg_tests::on_postgres() {
+        eprintln!("skipped: several instances share a PostgreSQL database (set CJG_TEST_POSTGRES)");
+        return;
+    }
+    let a = TestServer::start().unwrap();
+    let b = TestServer::start_in(&a.data_dir, "127.0.0.1:0", &[]).unwrap();
+    let (_dir, sanne) = cjg_tests::enrolled_app(&b, "Sanne").await;
+    let sanne = Arc::new(sanne);
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let listening = sanne.clone();
+    tokio::spawn(async move {
+        listening.listen(move |synced| drop(tx.send(synced.map_err(|e| e.code().to_owned())))).await;
+    });
+    let within = std::time::Duration::from_secs(10);
+    tokio::time::timeout(within, heard.recv()).await.expect("connected").unwrap().unwrap();
+
+    let coach = a.staff().await.unwrap();
+    let sanne_id = cjg_tests::person_id(&a.db(), "Sanne Voorbeeld");
+    assert_eq!(coach.send_message(&sanne_id, "Via de andere server.").await.unwrap().status(), 201);
+    let news = tokio::time::timeout(within, heard.recv()).await.expect("a signal from the other instance");
+    assert_eq!(news.unwrap().unwrap().messages, 1);
+}

@@ -59,7 +59,12 @@ pub fn wake(tx: &Tx<'_>, wake: crate::push::Wake) -> sql::Result<()> {
             Ok(())
         }
         sql::Dialect::Postgres => {
-            tx.query_row("SELECT pg_notify('cjg_changes', ?1)", [wake.payload()], |_| Ok(()))
+            // pg_notify returns `void`, which the row reader has no type for: count it instead.
+            tx.query_row(
+                "SELECT COUNT(*) FROM (SELECT pg_notify('cjg_changes', ?1)) AS sent",
+                [wake.payload()],
+                |r| r.get::<i64>(0).map(drop),
+            )
         }
     }
 }
