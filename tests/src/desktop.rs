@@ -256,3 +256,74 @@ pub async fn type_into(c: &Client, css: &str, text: &str) {
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
 }
+
+/// A real notification daemon (dunst) on the tests' private D-Bus session and virtual display:
+/// what the app shows as an OS notice lands here, and the test reads it back.
+pub struct Notices {
+    child: Child,
+}
+
+impl Notices {
+    pub fn start() -> Self {
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no D-Bus session: run the tests under scripts/with-keyring (scripts/test does)"
+        );
+        let child = Command::new("dunst")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst is installed (scripts/setup)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Self::dunstctl(&["is-paused"]).is_none_or(|o| o.trim() != "false") {
+            assert!(Instant::now() < deadline, "dunst did not take the notification service");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child }
+    }
+
+    fn dunstctl(args: &[&str]) -> Option<String> {
+        let out = Command::new("dunstctl").args(args).stderr(Stdio::null()).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// (summary, body) of every notice shown so far, oldest first.
+    pub fn shown(&self) -> Vec<(String, String)> {
+        // History holds notices that were closed; close the ones on screen first.
+        Self::dunstctl(&["close-all"]);
+        let history = Self::dunstctl(&["history"]).unwrap_or_default();
+        let parsed: serde_json::Value = serde_json::from_str(&history).unwrap_or_default();
+        let text = |n: &serde_json::Value, key: &str| n[key]["data"].as_str().unwrap_or_default().to_owned();
+        let mut notices: Vec<(i64, String, String)> = parsed["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|group| group.as_array().cloned().unwrap_or_default())
+            .map(|n| (n["id"]["data"].as_i64().unwrap_or_default(), text(&n, "summary"), text(&n, "body")))
+            .collect();
+        notices.sort_by_key(|n| n.0);
+        notices.into_iter().map(|(_, s, b)| (s, b)).collect()
+    }
+}
+
+impl Drop for Notices {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sets the X input focus of the virtual display: to no window (`false`), as when the person
+/// works in another program, or back to the window under the pointer (`true`). Through libX11
+/// from Python's ctypes, so no extra tool is needed.
+pub fn set_display_focus(on_app: bool) {
+    // XSetInputFocus(display, focus, revert_to, time): None = 0, PointerRoot = 1.
+    let focus = if on_app { 1 } else { 0 };
+    let script = format!(
+        "import ctypes; x = ctypes.CDLL('libX11.so.6'); x.XOpenDisplay.restype = ctypes.c_void_p; \
+         d = ctypes.c_void_p(x.XOpenDisplay(None)); assert d.value; \
+         x.XSetInputFocus(d, {focus}, {focus}, 0); x.XSync(d, 0); x.XCloseDisplay(d)"
+    );
+    let status = Command::new("python3").args(["-c", &script]).status().expect("python3");
+    assert!(status.success(), "could not set the display's focus");
+}

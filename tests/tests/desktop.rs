@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use cjg_core::questionnaire::{Agree, Answer, TaskStatus};
 use cjg_tests::desktop::{
-    assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, shot, tab_to,
-    type_into, wait_for, wait_for_xpath, wait_text, Driver, ENTER, SPACE, TAB,
+    assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, set_display_focus,
+    shot, tab_to, type_into, wait_for, wait_for_xpath, wait_text, Driver, Notices, ENTER, SPACE, TAB,
 };
 use cjg_tests::{params, TestServer, PIN};
 use fantoccini::{Client, Locator};
@@ -285,12 +285,27 @@ async fn enrol_read_restart_offline_and_unlock() {
     type_into(&c, "#msg-text", "Kan de coach ook op zaterdag bellen?").await;
     wait_for(&c, "#msg-send").await.click().await.unwrap();
     wait_text(&c, "#msg-thread li:last-child", "verstuurd").await;
-    // The answer comes by itself: the server tells the open app to sync (no Vernieuwen).
+    // The answer comes by itself: the server tells the open app to sync (no Vernieuwen). The
+    // person works in another program meanwhile, so the OS shows a notice that says only that
+    // there is news.
+    let notices = Notices::start();
     wait_for(&c, "#nav-dossier").await.click().await.unwrap();
+    set_display_focus(false);
     let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
     let answered = staff.send_message(&sanne_id, "Op zaterdag niet, wel op vrijdagavond.").await.unwrap();
     assert_eq!(answered.status(), 201);
     wait_text(&c, "#msg-badge", "1").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let shown = notices.shown();
+        if !shown.is_empty() || Instant::now() > deadline {
+            break shown;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(shown, [("Mijn CJG".to_owned(), "Er is iets nieuws in Mijn CJG.".to_owned())]);
+    set_display_focus(true);
+    drop(notices);
     wait_text(&c, "#msg-notice", "nieuw bericht van uw coach").await;
     shot(&c, "25-nieuw-bericht").await;
     wait_for(&c, "#msg-notice-go").await.click().await.unwrap();
