@@ -9,21 +9,40 @@ use uuid::Uuid;
 use super::entries::{entry_row, ENTRY_COLUMNS};
 use super::feedback::{feedback_row, requests_since, FEEDBACK_COLUMNS};
 use super::people::{dossier_people, member_of, person_row, regime, PERSON_COLUMNS};
-use super::sql::{self, params, Query, QueryExt, ToValue, Tx};
+use super::sql::{self, params, OptionalExt, Query, QueryExt, ToValue, Tx};
 use super::{articles, messages, questionnaires};
 use super::{bad_text, next_seqs, uuid_col};
 
 /// Brings the person's access ledger up to date with the policy on `today`: every entry whose
 /// answer changed gets a new seq, so it (or its tombstone) is in the next page. Entries this
 /// person never saw and may not see leave no trace in their ledger.
+///
+/// The scan is skipped while the person's mark says the ledger is current: same Dutch date
+/// (ages and the rules that follow them change by the day), no entry or person of the dossier
+/// changed since (both give a new seq), same regime. A sync that finds nothing new then costs
+/// a few index lookups instead of a pass over the whole dossier.
 pub(super) fn refresh_access(
     tx: &Tx<'_>,
     person_id: Uuid,
     dossier_id: Uuid,
     today: NaiveDate,
 ) -> sql::Result<()> {
+    let regime = regime(tx, dossier_id)?;
+    let mark = AccessMark { checked_on: today.to_string(), policy_seq: policy_seq(tx, dossier_id)?, regime };
+    let stored: Option<(String, i64, String)> = tx
+        .query_row(
+            "SELECT checked_on, policy_seq, regime FROM access_marks WHERE person_id = ?1",
+            [person_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if stored.is_some_and(|(on, seq, regime)| {
+        on == mark.checked_on && seq == mark.policy_seq && regime == regime_name(mark.regime)
+    }) {
+        return Ok(());
+    }
     let members: Vec<Member> = dossier_people(tx, dossier_id)?.iter().map(member_of).collect();
-    let family = Family { members: &members, regime: regime(tx, dossier_id)?, today };
+    let family = Family { members: &members, regime, today };
     let mut stmt = tx.prepare(&format!(
         "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible
          FROM entries e {}
@@ -51,7 +70,40 @@ pub(super) fn refresh_access(
         }
     }
     drop(stmt);
-    store_access(tx, person_id, &changed)
+    store_access(tx, person_id, &changed)?;
+    tx.execute(
+        "INSERT INTO access_marks (person_id, checked_on, policy_seq, regime) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (person_id) DO UPDATE SET checked_on = excluded.checked_on,
+             policy_seq = excluded.policy_seq, regime = excluded.regime",
+        params![person_id.to_string(), mark.checked_on, mark.policy_seq, regime_name(mark.regime)],
+    )?;
+    Ok(())
+}
+
+struct AccessMark {
+    checked_on: String,
+    policy_seq: i64,
+    regime: cjg_core::policy::Regime,
+}
+
+/// The newest change to what the policy reads of a dossier: its entries and its people (each
+/// change of either takes a new seq). Two index lookups.
+fn policy_seq(q: &dyn Query, dossier_id: Uuid) -> sql::Result<i64> {
+    let newest = |table: &str| -> sql::Result<i64> {
+        q.query_row(
+            &format!("SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE dossier_id = ?1"),
+            [dossier_id.to_string()],
+            |r| r.get(0),
+        )
+    };
+    Ok(newest("entries")?.max(newest("people")?))
+}
+
+fn regime_name(regime: cjg_core::policy::Regime) -> &'static str {
+    match regime {
+        cjg_core::policy::Regime::Jeugdwet => "jeugdwet",
+        cjg_core::policy::Regime::Wgbo => "wgbo",
+    }
 }
 
 /// Writes access decisions with one sequence range and few statements: a first pull of a
