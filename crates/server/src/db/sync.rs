@@ -177,13 +177,21 @@ pub fn sync_page(
         // tombstone of the moment access ended.
         // The page is chosen on small columns first (covering indexes), and only its rows are
         // read whole: sorting every row with its body made each page cost O(dossier bytes).
+        // The candidates come from two index ranges (access changed after the cursor; entry
+        // changed after the cursor), so a page after the newest change reads no row at all:
+        // one condition over both tables made every sync walk the person's whole ledger.
         let mut stmt = tx.prepare(&format!(
-            "WITH page AS MATERIALIZED (
+            "WITH changed AS (
+                 SELECT a.entry_id FROM entry_access a WHERE a.person_id = ?1 AND a.seq > ?2
+                 UNION
+                 SELECT k.id FROM entries k WHERE k.dossier_id = ?4 AND k.seq > ?2),
+             page AS MATERIALIZED (
                  SELECT a.entry_id, a.visible,
                         CASE WHEN a.visible = 1 AND k.seq > a.seq THEN k.seq ELSE a.seq END AS item_seq
-                 FROM entry_access a
+                 FROM changed c
+                 JOIN entry_access a ON a.person_id = ?1 AND a.entry_id = c.entry_id
                  JOIN entries k {} ON k.id = a.entry_id
-                 WHERE a.person_id = ?1 AND (a.seq > ?2 OR (a.visible = 1 AND k.seq > ?2))
+                 WHERE a.seq > ?2 OR (a.visible = 1 AND k.seq > ?2)
                  ORDER BY item_seq LIMIT ?3)
              SELECT {ENTRY_COLUMNS}, page.visible, page.item_seq
              FROM page
@@ -192,9 +200,10 @@ pub fn sync_page(
              ORDER BY page.item_seq",
             indexed_by(tx, "entries_id_seq")
         ))?;
-        let rows = stmt.query_map(params![person_id.to_string(), cursor, fetch], |r| {
-            Ok((entry_row(r)?, r.get::<bool>(14)?, r.get::<i64>(15)?))
-        })?;
+        let rows = stmt
+            .query_map(params![person_id.to_string(), cursor, fetch, dossier_id.to_string()], |r| {
+                Ok((entry_row(r)?, r.get::<bool>(14)?, r.get::<i64>(15)?))
+            })?;
         for row in rows {
             let (row, visible, item_seq) = row?;
             let change = if visible && !row.deleted {
