@@ -725,6 +725,17 @@ async fn every_screen_fits_a_phone() {
     fits(phone("03-pincode")).await;
     wait_for(&c, "#finish").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
+    // A hundred looks at the dossier arrive by push: the badge keeps to three characters (and
+    // still fits a phone), the screen reader hears the real number.
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+    for _ in 0..100 {
+        coach.entries(dossier).await.unwrap();
+    }
+    wait_text(&c, "#nav-inzage .count-badge", "99+").await;
+    let label = wait_for(&c, "#nav-inzage .count-badge").await.attr("aria-label").await.unwrap().unwrap();
+    let number: u32 = label.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+    assert!(number >= 100, "{label}");
     walk_every_module(&c, &fits, &phone).await;
 
     // Dark colours (chosen in Instellingen) and text twice as large, on a desktop window:

@@ -66,9 +66,19 @@ async fn a_coach_message_reaches_an_open_app_at_once_and_only_its_person() {
     // A family entry wakes her again.
     let entry =
         family_entry(EntryKind::Afspraak, "Nieuwe afspraak", "We zien elkaar donderdag.", "2026-11-30");
-    coach.create_entry(dossier, &entry).await.unwrap();
+    let created = coach.create_entry(dossier, &entry).await.unwrap();
     assert!(next(&mut heard, Duration::from_secs(10)).await.is_some());
     assert!(sanne.dossier().await.unwrap().entries.iter().any(|e| e.title == "Nieuwe afspraak"));
+
+    // The coach makes it a work note after all. Sanne is not woken (the change is not hers to
+    // see), and her next sync takes the entry away: the server looks at the changed entry
+    // again, though her ledger was current a moment ago.
+    let mut hidden = entry.clone();
+    hidden.visibility = Some(Visibility::StaffOnly);
+    assert_eq!(coach.update_entry(created.id, created.version, &hidden).await.unwrap().status(), 200);
+    assert_eq!(next(&mut heard, Duration::from_millis(1500)).await, None, "no signal for hiding it");
+    sanne.sync(|_| {}).await.unwrap();
+    assert!(!sanne.dossier().await.unwrap().entries.iter().any(|e| e.title == "Nieuwe afspraak"));
 
     // Locking ends the connection and the listening.
     sanne.lock().await;

@@ -95,8 +95,9 @@ pub fn reconnect_delay(failures: u32, random: f64) -> Duration {
 
 /// A number in [0, 1) from the OS random source, for the jitter.
 pub(crate) fn jitter() -> f64 {
-    // A v4 UUID is 122 random bits from getrandom; 53 of them make a uniform f64.
-    (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
+    // A v4 UUID is 122 random bits from getrandom; its lowest 62 bits are all random (the
+    // version and variant bits sit above them), and 53 of them make a uniform f64.
+    (uuid::Uuid::new_v4().as_u128() & ((1u128 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

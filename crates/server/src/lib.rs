@@ -65,6 +65,8 @@ pub struct AppState {
     pub purpose_window: chrono::Duration,
     /// Binds login challenges to their device and expiry; loaded from the database on first use.
     pub challenge_key: tokio::sync::OnceCell<[u8; 32]>,
+    /// How far each person's access ledger is known to be current (`db::sync::refresh_access`).
+    pub access_marks: db::sync::AccessMarks,
 }
 
 /// The server's idea of now. Tests move it (`--clock-offset-days`) to let a youth turn 16
@@ -392,6 +394,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         clock: settings.clock,
         audit_key,
         challenge_key: tokio::sync::OnceCell::new(),
+        access_marks: Default::default(),
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
     }))
 }

@@ -83,10 +83,11 @@ impl Signals {
         }
     }
 
-    /// A connection for `person`, or `None` when they (or the server) have too many open.
+    /// A connection for `person`, or `None` when they (or the server) have too many open, or
+    /// the server is stopping.
     pub fn subscribe(self: &Arc<Self>, person: Uuid) -> Option<Subscription> {
         let mut persons = self.persons.lock().ok()?;
-        if self.open.load(Ordering::Relaxed) >= self.max_open {
+        if self.is_closing() || self.open.load(Ordering::Relaxed) >= self.max_open {
             return None;
         }
         let slot =

@@ -1,6 +1,8 @@
 //! The open app listens for "sync now" and syncs at once, so a coach's answer shows within a
 //! second; the quiet sync every few minutes stays as the fallback.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -24,6 +26,9 @@ impl News {
     }
 }
 
+/// A connection open this long before it ended was a working one.
+const STEADY: Duration = Duration::from_secs(30);
+
 impl AppCore {
     /// Keeps the push connection of the open account and syncs on every signal, reporting
     /// each sync to `on_synced`. Returns when the account closes (lock, another account, a
@@ -39,8 +44,11 @@ impl AppCore {
                 outcome = self.listen_once(&session, &tokens, &mut on_synced) => outcome,
             };
             match connected {
-                Ok(true) => failures = 0,
-                Ok(false) => {}
+                // Only a connection that stayed up a while proves the way is clear: one cut at
+                // once (a proxy, a stopping server) counts as a failure, so nobody reconnects
+                // and syncs every second.
+                Ok(lasted) if lasted >= STEADY => failures = 0,
+                Ok(_) => failures = failures.saturating_add(1),
                 Err(ClientError::Locked) => return,
                 Err(e) => {
                     tracing::debug!(code = e.code(), "push connection lost");
@@ -54,14 +62,15 @@ impl AppCore {
         }
     }
 
-    /// One connection, until it ends; `Ok(true)` when it was open and ended normally.
+    /// One connection, until it ends; how long it was open when it ended normally.
     async fn listen_once(
         &self,
         session: &Session,
         tokens: &crate::TokenCache,
         on_synced: &mut (impl FnMut(Result<News>) + Send),
-    ) -> Result<bool> {
+    ) -> Result<Duration> {
         let (token, _) = tokens.get(session).await?;
+        let opened = std::time::Instant::now();
         let mut events = match session.client.events(&token).await {
             Err(e @ ClientError::Api { code: cjg_core::ErrorCode::Unauthenticated, .. }) => {
                 tokens.forget();
@@ -77,7 +86,7 @@ impl AppCore {
             }
             on_synced(synced);
         }
-        Ok(true)
+        Ok(opened.elapsed())
     }
 
     /// A quiet sync, and what it brought that asks something of the person.

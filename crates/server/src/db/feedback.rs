@@ -103,7 +103,7 @@ pub fn submit_feedback(
         }
         return Ok(FeedbackStored::Conflict);
     }
-    refresh_access(tx, who.person_id, who.dossier_id, today)?;
+    refresh_access(tx, who.person_id, who.dossier_id, today, None)?;
     let visible: bool = tx
         .query_row(
             "SELECT EXISTS (SELECT 1 FROM entry_access a JOIN entries e ON e.id = a.entry_id
@@ -206,7 +206,7 @@ pub fn request_feedback(
     if !dossier_people(tx, dossier_id)?.iter().any(|p| p.id == draft.person_id) {
         return Err(StoreError::NotFound);
     }
-    refresh_access(tx, draft.person_id, dossier_id, today)?;
+    refresh_access(tx, draft.person_id, dossier_id, today, None)?;
     let visible: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM entry_access WHERE person_id = ?1 AND entry_id = ?2 AND visible = 1)",
         params![draft.person_id.to_string(), entry_id.to_string()],

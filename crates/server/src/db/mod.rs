@@ -280,7 +280,15 @@ impl Db {
                         signals.wake(crate::push::Wake::Everyone);
                     }
                     wait = std::time::Duration::from_millis(100);
+                    let mut quiet_seconds = 0u32;
                     while !signals.is_closing() {
+                        // A connection that died without a word only shows when used: ask
+                        // something every half minute, so signals do not stop unnoticed.
+                        quiet_seconds += 1;
+                        if quiet_seconds >= 30 {
+                            quiet_seconds = 0;
+                            client.simple_query("SELECT 1").map_err(|e| e.to_string())?;
+                        }
                         {
                             let mut notifications = client.notifications();
                             let mut waiting = notifications.timeout_iter(std::time::Duration::from_secs(1));

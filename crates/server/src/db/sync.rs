@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::entries::{entry_row, ENTRY_COLUMNS};
 use super::feedback::{feedback_row, requests_since, FEEDBACK_COLUMNS};
 use super::people::{dossier_people, member_of, person_row, regime, PERSON_COLUMNS};
-use super::sql::{self, params, OptionalExt, Query, QueryExt, ToValue, Tx};
+use super::sql::{self, params, Query, QueryExt, ToValue, Tx};
 use super::{articles, messages, questionnaires};
 use super::{bad_text, next_seqs, uuid_col};
 
@@ -17,40 +17,44 @@ use super::{bad_text, next_seqs, uuid_col};
 /// answer changed gets a new seq, so it (or its tombstone) is in the next page. Entries this
 /// person never saw and may not see leave no trace in their ledger.
 ///
-/// The scan is skipped while the person's mark says the ledger is current: same Dutch date
-/// (ages and the rules that follow them change by the day), no entry or person of the dossier
-/// changed since (both give a new seq), same regime. A sync that finds nothing new then costs
-/// a few index lookups instead of a pass over the whole dossier.
+/// With the mark of an earlier refresh on the same Dutch date, regime and people (ages and
+/// consent change the answers for every entry; an entry changes only its own), only entries
+/// changed since are looked at: a sync that finds nothing new reads two index ends instead of
+/// the whole dossier. A hidden entry costs the same one-row look as a visible one, and nothing
+/// is written for it, so the time of the next sync does not tell that it was written.
 pub(super) fn refresh_access(
     tx: &Tx<'_>,
     person_id: Uuid,
     dossier_id: Uuid,
     today: NaiveDate,
-) -> sql::Result<()> {
-    let regime = regime(tx, dossier_id)?;
-    let mark = AccessMark { checked_on: today.to_string(), policy_seq: policy_seq(tx, dossier_id)?, regime };
-    let stored: Option<(String, i64, String)> = tx
-        .query_row(
-            "SELECT checked_on, policy_seq, regime FROM access_marks WHERE person_id = ?1",
-            [person_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if stored.is_some_and(|(on, seq, regime)| {
-        on == mark.checked_on && seq == mark.policy_seq && regime == regime_name(mark.regime)
-    }) {
-        return Ok(());
-    }
+    since: Option<AccessMark>,
+) -> sql::Result<AccessMark> {
+    let mark = AccessMark {
+        on: today,
+        regime: regime(tx, dossier_id)?,
+        people_seq: newest_seq(tx, "people", dossier_id)?,
+        entries_seq: newest_seq(tx, "entries", dossier_id)?,
+    };
+    let from = match since {
+        Some(m) if m.on == mark.on && m.regime == mark.regime && m.people_seq == mark.people_seq => {
+            if m.entries_seq >= mark.entries_seq {
+                return Ok(mark);
+            }
+            m.entries_seq
+        }
+        _ => -1,
+    };
     let members: Vec<Member> = dossier_people(tx, dossier_id)?.iter().map(member_of).collect();
-    let family = Family { members: &members, regime, today };
+    let family = Family { members: &members, regime: mark.regime, today };
+    let index = if from < 0 { "entries_access_scan" } else { "entries_dossier_seq" };
     let mut stmt = tx.prepare(&format!(
         "SELECT e.id, e.child_id, e.visibility, e.deleted, a.visible
          FROM entries e {}
          LEFT JOIN entry_access a ON a.entry_id = e.id AND a.person_id = ?2
-         WHERE e.dossier_id = ?1",
-        indexed_by(tx, "entries_access_scan")
+         WHERE e.dossier_id = ?1 AND e.seq > ?3",
+        indexed_by(tx, index)
     ))?;
-    let rows = stmt.query_map(params![dossier_id.to_string(), person_id.to_string()], |r| {
+    let rows = stmt.query_map(params![dossier_id.to_string(), person_id.to_string(), from], |r| {
         let child: Option<String> = r.get(1)?;
         let visibility: String = r.get(2)?;
         Ok((
@@ -71,39 +75,52 @@ pub(super) fn refresh_access(
     }
     drop(stmt);
     store_access(tx, person_id, &changed)?;
-    tx.execute(
-        "INSERT INTO access_marks (person_id, checked_on, policy_seq, regime) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (person_id) DO UPDATE SET checked_on = excluded.checked_on,
-             policy_seq = excluded.policy_seq, regime = excluded.regime",
-        params![person_id.to_string(), mark.checked_on, mark.policy_seq, regime_name(mark.regime)],
-    )?;
-    Ok(())
+    Ok(mark)
 }
 
-struct AccessMark {
-    checked_on: String,
-    policy_seq: i64,
+/// What the policy read of a dossier when it last brought one person's ledger up to date.
+/// Kept in the server's memory, never in the database: recording it would turn a sync that
+/// reads into one that writes. A restart (a new policy in a new release, say) starts without
+/// marks, so every ledger is checked whole once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessMark {
+    on: NaiveDate,
     regime: cjg_core::policy::Regime,
+    people_seq: i64,
+    entries_seq: i64,
 }
 
-/// The newest change to what the policy reads of a dossier: its entries and its people (each
-/// change of either takes a new seq). Two index lookups.
-fn policy_seq(q: &dyn Query, dossier_id: Uuid) -> sql::Result<i64> {
-    let newest = |table: &str| -> sql::Result<i64> {
-        q.query_row(
-            &format!("SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE dossier_id = ?1"),
-            [dossier_id.to_string()],
-            |r| r.get(0),
-        )
-    };
-    Ok(newest("entries")?.max(newest("people")?))
-}
+/// The marks of the people who synced with this instance lately. Bounded: when full it is
+/// emptied, and each person's next sync checks their ledger whole again.
+#[derive(Default)]
+pub struct AccessMarks(std::sync::Mutex<std::collections::HashMap<Uuid, AccessMark>>);
 
-fn regime_name(regime: cjg_core::policy::Regime) -> &'static str {
-    match regime {
-        cjg_core::policy::Regime::Jeugdwet => "jeugdwet",
-        cjg_core::policy::Regime::Wgbo => "wgbo",
+impl AccessMarks {
+    const MAX: usize = 200_000;
+
+    pub fn get(&self, person_id: Uuid) -> Option<AccessMark> {
+        self.0.lock().ok()?.get(&person_id).copied()
     }
+
+    /// Call only after the transaction that stored the ledger committed.
+    pub fn put(&self, person_id: Uuid, mark: AccessMark) {
+        if let Ok(mut marks) = self.0.lock() {
+            if marks.len() >= Self::MAX {
+                marks.clear();
+            }
+            marks.insert(person_id, mark);
+        }
+    }
+}
+
+/// The newest change to a dossier's rows of `table` (every change takes a new seq): one index
+/// end.
+fn newest_seq(q: &dyn Query, table: &str, dossier_id: Uuid) -> sql::Result<i64> {
+    q.query_row(
+        &format!("SELECT COALESCE(MAX(seq), 0) FROM {table} WHERE dossier_id = ?1"),
+        [dossier_id.to_string()],
+        |r| r.get(0),
+    )
 }
 
 /// Writes access decisions with one sequence range and few statements: a first pull of a
@@ -160,7 +177,8 @@ fn indexed_by(q: &dyn Query, index: &str) -> String {
 }
 
 /// What this person may see that changed after `cursor`, at most `limit` items, in cursor order.
-/// The policy is applied on `today` before the page is read, in the same transaction.
+/// The policy is applied on `today` before the page is read, in the same transaction; the mark
+/// it returns is for [`AccessMarks`] once the transaction committed.
 pub fn sync_page(
     tx: &Tx<'_>,
     person_id: Uuid,
@@ -168,8 +186,9 @@ pub fn sync_page(
     cursor: i64,
     limit: usize,
     today: NaiveDate,
-) -> sql::Result<SyncPage> {
-    refresh_access(tx, person_id, dossier_id, today)?;
+    since: Option<AccessMark>,
+) -> sql::Result<(SyncPage, AccessMark)> {
+    let mark = refresh_access(tx, person_id, dossier_id, today, since)?;
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let mut items: Vec<SyncItem> = Vec::new();
     {
@@ -262,5 +281,5 @@ pub fn sync_page(
         serde_json::to_vec(i).map_or(usize::MAX, |v| v.len())
     });
     let next_cursor = items.last().map_or(cursor, |i| i.cursor);
-    Ok(SyncPage { items, next_cursor, has_more, audit: None })
+    Ok((SyncPage { items, next_cursor, has_more, audit: None }, mark))
 }

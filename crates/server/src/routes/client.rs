@@ -299,7 +299,9 @@ pub async fn sync(
         }
         db::questionnaires::refresh_tasks(&tx, who.dossier_id, now)?;
         db::articles::refresh_tips(&tx, who.dossier_id, now)?;
-        let mut page = db::sync::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today)?;
+        let since = keys.access_marks.get(who.person_id);
+        let (mut page, mark) =
+            db::sync::sync_page(&tx, who.person_id, who.dossier_id, q.cursor, limit, today, since)?;
         if let Some(from) = q.audit_from {
             let (batch, more) = crate::audit::batch_for(
                 &tx,
@@ -314,6 +316,7 @@ pub async fn sync(
             page.has_more |= more;
         }
         tx.commit()?;
+        keys.access_marks.put(who.person_id, mark);
         Ok(page)
     };
     // Most pages change nothing (no birthday, no questionnaire or tip due, no new policy
@@ -355,10 +358,16 @@ pub async fn events(
     >,
 > {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let subscription =
-        state.db.signals.subscribe(who.person_id).ok_or_else(|| {
-            AppError::new(ErrorCode::RateLimited, "too many open connections; try again later")
-        })?;
+    let (person, today) = (who.person_id, state.clock.today());
+    if !state.db.call_read(move |c| Ok(db::people::has_own_access(c, person, today)?)).await? {
+        return Err(no_own_access());
+    }
+    let subscription = state.db.signals.subscribe(who.person_id).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::RateLimited,
+            "too many open connections, or the server is stopping; try again later",
+        )
+    })?;
     let until = tokio::time::Instant::now() + crate::push::CONNECTION_LIFETIME;
     let ready = futures_util::stream::once(async { Ok(Event::default().event("ready").data("ready")) });
     let signals = futures_util::stream::unfold(subscription, move |mut s| async move {
