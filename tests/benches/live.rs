@@ -14,7 +14,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cjg_client::app::News;
 use cjg_tests::{family_entry, EntryKind, TestServer};
 
 fn env(name: &str, default: usize) -> usize {
@@ -87,16 +86,8 @@ async fn main() {
 
     // Push: the app listens; the coach writes; the time until the app's sync has finished.
     let app = Arc::new(small);
-    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel::<News>();
-    let listening = app.clone();
-    tokio::spawn(async move {
-        listening
-            .listen(move |synced| {
-                let _ = tx.send(synced.expect("sync"));
-            })
-            .await;
-    });
-    tokio::time::timeout(Duration::from_secs(10), heard.recv()).await.expect("connected");
+    let (mut heard, _task) = cjg_tests::listening(&app);
+    cjg_tests::next_heard(&mut heard, Duration::from_secs(10)).await.expect("connected");
     let eva = cjg_tests::person_id(&server.db(), "Eva Proef");
     let coach2 = server.staff_as("coach2").await.expect("coach2");
     let mut latencies = Vec::new();
@@ -105,8 +96,8 @@ async fn main() {
         let resp = coach2.send_message(&eva, &format!("Bericht {i}")).await.expect("message");
         assert!(resp.status().is_success());
         loop {
-            let news = tokio::time::timeout(Duration::from_secs(10), heard.recv()).await.expect("a signal");
-            if news.is_some_and(|n| n.messages > 0) {
+            let news = cjg_tests::next_heard(&mut heard, Duration::from_secs(10)).await.expect("a signal");
+            if news.messages > 0 {
                 break;
             }
         }

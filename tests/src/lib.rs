@@ -501,6 +501,27 @@ pub async fn enrolled_app(
     enrolled_app_via(server, &server.url, first_name).await
 }
 
+/// What a listening app reports after each sync it made on a signal (the error as its code).
+pub type Heard = tokio::sync::mpsc::UnboundedReceiver<std::result::Result<cjg_client::app::News, String>>;
+
+/// Starts `AppCore::listen` in the background; every sync it makes arrives on the channel.
+pub fn listening(app: &std::sync::Arc<cjg_client::app::AppCore>) -> (Heard, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = app.clone();
+    let task = tokio::spawn(async move {
+        app.listen(move |synced| {
+            let _ = tx.send(synced.map_err(|e| e.code().to_owned()));
+        })
+        .await;
+    });
+    (rx, task)
+}
+
+/// The next sync a listening app reports within `within`, or `None`.
+pub async fn next_heard(heard: &mut Heard, within: std::time::Duration) -> Option<cjg_client::app::News> {
+    tokio::time::timeout(within, heard.recv()).await.ok().flatten().map(|r| r.expect("the sync worked"))
+}
+
 /// The app without its window, on `dir`, with secrets in files under a test-only keychain name.
 pub fn app(dir: &Path) -> cjg_client::app::AppCore {
     cjg_client::app::AppCore::new(dir.to_owned(), None)

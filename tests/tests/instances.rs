@@ -237,17 +237,13 @@ async fn a_write_on_one_instance_wakes_an_app_listening_on_another() {
     let b = TestServer::start_in(&a.data_dir, "127.0.0.1:0", &[]).unwrap();
     let (_dir, sanne) = cjg_tests::enrolled_app(&b, "Sanne").await;
     let sanne = Arc::new(sanne);
-    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let listening = sanne.clone();
-    tokio::spawn(async move {
-        listening.listen(move |synced| drop(tx.send(synced.map_err(|e| e.code().to_owned())))).await;
-    });
+    let (mut heard, _task) = cjg_tests::listening(&sanne);
     let within = std::time::Duration::from_secs(10);
-    tokio::time::timeout(within, heard.recv()).await.expect("connected").unwrap().unwrap();
+    cjg_tests::next_heard(&mut heard, within).await.expect("connected");
 
     let coach = a.staff().await.unwrap();
     let sanne_id = cjg_tests::person_id(&a.db(), "Sanne Voorbeeld");
     assert_eq!(coach.send_message(&sanne_id, "Via de andere server.").await.unwrap().status(), 201);
-    let news = tokio::time::timeout(within, heard.recv()).await.expect("a signal from the other instance");
-    assert_eq!(news.unwrap().unwrap().messages, 1);
+    let news = cjg_tests::next_heard(&mut heard, within).await.expect("a signal from the other instance");
+    assert_eq!(news.messages, 1);
 }

@@ -6,29 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cjg_client::app::{AppCore, News};
+use cjg_client::app::News;
 use cjg_core::entry::{EntryKind, Visibility};
-use cjg_tests::{family_entry, TestServer};
-use tokio::sync::mpsc;
-
-type Heard = mpsc::UnboundedReceiver<Result<News, String>>;
-
-/// Starts listening in the background; every sync it makes arrives on the channel.
-fn listen(app: &Arc<AppCore>) -> (Heard, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = app.clone();
-    let task = tokio::spawn(async move {
-        app.listen(move |synced| {
-            let _ = tx.send(synced.map_err(|e| e.code().to_owned()));
-        })
-        .await;
-    });
-    (rx, task)
-}
-
-async fn next(heard: &mut Heard, within: Duration) -> Option<News> {
-    tokio::time::timeout(within, heard.recv()).await.ok().flatten().map(|r| r.expect("the sync worked"))
-}
+use cjg_tests::{family_entry, listening as listen, next_heard as next, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coach_message_reaches_an_open_app_at_once_and_only_its_person() {

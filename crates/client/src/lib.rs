@@ -147,28 +147,12 @@ impl Client {
         req: reqwest::RequestBuilder,
         max_bytes: usize,
     ) -> Result<(reqwest::header::HeaderMap, Vec<u8>)> {
-        let mut resp = req.send().await.map_err(|e| ClientError::Unreachable(without_url(e)))?;
-        if let Some(len) =
-            resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        {
-            if len > max_bytes {
-                return Err(ClientError::PageTooLarge(max_bytes));
-            }
-        }
+        let resp = req.send().await.map_err(|e| ClientError::Unreachable(without_url(e)))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::Unreachable(without_url(e)))? {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(ClientError::PageTooLarge(max_bytes));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_body(resp, max_bytes).await?;
         if !status.is_success() {
-            return match serde_json::from_slice::<ApiError>(&body) {
-                Ok(e) => Err(ClientError::Api { code: e.error.code, status: status.as_u16() }),
-                Err(_) => Err(ClientError::InvalidResponse(format!("HTTP {status} without an error body"))),
-            };
+            return Err(error_answer(status, &body));
         }
         Ok((headers, body))
     }
@@ -304,6 +288,32 @@ impl Client {
 }
 
 const SMALL_RESPONSE: usize = 64 * 1024;
+
+/// The body of an answer, at most `max_bytes` of it (a larger one is refused, not cut).
+async fn read_body(mut resp: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>> {
+    if let Some(len) = resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+    {
+        if len > max_bytes {
+            return Err(ClientError::PageTooLarge(max_bytes));
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| ClientError::Unreachable(without_url(e)))? {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(ClientError::PageTooLarge(max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// What an error answer says: its stable code, or that it had none.
+fn error_answer(status: reqwest::StatusCode, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => ClientError::Api { code: e.error.code, status: status.as_u16() },
+        Err(_) => ClientError::InvalidResponse(format!("HTTP {status} without an error body")),
+    }
+}
 
 /// reqwest's messages include the URL; keep them short and free of query strings.
 fn without_url(e: reqwest::Error) -> String {

@@ -53,14 +53,11 @@ impl Client {
             .timeout(LONGEST)
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| ClientError::Unreachable(crate::without_url(e)))?;
         let status = resp.status();
         if !status.is_success() {
-            let body = resp.bytes().await.unwrap_or_default();
-            return Err(match serde_json::from_slice::<cjg_core::ApiError>(&body) {
-                Ok(e) => ClientError::Api { code: e.error.code, status: status.as_u16() },
-                Err(_) => ClientError::InvalidResponse(format!("HTTP {status} without an error body")),
-            });
+            let body = crate::read_body(resp, crate::SMALL_RESPONSE).await?;
+            return Err(crate::error_answer(status, &body));
         }
         Ok(Events { stream: Box::pin(resp.bytes_stream().eventsource()) })
     }
