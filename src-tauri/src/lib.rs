@@ -386,12 +386,20 @@ fn in_front(app: &AppHandle) -> bool {
 
 /// The notice says only that there is news: the lock screen of a shared computer and the
 /// notification history of the OS keep what it says, so it names no one and nothing.
+///
+/// Shown off the async threads: on Linux it is a D-Bus call, which can wait many seconds for a
+/// notification service that is being started (or never comes), and must not hold up the
+/// commands meanwhile.
 fn notify_news(app: &AppHandle) {
-    use tauri_plugin_notification::NotificationExt;
-    let shown = app.notification().builder().title("Mijn CJG").body("Er is iets nieuws in Mijn CJG.").show();
-    if let Err(e) = shown {
-        eprintln!("Mijn CJG: the notice could not be shown: {e}");
-    }
+    let app = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        use tauri_plugin_notification::NotificationExt;
+        let shown =
+            app.notification().builder().title("Mijn CJG").body("Er is iets nieuws in Mijn CJG.").show();
+        if let Err(e) = shown {
+            eprintln!("Mijn CJG: the notice could not be shown: {e}");
+        }
+    });
 }
 
 /// Checks every few seconds whether the app has been idle too long, locks it, and tells the

@@ -305,7 +305,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     };
     assert_eq!(shown, [("Mijn CJG".to_owned(), "Er is iets nieuws in Mijn CJG.".to_owned())]);
     set_display_focus(true);
-    drop(notices);
+    // The daemon stays for the rest of the test: without one, a later notice would wait for
+    // D-Bus to start a notification service that cannot reach the display.
     wait_text(&c, "#msg-notice", "nieuw bericht van uw coach").await;
     shot(&c, "25-nieuw-bericht").await;
     wait_for(&c, "#msg-notice-go").await.click().await.unwrap();
