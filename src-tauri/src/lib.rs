@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use cjg_client::app::{
     AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierView, EntryDetail,
-    FeedbackSent, InformatieView, InzageView, MessageSent, QuestionnaireView, TasksView,
+    FeedbackSent, InformatieView, InzageQuery, InzageView, MessageSent, QuestionnaireView, TasksView,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
@@ -126,8 +126,8 @@ async fn revoke_device(core: State<'_, AppCore>, device_id: Uuid) -> Res<()> {
 }
 
 #[tauri::command]
-async fn inzage(core: State<'_, AppCore>) -> Res<InzageView> {
-    core.inzage().await.map_err(|e| e.to_ui())
+async fn inzage(core: State<'_, AppCore>, query: InzageQuery) -> Res<InzageView> {
+    core.inzage_page(&query).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]

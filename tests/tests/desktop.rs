@@ -11,7 +11,7 @@ use cjg_tests::desktop::{
     assert_accessible, axe_catches_a_nameless_button, click_in_view, entry_titles, press, set_display_focus,
     shot, tab_to, type_into, wait_for, wait_for_xpath, wait_text, Driver, Notices, ENTER, SPACE, TAB,
 };
-use cjg_tests::{params, TestServer, PIN};
+use cjg_tests::{family_entry, params, EntryKind, TestServer, PIN};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
@@ -737,6 +737,39 @@ async fn every_screen_fits_a_phone() {
     let label = wait_for(&c, "#nav-inzage .count-badge").await.attr("aria-label").await.unwrap().unwrap();
     let number: u32 = label.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
     assert!(number >= 100, "{label}");
+    // A long dossier and a long log show a part, and more on request; the button takes the
+    // focus to the first new row (a keyboard or screen reader user reads on from there).
+    for i in 0..45 {
+        let draft = family_entry(EntryKind::Afspraak, &format!("Afspraak {i}"), "Kort.", "2026-01-05");
+        coach.create_entry(dossier, &draft).await.unwrap();
+    }
+    wait_text(&c, "#dossier-title ~ .filters .count", "56 onderdelen").await;
+    assert_eq!(entry_titles(&c, 50).await.len(), 50, "the first 50 of 56 in the window");
+    wait_text(&c, ".show-more .count", "50 van 56 te zien").await;
+    // With the keyboard: the button (focused without scrolling, which would show more by
+    // itself) and Enter.
+    c.execute("document.querySelector('.show-more button').focus({ preventScroll: true });", vec![])
+        .await
+        .unwrap();
+    press(&c, ENTER).await;
+    assert_eq!(entry_titles(&c, 56).await.len(), 56);
+    let focused = c.execute(
+        "return document.activeElement === document.querySelectorAll('.entries .entry')[50];",
+        vec![],
+    );
+    assert_eq!(focused.await.unwrap().as_bool(), Some(true), "focus on the first new entry");
+    wait_for(&c, "#nav-inzage").await.click().await.unwrap();
+    wait_text(&c, ".show-more .count", "100 van ").await;
+    let lines = c.find_all(Locator::Css(".audit-line")).await.unwrap().len();
+    assert_eq!(lines, 100, "the log shows a page of 100 lines");
+    // Scrolled to the end of the page: the next lines come by themselves.
+    c.execute("document.querySelector('.show-more').scrollIntoView();", vec![]).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.find_all(Locator::Css(".audit-line")).await.unwrap().len() <= 100 {
+        assert!(Instant::now() < deadline, "no more lines after scrolling to the end");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_for(&c, "#nav-dossier").await.click().await.unwrap();
     walk_every_module(&c, &fits, &phone).await;
 
     // Dark colours (chosen in Instellingen) and text twice as large, on a desktop window:

@@ -531,3 +531,44 @@ fn find(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+/// A long log is shown a page at a time (issue 19): a page is the matching lines newest first,
+/// from the offset; the counts cover every line, and a filter counts only what it lets through.
+#[tokio::test]
+async fn the_log_is_shown_a_page_at_a_time_with_its_filters() {
+    use cjg_client::app::InzageQuery;
+    let server = TestServer::start().unwrap();
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+    for _ in 0..6 {
+        coach.entries(dossier).await.unwrap();
+    }
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    let all = app.inzage().await.unwrap();
+    let total = all.lines.len();
+    assert!(total >= 6, "{total}");
+    assert_eq!((all.total as usize, all.matching as usize), (total, total));
+    assert!(all.lines.windows(2).all(|w| w[0].position > w[1].position), "newest first");
+
+    let page =
+        app.inzage_page(&InzageQuery { offset: 2, limit: Some(3), ..Default::default() }).await.unwrap();
+    let positions = |v: &[cjg_client::app::AuditLine]| v.iter().map(|l| l.position).collect::<Vec<_>>();
+    assert_eq!(positions(&page.lines), positions(&all.lines[2..5]));
+    assert_eq!((page.total as usize, page.matching as usize), (total, total));
+    assert_eq!(page.staff_names, vec!["Fleur Demo".to_owned()]);
+
+    let reads = all.lines.iter().filter(|l| l.action == cjg_core::audit::AuditAction::Read).count();
+    let only_reads = InzageQuery {
+        action: Some(cjg_core::audit::AuditAction::Read),
+        limit: Some(2),
+        ..Default::default()
+    };
+    let page = app.inzage_page(&only_reads).await.unwrap();
+    assert_eq!((page.matching as usize, page.lines.len()), (reads, 2));
+    let nobody = InzageQuery { staff: Some("Niemand".into()), ..Default::default() };
+    let page = app.inzage_page(&nobody).await.unwrap();
+    assert_eq!((page.matching, page.lines.len(), page.total as usize), (0, 0, total));
+    let later =
+        InzageQuery { since: Some(chrono::Utc::now() + chrono::Duration::hours(1)), ..Default::default() };
+    assert_eq!(app.inzage_page(&later).await.unwrap().matching, 0);
+}

@@ -4,6 +4,7 @@
 use crate::db::sql::{params, QueryExt, Tx};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use cjg_core::article::{ArticleDraft, Language, ShowAt, TipDraft, Topic};
+use cjg_core::audit::{AuditAction, AuditObject, Purpose};
 use cjg_core::entry::{EntryDraft, Visibility};
 use cjg_core::questionnaire::{
     self, Agree, Answer, Answers, Audience, Phase, TrajectoryUpdate, CLOSING_ITEMS, CLOSING_RATINGS,
@@ -340,8 +341,16 @@ impl Seeder<'_, '_> {
 
 /// Families for the load test: "Gezin Last 0001" and on, each a parent with gezag and a child of
 /// nine, on the demo coach's caseload, with `entries` entries (the demo's texts, in turn) and a
-/// trajectory that started a month ago. Needs the demo seeded first; adds to what is there.
-pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: usize) -> AppResult<usize> {
+/// trajectory that started a month ago. Each family's access log then grows to `log_lines`
+/// lines with the coach reading the dossier (the big family of the benchmarks: 20,000 entries
+/// and 200,000 lines). Needs the demo seeded first; adds to what is there.
+pub async fn seed_load(
+    db: &Db,
+    now: DateTime<Utc>,
+    families: usize,
+    entries: usize,
+    log_lines: usize,
+) -> AppResult<usize> {
     db.write(move |tx| {
         let coach = db::staff::staff_by_username(tx, COACH_USERNAME)?
             .map(|account| account.actor)
@@ -361,6 +370,23 @@ pub async fn seed_load(db: &Db, now: DateTime<Utc>, families: usize, entries: us
                 s.entry(dossier, &coach, *days_ago, *kind, None, about.map(|_| child), &title, body)?;
             }
             s.trajectory(dossier, 30, "Demostad", "Team Noord")?;
+            let written = usize::try_from(db::audit::log_size(tx, dossier)?).unwrap_or(0);
+            for _ in written..log_lines {
+                db::audit::append_audit(
+                    tx,
+                    &db::audit::AuditRecord {
+                        dossier_id: dossier,
+                        actor: &coach,
+                        action: AuditAction::Read,
+                        object_type: AuditObject::Entries,
+                        object_id: None,
+                        purpose: Purpose::GesprekVoorbereiden,
+                        purpose_note: None,
+                        origin: "seed-load",
+                        at: now,
+                    },
+                )?;
+            }
         }
         Ok(families)
     })

@@ -84,8 +84,11 @@ enum Command {
     SeedLoad {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
         families: u32,
-        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100_000))]
         entries: u32,
+        /// Each family's access log grows to this many lines (the coach reading the dossier).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+        log_lines: u32,
     },
     /// Adds a built-in staff account. The password is read from standard input (one line, at
     /// least 12 characters); the account sets up its second factor at its first sign-in.
@@ -293,13 +296,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let intact = verify_audit(&settings).await?;
             return Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        Some(Command::SeedLoad { families, entries }) => {
+        Some(Command::SeedLoad { families, entries, log_lines }) => {
             let state = open_state(&settings)?;
             let now = state.clock.now();
             demo::seed_if_empty(&state.db, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo seed failed: {}", e.message))?;
-            let n = demo::seed_load(&state.db, now, families as usize, entries as usize)
+            let n = demo::seed_load(&state.db, now, families as usize, entries as usize, log_lines as usize)
                 .await
                 .map_err(|e| anyhow::anyhow!("load seed failed: {}", e.message))?;
             println!("{n} load families added");

@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
-  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageView, PdfDoc, Progress, Purpose,
+  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageQuery, InzageView, PdfDoc, Progress, Purpose,
   StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
 } from "./bindings";
 
@@ -30,7 +30,8 @@ export const api = {
     invoke<void>("change_pin", { oldPin, newPin, newPinAgain }),
   devices: () => invoke<DevicesView>("devices"),
   revokeDevice: (deviceId: string) => invoke<void>("revoke_device", { deviceId }),
-  inzage: () => invoke<InzageView>("inzage"),
+  /** One page of the access log's lines that match the filters, newest first. */
+  inzage: (query: InzageQuery) => invoke<InzageView>("inzage", { query }),
   markInzageSeen: () => invoke<void>("mark_inzage_seen"),
   dismissAuditWarnings: () => invoke<void>("dismiss_audit_warnings"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),

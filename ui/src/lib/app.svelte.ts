@@ -134,8 +134,18 @@ class AppState {
     if (errorCode(e) === "wiped_revoked") await this.wiped();
   };
 
+  private shownDuringSync = 0;
+
+  /** A page of the sync was stored. A big first sync takes seconds: what is stored shows
+   * meanwhile (the list at most every two seconds, so the window is not redrawn for each page). */
   syncProgress = (items: number): void => {
     if (this.syncing) this.notice = t().sync_progress(items);
+    const now = Date.now();
+    if (this.status?.phase === "unlocked" && !this.staffMode
+      && (now - this.shownDuringSync > 2000 || (this.view?.entries.length ?? 0) === 0)) {
+      this.shownDuringSync = now;
+      this.loadDossier().catch(() => {});
+    }
   };
 
   unlocked = async (andSync: boolean): Promise<void> => {

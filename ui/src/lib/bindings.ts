@@ -157,9 +157,25 @@ code: string, };
 
 export type InzageView = { 
 /**
- * Newest first.
+ * The lines asked for, newest first: one page of those that match the query.
  */
 lines: Array<AuditLine>, 
+/**
+ * How many lines the log has.
+ */
+total: number, 
+/**
+ * How many lines match the query (the page is a part of them).
+ */
+matching: number, 
+/**
+ * How many lines the person has not seen in Inzage yet.
+ */
+new_count: number, 
+/**
+ * Every staff member in the log, for the filter.
+ */
+staff_names: Array<string>, 
 /**
  * The newest warning the person has not dismissed yet.
  */
@@ -168,6 +184,20 @@ warning: AuditWarningView | null,
  * Every warning, dismissed or not, newest first.
  */
 warnings: Array<AuditWarningView>, fingerprint: LogFingerprint, };
+
+export type InzageQuery = { staff: string | null, action: AuditAction | null, 
+/**
+ * Only lines from this moment on.
+ */
+since: string | null, 
+/**
+ * Lines to skip, newest first.
+ */
+offset: number, 
+/**
+ * At most this many lines; none: all (for an export).
+ */
+limit: number | null, };
 
 export type PdfItem = { heading: string, lines: Array<string>, };
 

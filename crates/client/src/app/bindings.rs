@@ -46,6 +46,7 @@ pub fn typescript_bindings() -> String {
         AuditWarningView::decl(&cfg),
         super::LogFingerprint::decl(&cfg),
         InzageView::decl(&cfg),
+        super::InzageQuery::decl(&cfg),
         crate::export::PdfItem::decl(&cfg),
         crate::export::PdfDoc::decl(&cfg),
         cjg_core::api::CaseloadDossier::decl(&cfg),

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use cjg_core::audit::{AuditAction, AuditProblem, Purpose};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -62,8 +62,16 @@ impl LogFingerprint {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct InzageView {
-    /// Newest first.
+    /// The lines asked for, newest first: one page of those that match the query.
     pub lines: Vec<AuditLine>,
+    /// How many lines the log has.
+    pub total: u32,
+    /// How many lines match the query (the page is a part of them).
+    pub matching: u32,
+    /// How many lines the person has not seen in Inzage yet.
+    pub new_count: u32,
+    /// Every staff member in the log, for the filter.
+    pub staff_names: Vec<String>,
     /// The newest warning the person has not dismissed yet.
     pub warning: Option<AuditWarningView>,
     /// Every warning, dismissed or not, newest first.
@@ -71,36 +79,85 @@ pub struct InzageView {
     pub fingerprint: LogFingerprint,
 }
 
+/// Which lines of Inzage to show: a log of 200,000 lines is shown a page at a time, and the
+/// filters run here rather than over every line in the window.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct InzageQuery {
+    pub staff: Option<String>,
+    pub action: Option<AuditAction>,
+    /// Only lines from this moment on.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Lines to skip, newest first.
+    pub offset: u32,
+    /// At most this many lines; none: all (for an export).
+    pub limit: Option<u32>,
+}
+
+impl InzageQuery {
+    fn matches(&self, e: &cjg_core::audit::AuditEvent) -> bool {
+        self.staff.as_ref().is_none_or(|s| *s == e.actor_name)
+            && self.action.is_none_or(|a| a == e.action)
+            && self.since.is_none_or(|t| e.at >= t)
+    }
+}
+
 impl AppCore {
-    /// The verified access log, newest first, with the titles of entries this person can open.
+    /// The whole verified access log, newest first, with the titles of entries this person
+    /// can open.
     pub async fn inzage(&self) -> Result<InzageView> {
+        self.inzage_page(&InzageQuery::default()).await
+    }
+
+    /// The lines of the access log that match `query`, newest first, one page of them.
+    pub async fn inzage_page(&self, query: &InzageQuery) -> Result<InzageView> {
         let guard = self.store().await?;
         let store = &*guard;
         let state = store.audit_state()?;
-        let titles: std::collections::HashMap<Uuid, String> =
-            store.entries()?.into_iter().map(|e| (e.id, e.title)).collect();
-        let mut lines: Vec<AuditLine> = store
-            .audit_events()?
+        let events = store.audit_events()?;
+        let staff_names: Vec<String> = events
+            .iter()
+            .map(|e| e.actor_name.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let total = u32::try_from(events.len()).unwrap_or(u32::MAX);
+        let new_count = u32::try_from(events.iter().filter(|e| e.position > state.seen).count()).unwrap_or(0);
+        let matching: Vec<_> = events.into_iter().rev().filter(|e| query.matches(e)).collect();
+        let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+        let page: Vec<_> = matching.iter().skip(query.offset as usize).take(limit).collect();
+        // Titles only for the entries on this page: a big dossier has thousands.
+        let mut titles = std::collections::HashMap::new();
+        for e in &page {
+            if let Some(id) = e.object_id.filter(|_| e.object_type == "entry") {
+                if let std::collections::hash_map::Entry::Vacant(slot) = titles.entry(id) {
+                    slot.insert(store.entry(id)?.map(|entry| entry.title));
+                }
+            }
+        }
+        let lines: Vec<AuditLine> = page
             .into_iter()
             .map(|e| {
-                let title =
-                    e.object_id.filter(|_| e.object_type == "entry").and_then(|id| titles.get(&id).cloned());
+                let title = e
+                    .object_id
+                    .filter(|_| e.object_type == "entry")
+                    .and_then(|id| titles.get(&id).cloned().flatten());
                 AuditLine {
                     position: e.position,
                     at: e.at,
-                    actor_name: e.actor_name,
-                    actor_role: e.actor_role,
+                    actor_name: e.actor_name.clone(),
+                    actor_role: e.actor_role.clone(),
                     action: e.action,
-                    object_type: e.object_type,
+                    object_type: e.object_type.clone(),
                     entry_id: title.as_ref().and(e.object_id),
                     entry_title: title,
                     purpose: e.purpose,
-                    purpose_note: e.purpose_note,
+                    purpose_note: e.purpose_note.clone(),
                     new: e.position > state.seen,
                 }
             })
             .collect();
-        lines.reverse();
         let warnings: Vec<AuditWarningView> = state
             .warnings
             .iter()
@@ -116,7 +173,16 @@ impl AppCore {
             .collect();
         let warning = warnings.iter().find(|w| w.dismissed_at.is_none()).cloned();
         let fingerprint = LogFingerprint::of(state.size, &state.head);
-        Ok(InzageView { lines, warning, warnings, fingerprint })
+        Ok(InzageView {
+            lines,
+            total,
+            matching: u32::try_from(matching.len()).unwrap_or(u32::MAX),
+            new_count,
+            staff_names,
+            warning,
+            warnings,
+            fingerprint,
+        })
     }
 
     /// The person read the warnings: they move to the history shown under them.

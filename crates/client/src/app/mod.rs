@@ -34,7 +34,7 @@ pub use bindings::typescript_bindings;
 pub use devices::DevicesView;
 pub use dossier::{DossierView, EntryDetail, EntrySummary, FeedbackSent, PendingFeedback};
 pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
-pub use inzage::{AuditLine, AuditWarningView, InzageView, LogFingerprint};
+pub use inzage::{AuditLine, AuditWarningView, InzageQuery, InzageView, LogFingerprint};
 pub use push::News;
 pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
 

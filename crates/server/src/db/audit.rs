@@ -76,13 +76,18 @@ pub(super) fn chain_tail(tx: &Tx<'_>, dossier_id: Uuid, position: u32) -> sql::R
     Ok(stored.as_deref().and_then(chain::unhex).unwrap_or(chain::GENESIS))
 }
 
+/// How many lines the dossier's log has.
+pub fn log_size(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<u32> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?1",
+        [dossier_id.to_string()],
+        |r| r.get(0),
+    )
+}
+
 /// Appends a line to the dossier's chain, in the caller's transaction.
 pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent> {
-    let last: u32 = tx.query_row(
-        "SELECT COALESCE(MAX(position), 0) FROM audit_events WHERE dossier_id = ?1",
-        [r.dossier_id.to_string()],
-        |row| row.get(0),
-    )?;
+    let last = log_size(tx, r.dossier_id)?;
     let event = AuditEvent {
         id: Uuid::new_v4(),
         dossier_id: r.dossier_id,
