@@ -97,6 +97,25 @@ impl TestDb {
         let (query, values) = (query.to_owned(), params.with_values(<[sql::Value]>::to_vec));
         self.with(move |c| sql::QueryExt::execute(c, &query, values.as_slice()))
     }
+
+    /// The change feed's newest sequence number (SQLite counts in a row, PostgreSQL in a
+    /// sequence).
+    pub fn top_seq(&self) -> i64 {
+        let query = match self {
+            TestDb::Sqlite(_) => "SELECT value FROM seq_counter WHERE id = 1",
+            TestDb::Postgres(_) => "SELECT last_value FROM change_seq",
+        };
+        self.query_row(query, sql::params![], |r| r.get(0)).expect("the newest sequence number")
+    }
+
+    /// Draws a new sequence number, as a write does.
+    pub fn next_seq(&self) -> i64 {
+        let query = match self {
+            TestDb::Sqlite(_) => "UPDATE seq_counter SET value = value + 1 WHERE id = 1 RETURNING value",
+            TestDb::Postgres(_) => "SELECT nextval('change_seq')",
+        };
+        self.query_row(query, sql::params![], |r| r.get(0)).expect("a new sequence number")
+    }
 }
 
 /// Runs `f` with a connection to the cluster's maintenance database, on a plain thread.
@@ -303,6 +322,11 @@ impl TestServer {
                 rusqlite::Connection::open(self.data_dir.join("cjg-server.db")).unwrap(),
             ))),
         }
+    }
+
+    /// The address of the server's PostgreSQL database, when the tests run on PostgreSQL.
+    pub fn database_url(&self) -> Option<String> {
+        Some(format!("{}/{}", postgres_base()?, self.database.as_ref()?))
     }
 
     pub fn stop(&mut self) {

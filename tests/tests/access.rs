@@ -166,12 +166,11 @@ async fn a_consent_given_before_16_is_asked_again_at_16() {
         })
         .unwrap();
     let at_15 = chrono::NaiveDate::parse_from_str(&born, "%Y-%m-%d").unwrap() + chrono::Months::new(15 * 12);
-    db.execute("UPDATE seq_counter SET value = value + 1 WHERE id = 1", params![]).unwrap();
+    let seq = db.next_seq();
     db.execute(
-        "UPDATE people SET shares_with_parents = 1, consent_on = ?1, version = version + 1,
-             seq = (SELECT value FROM seq_counter WHERE id = 1)
+        "UPDATE people SET shares_with_parents = 1, consent_on = ?1, version = version + 1, seq = ?2
          WHERE display_name = 'Milan Voorbeeld'",
-        [at_15.to_string()],
+        params![at_15.to_string(), seq],
     )
     .unwrap();
     milan.sync(|_| {}).await.unwrap();

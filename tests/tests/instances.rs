@@ -247,3 +247,52 @@ async fn a_write_on_one_instance_wakes_an_app_listening_on_another() {
     let news = cjg_tests::next_heard(&mut heard, within).await.expect("a signal from the other instance");
     assert_eq!(news.messages, 1);
 }
+
+/// On PostgreSQL, a write to one dossier does not wait for a write to another (issue 19: the
+/// one counter row every write locked made two instances write no faster than one), and still
+/// waits for a write to its own dossier, which orders its feed and its chain. A transaction
+/// of the server's own storage code holds dossier Voorbeeld open, as a slow writer would.
+/// With the old lock (or `Order::Region` here) the coach of the other family waits too.
+#[tokio::test]
+async fn a_write_to_one_dossier_does_not_wait_for_another() {
+    use cjg_server::db::sql::{Conn, Order};
+    use std::time::Duration;
+    let server = TestServer::start().unwrap();
+    let Some(url) = server.database_url() else { return };
+    let fleur = server.staff().await.unwrap();
+    let voorbeeld = fleur.dossier_id(&server.db()).await;
+    let other = server.staff_as("coach2").await.unwrap();
+    let proef: String = server
+        .db()
+        .query_row("SELECT id FROM dossiers WHERE family_name = 'Proef'", params![], |r| r.get(0))
+        .unwrap();
+    let proef = uuid::Uuid::parse_str(&proef).unwrap();
+
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut conn = Conn::connect_postgres(&url).unwrap();
+        let tx = conn.transaction_for(Order::Dossier(voorbeeld)).unwrap();
+        held_tx.send(()).unwrap();
+        released.recv().unwrap();
+        tx.commit().unwrap();
+    });
+    held.recv().unwrap();
+
+    let fleur_writes = tokio::spawn(async move {
+        let draft = family_entry(EntryKind::Afspraak, "Wacht op de andere schrijver", "Kort.", "2026-01-05");
+        fleur.create_entry(voorbeeld, &draft).await.unwrap()
+    });
+    let draft = family_entry(EntryKind::Afspraak, "Schrijft naast de ander", "Kort.", "2026-01-05");
+    let beside = tokio::time::timeout(Duration::from_secs(20), other.create_entry(proef, &draft)).await;
+    assert!(beside.is_ok_and(|r| r.is_ok()), "the write to Proef waited for the one to Voorbeeld");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!fleur_writes.is_finished(), "a second write to Voorbeeld did not wait for the first");
+
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let entry = tokio::time::timeout(Duration::from_secs(20), fleur_writes).await.unwrap().unwrap();
+    assert_eq!(entry.title, "Wacht op de andere schrijver");
+    let out = server.cli().arg("verify-audit").env("RUST_LOG", "error").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}

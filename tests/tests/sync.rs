@@ -191,7 +191,7 @@ async fn a_large_dossier_arrives_whole_and_its_access_decisions_each_get_a_seque
         0,
         "an access decision shares no sequence number with an entry"
     );
-    let top: i64 = db.query_row("SELECT value FROM seq_counter", params![], |r| r.get(0)).unwrap();
+    let top = db.top_seq();
     assert!(count("SELECT MAX(seq) FROM entry_access WHERE person_id = ?1") <= top);
 
     // Nothing is sent again: a second sync finds nothing new.

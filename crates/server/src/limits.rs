@@ -67,7 +67,7 @@ pub async fn staff_login_attempt(state: &AppState, username: &str, ip: IpAddr) -
     let limit = state.guess_limits.failures_per_address;
     let over = state
         .db
-        .write(move |tx| {
+        .write_unordered(move |tx| {
             let by_user = attempts::add(tx, Scope::StaffUser, &user, now)?;
             let by_address = attempts::add(tx, Scope::StaffAddress, &address, now)?;
             Ok(by_user > STAFF_FAILURES_PER_USER || by_address > limit)
@@ -85,7 +85,7 @@ pub async fn staff_login_succeeded(state: &AppState, username: &str, ip: IpAddr)
     let (user, address, now) = (user_subject(username), address_subject(ip), state.clock.now());
     state
         .db
-        .write(move |tx| {
+        .write_unordered(move |tx| {
             attempts::forgive(tx, Scope::StaffUser, &user, now)?;
             attempts::forgive(tx, Scope::StaffAddress, &address, now)?;
             Ok(())
@@ -101,7 +101,7 @@ pub async fn code_attempt(state: &AppState, ip: IpAddr) -> AppResult<()> {
     let limit = state.guess_limits.failures_per_address;
     let over = state
         .db
-        .write(move |tx| {
+        .write_unordered(move |tx| {
             let by_address = attempts::add(tx, Scope::CodeAddress, &address, now)?;
             let all = attempts::add(tx, Scope::CodeTotal, &total, now)?;
             Ok(by_address > limit || all > CODE_FAILURES_TOTAL)
@@ -120,7 +120,7 @@ pub async fn code_attempt_succeeded(state: &AppState, ip: IpAddr) -> AppResult<(
     let total = subject("all", "");
     state
         .db
-        .write(move |tx| {
+        .write_unordered(move |tx| {
             attempts::forgive(tx, Scope::CodeAddress, &address, now)?;
             attempts::forgive(tx, Scope::CodeTotal, &total, now)?;
             Ok(())

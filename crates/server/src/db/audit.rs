@@ -87,6 +87,7 @@ pub fn log_size(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<u32> {
 
 /// Appends a line to the dossier's chain, in the caller's transaction.
 pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent> {
+    tx.check_order(r.dossier_id)?;
     let last = log_size(tx, r.dossier_id)?;
     let event = AuditEvent {
         id: Uuid::new_v4(),

@@ -126,6 +126,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/postgres/0010_entry_history.sql")),
     (11, include_str!("../../migrations/postgres/0011_staff_second_factor.sql")),
     (12, include_str!("../../migrations/postgres/0012_stateless_challenges.sql")),
+    (13, include_str!("../../migrations/postgres/0013_change_sequence.sql")),
 ];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 

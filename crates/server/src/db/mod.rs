@@ -3,8 +3,9 @@
 //! backend: the embedded SQLite file (one writer connection, as SQLite has one writer, and a
 //! few read-only connections beside it) or a pool of PostgreSQL connections.
 //!
-//! Every write runs in one transaction through [`Db::write`]; the change-feed counter
-//! (`seq_counter`) is bumped inside it, so sequence numbers follow the commits.
+//! Every write runs in one transaction through [`Db::write`] (ordering the whole region) or
+//! [`Db::write_in`] (ordering one dossier); sequence numbers are drawn inside it, so within a
+//! family's feed they follow the commits (see [`sql`]).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -368,6 +369,38 @@ impl Db {
         .await
     }
 
+    /// Like [`Db::write`], for work on one dossier only: on PostgreSQL it runs beside writes to
+    /// other dossiers (a coach's entry, a parent's answer, a sync's access decisions).
+    pub async fn write_in<T, F>(&self, dossier: Uuid, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> AppResult<T> + Send + 'static,
+    {
+        self.call(move |c| {
+            let tx = c.transaction_for(sql::Order::Dossier(dossier))?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Like [`Db::write`], for counters and one-time marks that need no order (see
+    /// [`sql::Order::Unordered`]): sign-in attempts, a device's token.
+    pub async fn write_unordered<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> AppResult<T> + Send + 'static,
+    {
+        self.call(move |c| {
+            let tx = c.transaction_for(sql::Order::Unordered)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// Like [`Db::call`], for work that only reads (in a read transaction): on SQLite it runs on
     /// a read-only connection beside the writer.
     pub async fn call_read<T, F>(&self, f: F) -> AppResult<T>
@@ -393,18 +426,34 @@ impl Db {
 }
 
 fn next_seq(tx: &Tx<'_>) -> sql::Result<i64> {
-    next_seqs(tx, 1)
+    next_seqs(tx, 1)?.pop().ok_or(sql::Error::NoRows)
 }
 
-/// Hands out `n` consecutive sequence numbers; returns the first.
-fn next_seqs(tx: &Tx<'_>, n: usize) -> sql::Result<i64> {
-    let n = i64::try_from(n).map_err(|_| sql::Error::BadValue(0, format!("{n} sequence numbers")))?;
-    let last: i64 = tx.query_row(
-        "UPDATE seq_counter SET value = value + ?1 WHERE id = 1 RETURNING value",
-        params![n],
-        |r| r.get(0),
-    )?;
-    Ok(last - n + 1)
+/// Hands out `n` increasing sequence numbers. On SQLite they are consecutive; on PostgreSQL
+/// they come from a sequence that writers to other dossiers draw from at the same time.
+fn next_seqs(tx: &Tx<'_>, n: usize) -> sql::Result<Vec<i64>> {
+    match tx.access() {
+        // `nextval` is a SELECT, which the read guard lets through.
+        sql::Access::Read => return Err(sql::Error::NeedsWrite),
+        sql::Access::Write(sql::Order::Unordered) => return Err(sql::Error::OutsideOrder),
+        sql::Access::Write(_) => {}
+    }
+    let count = i64::try_from(n).map_err(|_| sql::Error::BadValue(0, format!("{n} sequence numbers")))?;
+    match tx.dialect() {
+        sql::Dialect::Sqlite => {
+            let last: i64 = tx.query_row(
+                "UPDATE seq_counter SET value = value + ?1 WHERE id = 1 RETURNING value",
+                params![count],
+                |r| r.get(0),
+            )?;
+            Ok((last - count + 1..=last).collect())
+        }
+        sql::Dialect::Postgres => tx.query_map(
+            "SELECT nextval('change_seq') AS seq FROM generate_series(1, ?1) ORDER BY seq",
+            params![count],
+            |r| r.get(0),
+        ),
+    }
 }
 
 fn uuid_col(s: String) -> sql::Result<Uuid> {
@@ -413,4 +462,39 @@ fn uuid_col(s: String) -> sql::Result<Uuid> {
 
 pub(crate) fn bad_text(col: usize, what: &'static str) -> sql::Error {
     sql::Error::BadValue(col, what.into())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A transaction ordering one dossier may not touch another's feed or chain, and an
+    /// unordered one touches none: both get numbers only where their order holds.
+    #[test]
+    fn sequence_numbers_only_where_the_order_holds() {
+        let mut conn = Conn::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        conn.execute("CREATE TABLE seq_counter (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)", params![])
+            .unwrap();
+        conn.execute("INSERT INTO seq_counter (id, value) VALUES (1, 0)", params![]).unwrap();
+        let (mine, other) = (Uuid::new_v4(), Uuid::new_v4());
+
+        let tx = conn.transaction_for(sql::Order::Dossier(mine)).unwrap();
+        assert_eq!(next_seqs(&tx, 3).unwrap(), vec![1, 2, 3]);
+        assert!(tx.check_order(mine).is_ok());
+        assert!(matches!(tx.check_order(other), Err(sql::Error::OutsideOrder)));
+        tx.commit().unwrap();
+
+        let tx = conn.transaction_for(sql::Order::Unordered).unwrap();
+        assert!(matches!(next_seq(&tx), Err(sql::Error::OutsideOrder)));
+        assert!(matches!(tx.check_order(mine), Err(sql::Error::OutsideOrder)));
+        drop(tx);
+
+        let tx = conn.read_transaction().unwrap();
+        assert!(matches!(next_seq(&tx), Err(sql::Error::NeedsWrite)));
+        drop(tx);
+        let tx = conn.transaction().unwrap();
+        assert_eq!(next_seq(&tx).unwrap(), 4);
+        assert!(tx.check_order(other).is_ok(), "the region orders every dossier");
+    }
 }

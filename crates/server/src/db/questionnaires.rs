@@ -247,7 +247,8 @@ pub fn refresh_all(conn: &mut sql::Conn, now: DateTime<Utc>) -> sql::Result<usiz
         rows.collect::<sql::Result<_>>()?
     };
     for id in &dossiers {
-        let tx = conn.transaction()?;
+        // One dossier at a time, beside the writes to the others.
+        let tx = conn.transaction_for(sql::Order::Dossier(*id))?;
         refresh_tasks(&tx, *id, now)?;
         tx.commit()?;
     }

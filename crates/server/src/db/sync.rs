@@ -132,7 +132,7 @@ fn store_access(tx: &Tx<'_>, person_id: Uuid, changed: &[(Uuid, bool)]) -> sql::
     if changed.is_empty() {
         return Ok(());
     }
-    let mut seq = next_seqs(tx, changed.len())?;
+    let mut seqs = next_seqs(tx, changed.len())?.into_iter();
     let person = sql::Value::Text(person_id.to_string());
     let mut rest = changed;
     for size in GROUPS {
@@ -140,14 +140,13 @@ fn store_access(tx: &Tx<'_>, person_id: Uuid, changed: &[(Uuid, bool)]) -> sql::
         while rest.len() >= size {
             let (group, tail) = rest.split_at(size);
             let mut values = Vec::with_capacity(size * 4);
-            for (entry_id, visible) in group {
+            for ((entry_id, visible), seq) in group.iter().zip(seqs.by_ref()) {
                 values.extend([
                     person.clone(),
                     entry_id.to_string().to_value(),
                     visible.to_value(),
                     seq.to_value(),
                 ]);
-                seq += 1;
             }
             tx.execute(&statement, values.as_slice())?;
             rest = tail;
@@ -188,6 +187,7 @@ pub fn sync_page(
     today: NaiveDate,
     since: Option<AccessMark>,
 ) -> sql::Result<(SyncPage, AccessMark)> {
+    tx.check_order(dossier_id)?;
     let mark = refresh_access(tx, person_id, dossier_id, today, since)?;
     let fetch = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let mut items: Vec<SyncItem> = Vec::new();

@@ -139,7 +139,7 @@ pub async fn token(
     let (token, hash) = auth::new_token()?;
     let expires_at = state
         .db
-        .write(move |tx| {
+        .write_unordered(move |tx| {
             // A challenge counts once: a replayed (challenge, signature) pair gets nothing.
             if !db::devices::use_challenge(tx, &nonce, challenge_expires, now)? {
                 return Err(bad());
@@ -327,7 +327,8 @@ pub async fn sync(
     let page = match read {
         Err(e) if e.needs_writer => {
             let keys = state.clone();
-            state.db.call(move |c| again(c.transaction()?, &keys)).await?
+            let order = db::sql::Order::Dossier(who.dossier_id);
+            state.db.call(move |c| again(c.transaction_for(order)?, &keys)).await?
         }
         other => other?,
     };
@@ -401,7 +402,7 @@ pub async fn revoke_my_device(
     let now = state.clock.now();
     state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             // Someone else's device answers exactly like a device that does not exist.
             if db::devices::device_owner(tx, device_id)? != Some(who.person_id) {
                 return Err(AppError::not_found());
@@ -428,7 +429,7 @@ pub async fn submit_feedback(
     let (now, today) = (state.clock.now(), state.clock.today());
     let stored = state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             let stored = db::feedback::submit_feedback(tx, &who, &draft, now, today)?;
             Ok(stored)
         })
@@ -486,7 +487,7 @@ pub async fn set_consent(
     let now = state.clock.now();
     state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             let me = db::people::person(tx, who.person_id)?.ok_or_else(AppError::not_found)?;
             if me.role != PersonRole::Child {
                 return Err(AppError::new(
@@ -524,7 +525,7 @@ pub async fn submit_questionnaire(
     let now = state.clock.now();
     let stored = state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             let stored = db::questionnaires::submit(tx, &who, &sub, now)?;
             Ok(stored)
         })
@@ -547,7 +548,7 @@ pub async fn mark_tip_read(
     let now = state.clock.now();
     let tip = state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             let tip = db::articles::mark_tip_read(tx, who.person_id, tip_id, now)?;
             Ok(tip)
         })
@@ -570,7 +571,7 @@ pub async fn send_message(
     let now = state.clock.now();
     let (message, new) = state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             let out = db::messages::send_from_family(tx, &who, &draft, now)?;
             Ok(out)
         })
@@ -592,7 +593,7 @@ pub async fn messages_read(
     let now = state.clock.now();
     state
         .db
-        .write(move |tx| {
+        .write_in(who.dossier_id, move |tx| {
             db::messages::read_by_family(tx, who.person_id, &receipt.message_ids, now)?;
             Ok(())
         })

@@ -7,14 +7,19 @@
 //! SQLite store has always used (uuids, dates and times as text, flags as 0/1), so the two
 //! schemas hold identical data and text timestamps compare the same way in both.
 //!
-//! Writers are serialised on both: SQLite has one writer by design, and every PostgreSQL write
-//! transaction first locks the single change-feed counter row. That keeps the sync cursor in
-//! commit order, audit chains gap-free and read-then-insert idempotency checks sound across any
-//! number of server instances, because the lock lives in the database, not in a process.
+//! Writers are ordered on both. SQLite has one writer by design. On PostgreSQL a write
+//! transaction says what it orders ([`Order`]) and takes advisory locks for it before anything
+//! else: the whole region (one at a time, as SQLite), or one dossier (beside writes to other
+//! dossiers, while no region-wide write runs). A family's sync feed holds its own dossier's
+//! changes and region-wide ones only, so within what one person can see, sequence numbers still
+//! follow the commits: the sync cursor skips nothing, audit chains stay gap-free and
+//! read-then-insert idempotency checks stay sound across any number of server instances,
+//! because the locks live in the database, not in a process. Numbers come from a PostgreSQL
+//! sequence, which no transaction holds.
 //!
 //! Readers are not: a read transaction ([`Conn::read_transaction`]) sees one snapshot (WAL on
 //! SQLite, REPEATABLE READ on PostgreSQL) and takes no lock. Because sequence numbers are handed
-//! out in commit order, every snapshot holds a gap-free prefix of the change feed, so a cursor
+//! out in commit order (within each family's feed), every snapshot holds a gap-free prefix of it, so a cursor
 //! read from it never skips a change. A statement that would write in a read transaction fails
 //! with [`Error::NeedsWrite`] before it runs; the caller runs the work again as a writer.
 
@@ -48,6 +53,9 @@ pub enum Error {
     /// A statement that writes, in a read transaction: the caller runs it again as a writer.
     #[error("a read transaction tried to write")]
     NeedsWrite,
+    /// Work on a dossier in a write transaction that orders another one (a bug, not input).
+    #[error("a write outside the dossier its transaction orders")]
+    OutsideOrder,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -188,8 +196,14 @@ pub enum Conn {
 }
 
 impl Conn {
-    /// A write transaction. On PostgreSQL it holds the writer lock until it ends.
+    /// A write transaction that orders the whole region (see the module comment).
     pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        self.transaction_for(Order::Region)
+    }
+
+    /// A write transaction that orders what `order` says. On PostgreSQL it holds its locks
+    /// until it ends.
+    pub fn transaction_for(&mut self, order: Order) -> Result<Tx<'_>> {
         match self {
             // IMMEDIATE takes the write lock at the start, waiting (busy_timeout) while another
             // process on the same file writes. A deferred transaction that read first would
@@ -197,17 +211,37 @@ impl Conn {
             // stale; SQLite cannot wait that out.
             Conn::Sqlite(c) => Ok(Tx::Sqlite(
                 c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?,
-                Access::Write,
+                Access::Write(order),
             )),
             Conn::Postgres(c) => {
                 let mut pg = c.borrow_mut();
                 pg.batch("BEGIN")?;
-                if let Err(e) = pg.run("SELECT value FROM seq_counter WHERE id = 1 FOR UPDATE", &[]) {
+                // The region lock first, always: a dossier write holds it shared, so a
+                // region-wide write waits for the dossier writes under way and they for it.
+                let locked = match order {
+                    Order::Region => pg.run(
+                        "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(?1, 0)) AS l",
+                        &[Value::Int(LOCK_REGION)],
+                    ),
+                    Order::Unordered => Ok(Vec::new()),
+                    Order::Dossier(d) => pg
+                        .run(
+                            "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock_shared(?1, 0)) AS l",
+                            &[Value::Int(LOCK_REGION)],
+                        )
+                        .and_then(|_| {
+                            pg.run(
+                                "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(?1, ?2)) AS l",
+                                &[Value::Int(LOCK_DOSSIER), Value::Int(dossier_lock_key(d))],
+                            )
+                        }),
+                };
+                if let Err(e) = locked {
                     let _ = pg.batch("ROLLBACK");
                     return Err(e);
                 }
                 drop(pg);
-                Ok(Tx::Postgres(PgTx { conn: c, open: true }, Access::Write))
+                Ok(Tx::Postgres(PgTx { conn: c, open: true }, Access::Write(order)))
             }
         }
     }
@@ -272,7 +306,34 @@ pub enum Tx<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Read,
-    Write,
+    Write(Order),
+}
+
+/// What a write transaction keeps in commit order (see the module comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Everything: the safe default, for work that spans dossiers or is region-wide
+    /// (articles, jobs, accounts).
+    Region,
+    /// One dossier's changes: its entries, feedback, messages, questionnaires, access
+    /// decisions and its audit chains. Writes to other dossiers run beside it.
+    Dossier(uuid::Uuid),
+    /// Nothing: counters and one-time marks that are sound by their own statement (an
+    /// upsert, an insert that a unique key refuses twice). It takes no sequence number and
+    /// no chain position, and runs beside every other write.
+    Unordered,
+}
+
+/// The classes of the two-key advisory locks (the first key); the one-key space, where the
+/// migration lock lives, does not overlap with them.
+const LOCK_REGION: i64 = 0x434a_4701;
+const LOCK_DOSSIER: i64 = 0x434a_4702;
+
+/// The second key of a dossier's lock: 32 bits of its (random) id. Two dossiers that share
+/// a key only wait for each other; nothing goes wrong.
+fn dossier_lock_key(dossier: uuid::Uuid) -> i64 {
+    let b = dossier.as_bytes();
+    i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Whether a statement only reads: the guard of read transactions. Deliberately simple and
@@ -309,6 +370,22 @@ impl Drop for PgTx<'_> {
 }
 
 impl Tx<'_> {
+    pub fn access(&self) -> Access {
+        match self {
+            Tx::Sqlite(_, access) | Tx::Postgres(_, access) => *access,
+        }
+    }
+
+    /// Refuses work on `dossier` in a transaction that orders another one only: its sequence
+    /// numbers and chain positions would race with that dossier's own writers.
+    pub fn check_order(&self, dossier: uuid::Uuid) -> Result<()> {
+        match self.access() {
+            Access::Write(Order::Dossier(d)) if d != dossier => Err(Error::OutsideOrder),
+            Access::Write(Order::Unordered) => Err(Error::OutsideOrder),
+            _ => Ok(()),
+        }
+    }
+
     pub fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx, _) => Ok(tx.commit()?),

@@ -176,7 +176,7 @@ impl StaffCall {
         let Self { actor, origin, purpose } = self;
         state
             .db
-            .write(move |tx| {
+            .write_in(dossier_id, move |tx| {
                 let (purpose, note) = match purpose.0 {
                     Some(p) => (p, None),
                     None => db::audit::active_purpose(tx, actor.id, dossier_id, now)?.ok_or_else(|| {
