@@ -13,6 +13,11 @@
 //! it), while two coaches write `LOAD_COACH_RATE` entries a second between them (5 by default).
 //! A last pull then checks that everything arrived.
 //!
+//! With `LOAD_PUSH_MESSAGES=n`, every app then keeps its push connection open (`/v1/me/events`)
+//! and syncs on each signal, while the coach writes n messages to one family after another (20 a
+//! second): each is timed from the coach's POST to the end of that family's sync that brought
+//! it. The server's memory and CPU with all connections open and idle (10 s) are printed too.
+//!
 //! The simulated apps keep their state in memory, not in the encrypted store: the store is
 //! measured on its own (`cargo bench -p cjg-store`) and would measure PBKDF2 here, not the server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -91,7 +96,7 @@ impl Sim {
     /// Every page after the cursor, as the app pulls them (the log until it caught up).
     /// `route` names the row the pages are counted in; by default a first pull, which stores
     /// each entry's access for the person (a write), is told apart from a later one.
-    async fn pull(&mut self, rec: &Recorder, route: Option<&'static str>) -> Result<(), ClientError> {
+    async fn pull(&mut self, rec: &Recorder, route: Option<&'static str>) -> Result<usize, ClientError> {
         let token = self.token(rec).await?;
         let mut audit_open = true;
         let route = route.unwrap_or(if self.cursor == 0 {
@@ -99,6 +104,7 @@ impl Sim {
         } else {
             "GET /v1/sync (later pull)"
         });
+        let mut from_coach = 0;
         loop {
             let from = audit_open.then_some(self.audit_size);
             let page = rec
@@ -113,6 +119,7 @@ impl Sim {
                         self.entries.remove(&id);
                     }
                     Change::Questionnaire { task } => self.task = Some(task),
+                    Change::Message { message } if message.from_coach => from_coach += 1,
                     _ => {}
                 }
             }
@@ -122,7 +129,7 @@ impl Sim {
             }
             self.cursor = page.next_cursor;
             if !page.has_more {
-                return Ok(());
+                return Ok(from_coach);
             }
         }
     }
@@ -248,6 +255,120 @@ async fn steady(
     }
     let failed = gather(sims, handles).await;
     (start.elapsed().as_secs_f64(), failed, syncs.load(Ordering::Relaxed))
+}
+
+/// Resident memory (MB) and CPU time used so far (seconds) of a process, from /proc.
+fn usage(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss_kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux counts CPU time in ticks of 1/100 s (USER_HZ).
+    (rss_kb / 1024.0, (ticks(11) + ticks(12)) / 100.0)
+}
+
+/// Every sim listens on its push connection and syncs on each signal while the coach writes
+/// `messages` messages, one family after another. Returns the wall time, the sims that failed,
+/// and the report: push latency and the server's memory and CPU with the connections idle.
+async fn listen(
+    server: &TestServer,
+    sims: &mut Vec<Sim>,
+    messages: usize,
+    rec: &Arc<Recorder>,
+) -> (f64, usize, String) {
+    let t = Instant::now();
+    let pid = server.pid();
+    let (rss_before, _) = usage(pid);
+    let sent: Arc<Mutex<BTreeMap<Uuid, Instant>>> = Arc::default();
+    let heard: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let connected = Arc::new(AtomicUsize::new(0));
+    let people: Vec<Uuid> = sims.iter().map(|s| s.person_id).collect();
+    let mut handles = Vec::new();
+    let gate = Arc::new(Semaphore::new(64));
+    for mut sim in sims.drain(..) {
+        let (rec, sent, heard, stop, connected, gate) =
+            (rec.clone(), sent.clone(), heard.clone(), stop.clone(), connected.clone(), gate.clone());
+        handles.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let Ok(token) = sim.token(&rec).await else { return (sim, false) };
+            let Ok(mut events) = sim.client.events(&token).await else { return (sim, false) };
+            if !matches!(events.next().await, Ok(Some(cjg_client::push::Signal::Ready))) {
+                return (sim, false);
+            }
+            drop(permit);
+            connected.fetch_add(1, Ordering::Relaxed);
+            let mut ok = true;
+            loop {
+                tokio::select! {
+                    () = stop.notified() => break,
+                    signal = events.next() => match signal {
+                        Ok(Some(cjg_client::push::Signal::Sync)) => {
+                            match sim.pull(&rec, Some("GET /v1/sync (on a push signal)")).await {
+                                Ok(n) if n > 0 => {
+                                    if let Some(at) = sent.lock().unwrap().remove(&sim.person_id) {
+                                        heard.lock().unwrap().push(at.elapsed().as_secs_f64());
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(_) => ok = false,
+                            }
+                        }
+                        Ok(Some(cjg_client::push::Signal::Ready)) => {}
+                        Ok(None) | Err(_) => { ok = false; break; }
+                    },
+                }
+            }
+            (sim, ok)
+        }));
+    }
+    let n = handles.len();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while connected.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let open = connected.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (rss_open, cpu_0) = usage(pid);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (_, cpu_1) = usage(pid);
+    let idle_cpu = (cpu_1 - cpu_0) / 10.0 * 100.0;
+
+    let coach = server.staff().await.unwrap();
+    for i in 0..messages {
+        let person = people[i % people.len()];
+        sent.lock().unwrap().insert(person, Instant::now());
+        let r = coach.send_message(&person.to_string(), "Tot dinsdag, om tien uur.").await;
+        assert!(r.is_ok_and(|r| r.status().is_success()), "the coach's message");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sent.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let missed = sent.lock().unwrap().len();
+    stop.notify_waiters();
+    let failed = gather(sims, handles).await;
+    let mut lat = std::mem::take(&mut *heard.lock().unwrap());
+    lat.sort_by(f64::total_cmp);
+    let ms = |q: f64| quantile(&lat, q) * 1e3;
+    let report = format!(
+        "push: {open} of {n} apps listening; server memory {rss_before:.0} MB before, {rss_open:.0} MB with them open          ({:.1} MB per 1,000); CPU with them idle {idle_cpu:.1}% of one core\n\
+         push latency (coach POST to the app's finished sync), {} of {messages} messages: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; not heard within 30 s: {missed}",
+        (rss_open - rss_before) / open.max(1) as f64 * 1000.0,
+        lat.len(),
+        ms(0.5),
+        ms(0.99),
+        ms(1.0),
+    );
+    (t.elapsed().as_secs_f64(), failed, report)
 }
 
 /// Puts every sim back when its task ends; returns how many failed.
@@ -395,6 +516,16 @@ async fn run(clients: usize, entries: usize) -> bool {
         table.push(("last pull", secs, failed, mark(&rec)));
     }
 
+    let push_messages: usize =
+        std::env::var("LOAD_PUSH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let pushed = if push_messages > 0 {
+        let (secs, failed, report) = listen(&server, &mut sims, push_messages, &rec).await;
+        table.push(("push: listen, coach writes", secs, failed, mark(&rec)));
+        Some(report)
+    } else {
+        None
+    };
+
     println!(
         "load test: {clients} families of {entries} entries (seeded in {seeding:.1} s), at most {busy} apps busy at once, loopback, {}",
         if cjg_tests::on_postgres() { "PostgreSQL" } else { "SQLite" }
@@ -450,6 +581,9 @@ async fn run(clients: usize, entries: usize) -> bool {
             "steady phase: {steady_syncs} syncs in {:.0} s ({rate:.0} syncs/s offered)",
             span.as_secs_f64()
         );
+    }
+    if let Some(report) = pushed {
+        println!("{report}");
     }
     println!("feedback rows {feedback} (expected {n}: each sent twice, stored once)");
     println!("messages {messages} (expected {n}); start questionnaires answered {answered} (expected {n})");

@@ -137,12 +137,15 @@ class AppState {
   private shownDuringSync = 0;
 
   /** A page of the sync was stored. A big first sync takes seconds: what is stored shows
-   * meanwhile (the list at most every two seconds, so the window is not redrawn for each page). */
+   * meanwhile. Until the first screen is full the list is shown again every two seconds, after
+   * that every ten: each time costs the sync the whole list, and the screen shows no more. */
   syncProgress = (items: number): void => {
     if (this.syncing) this.notice = t().sync_progress(items);
     const now = Date.now();
+    const shown = this.view?.entries.length ?? 0;
+    const every = shown < 50 ? 2000 : 10_000;
     if (this.status?.phase === "unlocked" && !this.staffMode
-      && (now - this.shownDuringSync > 2000 || (this.view?.entries.length ?? 0) === 0)) {
+      && (now - this.shownDuringSync > every || shown === 0)) {
       this.shownDuringSync = now;
       this.loadDossier().catch(() => {});
     }
