@@ -384,7 +384,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         db,
         limiter: auth::Limiter::per_minute(settings.attempts_per_minute),
         pin_limiter: auth::Limiter::per_minute(PIN_TRIES_PER_MINUTE),
-        challenge_limiter: auth::Limiter::per_minute(CHALLENGES_PER_MINUTE),
+        challenge_limiter: auth::Limiter::per_minute(CHALLENGES_PER_MINUTE.max(settings.attempts_per_minute)),
         guess_limits: limits::GuessLimits::from_attempts_per_minute(settings.attempts_per_minute),
         hash_slots: limits::HashSlots::new(settings.hash_concurrency),
         refusals: limits::RefusalGate::default(),

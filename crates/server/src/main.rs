@@ -44,7 +44,8 @@ struct Cli {
     /// Seed the invented demo family (once) and print fresh activation codes.
     #[arg(long)]
     demo: bool,
-    /// Enrolment and staff login attempts allowed per address per minute.
+    /// Enrolment and staff login attempts allowed per address per minute. Above 600 it also
+    /// lifts the device challenges per address (600 a minute), for load tests from one address.
     #[arg(long, env = "CJG_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     attempts_per_minute: u32,
     /// A reverse proxy (address or CIDR block) whose X-Forwarded-For is believed; repeat it or

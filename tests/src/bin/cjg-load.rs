@@ -360,8 +360,7 @@ async fn listen(
     lat.sort_by(f64::total_cmp);
     let ms = |q: f64| quantile(&lat, q) * 1e3;
     let report = format!(
-        "push: {open} of {n} apps listening; server memory {rss_before:.0} MB before, {rss_open:.0} MB with them open          ({:.1} MB per 1,000); CPU with them idle {idle_cpu:.1}% of one core\n\
-         push latency (coach POST to the app's finished sync), {} of {messages} messages: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; not heard within 30 s: {missed}",
+        "push: {open} of {n} apps listening; server memory {rss_before:.0} MB before, {rss_open:.0} MB with them open ({:.1} MB per 1,000); CPU with them idle {idle_cpu:.1}% of one core\npush latency (coach POST to the app's finished sync), {} of {messages} messages: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; not heard within 30 s: {missed}",
         (rss_open - rss_before) / open.max(1) as f64 * 1000.0,
         lat.len(),
         ms(0.5),
