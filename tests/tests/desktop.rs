@@ -758,6 +758,13 @@ async fn every_screen_fits_a_phone() {
         vec![],
     );
     assert_eq!(focused.await.unwrap().as_bool(), Some(true), "focus on the first new entry");
+    // Open it and come back: the list is as long as it was and the focus is on that entry.
+    let id = c.execute("return document.activeElement.dataset.entryId;", vec![]).await.unwrap();
+    press(&c, ENTER).await;
+    wait_for(&c, "#back").await.click().await.unwrap();
+    assert_eq!(entry_titles(&c, 56).await.len(), 56, "the list kept its length");
+    let back = c.execute("return document.activeElement.dataset.entryId;", vec![]).await.unwrap();
+    assert_eq!(back, id, "the focus is back on the entry that was open");
     wait_for(&c, "#nav-inzage").await.click().await.unwrap();
     wait_text(&c, ".show-more .count", "100 van ").await;
     let lines = c.find_all(Locator::Css(".audit-line")).await.unwrap().len();

@@ -557,6 +557,12 @@ async fn the_log_is_shown_a_page_at_a_time_with_its_filters() {
     assert_eq!((page.total as usize, page.matching as usize), (total, total));
     assert_eq!(page.staff_names, vec!["Fleur Demo".to_owned()]);
 
+    // The next page after a line, also when new lines came in at the top since.
+    let after = InzageQuery { before: Some(all.lines[1].position), limit: Some(2), ..Default::default() };
+    let page = app.inzage_page(&after).await.unwrap();
+    assert_eq!(positions(&page.lines), positions(&all.lines[2..4]));
+    assert_eq!(page.matching as usize, total - 2, "matching counts the lines before it");
+
     let reads = all.lines.iter().filter(|l| l.action == cjg_core::audit::AuditAction::Read).count();
     let only_reads = InzageQuery {
         action: Some(cjg_core::audit::AuditAction::Read),

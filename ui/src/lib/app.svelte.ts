@@ -2,7 +2,7 @@
 // only lays it out; a screen that needs to move the app (open an entry, go to Taken, sync)
 // calls these steps instead of keeping a copy of the state.
 import { tick } from "svelte";
-import { api, type AppStatus, type DossierView, type EntryDetail, type TasksView } from "./api";
+import { api, type AppStatus, type DossierView, type EntryDetail, type EntryKind, type TasksView } from "./api";
 import { t, errorText } from "./i18n.svelte";
 import { errorCode, Latest, STALE } from "./requests";
 
@@ -16,6 +16,8 @@ class AppState {
   view = $state<DossierView | null>(null);
   /** The open entry: `undefined` when none is open, `null` when it is no longer there. */
   detail = $state<EntryDetail | null | undefined>(undefined);
+  /** The Dossier list's filters and how many of its entries are drawn, kept across an entry. */
+  dossierList = $state<{ kind: "" | EntryKind; about: string; shown: number }>({ kind: "", about: "", shown: 50 });
   tasks = $state<TasksView | null>(null);
   taskId = $state<string | null>(null);
   articleId = $state<string | null>(null);
@@ -144,8 +146,7 @@ class AppState {
     const now = Date.now();
     const shown = this.view?.entries.length ?? 0;
     const every = shown < 50 ? 2000 : 10_000;
-    if (this.status?.phase === "unlocked" && !this.staffMode
-      && (now - this.shownDuringSync > every || shown === 0)) {
+    if (this.status?.phase === "unlocked" && !this.staffMode && now - this.shownDuringSync > every) {
       this.shownDuringSync = now;
       this.loadDossier().catch(() => {});
     }
@@ -162,6 +163,7 @@ class AppState {
   /** Nothing of the dossier stays on screen once the app is locked or emptied. */
   clearScreen = (): void => {
     this.view = null;
+    this.dossierList = { kind: "", about: "", shown: 50 };
     this.detail = undefined;
     this.tasks = null;
     this.taskId = null;

@@ -191,6 +191,11 @@ export type InzageQuery = { staff: string | null, action: AuditAction | null,
  */
 since: string | null, 
 /**
+ * Only lines older than this one (its position): the next page after the last line
+ * shown, which stays right while new lines arrive at the top.
+ */
+before: number | null, 
+/**
  * Lines to skip, newest first.
  */
 offset: number, 

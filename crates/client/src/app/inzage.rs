@@ -88,6 +88,9 @@ pub struct InzageQuery {
     pub action: Option<AuditAction>,
     /// Only lines from this moment on.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only lines older than this one (its position): the next page after the last line
+    /// shown, which stays right while new lines arrive at the top.
+    pub before: Option<u32>,
     /// Lines to skip, newest first.
     pub offset: u32,
     /// At most this many lines; none: all (for an export).
@@ -99,6 +102,7 @@ impl InzageQuery {
         self.staff.as_ref().is_none_or(|s| *s == e.actor_name)
             && self.action.is_none_or(|a| a == e.action)
             && self.since.is_none_or(|t| e.at >= t)
+            && self.before.is_none_or(|p| e.position < p)
     }
 }
 
