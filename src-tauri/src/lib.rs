@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use cjg_client::app::{
-    AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierView, EntryDetail,
-    FeedbackSent, InformatieView, InzageQuery, InzageView, MessageSent, QuestionnaireView, TasksView,
+    AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierQuery, DossierView,
+    EntryDetail, FeedbackSent, InformatieView, InzageQuery, InzageView, MessageSent, QuestionnaireView,
+    TasksView,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
@@ -90,8 +91,8 @@ async fn sync(app: AppHandle, core: State<'_, AppCore>, check_log: bool) -> Res<
 }
 
 #[tauri::command]
-async fn dossier(core: State<'_, AppCore>) -> Res<DossierView> {
-    core.dossier().await.map_err(|e| e.to_ui())
+async fn dossier(core: State<'_, AppCore>, query: DossierQuery) -> Res<DossierView> {
+    core.dossier_page(&query).await.map_err(|e| e.to_ui())
 }
 
 #[tauri::command]

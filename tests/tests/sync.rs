@@ -511,3 +511,44 @@ async fn staff_codes_enrol_and_openapi_is_served() {
         server.db().query_row("SELECT COUNT(*) FROM activation_codes", params![], |r| r.get(0)).unwrap();
     assert_eq!(hashed, 8, "seven demo codes and Milan's new one, each stored as a hash");
 }
+
+/// The Dossier list gets the first part of what matches, in the order of the whole list, with
+/// the counts to say how much more there is; filters run in the app core.
+#[tokio::test]
+async fn the_dossier_list_comes_a_part_at_a_time_and_filtered() {
+    use cjg_client::app::{DossierQuery, EntryAbout};
+    let server = TestServer::start().unwrap();
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    app.sync(|_| {}).await.unwrap();
+    let all = app.dossier().await.unwrap();
+    assert_eq!((all.total, all.matching, all.entries.len()), (11, 11, 11));
+    let ids = |v: &cjg_client::app::DossierView| v.entries.iter().map(|e| e.id).collect::<Vec<_>>();
+
+    let first = app.dossier_page(&DossierQuery { limit: Some(4), ..Default::default() }).await.unwrap();
+    assert_eq!((first.total, first.matching), (11, 11));
+    assert_eq!(ids(&first), ids(&all)[..4], "the newest four, in the list's order");
+    let none = app.dossier_page(&DossierQuery { limit: Some(0), ..Default::default() }).await.unwrap();
+    assert!(none.entries.is_empty());
+
+    let plans = app
+        .dossier_page(&DossierQuery { kind: Some(EntryKind::Plan), limit: Some(50), ..Default::default() })
+        .await
+        .unwrap();
+    let want: Vec<_> = all.entries.iter().filter(|e| e.kind == EntryKind::Plan).map(|e| e.id).collect();
+    assert!(!want.is_empty());
+    assert_eq!(ids(&plans), want);
+    assert_eq!((plans.total, plans.matching as usize), (11, want.len()));
+
+    let family = app
+        .dossier_page(&DossierQuery { about: Some(EntryAbout::Family), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!family.entries.is_empty() && family.entries.iter().all(|e| e.child_id.is_none()));
+    let child = all.entries.iter().find_map(|e| e.child_id).expect("an entry about a child");
+    let about_child = app
+        .dossier_page(&DossierQuery { about: Some(EntryAbout::Child(child)), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(!about_child.entries.is_empty() && about_child.entries.iter().all(|e| e.child_id == Some(child)));
+    assert!(family.matching + about_child.matching <= all.total);
+}

@@ -865,9 +865,16 @@ impl Store {
     }
 
     pub fn entries(&self) -> Result<Vec<Entry>> {
-        let mut out: Vec<Entry> = self.read_all(T_ENTRIES)?;
+        let mut out = Vec::new();
+        self.each_entry(|e| out.push(e))?;
         out.sort_by(|a, b| b.occurred_on.cmp(&a.occurred_on).then_with(|| a.title.cmp(&b.title)));
         Ok(out)
+    }
+
+    /// Every entry, one at a time and in no order: a list of 20,000 keeps only what it needs
+    /// of each instead of every body at once.
+    pub fn each_entry(&self, f: impl FnMut(Entry)) -> Result<()> {
+        self.read_each(T_ENTRIES, f)
     }
 
     pub fn entry(&self, id: Uuid) -> Result<Option<Entry>> {
@@ -888,16 +895,21 @@ impl Store {
     }
 
     fn read_all<T: DeserializeOwned>(&self, table: &'static str) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.read_each(table, |row| out.push(row))?;
+        Ok(out)
+    }
+
+    fn read_each<T: DeserializeOwned>(&self, table: &'static str, mut f: impl FnMut(T)) -> Result<()> {
         // `table` is one of our constants, never input.
         let mut stmt = self.conn.prepare(&format!("SELECT id, version, sealed FROM {table}"))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))?;
-        let mut out = Vec::new();
         for row in rows {
             let (id, version, sealed) = row?;
-            out.push(open_row(&self.key, table, &id, version, sealed)?);
+            f(open_row(&self.key, table, &id, version, sealed)?);
         }
-        Ok(out)
+        Ok(())
     }
 }
 

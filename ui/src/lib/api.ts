@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
-  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierView, EntryDetail, InzageQuery, InzageView, PdfDoc, Progress, Purpose,
+  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, PdfDoc, Progress, Purpose,
   StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
 } from "./bindings";
 
@@ -23,7 +23,7 @@ export const api = {
   lock: () => invoke<void>("lock"),
   /** `checkLog`: the person asked for this sync, so the whole access log is checked too. */
   sync: (checkLog: boolean) => invoke<Progress>("sync", { checkLog }),
-  dossier: () => invoke<DossierView>("dossier"),
+  dossier: (query: DossierQuery) => invoke<DossierView>("dossier", { query }),
   entry: (id: string) => invoke<EntryDetail | null>("entry", { id }),
   touch: () => invoke<void>("touch"),
   changePin: (oldPin: string, newPin: string, newPinAgain: string) =>

@@ -2,9 +2,15 @@
 // only lays it out; a screen that needs to move the app (open an entry, go to Taken, sync)
 // calls these steps instead of keeping a copy of the state.
 import { tick } from "svelte";
-import { api, type AppStatus, type DossierView, type EntryDetail, type EntryKind, type TasksView } from "./api";
+import { api, type AppStatus, type DossierQuery, type DossierView, type EntryDetail, type EntryKind, type TasksView } from "./api";
 import { t, errorText } from "./i18n.svelte";
 import { errorCode, Latest, STALE } from "./requests";
+
+/** `about`: "" = everyone, "family" = entries about the whole family, else a child's id. */
+export type DossierList = { kind: "" | EntryKind; about: string; shown: number };
+
+export const DOSSIER_PAGE = 50;
+const FIRST_PAGE: DossierList = { kind: "", about: "", shown: DOSSIER_PAGE };
 
 export type Module = "dossier" | "inzage" | "taken" | "informatie" | "berichten" | "settings";
 
@@ -17,7 +23,7 @@ class AppState {
   /** The open entry: `undefined` when none is open, `null` when it is no longer there. */
   detail = $state<EntryDetail | null | undefined>(undefined);
   /** The Dossier list's filters and how many of its entries are drawn, kept across an entry. */
-  dossierList = $state<{ kind: "" | EntryKind; about: string; shown: number }>({ kind: "", about: "", shown: 50 });
+  dossierList = $state<DossierList>({ ...FIRST_PAGE });
   tasks = $state<TasksView | null>(null);
   taskId = $state<string | null>(null);
   articleId = $state<string | null>(null);
@@ -49,9 +55,21 @@ class AppState {
   };
 
   loadDossier = async (): Promise<void> => {
-    const found = await this.dossierAsked.run(() => api.dossier());
+    const { kind, about, shown } = this.dossierList;
+    const query: DossierQuery = {
+      kind: kind === "" ? null : kind,
+      about: about === "" ? null : about === "family" ? "family" : { child: about },
+      limit: shown,
+    };
+    const found = await this.dossierAsked.run(() => api.dossier(query));
     if (found !== STALE) this.view = found;
     await this.loadTasks();
+  };
+
+  /** Other filters, or more of the list: the app core picks the entries, the window shows them. */
+  showDossier = async (change: Partial<DossierList>): Promise<void> => {
+    this.dossierList = { ...this.dossierList, ...change };
+    await this.loadDossier();
   };
 
   loadTasks = async (): Promise<void> => {
@@ -145,7 +163,7 @@ class AppState {
     if (this.syncing) this.notice = t().sync_progress(items);
     const now = Date.now();
     const shown = this.view?.entries.length ?? 0;
-    const every = shown < 50 ? 2000 : 10_000;
+    const every = shown < DOSSIER_PAGE ? 2000 : 10_000;
     if (this.status?.phase === "unlocked" && !this.staffMode && now - this.shownDuringSync > every) {
       this.shownDuringSync = now;
       this.loadDossier().catch(() => {});
@@ -163,7 +181,7 @@ class AppState {
   /** Nothing of the dossier stays on screen once the app is locked or emptied. */
   clearScreen = (): void => {
     this.view = null;
-    this.dossierList = { kind: "", about: "", shown: 50 };
+    this.dossierList = { ...FIRST_PAGE };
     this.detail = undefined;
     this.tasks = null;
     this.taskId = null;

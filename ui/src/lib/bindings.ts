@@ -84,12 +84,32 @@ unseen_audit: number, display_name: string,
 /**
  * The signed-in person as the server describes them (role, consent).
  */
-me: Person | null, people: Array<Person>, entries: Array<EntrySummary>, 
+me: Person | null, people: Array<Person>, 
+/**
+ * The entries asked for, newest first: the first `limit` of those that match the query.
+ */
+entries: Array<EntrySummary>, 
+/**
+ * How many entries the dossier has on this device.
+ */
+total: number, 
+/**
+ * How many entries match the query (the list is the first part of them).
+ */
+matching: number, 
 /**
  * The youth said their parents may read along before they were 16, and is 16 now: that
  * "yes" no longer counts, and the app asks again.
  */
 consent_ask_again: boolean, };
+
+export type DossierQuery = { kind: EntryKind | null, about: EntryAbout | null, 
+/**
+ * At most this many entries; none: all.
+ */
+limit: number | null, };
+
+export type EntryAbout = "family" | { "child": string };
 
 export type Span = { text: string, strong?: boolean, emphasis?: boolean, };
 

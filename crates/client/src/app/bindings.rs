@@ -31,6 +31,8 @@ pub fn typescript_bindings() -> String {
         Entry::decl(&cfg),
         EntrySummary::decl(&cfg),
         DossierView::decl(&cfg),
+        super::DossierQuery::decl(&cfg),
+        super::EntryAbout::decl(&cfg),
         Span::decl(&cfg),
         Block::decl(&cfg),
         FeedbackKind::decl(&cfg),

@@ -3,7 +3,7 @@
 use cjg_core::feedback::{Feedback, FeedbackDraft, FeedbackKind};
 use cjg_core::markdown::{self, Block};
 use cjg_core::{Entry, EntryKind, Person};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -30,10 +30,45 @@ pub struct DossierView {
     /// The signed-in person as the server describes them (role, consent).
     pub me: Option<Person>,
     pub people: Vec<Person>,
+    /// The entries asked for, newest first: the first `limit` of those that match the query.
     pub entries: Vec<EntrySummary>,
+    /// How many entries the dossier has on this device.
+    pub total: u32,
+    /// How many entries match the query (the list is the first part of them).
+    pub matching: u32,
     /// The youth said their parents may read along before they were 16, and is 16 now: that
     /// "yes" no longer counts, and the app asks again.
     pub consent_ask_again: bool,
+}
+
+/// Which entries the Dossier list shows. A dossier of 20,000 entries is filtered here and only
+/// the first part crosses to the window: every entry in the webview took it to a gigabyte.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct DossierQuery {
+    pub kind: Option<EntryKind>,
+    pub about: Option<EntryAbout>,
+    /// At most this many entries; none: all.
+    pub limit: Option<u32>,
+}
+
+/// Whom an entry is about, as the list filters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryAbout {
+    /// The whole family: entries about no one child.
+    Family,
+    Child(Uuid),
+}
+
+impl DossierQuery {
+    fn matches(&self, e: &Entry) -> bool {
+        self.kind.is_none_or(|k| k == e.kind)
+            && self.about.is_none_or(|a| match a {
+                EntryAbout::Family => e.child_id.is_none(),
+                EntryAbout::Child(c) => e.child_id == Some(c),
+            })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -64,22 +99,46 @@ pub struct FeedbackSent {
 }
 
 impl AppCore {
+    /// Every entry of the dossier.
     pub async fn dossier(&self) -> Result<DossierView> {
+        self.dossier_page(&DossierQuery::default()).await
+    }
+
+    /// The entries that match `query`, newest first, the first part of them.
+    pub async fn dossier_page(&self, query: &DossierQuery) -> Result<DossierView> {
         let guard = self.store().await?;
         let store = &*guard;
-        let entries = store
-            .entries()?
-            .into_iter()
-            .map(|e| EntrySummary {
-                id: e.id,
-                kind: e.kind,
-                visibility: e.visibility,
-                title: e.title,
-                child_id: e.child_id,
-                occurred_on: e.occurred_on,
-                author_name: e.author_name,
-            })
-            .collect();
+        let mut total = 0u32;
+        let mut entries = Vec::new();
+        store.each_entry(|e| {
+            total = total.saturating_add(1);
+            if query.matches(&e) {
+                entries.push(EntrySummary {
+                    id: e.id,
+                    kind: e.kind,
+                    visibility: e.visibility,
+                    title: e.title,
+                    child_id: e.child_id,
+                    occurred_on: e.occurred_on,
+                    author_name: e.author_name,
+                });
+            }
+        })?;
+        let matching = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+        let by_date = |a: &EntrySummary, b: &EntrySummary| {
+            b.occurred_on.cmp(&a.occurred_on).then_with(|| a.title.cmp(&b.title))
+        };
+        match query.limit.map(|l| l as usize) {
+            // Only the first part is sorted: the rest is never shown.
+            Some(limit) if limit < entries.len() => {
+                if limit > 0 {
+                    entries.select_nth_unstable_by(limit - 1, by_date);
+                }
+                entries.truncate(limit);
+            }
+            _ => {}
+        }
+        entries.sort_by(by_date);
         let profile = store.profile()?;
         let people = store.people()?;
         let me = people.iter().find(|p| p.id == profile.person_id).cloned();
@@ -102,6 +161,8 @@ impl AppCore {
             me,
             people,
             entries,
+            total,
+            matching,
             consent_ask_again,
         })
     }

@@ -32,7 +32,9 @@ pub use accounts::AccountInfo;
 pub use berichten::{BerichtenView, Delivery, MessageSent, MessageView};
 pub use bindings::typescript_bindings;
 pub use devices::DevicesView;
-pub use dossier::{DossierView, EntryDetail, EntrySummary, FeedbackSent, PendingFeedback};
+pub use dossier::{
+    DossierQuery, DossierView, EntryAbout, EntryDetail, EntrySummary, FeedbackSent, PendingFeedback,
+};
 pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
 pub use inzage::{AuditLine, AuditWarningView, InzageQuery, InzageView, LogFingerprint};
 pub use push::News;
