@@ -40,6 +40,17 @@ pub enum ErrorCode {
     SecondFactorSetupNeeded,
     /// Too many wrong codes in a row: an administrator must reset the second factor.
     SecondFactorLocked,
+    /// The sign-in at the organisation did not go through, or its answer did not check out
+    /// (state, nonce, signature, audience, expiry): start again.
+    OrganisationSignInFailed,
+    /// Signed in at the organisation, but none of the person's groups gives a Mijn CJG role.
+    NoStaffRole,
+    /// The organisation ended the staff member's session or disabled the account.
+    StaffSessionEnded,
+    /// Password sign-in is turned off on this server: staff sign in with the organisation.
+    BuiltInAccountsOff,
+    /// The organisation's sign-in service did not answer.
+    IdentityProviderUnreachable,
     Internal,
 }
 
@@ -51,6 +62,9 @@ impl ErrorCode {
             Self::SecondFactorNeeded | Self::SecondFactorSetupNeeded => 401,
             Self::Forbidden | Self::DeviceRevoked | Self::DeviceLocked | Self::PurposeRequired => 403,
             Self::SecondFactorLocked => 403,
+            Self::OrganisationSignInFailed | Self::StaffSessionEnded => 401,
+            Self::NoStaffRole | Self::BuiltInAccountsOff => 403,
+            Self::IdentityProviderUnreachable => 503,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
@@ -201,6 +215,46 @@ pub struct StaffLoginRequest {
     /// has a second factor.
     #[serde(default)]
     pub one_time_code: Option<String>,
+}
+
+/// How staff sign in on this server: what the staff app offers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, ts_rs::TS)]
+pub struct StaffSignInOptions {
+    /// Username, password and second factor (small installs, the demo).
+    pub built_in: bool,
+    /// The organisation's own account, through its identity provider (OpenID Connect).
+    pub organisation: bool,
+}
+
+/// The app starts a sign-in at the organisation. It waits on `return_to` (its own loopback
+/// address, RFC 8252) for the one-time handoff, and proves with `app_challenge` (base64url
+/// SHA-256 of a secret only it holds) that it is the app that started.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSignInStart {
+    pub return_to: String,
+    pub app_challenge: String,
+}
+
+/// Where the system browser goes: the provider's sign-in page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationSignInUrl {
+    pub authorize_url: String,
+}
+
+/// The app trades the handoff it got on its loopback address for a staff token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSignInFinish {
+    pub handoff: String,
+    pub app_verifier: String,
+}
+
+/// The answer to signing out: for a sign-in at the organisation, where the browser ends the
+/// session there too (RP-initiated logout).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct StaffSignedOut {
+    pub end_session_url: Option<String>,
 }
 
 /// `POST /v1/staff/second-factor/setup`: the password and the one-time setup code an

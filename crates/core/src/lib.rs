@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod indicators;
 pub mod markdown;
 pub mod message;
+pub mod oidc;
 pub mod policy;
 pub mod questionnaire;
 pub mod second_factor;

@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 /// A staff member's role at the CJG. The stored and logged name is the Dutch job title the
 /// family sees in Inzage ("CJG-coach"), so it stays as the organisation writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum StaffRole {
     /// Works with families: writes entries, sets tips, answers messages.
     Coach,
@@ -16,6 +17,15 @@ pub enum StaffRole {
     Manager,
     /// Application manager of the CJG.
     FunctioneelBeheerder,
+}
+
+impl TryFrom<String> for StaffRole {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::from_config_name(&s).ok_or_else(|| {
+            format!("unknown role {s:?}: coach, gedragswetenschapper, kwaliteitsmedewerker, manager or functioneel_beheerder")
+        })
+    }
 }
 
 impl StaffRole {
@@ -39,6 +49,19 @@ impl StaffRole {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The name an administrator writes on the command line or in a configuration file
+    /// (`coach`, `functioneel_beheerder`), or the job title itself.
+    pub fn from_config_name(s: &str) -> Option<Self> {
+        match s {
+            "coach" => Some(Self::Coach),
+            "gedragswetenschapper" => Some(Self::Gedragswetenschapper),
+            "kwaliteitsmedewerker" => Some(Self::Kwaliteitsmedewerker),
+            "manager" => Some(Self::Manager),
+            "functioneel_beheerder" => Some(Self::FunctioneelBeheerder),
+            other => Self::parse(other),
+        }
     }
 
     /// The indicator report covers every team: not for coaches, who see only their caseload.

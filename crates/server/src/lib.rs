@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod limits;
+pub mod oidc;
 pub mod push;
 pub mod ready;
 pub mod routes;

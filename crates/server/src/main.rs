@@ -136,14 +136,7 @@ async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) 
     let username = cjg_core::validate::single_line("username", username, 100)?;
     let name = cjg_core::validate::single_line("name", name, 100)?;
     use cjg_core::staff::StaffRole;
-    let role = match role {
-        "coach" => StaffRole::Coach,
-        "gedragswetenschapper" => StaffRole::Gedragswetenschapper,
-        "kwaliteitsmedewerker" => StaffRole::Kwaliteitsmedewerker,
-        "manager" => StaffRole::Manager,
-        "functioneel_beheerder" => StaffRole::FunctioneelBeheerder,
-        other => StaffRole::parse(other).ok_or_else(|| anyhow::anyhow!("--role: unknown role {other:?}"))?,
-    };
+    let role = StaffRole::from_config_name(role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role:?}"))?;
     let mut password = String::new();
     std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();

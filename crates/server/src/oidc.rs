@@ -1,0 +1,495 @@
+//! Staff sign-in with the organisation's own account: OpenID Connect, authorization code flow
+//! with PKCE. The server is the relying party (a confidential client): it keeps the client
+//! secret and the provider's refresh token, checks the ID token, and hands the app only a Mijn
+//! CJG staff token, which it can end at once. The app opens the provider's page in the system
+//! browser and receives a one-time handoff on its own loopback address (RFC 8252).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use cjg_core::oidc::{RoleMap, RoleMapping};
+use cjg_core::staff::StaffRole;
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, TokenResponse,
+};
+use serde::Deserialize;
+
+/// How long the provider's published configuration and keys are used before they are fetched
+/// again (a provider rotating its keys is seen within this time).
+const METADATA_TTL: Duration = Duration::from_secs(600);
+/// How long a started sign-in may take at the provider, and a handoff waits for the app.
+pub const FLOW_MINUTES: i64 = 10;
+
+/// The configuration file (`--oidc-config`, TOML).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    issuer: String,
+    client_id: String,
+    /// A file holding the client secret (not the secret itself: configuration files get copied
+    /// into tickets). `CJG_OIDC_CLIENT_SECRET` works too.
+    client_secret_file: Option<PathBuf>,
+    /// This server's callback as registered at the provider:
+    /// `https://<server>/v1/staff/oidc/callback`.
+    redirect_url: String,
+    /// Where the browser lands after signing out at the provider (registered there too).
+    post_logout_redirect_url: Option<String>,
+    #[serde(default = "default_groups_claim")]
+    groups_claim: String,
+    /// Minutes between checks of a staff session with the provider (its refresh token): a
+    /// disabled account or an ended session loses access within this time.
+    #[serde(default = "default_recheck_minutes")]
+    recheck_minutes: u32,
+    /// Username, password and second factor next to the organisation's sign-in.
+    #[serde(default = "default_true")]
+    built_in_accounts: bool,
+    #[serde(default)]
+    roles: Vec<RoleMapping>,
+}
+
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_recheck_minutes() -> u32 {
+    5
+}
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(PathBuf, String),
+    #[error("{0}: {1}")]
+    Invalid(PathBuf, &'static str),
+}
+
+/// The checked configuration of the organisation's identity provider.
+#[derive(Clone)]
+pub struct OidcConfig {
+    pub issuer: IssuerUrl,
+    pub client_id: ClientId,
+    client_secret: ClientSecret,
+    pub redirect_url: RedirectUrl,
+    pub post_logout_redirect_url: Option<PostLogoutRedirectUrl>,
+    pub groups_claim: String,
+    pub recheck: chrono::Duration,
+    pub built_in_accounts: bool,
+    pub roles: RoleMap,
+}
+
+impl std::fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OidcConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
+        let invalid = |why| ConfigError::Invalid(path.into(), why);
+        let secret = match (&file.client_secret_file, std::env::var("CJG_OIDC_CLIENT_SECRET")) {
+            (Some(f), _) => {
+                std::fs::read_to_string(f).map_err(|e| ConfigError::Read(f.clone(), e))?.trim().to_owned()
+            }
+            (None, Ok(s)) => s.trim().to_owned(),
+            (None, Err(_)) => return Err(invalid("client_secret_file or CJG_OIDC_CLIENT_SECRET is needed")),
+        };
+        if secret.is_empty() {
+            return Err(invalid("the client secret is empty"));
+        }
+        if file.roles.is_empty() {
+            return Err(invalid("[[roles]] maps no group to a role: nobody could sign in"));
+        }
+        if !(1..=60).contains(&file.recheck_minutes) {
+            return Err(invalid("recheck_minutes must be 1 to 60"));
+        }
+        Ok(Self {
+            issuer: IssuerUrl::new(file.issuer).map_err(|_| invalid("issuer is not a URL"))?,
+            client_id: ClientId::new(file.client_id),
+            client_secret: ClientSecret::new(secret),
+            redirect_url: RedirectUrl::new(file.redirect_url).map_err(|_| invalid("redirect_url is not a URL"))?,
+            post_logout_redirect_url: file
+                .post_logout_redirect_url
+                .map(PostLogoutRedirectUrl::new)
+                .transpose()
+                .map_err(|_| invalid("post_logout_redirect_url is not a URL"))?,
+            groups_claim: file.groups_claim,
+            recheck: chrono::Duration::minutes(i64::from(file.recheck_minutes)),
+            built_in_accounts: file.built_in_accounts,
+            roles: RoleMap(file.roles),
+        })
+    }
+}
+
+/// Why a sign-in or a session check at the provider did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("the identity provider could not be reached: {0}")]
+    Unreachable(String),
+    /// The provider said no (a refused code, an ended session, a disabled account).
+    #[error("the identity provider refused: {0}")]
+    Refused(String),
+    /// The provider's answer did not check out (signature, issuer, audience, nonce, expiry).
+    #[error("the ID token did not check out: {0}")]
+    Invalid(String),
+}
+
+/// Who signed in, from a checked ID token.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub subject: String,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// What the provider gave for a code: who, and what keeps the session checkable.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub identity: Identity,
+    pub id_token: String,
+    pub refresh_token: Option<String>,
+}
+
+/// The provider as the server talks to it.
+pub struct Provider {
+    pub config: OidcConfig,
+    http: openidconnect::reqwest::Client,
+    metadata: tokio::sync::Mutex<Option<(Instant, ProviderMetadataWithLogout)>>,
+}
+
+/// Asymmetric signatures only: never `none`, never HS256 with the client secret, which would
+/// let anyone who knows the secret (the provider's administrators, a leaked config) mint tokens.
+fn allowed_algs() -> Vec<CoreJwsSigningAlgorithm> {
+    use CoreJwsSigningAlgorithm as A;
+    vec![
+        A::RsaSsaPkcs1V15Sha256,
+        A::RsaSsaPkcs1V15Sha384,
+        A::RsaSsaPkcs1V15Sha512,
+        A::RsaSsaPssSha256,
+        A::RsaSsaPssSha384,
+        A::RsaSsaPssSha512,
+        A::EcdsaP256Sha256,
+        A::EcdsaP384Sha384,
+        A::EdDsa,
+    ]
+}
+
+impl Provider {
+    pub fn new(config: OidcConfig) -> Result<Self, OidcError> {
+        let http = openidconnect::reqwest::ClientBuilder::new()
+            // Following redirects would let a provider's answer send the server anywhere (SSRF).
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        Ok(Self { config, http, metadata: tokio::sync::Mutex::new(None) })
+    }
+
+    /// The provider's configuration and keys, fetched at first use (the server starts while
+    /// the provider is down) and again after [`METADATA_TTL`].
+    async fn metadata(&self) -> Result<ProviderMetadataWithLogout, OidcError> {
+        let mut cached = self.metadata.lock().await;
+        if let Some((at, meta)) = cached.as_ref() {
+            if at.elapsed() < METADATA_TTL {
+                return Ok(meta.clone());
+            }
+        }
+        let meta = ProviderMetadataWithLogout::discover_async(self.config.issuer.clone(), &self.http)
+            .await
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        *cached = Some((Instant::now(), meta.clone()));
+        Ok(meta)
+    }
+
+    async fn client(
+        &self,
+    ) -> Result<
+        (
+            ProviderMetadataWithLogout,
+            CoreClient<
+                openidconnect::EndpointSet,
+                openidconnect::EndpointNotSet,
+                openidconnect::EndpointNotSet,
+                openidconnect::EndpointNotSet,
+                openidconnect::EndpointMaybeSet,
+                openidconnect::EndpointMaybeSet,
+            >,
+        ),
+        OidcError,
+    > {
+        let meta = self.metadata().await?;
+        let client = CoreClient::from_provider_metadata(
+            meta.clone(),
+            self.config.client_id.clone(),
+            Some(self.config.client_secret.clone()),
+        )
+        .set_redirect_uri(self.config.redirect_url.clone());
+        Ok((meta, client))
+    }
+
+    fn verifier(&self, keys: CoreJsonWebKeySet) -> CoreIdTokenVerifier<'static> {
+        id_token_verifier(&self.config.client_id, &self.config.issuer, keys)
+    }
+
+    /// The provider's sign-in page for this flow. A new PKCE pair: the verifier is the caller's
+    /// to keep (server side) until the code comes back.
+    pub async fn authorize_url(&self, state: &str, nonce: &str) -> Result<(String, String), OidcError> {
+        let (_, client) = self.client().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let state = state.to_owned();
+        let nonce = nonce.to_owned();
+        let (url, _, _) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, move || CsrfToken::new(state), move || {
+                Nonce::new(nonce)
+            })
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("groups".into()))
+            .add_scope(Scope::new("offline_access".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        Ok((url.to_string(), verifier.secret().clone()))
+    }
+
+    /// Trades the code for tokens at the provider (with the client secret and the PKCE
+    /// verifier) and checks the ID token: signature with the provider's keys, issuer, audience,
+    /// expiry, nonce.
+    pub async fn redeem(&self, code: &str, pkce_verifier: &str, nonce: &str) -> Result<SignedIn, OidcError> {
+        let (meta, client) = self.client().await?;
+        let answer = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| OidcError::Invalid(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        let id_token = answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
+        let identity = check_id_token(
+            id_token,
+            &self.verifier(meta.jwks().clone()),
+            &Nonce::new(nonce.to_owned()),
+            &self.config.groups_claim,
+        )?;
+        Ok(SignedIn {
+            identity,
+            id_token: id_token.to_string(),
+            refresh_token: answer.refresh_token().map(|t| t.secret().clone()),
+        })
+    }
+
+    /// Asks the provider whether the session still holds, with its refresh token. `Ok` with
+    /// the refresh token to keep (a provider may rotate it); `Err(Refused)` when the provider
+    /// ended the session or disabled the account.
+    pub async fn recheck(&self, refresh_token: &str) -> Result<String, OidcError> {
+        let (_, client) = self.client().await?;
+        let answer = client
+            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
+            .map_err(|e| OidcError::Invalid(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
+        Ok(answer.refresh_token().map_or_else(|| refresh_token.to_owned(), |t| t.secret().clone()))
+    }
+
+    /// Where the browser ends the session at the provider too, if it says where.
+    pub async fn end_session_url(&self, id_token: &str) -> Option<String> {
+        let meta = self.metadata().await.ok()?;
+        let endpoint = meta.additional_metadata().end_session_endpoint.clone()?;
+        let mut request = LogoutRequest::from(endpoint).set_client_id(self.config.client_id.clone());
+        if let Ok(token) = id_token.parse::<CoreIdToken>() {
+            request = request.set_id_token_hint(&token);
+        }
+        if let Some(back) = &self.config.post_logout_redirect_url {
+            request = request.set_post_logout_redirect_uri(back.clone());
+        }
+        Some(request.http_get_url().to_string())
+    }
+}
+
+fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + 'static>(
+    e: RequestTokenError<RE, T>,
+) -> OidcError {
+    match e {
+        RequestTokenError::ServerResponse(r) => OidcError::Refused(r.to_string()),
+        RequestTokenError::Request(r) => OidcError::Unreachable(r.to_string()),
+        other => OidcError::Invalid(other.to_string()),
+    }
+}
+
+pub fn id_token_verifier(client_id: &ClientId, issuer: &IssuerUrl, keys: CoreJsonWebKeySet) -> CoreIdTokenVerifier<'static> {
+    CoreIdTokenVerifier::new_public_client(client_id.clone(), issuer.clone(), keys).set_allowed_algs(allowed_algs())
+}
+
+/// The checks on an ID token, apart from fetching it: signature, issuer, audience, expiry and
+/// nonce by the library; then the groups claim (a list of names, or one name), read from the
+/// token whose signature was just checked.
+pub fn check_id_token(
+    token: &CoreIdToken,
+    verifier: &CoreIdTokenVerifier<'_>,
+    nonce: &Nonce,
+    groups_claim: &str,
+) -> Result<Identity, OidcError> {
+    let claims = token.claims(verifier, nonce).map_err(|e| OidcError::Invalid(e.to_string()))?;
+    let subject = claims.subject().as_str().to_owned();
+    let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned());
+    let username = claims.preferred_username().map(|u| u.as_str().to_owned());
+    let payload = token.to_string();
+    let payload = payload.split('.').nth(1).unwrap_or_default();
+    let raw: serde_json::Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| OidcError::Invalid("the ID token's claims are not JSON".into()))?;
+    Ok(Identity { subject, name, username, groups: groups_in(&raw, groups_claim) })
+}
+
+/// The groups under `claim`; a dotted name reaches into an object (Keycloak's
+/// `realm_access.roles`).
+fn groups_in(claims: &serde_json::Value, claim: &str) -> Vec<String> {
+    let mut at = claims;
+    for part in claim.split('.') {
+        match at.get(part) {
+            Some(v) => at = v,
+            None => return Vec::new(),
+        }
+    }
+    match at {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The Mijn CJG role the groups give, if any.
+pub fn role_for(config: &OidcConfig, identity: &Identity) -> Option<StaffRole> {
+    config.roles.role_for(&identity.groups)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The ID-token checks with tokens made here: signed with a real key (ECDSA P-256, by
+    //! ring), wrongly signed, unsigned, for another audience, expired, with another nonce.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use serde_json::json;
+
+    const ISSUER: &str = "http://127.0.0.1:9/";
+    const CLIENT: &str = "mijn-cjg";
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    struct Key {
+        pair: EcdsaKeyPair,
+        kid: &'static str,
+    }
+
+    impl Key {
+        fn new(kid: &'static str) -> Self {
+            let rng = SystemRandom::new();
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+            Self { pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap(), kid }
+        }
+
+        fn jwks(&self) -> CoreJsonWebKeySet {
+            let point = self.pair.public_key().as_ref();
+            let (x, y) = point[1..].split_at(32);
+            serde_json::from_value(json!({"keys": [{
+                "kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y), "kid": self.kid, "alg": "ES256", "use": "sig"
+            }]}))
+            .unwrap()
+        }
+
+        fn sign(&self, claims: &serde_json::Value) -> String {
+            let header = b64(json!({"alg": "ES256", "typ": "JWT", "kid": self.kid}).to_string().as_bytes());
+            let body = b64(claims.to_string().as_bytes());
+            let input = format!("{header}.{body}");
+            let sig = self.pair.sign(&SystemRandom::new(), input.as_bytes()).unwrap();
+            format!("{input}.{}", b64(sig.as_ref()))
+        }
+    }
+
+    fn claims(change: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        let mut c = json!({
+            "iss": ISSUER, "sub": "fleur.demo", "aud": CLIENT, "iat": now, "exp": now + 300,
+            "nonce": "n-1", "name": "Fleur Demo", "preferred_username": "fleur.demo",
+            "groups": ["cjg-coaches", "iedereen"],
+        });
+        change(&mut c);
+        c
+    }
+
+    fn check(token: &str, keys: CoreJsonWebKeySet, nonce: &str) -> Result<Identity, OidcError> {
+        let token: CoreIdToken = token.parse().map_err(|e: serde_json::Error| OidcError::Invalid(e.to_string()))?;
+        let verifier = id_token_verifier(
+            &ClientId::new(CLIENT.into()),
+            &IssuerUrl::new(ISSUER.into()).unwrap(),
+            keys,
+        );
+        check_id_token(&token, &verifier, &Nonce::new(nonce.into()), "groups")
+    }
+
+    #[test]
+    fn a_good_token_gives_the_person_and_their_groups() {
+        let key = Key::new("k1");
+        let who = check(&key.sign(&claims(|_| {})), key.jwks(), "n-1").unwrap();
+        assert_eq!(who.subject, "fleur.demo");
+        assert_eq!(who.name.as_deref(), Some("Fleur Demo"));
+        assert_eq!(who.username.as_deref(), Some("fleur.demo"));
+        assert_eq!(who.groups, ["cjg-coaches", "iedereen"]);
+    }
+
+    #[test]
+    fn bad_tokens_are_refused() {
+        let key = Key::new("k1");
+        let other = Key::new("k1");
+        let good = claims(|_| {});
+        let invalid = |token: &str, keys: CoreJsonWebKeySet, nonce: &str, what: &str| {
+            assert!(matches!(check(token, keys, nonce), Err(OidcError::Invalid(_))), "{what} was accepted");
+        };
+        invalid(&key.sign(&good), key.jwks(), "n-2", "another nonce");
+        invalid(&other.sign(&good), key.jwks(), "n-1", "a token signed with another key");
+        invalid(&key.sign(&claims(|c| c["aud"] = json!("een-andere-app"))), key.jwks(), "n-1", "another audience");
+        invalid(&key.sign(&claims(|c| c["iss"] = json!("http://127.0.0.1:10/"))), key.jwks(), "n-1", "another issuer");
+        let past = chrono::Utc::now().timestamp() - 3600;
+        invalid(&key.sign(&claims(|c| c["exp"] = json!(past))), key.jwks(), "n-1", "an expired token");
+        // Unsigned: `alg: none` with the claims and no signature.
+        let header = b64(json!({"alg": "none", "typ": "JWT"}).to_string().as_bytes());
+        let unsigned = format!("{header}.{}.", b64(good.to_string().as_bytes()));
+        assert!(check(&unsigned, key.jwks(), "n-1").is_err(), "an unsigned token was accepted");
+        // A signature over other claims: one changed byte of the payload.
+        let signed = key.sign(&good);
+        let mut parts: Vec<String> = signed.split('.').map(str::to_owned).collect();
+        parts[1] = b64(claims(|c| c["sub"] = json!("iemand-anders")).to_string().as_bytes());
+        invalid(&parts.join("."), key.jwks(), "n-1", "a token whose claims were changed after signing");
+    }
+
+    #[test]
+    fn groups_come_as_a_list_a_single_name_or_inside_an_object() {
+        let v = json!({"groups": ["a", "b", 3], "one": "c", "realm_access": {"roles": ["d"]}});
+        assert_eq!(groups_in(&v, "groups"), ["a", "b"]);
+        assert_eq!(groups_in(&v, "one"), ["c"]);
+        assert_eq!(groups_in(&v, "realm_access.roles"), ["d"]);
+        assert!(groups_in(&v, "missing").is_empty());
+    }
+}

@@ -1,0 +1,96 @@
+// A real OpenID Provider on loopback for the staff sign-in tests: the certified `oidc-provider`
+// package with its own login page, authorization code flow with PKCE, refresh tokens, and
+// RP-initiated logout. The accounts are invented. Never for production: the login page takes
+// any password (it is the package's development login), and the keys live in memory.
+//
+// node provider.mjs --port P --client-id ID --client-secret S --redirect-uri URL
+//                   [--post-logout-redirect-uri URL] [--id-token-seconds N]
+// Prints one line of JSON when it listens: {"issuer": "http://127.0.0.1:P"}.
+// POST /test/disable/<login> disables an account, as an administrator would at the
+// organisation: its refresh tokens stop working.
+import crypto from "node:crypto";
+import http from "node:http";
+import Provider from "oidc-provider";
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  if (fallback === undefined) {
+    console.error(`missing --${name}`);
+    process.exit(2);
+  }
+  return fallback;
+}
+
+const port = Number(arg("port"));
+const issuer = `http://127.0.0.1:${port}`;
+const idTokenSeconds = Number(arg("id-token-seconds", "300"));
+
+// Invented staff of an invented CJG. `groups` is what the organisation's directory says.
+const ACCOUNTS = {
+  "fleur.demo": { name: "Fleur Demo", groups: ["cjg-coaches"] },
+  "gert.demo": { name: "Gert Demo", groups: ["cjg-gedragswetenschappers"] },
+  "kees.demo": { name: "Kees Demo", groups: ["cjg-kwaliteit"] },
+  "bas.nogroep": { name: "Bas Zondergroep", groups: ["cjg-receptie"] },
+};
+const disabled = new Set();
+
+const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: "jwk" }), kid: crypto.randomUUID(), alg: "RS256", use: "sig" };
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: arg("client-id"),
+      client_secret: arg("client-secret"),
+      redirect_uris: [arg("redirect-uri")],
+      post_logout_redirect_uris: [arg("post-logout-redirect-uri", arg("redirect-uri"))],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "client_secret_basic",
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [crypto.randomBytes(32).toString("hex")] },
+  pkce: { required: () => true, methods: ["S256"] },
+  // The organisation's own directory: a first-party application, no consent screen.
+  async loadExistingGrant(ctx) {
+    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+    grant.addOIDCScope("openid profile email groups offline_access");
+    await grant.save();
+    return grant;
+  },
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+  scopes: ["openid", "profile", "email", "groups", "offline_access"],
+  claims: { openid: ["sub"], profile: ["name", "preferred_username"], email: ["email"], groups: ["groups"] },
+  // The claims in the ID token itself, as Entra ID and Keycloak do with a groups claim.
+  conformIdTokenClaims: false,
+  ttl: { IdToken: idTokenSeconds, AccessToken: idTokenSeconds, RefreshToken: 24 * 3600, Session: 24 * 3600, Grant: 24 * 3600 },
+  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true }, revocation: { enabled: true } },
+  async findAccount(_ctx, id) {
+    const account = ACCOUNTS[id];
+    if (!account || disabled.has(id)) return undefined;
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, name: account.name, preferred_username: id, email: `${id}@cjg.invalid`, groups: account.groups };
+      },
+    };
+  },
+});
+provider.on("server_error", (_ctx, err) => console.error("server_error", err));
+
+const handle = provider.callback();
+const server = http.createServer((req, res) => {
+  const disable = req.method === "POST" && req.url?.match(/^\/test\/disable\/([a-z.]+)$/);
+  if (disable) {
+    disabled.add(disable[1]);
+    res.writeHead(204).end();
+    return;
+  }
+  handle(req, res);
+});
+server.listen(port, "127.0.0.1", () => {
+  console.log(JSON.stringify({ issuer }));
+});
+for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => server.close(() => process.exit(0)));
