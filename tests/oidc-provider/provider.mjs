@@ -27,10 +27,11 @@ const issuer = `http://127.0.0.1:${port}`;
 const idTokenSeconds = Number(arg("id-token-seconds", "300"));
 
 // Invented staff of an invented CJG. `groups` is what the organisation's directory says.
+// The first three are the demo's own staff (same usernames), so a sign-in links to them.
 const ACCOUNTS = {
-  "fleur.demo": { name: "Fleur Demo", groups: ["cjg-coaches"] },
-  "gert.demo": { name: "Gert Demo", groups: ["cjg-gedragswetenschappers"] },
-  "kees.demo": { name: "Kees Demo", groups: ["cjg-kwaliteit"] },
+  coach: { name: "Fleur Demo", groups: ["cjg-coaches", "iedereen"] },
+  gedrag: { name: "Gert Demo", groups: ["cjg-gedragswetenschappers"] },
+  kwaliteit: { name: "Kees Demo", groups: ["cjg-kwaliteit"] },
   "bas.nogroep": { name: "Bas Zondergroep", groups: ["cjg-receptie"] },
 };
 const disabled = new Set();

@@ -385,19 +385,23 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
         let hash = bearer(parts)?;
         let now = state.clock.now();
         let idle = state.staff_idle;
-        let actor = state
+        let (actor, session) = state
             .db
             .call(move |c| {
                 let Some((id, stale)) = db::devices::staff_token_subject(c, &hash, now, idle)? else {
-                    return Ok(None);
+                    return Ok((None, None));
                 };
                 if stale {
                     db::devices::touch_token(c, &hash, now)?;
                 }
-                Ok(db::staff::staff_by_id(c, id)?)
+                Ok((db::staff::staff_by_id(c, id)?, db::oidc::session_of_token(c, &hash)?))
             })
             .await?;
-        actor.map(Self).ok_or_else(AppError::unauthenticated)
+        let actor = actor.ok_or_else(AppError::unauthenticated)?;
+        if let Some(session) = session {
+            crate::routes::staff::oidc::check_session(state, session).await?;
+        }
+        Ok(Self(actor))
     }
 }
 

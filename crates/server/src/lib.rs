@@ -68,6 +68,15 @@ pub struct AppState {
     pub challenge_key: tokio::sync::OnceCell<[u8; 32]>,
     /// How far each person's access ledger is known to be current (`db::sync::refresh_access`).
     pub access_marks: db::sync::AccessMarks,
+    /// The organisation's identity provider, when staff sign in there.
+    pub oidc: Option<Arc<oidc::Provider>>,
+}
+
+impl AppState {
+    /// Whether staff may sign in with a username and password here.
+    pub fn built_in_accounts(&self) -> bool {
+        self.oidc.as_ref().is_none_or(|p| p.config.built_in_accounts)
+    }
 }
 
 /// The server's idea of now. Tests move it (`--clock-offset-days`) to let a youth turn 16
@@ -114,6 +123,8 @@ pub struct Settings {
     pub clock: Clock,
     /// Minutes a staff member's stated purpose holds for a dossier.
     pub purpose_minutes: u32,
+    /// Staff sign in with the organisation's account (OpenID Connect).
+    pub oidc: Option<oidc::OidcConfig>,
 }
 
 pub const DEFAULT_PURPOSE_MINUTES: u32 = 30;
@@ -145,6 +156,10 @@ impl Settings {
         routes::client::submit_questionnaire,
         routes::staff::login::login,
         routes::staff::login::logout,
+        routes::staff::oidc::sign_in_options,
+        routes::staff::oidc::start,
+        routes::staff::oidc::callback,
+        routes::staff::oidc::finish,
         routes::staff::login::setup_second_factor,
         routes::staff::login::confirm_second_factor,
         routes::staff::dossier::caseload,
@@ -285,6 +300,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/me/questionnaires", &["POST"], post(client::submit_questionnaire)),
         ("/v1/staff/login", &["POST"], post(staff::login::login)),
         ("/v1/staff/logout", &["POST"], post(staff::login::logout)),
+        ("/v1/staff/sign-in-options", &["GET"], get(staff::oidc::sign_in_options)),
+        ("/v1/staff/oidc/start", &["POST"], post(staff::oidc::start)),
+        ("/v1/staff/oidc/callback", &["GET"], get(staff::oidc::callback)),
+        ("/v1/staff/oidc/finish", &["POST"], post(staff::oidc::finish)),
         ("/v1/staff/second-factor/setup", &["POST"], post(staff::login::setup_second_factor)),
         ("/v1/staff/second-factor/confirm", &["POST"], post(staff::login::confirm_second_factor)),
         ("/v1/staff/dossiers", &["GET"], get(staff::dossier::caseload)),
@@ -371,6 +390,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("cannot use the TLS certificate {0} with its key: {1}")]
     Tls(PathBuf, std::io::Error),
+    #[error("the identity provider: {0}")]
+    Oidc(#[from] oidc::OidcError),
 }
 
 pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
@@ -397,6 +418,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         challenge_key: tokio::sync::OnceCell::new(),
         access_marks: Default::default(),
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
+        oidc: settings.oidc.clone().map(oidc::Provider::new).transpose()?.map(Arc::new),
     }))
 }
 

@@ -71,6 +71,10 @@ struct Cli {
     /// this file as JSON, for the program that started the server.
     #[arg(long, env = "CJG_READY_FILE")]
     ready_file: Option<PathBuf>,
+    /// Staff sign in with the organisation's own account: the identity provider's settings and
+    /// the map from its groups to Mijn CJG roles (TOML; see the README).
+    #[arg(long, env = "CJG_OIDC_CONFIG", global = true)]
+    oidc_config: Option<PathBuf>,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).
     #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
     clock_offset_days: i64,
@@ -136,7 +140,8 @@ async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) 
     let username = cjg_core::validate::single_line("username", username, 100)?;
     let name = cjg_core::validate::single_line("name", name, 100)?;
     use cjg_core::staff::StaffRole;
-    let role = StaffRole::from_config_name(role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role:?}"))?;
+    let role =
+        StaffRole::from_config_name(role).ok_or_else(|| anyhow::anyhow!("--role: unknown role {role:?}"))?;
     let mut password = String::new();
     std::io::stdin().read_line(&mut password).context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
@@ -284,6 +289,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_or_else(|| std::thread::available_parallelism().map_or(2, usize::from), |n| n as usize),
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
         purpose_minutes: cli.purpose_minutes,
+        oidc: cli.oidc_config.as_deref().map(cjg_server::oidc::OidcConfig::load).transpose()?,
     };
     match cli.command {
         Some(Command::VerifyAudit) => {

@@ -11,12 +11,13 @@ use base64::Engine;
 use cjg_core::oidc::{RoleMap, RoleMapping};
 use cjg_core::staff::StaffRole;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet,
+    CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
 };
 use serde::Deserialize;
 
@@ -99,7 +100,8 @@ impl std::fmt::Debug for OidcConfig {
 impl OidcConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
+        let file: ConfigFile =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
         let invalid = |why| ConfigError::Invalid(path.into(), why);
         let secret = match (&file.client_secret_file, std::env::var("CJG_OIDC_CLIENT_SECRET")) {
             (Some(f), _) => {
@@ -121,7 +123,8 @@ impl OidcConfig {
             issuer: IssuerUrl::new(file.issuer).map_err(|_| invalid("issuer is not a URL"))?,
             client_id: ClientId::new(file.client_id),
             client_secret: ClientSecret::new(secret),
-            redirect_url: RedirectUrl::new(file.redirect_url).map_err(|_| invalid("redirect_url is not a URL"))?,
+            redirect_url: RedirectUrl::new(file.redirect_url)
+                .map_err(|_| invalid("redirect_url is not a URL"))?,
             post_logout_redirect_url: file
                 .post_logout_redirect_url
                 .map(PostLogoutRedirectUrl::new)
@@ -254,9 +257,11 @@ impl Provider {
         let state = state.to_owned();
         let nonce = nonce.to_owned();
         let (url, _, _) = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, move || CsrfToken::new(state), move || {
-                Nonce::new(nonce)
-            })
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                move || CsrfToken::new(state),
+                move || Nonce::new(nonce),
+            )
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("groups".into()))
@@ -278,7 +283,8 @@ impl Provider {
             .request_async(&self.http)
             .await
             .map_err(token_error)?;
-        let id_token = answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
+        let id_token =
+            answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
         let identity = check_id_token(
             id_token,
             &self.verifier(meta.jwks().clone()),
@@ -331,8 +337,13 @@ fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse 
     }
 }
 
-pub fn id_token_verifier(client_id: &ClientId, issuer: &IssuerUrl, keys: CoreJsonWebKeySet) -> CoreIdTokenVerifier<'static> {
-    CoreIdTokenVerifier::new_public_client(client_id.clone(), issuer.clone(), keys).set_allowed_algs(allowed_algs())
+pub fn id_token_verifier(
+    client_id: &ClientId,
+    issuer: &IssuerUrl,
+    keys: CoreJsonWebKeySet,
+) -> CoreIdTokenVerifier<'static> {
+    CoreIdTokenVerifier::new_public_client(client_id.clone(), issuer.clone(), keys)
+        .set_allowed_algs(allowed_algs())
 }
 
 /// The checks on an ID token, apart from fetching it: signature, issuer, audience, expiry and
@@ -370,7 +381,9 @@ fn groups_in(claims: &serde_json::Value, claim: &str) -> Vec<String> {
     }
     match at {
         serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        serde_json::Value::Array(items) => {
+            items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -407,7 +420,11 @@ mod tests {
         fn new(kid: &'static str) -> Self {
             let rng = SystemRandom::new();
             let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-            Self { pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap(), kid }
+            Self {
+                pair: EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+                    .unwrap(),
+                kid,
+            }
         }
 
         fn jwks(&self) -> CoreJsonWebKeySet {
@@ -440,12 +457,10 @@ mod tests {
     }
 
     fn check(token: &str, keys: CoreJsonWebKeySet, nonce: &str) -> Result<Identity, OidcError> {
-        let token: CoreIdToken = token.parse().map_err(|e: serde_json::Error| OidcError::Invalid(e.to_string()))?;
-        let verifier = id_token_verifier(
-            &ClientId::new(CLIENT.into()),
-            &IssuerUrl::new(ISSUER.into()).unwrap(),
-            keys,
-        );
+        let token: CoreIdToken =
+            token.parse().map_err(|e: serde_json::Error| OidcError::Invalid(e.to_string()))?;
+        let verifier =
+            id_token_verifier(&ClientId::new(CLIENT.into()), &IssuerUrl::new(ISSUER.into()).unwrap(), keys);
         check_id_token(&token, &verifier, &Nonce::new(nonce.into()), "groups")
     }
 
@@ -469,8 +484,18 @@ mod tests {
         };
         invalid(&key.sign(&good), key.jwks(), "n-2", "another nonce");
         invalid(&other.sign(&good), key.jwks(), "n-1", "a token signed with another key");
-        invalid(&key.sign(&claims(|c| c["aud"] = json!("een-andere-app"))), key.jwks(), "n-1", "another audience");
-        invalid(&key.sign(&claims(|c| c["iss"] = json!("http://127.0.0.1:10/"))), key.jwks(), "n-1", "another issuer");
+        invalid(
+            &key.sign(&claims(|c| c["aud"] = json!("een-andere-app"))),
+            key.jwks(),
+            "n-1",
+            "another audience",
+        );
+        invalid(
+            &key.sign(&claims(|c| c["iss"] = json!("http://127.0.0.1:10/"))),
+            key.jwks(),
+            "n-1",
+            "another issuer",
+        );
         let past = chrono::Utc::now().timestamp() - 3600;
         invalid(&key.sign(&claims(|c| c["exp"] = json!(past))), key.jwks(), "n-1", "an expired token");
         // Unsigned: `alg: none` with the claims and no signature.

@@ -22,6 +22,7 @@ pub mod entries;
 pub mod feedback;
 pub mod messages;
 mod migrate;
+pub mod oidc;
 pub mod people;
 pub mod questionnaires;
 pub mod reports;

@@ -5,11 +5,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::Json;
 use cjg_core::api::{
     SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, SecondFactorSetupRequest,
-    StaffLoginRequest, TokenKind, TokenResponse,
+    StaffLoginRequest, StaffSignedOut, TokenKind, TokenResponse,
 };
 use cjg_core::second_factor::{self, OneTimeCode};
 use cjg_core::ErrorCode;
@@ -31,6 +31,12 @@ async fn check_password(
     username: &str,
     password: String,
 ) -> AppResult<StaffLogin> {
+    if !state.built_in_accounts() {
+        return Err(AppError::new(
+            ErrorCode::BuiltInAccountsOff,
+            "sign in with the organisation's account: password sign-in is off on this server",
+        ));
+    }
     state.limiter.check(ip)?;
     limits::staff_login_attempt(state, username, ip).await?;
     let name = username.trim().to_owned();
@@ -77,11 +83,17 @@ fn locked() -> AppError {
     )
 }
 
-/// A new staff token, written in `tx`.
-fn issue_token(tx: &Tx<'_>, staff_id: Uuid, now: chrono::DateTime<chrono::Utc>) -> AppResult<TokenResponse> {
+/// A new staff token, written in `tx`, and the sign-in in the staff sign-in log.
+fn issue_token(
+    tx: &Tx<'_>,
+    staff_id: Uuid,
+    ip: IpAddr,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<TokenResponse> {
     let (token, hash) = auth::new_token()?;
     let expires_at = now + auth::STAFF_TOKEN_TTL;
     db::devices::insert_token(tx, &hash, TokenKind::Staff, staff_id, expires_at, now)?;
+    db::oidc::log_sign_in(tx, staff_id, db::oidc::SignInMethod::Password, None, &ip.to_string(), now)?;
     Ok(TokenResponse { token, expires_at })
 }
 
@@ -105,7 +117,7 @@ pub async fn login(
     let now = state.clock.now();
     let id = account.actor.id;
     let token = match account.second_factor {
-        SecondFactor::Off => state.db.write(move |tx| issue_token(tx, id, now)).await?,
+        SecondFactor::Off => state.db.write(move |tx| issue_token(tx, id, ip, now)).await?,
         SecondFactor::NotSetUp { .. } => {
             // The password was right and no code was tried: this attempt was no guess.
             limits::staff_login_succeeded(&state, &req.username, ip).await?;
@@ -147,7 +159,7 @@ pub async fn login(
                         return Ok(Err(failures));
                     }
                     db::staff::code_succeeded(tx, id)?;
-                    Ok(Ok(issue_token(tx, id, now)?))
+                    Ok(Ok(issue_token(tx, id, ip, now)?))
                 })
                 .await?;
             match token {
@@ -239,7 +251,7 @@ pub async fn confirm_second_factor(
                     "the second factor was set up in the meantime",
                 ));
             }
-            issue_token(tx, id, now)
+            issue_token(tx, id, ip, now)
         })
         .await?;
     limits::staff_login_succeeded(&state, &req.username, ip).await?;
@@ -247,15 +259,18 @@ pub async fn confirm_second_factor(
 }
 
 /// Ends the caller's staff token on the server at once (the app calls it at sign-out and when
-/// it locks).
+/// it locks). A sign-in at the organisation ends with all its tokens, and the answer says where
+/// the browser ends the session at the provider too (RP-initiated logout).
 #[utoipa::path(post, path = "/v1/staff/logout",
-    responses((status = 204), (status = 401, body = cjg_core::ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = StaffSignedOut), (status = 401, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     _signed_in: auth::StaffAuth,
     headers: HeaderMap,
-) -> AppResult<StatusCode> {
+) -> AppResult<Json<StaffSignedOut>> {
     let hash = auth::bearer_hash(&headers).ok_or_else(AppError::unauthenticated)?;
+    let end_session_url = super::oidc::end_session_of_token(&state, hash).await?;
     state.db.call(move |c| Ok(db::devices::delete_staff_token(c, &hash)?)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(StaffSignedOut { end_session_url }))
 }

@@ -23,6 +23,7 @@ pub mod berichten;
 pub mod dossier;
 pub mod informatie;
 pub mod login;
+pub mod oidc;
 pub mod report;
 pub mod taken;
 

@@ -1,0 +1,154 @@
+//! A real OpenID Provider (`scripts/oidc-provider`: the certified npm `oidc-provider` package)
+//! on loopback, a server configured to use it, and a browser that signs in on the provider's
+//! own login page.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{workspace_root, TestServer};
+
+pub const CLIENT_ID: &str = "mijn-cjg";
+const CLIENT_SECRET: &str = "alleen-voor-de-test-0f3c9a";
+
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The provider process. Killed when dropped.
+pub struct TestProvider {
+    child: Child,
+    pub issuer: String,
+}
+
+impl TestProvider {
+    pub fn start(port: u16, redirect_uri: &str) -> Result<Self> {
+        let mut child = Command::new(workspace_root().join("scripts/oidc-provider"))
+            .args(["--port", &port.to_string(), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .args(["--redirect-uri", redirect_uri])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("start scripts/oidc-provider (node)")?;
+        let stdout = child.stdout.take().context("the provider's output")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let ready: serde_json::Value =
+            serde_json::from_str(&line).with_context(|| format!("the provider did not start: {line:?}"))?;
+        let issuer = ready["issuer"].as_str().context("issuer")?.to_owned();
+        Ok(Self { child, issuer })
+    }
+
+    /// As an administrator at the organisation would: the account can no longer sign in, and
+    /// its refresh tokens stop working.
+    pub async fn disable(&self, login: &str) -> Result<()> {
+        let r = reqwest::Client::new().post(format!("{}/test/disable/{login}", self.issuer)).send().await?;
+        if !r.status().is_success() {
+            bail!("disable {login}: {}", r.status());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A demo server whose staff sign in at a test provider; `extra_config` goes into the
+/// server's OpenID Connect configuration file.
+pub struct OrganisationSetup {
+    pub provider: TestProvider,
+    pub server: TestServer,
+    _dir: tempfile::TempDir,
+}
+
+pub fn start(extra_config: &str) -> Result<OrganisationSetup> {
+    let dir = tempfile::tempdir()?;
+    let server_port = free_port()?;
+    let provider_port = free_port()?;
+    let callback = format!("http://127.0.0.1:{server_port}/v1/staff/oidc/callback");
+    let provider = TestProvider::start(provider_port, &callback)?;
+    let secret = dir.path().join("client-secret");
+    std::fs::write(&secret, CLIENT_SECRET)?;
+    let config = dir.path().join("oidc.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"issuer = "{issuer}"
+client_id = "{CLIENT_ID}"
+client_secret_file = "{secret}"
+redirect_url = "{callback}"
+{extra_config}
+
+[[roles]]
+group = "cjg-gedragswetenschappers"
+role = "gedragswetenschapper"
+
+[[roles]]
+group = "cjg-coaches"
+role = "coach"
+
+[[roles]]
+group = "cjg-kwaliteit"
+role = "kwaliteitsmedewerker"
+"#,
+            issuer = provider.issuer,
+            secret = secret.display(),
+        ),
+    )?;
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let config = config.to_string_lossy().into_owned();
+    let server =
+        TestServer::start_in(&data, &format!("127.0.0.1:{server_port}"), &["--oidc-config", &config])?;
+    Ok(OrganisationSetup { provider, server, _dir: dir })
+}
+
+/// The secret an app keeps while it signs in, and the challenge it sends the server.
+pub fn app_secret() -> (String, String) {
+    let verifier = cjg_crypto::b64(&cjg_crypto::random_array::<32>().expect("random"));
+    let challenge = cjg_crypto::b64(&cjg_crypto::sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// A browser: from the provider's authorization URL through its login page (filled in with
+/// `login` and a password) until an answer leaves for `return_to`, which it returns (the app's
+/// loopback address with the handoff or an error).
+pub async fn browser_sign_in(authorize_url: &str, login: &str, return_to: &str) -> Result<String> {
+    let browser =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut url = reqwest::Url::parse(authorize_url)?;
+    let mut form: Option<Vec<(&str, &str)>> = None;
+    for _ in 0..20 {
+        let resp = match form.take() {
+            Some(fields) => browser.post(url.clone()).form(&fields).send().await?,
+            None => browser.get(url.clone()).send().await?,
+        };
+        if resp.status().is_redirection() {
+            let location = resp.headers().get("location").context("a redirect without Location")?.to_str()?;
+            let next = url.join(location)?;
+            if next.as_str().starts_with(return_to) {
+                return Ok(next.to_string());
+            }
+            url = next;
+            continue;
+        }
+        let status = resp.status();
+        let html = resp.text().await?;
+        // The provider's login page: one form; its action is where the login goes.
+        let Some(action) = html.split("action=\"").nth(1).and_then(|rest| rest.split('"').next()) else {
+            bail!("{status} at {url} without a form: {html}");
+        };
+        if !html.contains("name=\"login\"") {
+            bail!("{status} at {url}: not the login page: {html}");
+        }
+        url = url.join(action)?;
+        form =
+            Some(vec![("prompt", "login"), ("login", login), ("password", "wachtwoord-bij-de-organisatie")]);
+    }
+    bail!("the sign-in did not come back to {return_to}")
+}
