@@ -394,6 +394,10 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 }
                 ("POST", "/v1/staff/login") => Some(json!({"username": "coach", "password": "geraden"})),
                 ("POST", "/v1/staff/logout") => None,
+                ("POST", "/v1/staff/oidc/start") => {
+                    Some(json!({"return_to": "http://127.0.0.1:9/klaar", "app_challenge": "A".repeat(43)}))
+                }
+                ("POST", "/v1/staff/oidc/finish") => Some(json!({"handoff": "geraden", "app_verifier": "geraden"})),
                 // Names of their own: each username has a small guess limit, and the coach signs
                 // in again at the end.
                 ("POST", "/v1/staff/second-factor/setup") => {
@@ -459,6 +463,8 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     | ("PUT", "/v1/me/consent")
                     | ("POST", "/v1/me/audit-alerts")
                     | ("GET", "/v1/staff/dossiers")
+                    // How staff sign in here: the same for everyone.
+                    | ("GET", "/v1/staff/sign-in-options")
                     // The information library is for every staff member; it holds no family's data.
                     | ("GET" | "POST", "/v1/staff/articles")
                     | ("PUT", "/v1/staff/articles/{article_id}")
@@ -500,6 +506,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                         | "/v1/staff/login"
                         | "/v1/staff/second-factor/setup"
                         | "/v1/staff/second-factor/confirm"
+                        | "/v1/staff/oidc/start"
+                        | "/v1/staff/oidc/callback"
+                        | "/v1/staff/oidc/finish"
                 );
                 let refused = [401, 403, 404].contains(&status) || (public && (400..500).contains(&status));
                 assert!(
