@@ -26,6 +26,8 @@ const COMMANDS: &[&str] = &[
     "staff_setup_second_factor",
     "staff_confirm_second_factor",
     "staff_logout",
+    "staff_sign_in_options",
+    "staff_sign_in_at_organisation",
     "staff_caseload",
     "staff_open",
     "send_feedback",

@@ -13,7 +13,7 @@ use cjg_client::secret::Vault;
 use cjg_client::settings::ShellSettings;
 use cjg_client::staff::StaffDossierView;
 use cjg_client::{Progress, UiError};
-use cjg_core::api::CaseloadDossier;
+use cjg_core::api::{CaseloadDossier, StaffSignInOptions};
 use cjg_core::article::{ArticleDraft, ShowAt, StaffArticle, StaffTip, Topic};
 use cjg_core::audit::Purpose;
 use cjg_core::feedback::FeedbackKind;
@@ -190,10 +190,43 @@ async fn staff_confirm_second_factor(
         .map_err(|e| e.to_ui())
 }
 
+/// Signs out; a sign-in at the organisation also ends there, in the system browser.
 #[tauri::command]
-async fn staff_logout(core: State<'_, AppCore>) -> Res<()> {
-    core.staff_logout().await;
+async fn staff_logout(app: AppHandle, core: State<'_, AppCore>, browser: State<'_, Browser>) -> Res<()> {
+    if let Some(end) = core.staff_sign_out().await {
+        let _ = browser.open(&app, &end);
+    }
     Ok(())
+}
+
+#[tauri::command]
+async fn staff_sign_in_options(core: State<'_, AppCore>, server_url: String) -> Res<StaffSignInOptions> {
+    core.staff_sign_in_options(&server_url).await.map_err(|e| e.to_ui())
+}
+
+/// The organisation's sign-in page in the system browser; the app waits for it to come back.
+#[tauri::command]
+async fn staff_sign_in_at_organisation(
+    app: AppHandle,
+    core: State<'_, AppCore>,
+    browser: State<'_, Browser>,
+    server_url: String,
+) -> Res<()> {
+    core.staff_sign_in_at_organisation(&server_url, |url| browser.open(&app, url))
+        .await
+        .map_err(|e| e.to_ui())
+}
+
+/// Opens web pages outside the app: the default browser, or `CJG_BROWSER`.
+struct Browser(Option<String>);
+
+impl Browser {
+    fn open(&self, app: &AppHandle, url: &str) -> cjg_client::Result<()> {
+        use tauri_plugin_opener::OpenerExt;
+        app.opener()
+            .open_url(url, self.0.as_deref())
+            .map_err(|e| cjg_client::ClientError::BrowserNotOpened(e.to_string()))
+    }
 }
 
 #[tauri::command]
@@ -421,6 +454,7 @@ fn start_auto_lock(app: AppHandle) {
 pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let settings = ShellSettings::from_env();
             if let Some(path) = &settings.ca_file {
@@ -446,6 +480,7 @@ pub fn run() {
                     .with_sync_every(settings.sync_every_minutes)
                     .with_export_dir(exports),
             );
+            app.manage(Browser(settings.browser.clone()));
             start_auto_lock(app.handle().clone());
             // The webview's own storage (the colour choice) lives with the app's data, so a
             // second data directory (another person's, a test's) starts from its own.
@@ -482,6 +517,8 @@ pub fn run() {
             staff_setup_second_factor,
             staff_confirm_second_factor,
             staff_logout,
+            staff_sign_in_options,
+            staff_sign_in_at_organisation,
             staff_caseload,
             staff_open,
             send_feedback,

@@ -35,6 +35,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(data_dir: &Path, server_url: &str) -> Self {
+        Self::start_with(data_dir, server_url, &[])
+    }
+
+    /// With more `CJG_*` settings for the app.
+    pub fn start_with(data_dir: &Path, server_url: &str, env: &[(&str, &str)]) -> Self {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run the tests under xvfb-run (scripts/test does)"
@@ -49,6 +54,7 @@ impl Driver {
             .env("CJG_EXPORT_DIR", data_dir.join("exports"))
             // No quiet sync behind the test's back: every sync here is one the test asked for.
             .env("CJG_SYNC_MINUTES", "0")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -116,9 +116,9 @@ pub fn app_secret() -> (String, String) {
 }
 
 /// A browser: from the provider's authorization URL through its login page (filled in with
-/// `login` and a password) until an answer leaves for `return_to`, which it returns (the app's
-/// loopback address with the handoff or an error).
-pub async fn browser_sign_in(authorize_url: &str, login: &str, return_to: &str) -> Result<String> {
+/// `login` and a password) until a redirect leads to an address that contains `stop_at`, which
+/// it returns without going there (the app's loopback address with the handoff or an error).
+pub async fn browser_sign_in(authorize_url: &str, login: &str, stop_at: &str) -> Result<String> {
     let browser =
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
     let mut url = reqwest::Url::parse(authorize_url)?;
@@ -131,7 +131,7 @@ pub async fn browser_sign_in(authorize_url: &str, login: &str, return_to: &str) 
         if resp.status().is_redirection() {
             let location = resp.headers().get("location").context("a redirect without Location")?.to_str()?;
             let next = url.join(location)?;
-            if next.as_str().starts_with(return_to) {
+            if next.as_str().contains(stop_at) {
                 return Ok(next.to_string());
             }
             url = next;
@@ -150,5 +150,5 @@ pub async fn browser_sign_in(authorize_url: &str, login: &str, return_to: &str) 
         form =
             Some(vec![("prompt", "login"), ("login", login), ("password", "wachtwoord-bij-de-organisatie")]);
     }
-    bail!("the sign-in did not come back to {return_to}")
+    bail!("the sign-in did not come to {stop_at}")
 }

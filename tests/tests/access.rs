@@ -397,7 +397,9 @@ async fn every_route_refuses_everyone_but_the_owner() {
                 ("POST", "/v1/staff/oidc/start") => {
                     Some(json!({"return_to": "http://127.0.0.1:9/klaar", "app_challenge": "A".repeat(43)}))
                 }
-                ("POST", "/v1/staff/oidc/finish") => Some(json!({"handoff": "geraden", "app_verifier": "geraden"})),
+                ("POST", "/v1/staff/oidc/finish") => {
+                    Some(json!({"handoff": "geraden", "app_verifier": "geraden"}))
+                }
                 // Names of their own: each username has a small guess limit, and the coach signs
                 // in again at the end.
                 ("POST", "/v1/staff/second-factor/setup") => {

@@ -436,7 +436,11 @@ async fn staff_tokens_end_at_sign_out_lock_and_inactivity() {
     let out = staff.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
     assert_eq!(out.status(), 200);
     let out: serde_json::Value = out.json().await.unwrap();
-    assert_eq!(out["end_session_url"], serde_json::Value::Null, "a built-in account has no session elsewhere");
+    assert_eq!(
+        out["end_session_url"],
+        serde_json::Value::Null,
+        "a built-in account has no session elsewhere"
+    );
     assert_eq!(caseload(staff.token.clone()).await, 401, "the copy of a signed-out token is worthless");
 
     // Unused for longer than the idle time (30 minutes by default): ended.

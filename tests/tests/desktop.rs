@@ -929,3 +929,68 @@ async fn keyboard_only_enrol_read_answer_and_write() {
     c.close().await.unwrap();
     assert_accessible();
 }
+
+/// A coach signs in with the organisation's account: the app opens the provider's page in the
+/// browser (here `CJG_BROWSER`, a script that writes down what it was asked to open), never in
+/// its own window; the browser signs in on the provider's login page and comes back to the
+/// app's loopback address; the app is on the staff side and reads a dossier with a purpose.
+/// Signing out opens the provider's sign-out page too.
+#[tokio::test]
+async fn staff_sign_in_with_the_organisation_account_through_the_browser() {
+    use cjg_tests::oidc;
+    let setup = oidc::start("").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let opened = data.path().join("opened-in-browser");
+    let browser = data.path().join("browser");
+    std::fs::write(&browser, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display())).unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let driver =
+        Driver::start_with(data.path(), &setup.server.url, &[("CJG_BROWSER", &browser.to_string_lossy())]);
+    let c = driver.session().await;
+    let pages = || {
+        std::fs::read_to_string(&opened).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let wait_for_page = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        async move {
+            loop {
+                if let Some(p) = pages().get(n - 1) {
+                    return p.clone();
+                }
+                assert!(Instant::now() < deadline, "the app opened no page in the browser");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+
+    wait_for(&c, "#staff-signin").await.click().await.unwrap();
+    wait_for(&c, "#staff-org-login").await.click().await.unwrap();
+    wait_text(&c, "#staff-org-waiting", "browser").await;
+    shot(&c, "33-medewerker-organisatie-inloggen").await;
+    assert!(
+        c.find_all(Locator::Css("input[type=password]")).await.unwrap().len() <= 1,
+        "no provider form in the app"
+    );
+    let authorize = wait_for_page(1).await;
+    assert!(authorize.starts_with(&setup.provider.issuer), "{authorize}");
+    let back = oidc::browser_sign_in(&authorize, "coach", "/mijn-cjg/klaar").await.unwrap();
+    assert!(back.starts_with("http://127.0.0.1:") && back.contains("handoff="), "{back}");
+    // The browser arrives at the app, which thanks it and goes on.
+    let thanks = reqwest::get(&back).await.unwrap().text().await.unwrap();
+    assert!(thanks.contains("U bent ingelogd"), "{thanks}");
+
+    let family = wait_for(&c, "button.caseload-item").await;
+    assert_eq!(family.text().await.unwrap(), "Gezin Voorbeeld");
+    family.click().await.unwrap();
+    wait_for(&c, "#purpose").await.select_by_value("gesprek_voorbereiden").await.unwrap();
+    wait_for(&c, "#open-dossier").await.click().await.unwrap();
+    wait_for(&c, "#staff-purpose").await;
+    assert!(!c.find_all(Locator::Css("#staff-entries li")).await.unwrap().is_empty());
+    let log = wait_for(&c, "#staff-log li").await.text().await.unwrap();
+    assert!(log.contains("Fleur Demo"), "the log keeps the staff member's name: {log}");
+    wait_for(&c, "#staff-back").await.click().await.unwrap();
+    wait_for(&c, "#staff-logout").await.click().await.unwrap();
+    let end = wait_for_page(2).await;
+    assert!(end.starts_with(&format!("{}/session/end", setup.provider.issuer)), "{end}");
+    assert_accessible();
+}

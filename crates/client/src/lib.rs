@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod app;
 mod error;
 pub mod export;
+mod loopback;
 pub mod pin;
 pub mod push;
 pub mod secret;

@@ -25,6 +25,9 @@ pub struct ShellSettings {
     /// `CJG_CA_FILE`: certificate authorities (PEM) to trust besides the built-in ones, for an
     /// organisation with its own, and for the tests' own.
     pub ca_file: Option<PathBuf>,
+    /// `CJG_BROWSER`: the program that opens the organisation's sign-in page, instead of the
+    /// system's default browser (a managed desktop that prescribes one; the tests).
+    pub browser: Option<String>,
     /// What was wrong, one line each, for stderr.
     pub warnings: Vec<String>,
 }
@@ -63,6 +66,7 @@ impl ShellSettings {
             server_url: non_empty("CJG_SERVER_URL"),
             export_dir: non_empty("CJG_EXPORT_DIR").map(PathBuf::from),
             ca_file: non_empty("CJG_CA_FILE").map(PathBuf::from),
+            browser: non_empty("CJG_BROWSER"),
             warnings,
         }
     }

@@ -4,8 +4,9 @@
 //! and logs every step.
 
 use cjg_core::api::{
-    CaseloadDossier, SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, SecondFactorSetupRequest,
-    StaffLoginRequest, TokenResponse, SYNC_PAGE_MAX_BYTES,
+    CaseloadDossier, OrganisationSignInFinish, OrganisationSignInStart, OrganisationSignInUrl,
+    SecondFactorConfirm, SecondFactorConfirmed, SecondFactorSetup, SecondFactorSetupRequest,
+    StaffLoginRequest, StaffSignInOptions, StaffSignedOut, TokenResponse, SYNC_PAGE_MAX_BYTES,
 };
 use cjg_core::article::{ApproveRequest, ArticleDraft, ReadingTip, ShowAt, StaffArticle, StaffTip, TipDraft};
 use cjg_core::audit::{AuditEvent, Purpose, PurposeRequest, PurposeResponse};
@@ -120,6 +121,54 @@ impl StaffSession {
         Ok(Self { client, token: token.token, username })
     }
 
+    /// How staff sign in on this server.
+    pub async fn sign_in_options(server_url: &str) -> Result<StaffSignInOptions> {
+        let client = Client::new(server_url)?;
+        let req = client.http.get(format!("{}/v1/staff/sign-in-options", client.base));
+        client.send(req, 4 * 1024).await
+    }
+
+    /// Signs in with the organisation's account: the provider's page opens in the system
+    /// browser (`open_browser`), never in the app, and the browser comes back to a one-time
+    /// loopback address of this computer with a handoff. Only this app can trade it: the server
+    /// holds a hash of a secret the app never sent before.
+    pub async fn sign_in_at_organisation(
+        server_url: &str,
+        open_browser: impl FnOnce(&str) -> Result<()>,
+        within: std::time::Duration,
+    ) -> Result<Self> {
+        let client = Client::new(server_url)?;
+        let loopback = crate::loopback::Loopback::open().await?;
+        let verifier = cjg_crypto::b64(&cjg_crypto::random_array::<32>()?);
+        let challenge = cjg_crypto::b64(&cjg_crypto::sha256(verifier.as_bytes()));
+        let req =
+            client.http.post(format!("{}/v1/staff/oidc/start", client.base)).json(&OrganisationSignInStart {
+                return_to: loopback.return_to.clone(),
+                app_challenge: challenge,
+            });
+        let started: OrganisationSignInUrl = client.send(req, 16 * 1024).await?;
+        // Only a web address goes to the operating system to open, never another scheme.
+        let url = reqwest::Url::parse(&started.authorize_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http"))
+            .ok_or_else(|| ClientError::InvalidResponse("the sign-in page is not a web address".into()))?;
+        open_browser(url.as_str())?;
+        let handoff = match loopback.wait(within).await? {
+            crate::loopback::Returned::Handoff(h) => h,
+            crate::loopback::Returned::Error(code) => {
+                let code = serde_json::from_value(serde_json::Value::String(code))
+                    .unwrap_or(cjg_core::ErrorCode::OrganisationSignInFailed);
+                return Err(ClientError::Api { code, status: 401 });
+            }
+        };
+        let req = client
+            .http
+            .post(format!("{}/v1/staff/oidc/finish", client.base))
+            .json(&OrganisationSignInFinish { handoff, app_verifier: verifier });
+        let token: TokenResponse = client.send(req, 64 * 1024).await?;
+        Ok(Self { client, token: token.token, username: String::new() })
+    }
+
     fn credentials_checked(server_url: &str, username: &str, password: &str) -> Result<(Client, String)> {
         let username = cjg_core::validate::single_line("username", username, 100)?;
         if password.is_empty() || password.len() > 1024 {
@@ -173,11 +222,13 @@ impl StaffSession {
     }
 
     /// Ends the token on the server, so a copy of it (in memory, in a crash dump) is worth
-    /// nothing from now on.
-    pub async fn logout(&self) -> Result<()> {
+    /// nothing from now on. For a sign-in at the organisation: where the browser ends the
+    /// session there too.
+    pub async fn logout(&self) -> Result<Option<String>> {
         let req =
             self.client.http.post(format!("{}/v1/staff/logout", self.client.base)).bearer_auth(&self.token);
-        self.client.send_raw(req, 64 * 1024).await.map(|_| ())
+        let out: StaffSignedOut = self.client.send(req, 64 * 1024).await?;
+        Ok(out.end_session_url)
     }
 
     pub async fn caseload(&self) -> Result<Vec<CaseloadDossier>> {

@@ -21,7 +21,7 @@ pub struct RoleMap(pub Vec<RoleMapping>);
 
 impl RoleMap {
     pub fn role_for(&self, groups: &[String]) -> Option<StaffRole> {
-        self.0.iter().find(|m| groups.iter().any(|g| *g == m.group)).map(|m| m.role)
+        self.0.iter().find(|m| groups.contains(&m.group)).map(|m| m.role)
     }
 }
 

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, PdfDoc, Progress, Purpose,
-  StaffDossierView, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
+  StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -43,6 +43,9 @@ export const api = {
   staffConfirmSecondFactor: (serverUrl: string, username: string, password: string, setupCode: string, code: string) =>
     invoke<string[]>("staff_confirm_second_factor", { serverUrl, username, password, setupCode, code }),
   staffLogout: () => invoke<void>("staff_logout"),
+  staffSignInOptions: (serverUrl: string) => invoke<StaffSignInOptions>("staff_sign_in_options", { serverUrl }),
+  /** Opens the organisation's sign-in page in the system browser and waits until it is done. */
+  staffSignInAtOrganisation: (serverUrl: string) => invoke<void>("staff_sign_in_at_organisation", { serverUrl }),
   staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),
   staffOpen: (dossierId: string, purpose: Purpose, note: string) =>
     invoke<StaffDossierView>("staff_open", { dossierId, purpose, note }),

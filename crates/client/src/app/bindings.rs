@@ -54,6 +54,7 @@ pub fn typescript_bindings() -> String {
         cjg_core::api::CaseloadDossier::decl(&cfg),
         cjg_core::audit::AuditEvent::decl(&cfg),
         crate::staff::StaffDossierView::decl(&cfg),
+        cjg_core::api::StaffSignInOptions::decl(&cfg),
         crate::staff::SecondFactorSetupView::decl(&cfg),
         crate::Progress::decl(&cfg),
         super::News::decl(&cfg),

@@ -21,6 +21,35 @@ impl AppCore {
         Ok(self.staff_signed_in(session).await)
     }
 
+    pub async fn staff_sign_in_options(&self, server_url: &str) -> Result<cjg_core::api::StaffSignInOptions> {
+        crate::staff::StaffSession::sign_in_options(server_url).await
+    }
+
+    /// Signs in with the organisation's account through the system browser (`open_browser`);
+    /// waits up to five minutes for the person to finish there.
+    pub async fn staff_sign_in_at_organisation(
+        &self,
+        server_url: &str,
+        open_browser: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<()> {
+        let session = crate::staff::StaffSession::sign_in_at_organisation(
+            server_url,
+            open_browser,
+            std::time::Duration::from_secs(300),
+        )
+        .await?;
+        self.staff_signed_in(session).await;
+        Ok(())
+    }
+
+    /// Signs out on request: the server ends the token (and the organisation's session with
+    /// it); the answer is where the browser ends the session at the provider, if anywhere.
+    /// The session leaves memory first, whatever the server says.
+    pub async fn staff_sign_out(&self) -> Option<String> {
+        let session = self.staff.lock().await.take()?;
+        tokio::time::timeout(std::time::Duration::from_secs(10), session.logout()).await.ok()?.ok()?
+    }
+
     async fn staff_signed_in(&self, session: crate::staff::StaffSession) -> String {
         let name = session.username.clone();
         if let Some(earlier) = self.staff.lock().await.replace(session) {
