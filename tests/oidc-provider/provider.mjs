@@ -57,10 +57,12 @@ const provider = new Provider(issuer, {
   // The organisation's own directory: a first-party application, no consent screen.
   async loadExistingGrant(ctx) {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope("openid profile email groups offline_access");
+    grant.addOIDCScope("openid profile email groups");
     await grant.save();
     return grant;
   },
+  // Refresh tokens also without offline_access, as Keycloak gives them: they end with the
+  // session at the provider (expiresWithSession), which is what lets Mijn CJG notice a sign-out.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
   scopes: ["openid", "profile", "email", "groups", "offline_access"],
   claims: { openid: ["sub"], profile: ["name", "preferred_username"], email: ["email"], groups: ["groups"] },

@@ -28,12 +28,16 @@ impl TestProvider {
             .args(["--port", &port.to_string(), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
             .args(["--redirect-uri", redirect_uri])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // Its warnings and errors land in the test's output, shown when a test fails.
+            .stderr(Stdio::inherit())
             .spawn()
             .context("start scripts/oidc-provider (node)")?;
         let stdout = child.stdout.take().context("the provider's output")?;
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
+        reader.read_line(&mut line)?;
+        // It prints notes later too: a closed pipe would take it down mid-test.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let ready: serde_json::Value =
             serde_json::from_str(&line).with_context(|| format!("the provider did not start: {line:?}"))?;
         let issuer = ready["issuer"].as_str().context("issuer")?.to_owned();
@@ -115,40 +119,86 @@ pub fn app_secret() -> (String, String) {
     (verifier, challenge)
 }
 
-/// A browser: from the provider's authorization URL through its login page (filled in with
-/// `login` and a password) until a redirect leads to an address that contains `stop_at`, which
-/// it returns without going there (the app's loopback address with the handoff or an error).
-pub async fn browser_sign_in(authorize_url: &str, login: &str, stop_at: &str) -> Result<String> {
-    let browser =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    let mut url = reqwest::Url::parse(authorize_url)?;
-    let mut form: Option<Vec<(&str, &str)>> = None;
-    for _ in 0..20 {
-        let resp = match form.take() {
-            Some(fields) => browser.post(url.clone()).form(&fields).send().await?,
-            None => browser.get(url.clone()).send().await?,
-        };
-        if resp.status().is_redirection() {
-            let location = resp.headers().get("location").context("a redirect without Location")?.to_str()?;
-            let next = url.join(location)?;
-            if next.as_str().contains(stop_at) {
-                return Ok(next.to_string());
-            }
-            url = next;
-            continue;
-        }
-        let status = resp.status();
-        let html = resp.text().await?;
-        // The provider's login page: one form; its action is where the login goes.
-        let Some(action) = html.split("action=\"").nth(1).and_then(|rest| rest.split('"').next()) else {
-            bail!("{status} at {url} without a form: {html}");
-        };
-        if !html.contains("name=\"login\"") {
-            bail!("{status} at {url}: not the login page: {html}");
-        }
-        url = url.join(action)?;
-        form =
-            Some(vec![("prompt", "login"), ("login", login), ("password", "wachtwoord-bij-de-organisatie")]);
+/// A browser with its cookies, as a person's browser keeps the session at the provider.
+pub struct Browser {
+    http: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new() -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { http })
     }
-    bail!("the sign-in did not come to {stop_at}")
+
+    /// From the provider's authorization URL through its login page (filled in with `login`
+    /// and a password) until a redirect leads to an address that contains `stop_at`, which it
+    /// returns without going there (the app's loopback address with the handoff or an error).
+    pub async fn sign_in(&self, authorize_url: &str, login: &str, stop_at: &str) -> Result<String> {
+        let mut url = reqwest::Url::parse(authorize_url)?;
+        let mut form: Option<Vec<(&str, &str)>> = None;
+        for _ in 0..20 {
+            let resp = match form.take() {
+                Some(fields) => self.http.post(url.clone()).form(&fields).send().await?,
+                None => self.http.get(url.clone()).send().await?,
+            };
+            if resp.status().is_redirection() {
+                let location =
+                    resp.headers().get("location").context("a redirect without Location")?.to_str()?;
+                let next = url.join(location)?;
+                if next.as_str().contains(stop_at) {
+                    return Ok(next.to_string());
+                }
+                url = next;
+                continue;
+            }
+            let status = resp.status();
+            let html = resp.text().await?;
+            // The provider's login page: one form; its action is where the login goes.
+            let Some(action) = attribute(&html, "action") else {
+                bail!("{status} at {url} without a form: {html}");
+            };
+            if !html.contains("name=\"login\"") {
+                bail!("{status} at {url}: not the login page: {html}");
+            }
+            url = url.join(&action)?;
+            form = Some(vec![
+                ("prompt", "login"),
+                ("login", login),
+                ("password", "wachtwoord-bij-de-organisatie"),
+            ]);
+        }
+        bail!("the sign-in did not come to {stop_at}")
+    }
+
+    /// Signs out at the provider itself (its own sign-out page, confirmed), as a person does
+    /// in another application of the organisation.
+    pub async fn sign_out_at_provider(&self, issuer: &str) -> Result<()> {
+        let page = self.http.get(format!("{issuer}/session/end")).send().await?.text().await?;
+        let action = attribute(&page, "action").context("the sign-out page has no form")?;
+        let xsrf = page
+            .split("name=\"xsrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .context("the sign-out form has no xsrf")?
+            .to_owned();
+        let url = reqwest::Url::parse(issuer)?.join(&action)?;
+        let resp = self.http.post(url).form(&[("xsrf", xsrf.as_str()), ("logout", "yes")]).send().await?;
+        if !(resp.status().is_redirection() || resp.status().is_success()) {
+            bail!("sign-out at the provider: {}", resp.status());
+        }
+        Ok(())
+    }
+}
+
+fn attribute(html: &str, name: &str) -> Option<String> {
+    let start = format!("{name}=\"");
+    html.split(start.as_str()).nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned)
+}
+
+/// A new browser through the provider's login page (see [`Browser::sign_in`]).
+pub async fn browser_sign_in(authorize_url: &str, login: &str, stop_at: &str) -> Result<String> {
+    Browser::new()?.sign_in(authorize_url, login, stop_at).await
 }

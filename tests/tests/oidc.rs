@@ -217,3 +217,40 @@ async fn a_disabled_account_loses_access_at_the_next_check() {
     let r = staff.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
     assert_eq!(code_of(r).await, (401, "staff_session_ended".to_owned()), "and it stays ended");
 }
+
+/// Signing out at the organisation (in another application, on the provider's own page) ends
+/// the Mijn CJG session at its next check: the provider's refresh token ends with its session.
+#[tokio::test]
+async fn signing_out_at_the_organisation_ends_access_at_the_next_check() {
+    let setup = oidc::start("recheck_minutes = 1").unwrap();
+    let url = &setup.server.url;
+    let http = reqwest::Client::new();
+    let browser = oidc::Browser::new().unwrap();
+    let (authorize, verifier) = start(&http, url).await;
+    let back = browser.sign_in(&authorize, "gedrag", RETURN_TO).await.unwrap();
+    let handoff = query_value(&back, "handoff").unwrap();
+    let token: Value = finish(&http, url, &handoff, &verifier).await.json().await.unwrap();
+    let staff = cjg_tests::Staff {
+        http: http.clone(),
+        url: url.clone(),
+        token: token["token"].as_str().unwrap().to_owned(),
+    };
+    let db = setup.server.db();
+    let a_while_ago = || {
+        let past = chrono::Utc::now() - chrono::Duration::minutes(2);
+        db.execute("UPDATE oidc_sessions SET checked_at = ?1", params![past]).unwrap();
+    };
+    // The role comes from the groups: a behavioural scientist may approve articles.
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let role: String =
+        db.query_row("SELECT role FROM staff WHERE username = 'gedrag'", params![], |r| r.get(0)).unwrap();
+    assert_eq!(role, "Gedragswetenschapper");
+
+    a_while_ago();
+    assert_eq!(staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap().status(), 200);
+    browser.sign_out_at_provider(&setup.provider.issuer).await.unwrap();
+    a_while_ago();
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(code_of(r).await, (401, "staff_session_ended".to_owned()));
+}

@@ -265,7 +265,9 @@ impl Provider {
             .add_scope(Scope::new("profile".into()))
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("groups".into()))
-            .add_scope(Scope::new("offline_access".into()))
+            // No `offline_access`: a refresh token that outlives the provider's session would
+            // keep a signed-out or departed colleague in; without it the refresh ends with the
+            // session there.
             .set_pkce_challenge(challenge)
             .url();
         Ok((url.to_string(), verifier.secret().clone()))
