@@ -7,7 +7,8 @@
 //                   [--post-logout-redirect-uri URL] [--id-token-seconds N]
 // Prints one line of JSON when it listens: {"issuer": "http://127.0.0.1:P"}.
 // POST /test/disable/<login> disables an account, as an administrator would at the
-// organisation: its refresh tokens stop working.
+// organisation: its refresh tokens stop working. POST /test/groups/<login> with a JSON list
+// of names puts the account in those groups (seen in ID tokens issued from then on).
 import crypto from "node:crypto";
 import http from "node:http";
 import Provider from "oidc-provider";
@@ -27,7 +28,8 @@ const issuer = `http://127.0.0.1:${port}`;
 const idTokenSeconds = Number(arg("id-token-seconds", "300"));
 
 // Invented staff of an invented CJG. `groups` is what the organisation's directory says.
-// The first three are the demo's own staff (same usernames), so a sign-in links to them.
+// The first three have the usernames of the demo's own staff: an administrator links them
+// (`cjg-server link-staff`); a matching name alone does not.
 const ACCOUNTS = {
   coach: { name: "Fleur Demo", groups: ["cjg-coaches", "iedereen"] },
   gedrag: { name: "Gert Demo", groups: ["cjg-gedragswetenschappers"] },
@@ -57,15 +59,15 @@ const provider = new Provider(issuer, {
   // The organisation's own directory: a first-party application, no consent screen.
   async loadExistingGrant(ctx) {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-    grant.addOIDCScope("openid profile email groups");
+    grant.addOIDCScope("openid profile groups");
     await grant.save();
     return grant;
   },
   // Refresh tokens also without offline_access, as Keycloak gives them: they end with the
   // session at the provider (expiresWithSession), which is what lets Mijn CJG notice a sign-out.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
-  scopes: ["openid", "profile", "email", "groups", "offline_access"],
-  claims: { openid: ["sub"], profile: ["name", "preferred_username"], email: ["email"], groups: ["groups"] },
+  scopes: ["openid", "profile", "groups", "offline_access"],
+  claims: { openid: ["sub"], profile: ["name", "preferred_username"], groups: ["groups"] },
   // The claims in the ID token itself, as Entra ID and Keycloak do with a groups claim.
   conformIdTokenClaims: false,
   ttl: { IdToken: idTokenSeconds, AccessToken: idTokenSeconds, RefreshToken: 24 * 3600, Session: 24 * 3600, Grant: 24 * 3600 },
@@ -76,7 +78,7 @@ const provider = new Provider(issuer, {
     return {
       accountId: id,
       async claims() {
-        return { sub: id, name: account.name, preferred_username: id, email: `${id}@cjg.invalid`, groups: account.groups };
+        return { sub: id, name: account.name, preferred_username: id, groups: account.groups };
       },
     };
   },
@@ -89,6 +91,16 @@ const server = http.createServer((req, res) => {
   if (disable) {
     disabled.add(disable[1]);
     res.writeHead(204).end();
+    return;
+  }
+  const groups = req.method === "POST" && req.url?.match(/^\/test\/groups\/([a-z.]+)$/);
+  if (groups && ACCOUNTS[groups[1]]) {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      ACCOUNTS[groups[1]].groups = JSON.parse(body);
+      res.writeHead(204).end();
+    });
     return;
   }
   handle(req, res);

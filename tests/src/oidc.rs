@@ -3,6 +3,7 @@
 //! own login page.
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -53,6 +54,20 @@ impl TestProvider {
         }
         Ok(())
     }
+
+    /// As the organisation's directory would: `login` is now in these groups (seen in the ID
+    /// tokens it issues from now on, refreshed ones too).
+    pub async fn set_groups(&self, login: &str, groups: &[&str]) -> Result<()> {
+        let r = reqwest::Client::new()
+            .post(format!("{}/test/groups/{login}", self.issuer))
+            .json(groups)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("groups of {login}: {}", r.status());
+        }
+        Ok(())
+    }
 }
 
 impl Drop for TestProvider {
@@ -67,6 +82,9 @@ impl Drop for TestProvider {
 pub struct OrganisationSetup {
     pub provider: TestProvider,
     pub server: TestServer,
+    config: PathBuf,
+    data: PathBuf,
+    server_port: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -79,8 +97,27 @@ pub fn start(extra_config: &str) -> Result<OrganisationSetup> {
     let secret = dir.path().join("client-secret");
     std::fs::write(&secret, CLIENT_SECRET)?;
     let config = dir.path().join("oidc.toml");
+    write_config(&config, &provider.issuer, &secret, &callback, extra_config)?;
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let server = start_server(&data, server_port, &config)?;
+    Ok(OrganisationSetup { provider, server, config, data, server_port, _dir: dir })
+}
+
+fn start_server(data: &Path, port: u16, config: &Path) -> Result<TestServer> {
+    let config = config.to_string_lossy();
+    TestServer::start_in(data, &format!("127.0.0.1:{port}"), &["--oidc-config", &config])
+}
+
+fn write_config(
+    config: &Path,
+    issuer: &str,
+    secret: &Path,
+    callback: &str,
+    extra_config: &str,
+) -> Result<()> {
     std::fs::write(
-        &config,
+        config,
         format!(
             r#"issuer = "{issuer}"
 client_id = "{CLIENT_ID}"
@@ -100,16 +137,40 @@ role = "coach"
 group = "cjg-kwaliteit"
 role = "kwaliteitsmedewerker"
 "#,
-            issuer = provider.issuer,
             secret = secret.display(),
         ),
     )?;
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data)?;
-    let config = config.to_string_lossy().into_owned();
-    let server =
-        TestServer::start_in(&data, &format!("127.0.0.1:{server_port}"), &["--oidc-config", &config])?;
-    Ok(OrganisationSetup { provider, server, _dir: dir })
+    Ok(())
+}
+
+impl OrganisationSetup {
+    /// `cjg-server link-staff`, as the administrator links a built-in account to the person's
+    /// account at the organisation. The command's error output when it refused.
+    pub fn link(&self, username: &str, subject: &str) -> Result<(), String> {
+        let out = self
+            .server
+            .cli()
+            .arg("--oidc-config")
+            .arg(&self.config)
+            .args(["link-staff", "--username", username, "--subject", subject])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// The server restarted on the same data and address with another configuration.
+    pub fn restart(&mut self, extra_config: &str) -> Result<()> {
+        self.server.stop();
+        let callback = format!("http://127.0.0.1:{}/v1/staff/oidc/callback", self.server_port);
+        let secret = self._dir.path().join("client-secret");
+        write_config(&self.config, &self.provider.issuer, &secret, &callback, extra_config)?;
+        self.server = start_server(&self.data, self.server_port, &self.config)?;
+        Ok(())
+    }
 }
 
 /// The secret an app keeps while it signs in, and the challenge it sends the server.

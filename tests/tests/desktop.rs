@@ -939,6 +939,8 @@ async fn keyboard_only_enrol_read_answer_and_write() {
 async fn staff_sign_in_with_the_organisation_account_through_the_browser() {
     use cjg_tests::oidc;
     let setup = oidc::start("").unwrap();
+    // The administrator linked the demo coach to her account at the organisation.
+    setup.link("coach", "coach").unwrap();
     let data = tempfile::tempdir().unwrap();
     let opened = data.path().join("opened-in-browser");
     let browser = data.path().join("browser");

@@ -46,6 +46,7 @@ async fn code_of(resp: reqwest::Response) -> (u16, String) {
 #[tokio::test]
 async fn a_coach_signs_in_at_the_organisation_reads_a_dossier_and_signs_out_there_too() {
     let setup = oidc::start("").unwrap();
+    setup.link("coach", "coach").unwrap();
     let url = &setup.server.url;
     let http = reqwest::Client::new();
     let options: Value =
@@ -59,7 +60,8 @@ async fn a_coach_signs_in_at_the_organisation_reads_a_dossier_and_signs_out_ther
     let handoff = query_value(&back, "handoff").unwrap_or_else(|| panic!("no handoff: {back}"));
 
     // Someone else with the handoff but not the app's secret gets nothing, and used it up.
-    let (status, code) = code_of(finish(&http, url, &handoff, "niet-het-geheim-van-de-app").await).await;
+    let (someone_elses, _) = app_secret();
+    let (status, code) = code_of(finish(&http, url, &handoff, &someone_elses).await).await;
     assert_eq!((status, code.as_str()), (401, "organisation_sign_in_failed"));
     let (status, _) = code_of(finish(&http, url, &handoff, &verifier).await).await;
     assert_eq!(status, 401, "a handoff gets one try");
@@ -79,7 +81,7 @@ async fn a_coach_signs_in_at_the_organisation_reads_a_dossier_and_signs_out_ther
     let (status, _) = code_of(finish(&http, url, &handoff, &verifier).await).await;
     assert_eq!(status, 401, "a replayed handoff is refused");
 
-    // The demo coach of the same username is linked: her caseload, her name in the log.
+    // The administrator linked the demo coach: her caseload, her name in the log.
     let db = setup.server.db();
     let dossier = staff.dossier_id(&db).await;
     let entries = staff.entries(dossier).await.unwrap();
@@ -243,8 +245,9 @@ async fn signing_out_at_the_organisation_ends_access_at_the_next_check() {
     // The role comes from the groups: a behavioural scientist may approve articles.
     let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let role: String =
-        db.query_row("SELECT role FROM staff WHERE username = 'gedrag'", params![], |r| r.get(0)).unwrap();
+    let role: String = db
+        .query_row("SELECT role FROM staff WHERE oidc_subject = 'gedrag'", params![], |r| r.get(0))
+        .unwrap();
     assert_eq!(role, "Gedragswetenschapper");
 
     a_while_ago();
@@ -253,4 +256,95 @@ async fn signing_out_at_the_organisation_ends_access_at_the_next_check() {
     a_while_ago();
     let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
     assert_eq!(code_of(r).await, (401, "staff_session_ended".to_owned()));
+}
+
+async fn signed_in(setup: &oidc::OrganisationSetup, login: &str) -> cjg_tests::Staff {
+    let url = &setup.server.url;
+    let http = reqwest::Client::new();
+    let (authorize, verifier) = start(&http, url).await;
+    let back = browser_sign_in(&authorize, login, RETURN_TO).await.unwrap();
+    let handoff = query_value(&back, "handoff").unwrap_or_else(|| panic!("no handoff: {back}"));
+    let token: Value = finish(&http, url, &handoff, &verifier).await.json().await.unwrap();
+    cjg_tests::Staff { http, url: url.clone(), token: token["token"].as_str().unwrap().to_owned() }
+}
+
+fn checked_a_while_ago(db: &cjg_tests::TestDb) {
+    let past = chrono::Utc::now() - chrono::Duration::minutes(2);
+    db.execute("UPDATE oidc_sessions SET checked_at = ?1", params![past]).unwrap();
+}
+
+/// Whoever can choose their username at the provider must not get the built-in account of
+/// that name, with its caseload: only the administrator links an account.
+#[tokio::test]
+async fn a_matching_username_at_the_provider_does_not_take_over_a_built_in_account() {
+    let setup = oidc::start("").unwrap();
+    let staff = signed_in(&setup, "coach").await;
+    let caseload: Value = staff.get("/v1/staff/dossiers").await.unwrap();
+    assert_eq!(caseload, json!([]), "a new account, without the demo coach's families");
+    let db = setup.server.db();
+    let (hash, subject): (String, Option<String>) = db
+        .query_row("SELECT password_hash, oidc_subject FROM staff WHERE username = 'coach'", params![], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(hash != "!" && subject.is_none(), "the built-in coach is untouched");
+    setup.server.staff_as("coach").await.expect("the built-in coach still signs in with her password");
+
+    // The administrator's link is refused where it would be ambiguous.
+    let refused = setup.link("coach", "coach").unwrap_err();
+    assert!(refused.contains("already belongs to another staff account"), "{refused}");
+    let refused = setup.link("niemand", "gedrag").unwrap_err();
+    assert!(refused.contains("no staff account"), "{refused}");
+    setup.link("gedrag", "gedrag").unwrap();
+    let refused = setup.link("gedrag", "gedrag-2").unwrap_err();
+    assert!(refused.contains("already linked"), "{refused}");
+}
+
+/// The organisation changes someone's groups: the role follows at the next check (from the
+/// refreshed ID token), and without a group that gives a role the session ends. Signing out
+/// still works then, and still says where the provider's session ends.
+#[tokio::test]
+async fn group_changes_at_the_organisation_follow_at_the_next_check() {
+    let setup = oidc::start("recheck_minutes = 1").unwrap();
+    let staff = signed_in(&setup, "gedrag").await;
+    let db = setup.server.db();
+    let role = || -> String {
+        db.query_row("SELECT role FROM staff WHERE oidc_subject = 'gedrag'", params![], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(role(), "Gedragswetenschapper");
+
+    setup.provider.set_groups("gedrag", &["cjg-kwaliteit"]).await.unwrap();
+    checked_a_while_ago(&db);
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(role(), "Kwaliteitsmedewerker");
+
+    setup.provider.set_groups("gedrag", &["cjg-receptie"]).await.unwrap();
+    checked_a_while_ago(&db);
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(code_of(r).await, (403, "no_staff_role".to_owned()));
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(code_of(r).await, (401, "staff_session_ended".to_owned()), "and it stays ended");
+
+    let out = staff.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
+    assert_eq!(out.status(), 200, "an ended session can still sign out");
+    let out: Value = out.json().await.unwrap();
+    assert!(out["end_session_url"].as_str().unwrap().starts_with(&setup.provider.issuer), "{out}");
+    let again = staff.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
+    assert_eq!(again.status(), 401, "the token is gone");
+}
+
+/// Turning the built-in accounts off ends the password sign-ins already made, not only new ones.
+#[tokio::test]
+async fn turning_built_in_accounts_off_ends_their_sign_ins_too() {
+    let mut setup = oidc::start("").unwrap();
+    let coach = setup.server.staff_as("coach").await.unwrap();
+    assert_eq!(coach.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap().status(), 200);
+    setup.restart("built_in_accounts = false").unwrap();
+    // A new client: the old one's connection went with the old process.
+    let coach = cjg_tests::Staff { http: reqwest::Client::new(), url: setup.server.url.clone(), ..coach };
+    let r = coach.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
+    assert_eq!(code_of(r).await, (403, "built_in_accounts_off".to_owned()));
+    let out = coach.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
+    assert_eq!(out.status(), 200, "and can still sign out");
 }

@@ -398,8 +398,16 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
             })
             .await?;
         let actor = actor.ok_or_else(AppError::unauthenticated)?;
-        if let Some(session) = session {
-            crate::routes::staff::oidc::check_session(state, session).await?;
+        match session {
+            Some(session) => crate::routes::staff::oidc::check_session(state, session).await?,
+            // Turning built-in accounts off ends the password sign-ins already made, too.
+            None if !state.built_in_accounts() => {
+                return Err(AppError::new(
+                    ErrorCode::BuiltInAccountsOff,
+                    "password sign-in is off on this server; sign in with the organisation's account",
+                ))
+            }
+            None => {}
         }
         Ok(Self(actor))
     }

@@ -113,6 +113,21 @@ enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Links a built-in staff account to the person's account at the organisation's identity
+    /// provider (its `sub`), so a sign-in there reaches this account with its caseload. The
+    /// password and second factor stop working, and the account's current sign-ins end. Never
+    /// done by a matching name: whoever could choose that name at the provider would take over
+    /// the account.
+    LinkStaff {
+        #[arg(long)]
+        username: String,
+        /// The provider's subject (`sub`) of the person, as its administrators show it.
+        #[arg(long)]
+        subject: String,
+        /// The provider's issuer; by default the one of `--oidc-config`.
+        #[arg(long)]
+        issuer: Option<String>,
+    },
     /// The indicator report of the performance plan for a half year or quarter, next to the same
     /// period a year earlier. Groups with fewer than 5 answers show no figures.
     Report {
@@ -135,6 +150,45 @@ enum ReportFormat {
 }
 
 const MIN_STAFF_PASSWORD: usize = 12;
+
+async fn link_staff(
+    settings: &Settings,
+    username: &str,
+    subject: &str,
+    issuer: Option<String>,
+) -> anyhow::Result<()> {
+    use cjg_server::db::oidc::LinkRefused;
+    let issuer = match (issuer, &settings.oidc) {
+        (Some(i), _) => openidconnect::IssuerUrl::new(i)
+            .map_err(|_| anyhow::anyhow!("--issuer is not a URL"))?
+            .as_str()
+            .to_owned(),
+        (None, Some(config)) => config.issuer.as_str().to_owned(),
+        (None, None) => anyhow::bail!("give --issuer, or --oidc-config with the provider's configuration"),
+    };
+    let username = cjg_core::validate::single_line("username", username, 100)?;
+    if subject.is_empty() || subject.len() > 255 || !subject.bytes().all(|b| b.is_ascii_graphic()) {
+        anyhow::bail!("--subject must be 1 to 255 printable characters without spaces");
+    }
+    let state = open_state(settings)?;
+    let (name, sub) = (username.clone(), subject.to_owned());
+    let linked = state
+        .db
+        .write_unordered(move |tx| Ok(cjg_server::db::oidc::link_staff(tx, &name, &issuer, &sub)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("link failed: {}", e.message))?;
+    match linked {
+        Ok(_) => {
+            println!("{username} logt voortaan in met het account van de organisatie ({subject}).");
+            Ok(())
+        }
+        Err(LinkRefused::NoSuchAccount) => anyhow::bail!("no staff account {username:?}"),
+        Err(LinkRefused::AlreadyLinked) => anyhow::bail!("{username:?} is already linked to an account"),
+        Err(LinkRefused::SubjectTaken) => {
+            anyhow::bail!("subject {subject:?} already belongs to another staff account")
+        }
+    }
+}
 
 async fn add_staff(settings: &Settings, username: &str, name: &str, role: &str) -> anyhow::Result<()> {
     let username = cjg_core::validate::single_line("username", username, 100)?;
@@ -332,6 +386,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("Tweede factor van {username} gewist; de medewerker is overal uitgelogd.");
             print_setup_code(&shown, expires);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::LinkStaff { username, subject, issuer }) => {
+            link_staff(&settings, &username, &subject, issuer).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Report { period, format, out }) => {

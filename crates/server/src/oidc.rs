@@ -11,19 +11,23 @@ use base64::Engine;
 use cjg_core::oidc::{RoleMap, RoleMapping};
 use cjg_core::staff::StaffRole;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet,
-    CoreJwsSigningAlgorithm,
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdToken, CoreIdTokenVerifier,
+    CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce,
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope, TokenResponse,
+    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse,
+    TokenResponse,
 };
 use serde::Deserialize;
 
 /// How long the provider's published configuration and keys are used before they are fetched
 /// again (a provider rotating its keys is seen within this time).
 const METADATA_TTL: Duration = Duration::from_secs(600);
+/// After the provider did not answer, requests do not ask it again for this long: a provider
+/// that is down is not hammered by every staff request, and none waits for its timeout.
+const BACKOFF: Duration = Duration::from_secs(15);
 /// How long a started sign-in may take at the provider, and a handoff waits for the app.
 pub const FLOW_MINUTES: i64 = 10;
 
@@ -50,6 +54,11 @@ struct ConfigFile {
     /// Username, password and second factor next to the organisation's sign-in.
     #[serde(default = "default_true")]
     built_in_accounts: bool,
+    /// Asks for `offline_access`, for providers that give a refresh token only then (Microsoft
+    /// Entra ID). Such a token outlives the provider's session: a sign-out there no longer
+    /// ends access here, only a disabled account or revoked tokens do. Off by default.
+    #[serde(default)]
+    offline_access: bool,
     #[serde(default)]
     roles: Vec<RoleMapping>,
 }
@@ -85,6 +94,7 @@ pub struct OidcConfig {
     pub groups_claim: String,
     pub recheck: chrono::Duration,
     pub built_in_accounts: bool,
+    pub offline_access: bool,
     pub roles: RoleMap,
 }
 
@@ -133,6 +143,7 @@ impl OidcConfig {
             groups_claim: file.groups_claim,
             recheck: chrono::Duration::minutes(i64::from(file.recheck_minutes)),
             built_in_accounts: file.built_in_accounts,
+            offline_access: file.offline_access,
             roles: RoleMap(file.roles),
         })
     }
@@ -160,19 +171,53 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
+impl Identity {
+    /// The name families see in Inzage: the provider's name, else the username, else the
+    /// subject (checked printable ASCII, cut to the length of a name).
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.username.clone())
+            .unwrap_or_else(|| self.subject.chars().take(100).collect())
+    }
+}
+
 /// What the provider gave for a code: who, and what keeps the session checkable.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedIn {
     pub identity: Identity,
     pub id_token: String,
     pub refresh_token: Option<String>,
 }
 
+/// Tokens stay out of logs.
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn").field("identity", &self.identity).finish_non_exhaustive()
+    }
+}
+
+/// The answer to a session check: the refresh token to keep (a provider may rotate it), and
+/// who the provider says it is now, when it sent a new ID token.
+pub struct Rechecked {
+    pub refresh_token: String,
+    pub identity: Option<Identity>,
+}
+
+#[derive(Default)]
+struct Cache {
+    metadata: Option<(Instant, ProviderMetadataWithLogout)>,
+    /// When the provider last did not answer (see [`BACKOFF`]).
+    failed_at: Option<Instant>,
+}
+
 /// The provider as the server talks to it.
 pub struct Provider {
     pub config: OidcConfig,
     http: openidconnect::reqwest::Client,
-    metadata: tokio::sync::Mutex<Option<(Instant, ProviderMetadataWithLogout)>>,
+    cache: std::sync::Mutex<Cache>,
+    /// One fetch of the configuration at a time; the others wait for its result.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 /// Asymmetric signatures only: never `none`, never HS256 with the client secret, which would
@@ -200,23 +245,62 @@ impl Provider {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
-        Ok(Self { config, http, metadata: tokio::sync::Mutex::new(None) })
+        Ok(Self { config, http, cache: std::sync::Mutex::default(), fetching: tokio::sync::Mutex::new(()) })
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // The cache holds no invariant a panic could break halfway.
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Refuses at once while the provider is in [`BACKOFF`] after not answering.
+    fn check_backoff(&self) -> Result<(), OidcError> {
+        match self.cache().failed_at {
+            Some(at) if at.elapsed() < BACKOFF => {
+                Err(OidcError::Unreachable("it did not answer a moment ago".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn note<T>(&self, result: Result<T, OidcError>) -> Result<T, OidcError> {
+        if matches!(result, Err(OidcError::Unreachable(_))) {
+            self.cache().failed_at = Some(Instant::now());
+        }
+        result
     }
 
     /// The provider's configuration and keys, fetched at first use (the server starts while
-    /// the provider is down) and again after [`METADATA_TTL`].
-    async fn metadata(&self) -> Result<ProviderMetadataWithLogout, OidcError> {
-        let mut cached = self.metadata.lock().await;
-        if let Some((at, meta)) = cached.as_ref() {
-            if at.elapsed() < METADATA_TTL {
-                return Ok(meta.clone());
+    /// the provider is down) and again after [`METADATA_TTL`], or sooner with `older_than`
+    /// (a key the cached set does not hold). While a new fetch fails, the old copy serves:
+    /// a provider's keys outlive a short outage.
+    async fn metadata(&self, older_than: Duration) -> Result<ProviderMetadataWithLogout, OidcError> {
+        let fresh = |cache: &Cache| {
+            cache.metadata.as_ref().filter(|(at, _)| at.elapsed() < older_than).map(|(_, m)| m.clone())
+        };
+        if let Some(meta) = fresh(&self.cache()) {
+            return Ok(meta);
+        }
+        let _one = self.fetching.lock().await;
+        if let Some(meta) = fresh(&self.cache()) {
+            return Ok(meta);
+        }
+        let stale = self.cache().metadata.as_ref().map(|(_, m)| m.clone());
+        if let Err(e) = self.check_backoff() {
+            return stale.ok_or(e);
+        }
+        match ProviderMetadataWithLogout::discover_async(self.config.issuer.clone(), &self.http).await {
+            Ok(meta) => {
+                let mut cache = self.cache();
+                cache.metadata = Some((Instant::now(), meta.clone()));
+                cache.failed_at = None;
+                Ok(meta)
+            }
+            Err(e) => {
+                self.cache().failed_at = Some(Instant::now());
+                stale.ok_or_else(|| OidcError::Unreachable(e.to_string()))
             }
         }
-        let meta = ProviderMetadataWithLogout::discover_async(self.config.issuer.clone(), &self.http)
-            .await
-            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
-        *cached = Some((Instant::now(), meta.clone()));
-        Ok(meta)
     }
 
     async fn client(
@@ -235,7 +319,7 @@ impl Provider {
         ),
         OidcError,
     > {
-        let meta = self.metadata().await?;
+        let meta = self.metadata(METADATA_TTL).await?;
         let client = CoreClient::from_provider_metadata(
             meta.clone(),
             self.config.client_id.clone(),
@@ -263,11 +347,11 @@ impl Provider {
                 move || Nonce::new(nonce),
             )
             .add_scope(Scope::new("profile".into()))
-            .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("groups".into()))
-            // No `offline_access`: a refresh token that outlives the provider's session would
-            // keep a signed-out or departed colleague in; without it the refresh ends with the
-            // session there.
+            // No `offline_access` unless configured: a refresh token that outlives the
+            // provider's session would keep a signed-out or departed colleague in; without it
+            // the refresh ends with the session there.
+            .add_scopes(self.config.offline_access.then(|| Scope::new("offline_access".into())))
             .set_pkce_challenge(challenge)
             .url();
         Ok((url.to_string(), verifier.secret().clone()))
@@ -284,15 +368,12 @@ impl Provider {
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
             .request_async(&self.http)
             .await
-            .map_err(token_error)?;
+            .map_err(token_error);
+        let answer = self.note(answer)?;
         let id_token =
             answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
-        let identity = check_id_token(
-            id_token,
-            &self.verifier(meta.jwks().clone()),
-            &Nonce::new(nonce.to_owned()),
-            &self.config.groups_claim,
-        )?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let identity = self.check_with_current_keys(id_token, meta, &nonce).await?;
         Ok(SignedIn {
             identity,
             id_token: id_token.to_string(),
@@ -300,23 +381,57 @@ impl Provider {
         })
     }
 
-    /// Asks the provider whether the session still holds, with its refresh token. `Ok` with
-    /// the refresh token to keep (a provider may rotate it); `Err(Refused)` when the provider
-    /// ended the session or disabled the account.
-    pub async fn recheck(&self, refresh_token: &str) -> Result<String, OidcError> {
-        let (_, client) = self.client().await?;
+    /// Checks an ID token with the cached keys, and once more with freshly fetched ones when
+    /// that fails: a provider that rotated its keys is followed at once, not after the cache
+    /// time. The refetch is rate-limited by the cache (at most once a minute).
+    async fn check_with_current_keys(
+        &self,
+        id_token: &CoreIdToken,
+        meta: ProviderMetadataWithLogout,
+        nonce: impl openidconnect::NonceVerifier + Clone,
+    ) -> Result<Identity, OidcError> {
+        let groups = &self.config.groups_claim;
+        match check_id_token(id_token, &self.verifier(meta.jwks().clone()), nonce.clone(), groups) {
+            Ok(identity) => Ok(identity),
+            Err(first) => {
+                let again = self.metadata(Duration::from_secs(60)).await?;
+                if again.jwks() == meta.jwks() {
+                    return Err(first);
+                }
+                check_id_token(id_token, &self.verifier(again.jwks().clone()), nonce, groups)
+            }
+        }
+    }
+
+    /// Asks the provider whether the session still holds, with its refresh token.
+    /// `Err(Refused)` when the provider ended the session or disabled the account;
+    /// `Err(Unreachable)` when it did not answer or its answer could not be read (the session
+    /// is not ended for that).
+    pub async fn recheck(&self, refresh_token: &str) -> Result<Rechecked, OidcError> {
+        self.check_backoff()?;
+        let (meta, client) = self.client().await?;
         let answer = client
             .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
             .map_err(|e| OidcError::Invalid(e.to_string()))?
             .request_async(&self.http)
             .await
-            .map_err(token_error)?;
-        Ok(answer.refresh_token().map_or_else(|| refresh_token.to_owned(), |t| t.secret().clone()))
+            .map_err(token_error);
+        let answer = self.note(answer)?;
+        // A refreshed ID token has no nonce of this flow (OpenID Connect Core 12.2); its
+        // signature, issuer, audience and expiry are checked as at sign-in.
+        let any_nonce = |_: Option<&Nonce>| Ok::<(), String>(());
+        let identity = match answer.id_token() {
+            Some(token) => Some(self.check_with_current_keys(token, meta, any_nonce).await?),
+            None => None,
+        };
+        let refresh_token =
+            answer.refresh_token().map_or_else(|| refresh_token.to_owned(), |t| t.secret().clone());
+        Ok(Rechecked { refresh_token, identity })
     }
 
     /// Where the browser ends the session at the provider too, if it says where.
     pub async fn end_session_url(&self, id_token: &str) -> Option<String> {
-        let meta = self.metadata().await.ok()?;
+        let meta = self.metadata(METADATA_TTL).await.ok()?;
         let endpoint = meta.additional_metadata().end_session_endpoint.clone()?;
         let mut request = LogoutRequest::from(endpoint).set_client_id(self.config.client_id.clone());
         if let Ok(token) = id_token.parse::<CoreIdToken>() {
@@ -329,13 +444,21 @@ impl Provider {
     }
 }
 
-fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + 'static>(
-    e: RequestTokenError<RE, T>,
+/// Only `invalid_grant` means the provider said no to this person (a used code, an ended
+/// session, a disabled account). Anything else (its own error, a refused client after a
+/// configuration change, an answer that cannot be read) is the provider's trouble, and must
+/// not end every staff session during an outage.
+fn token_error<RE: std::error::Error + 'static>(
+    e: RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
 ) -> OidcError {
     match e {
-        RequestTokenError::ServerResponse(r) => OidcError::Refused(r.to_string()),
+        RequestTokenError::ServerResponse(r) if *r.error() == CoreErrorResponseType::InvalidGrant => {
+            OidcError::Refused(r.to_string())
+        }
+        RequestTokenError::ServerResponse(r) => OidcError::Unreachable(r.to_string()),
         RequestTokenError::Request(r) => OidcError::Unreachable(r.to_string()),
-        other => OidcError::Invalid(other.to_string()),
+        RequestTokenError::Parse(..) => OidcError::Unreachable("its answer could not be read".into()),
+        RequestTokenError::Other(why) => OidcError::Unreachable(why),
     }
 }
 
@@ -354,13 +477,20 @@ pub fn id_token_verifier(
 pub fn check_id_token(
     token: &CoreIdToken,
     verifier: &CoreIdTokenVerifier<'_>,
-    nonce: &Nonce,
+    nonce: impl openidconnect::NonceVerifier,
     groups_claim: &str,
 ) -> Result<Identity, OidcError> {
     let claims = token.claims(verifier, nonce).map_err(|e| OidcError::Invalid(e.to_string()))?;
-    let subject = claims.subject().as_str().to_owned();
-    let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned());
-    let username = claims.preferred_username().map(|u| u.as_str().to_owned());
+    // The subject is stored and compared; at most 255 ASCII characters (OpenID Connect Core 2).
+    let subject = claims.subject().as_str();
+    if subject.is_empty() || subject.len() > 255 || !subject.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(OidcError::Invalid("the subject is empty, too long or not printable".into()));
+    }
+    let subject = subject.to_owned();
+    // Name and username are only shown; an unusable one is left out, not refused.
+    let usable = |s: &str| cjg_core::validate::single_line("name", s, 100).ok();
+    let name = claims.name().and_then(|n| n.get(None)).and_then(|n| usable(n.as_str()));
+    let username = claims.preferred_username().and_then(|u| usable(u.as_str()));
     let payload = token.to_string();
     let payload = payload.split('.').nth(1).unwrap_or_default();
     let raw: serde_json::Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -518,5 +648,36 @@ mod tests {
         assert_eq!(groups_in(&v, "one"), ["c"]);
         assert_eq!(groups_in(&v, "realm_access.roles"), ["d"]);
         assert!(groups_in(&v, "missing").is_empty());
+    }
+
+    /// Only the provider's `invalid_grant` says the person's session is over; its own errors
+    /// and unreadable answers are an outage, which must not sign every coach out.
+    #[test]
+    fn only_invalid_grant_ends_a_session() {
+        type E = RequestTokenError<std::io::Error, StandardErrorResponse<CoreErrorResponseType>>;
+        let answer = |code| E::ServerResponse(StandardErrorResponse::new(code, None, None));
+        assert!(matches!(token_error(answer(CoreErrorResponseType::InvalidGrant)), OidcError::Refused(_)));
+        for trouble in [
+            answer(CoreErrorResponseType::InvalidClient),
+            answer(CoreErrorResponseType::Extension("server_error".into())),
+            answer(CoreErrorResponseType::Extension("temporarily_unavailable".into())),
+            E::Request(std::io::Error::other("connection refused")),
+            E::Other("unexpected status 502".into()),
+        ] {
+            assert!(matches!(token_error(trouble), OidcError::Unreachable(_)));
+        }
+    }
+
+    #[test]
+    fn a_subject_must_be_printable_and_short() {
+        let key = Key::new("k-1");
+        for bad in [json!(""), json!("met spatie"), json!("x".repeat(256))] {
+            let token = key.sign(&claims(|c| c["sub"] = bad.clone()));
+            assert!(check(&token, key.jwks(), "n-1").is_err(), "{bad} was accepted");
+        }
+        let long_name = key.sign(&claims(|c| c["name"] = json!("n".repeat(300))));
+        let who = check(&long_name, key.jwks(), "n-1").expect("an unusable name is left out, not refused");
+        assert_eq!(who.name, None);
+        assert_eq!(who.display_name(), "fleur.demo");
     }
 }

@@ -144,13 +144,13 @@ pub fn touch_token(conn: &dyn Query, token_hash: &[u8; 32], now: DateTime<Utc>) 
     Ok(())
 }
 
-/// Ends a staff token at once (sign-out, lock). Ending one that is gone is not an error.
-pub fn delete_staff_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<()> {
-    conn.execute(
+/// Ends a staff token at once (sign-out, lock); `false` when there was none.
+pub fn delete_staff_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<bool> {
+    let n = conn.execute(
         "DELETE FROM tokens WHERE token_hash = ?1 AND subject_kind = 'staff'",
         params![token_hash.as_slice()],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// The subject of a live token of the given kind.

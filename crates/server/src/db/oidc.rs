@@ -80,10 +80,10 @@ pub fn take_handoff(
     .optional()
 }
 
-/// The staff member the provider's subject belongs to, linked or made now. A built-in account
-/// whose username is the provider's `preferred_username` is linked at the first sign-in (it
-/// keeps its caseload) and loses its password: from then on the organisation decides. Name and
-/// role follow the provider at every sign-in.
+/// The staff member the provider's subject belongs to, or a new one. Name and role follow the
+/// provider at every sign-in. A built-in account is never linked here by a matching name:
+/// whoever can choose their `preferred_username` at the provider would take over that account
+/// and its caseload. An administrator links one with [`link_staff`].
 pub fn staff_for_subject(
     tx: &Tx<'_>,
     issuer: &str,
@@ -99,24 +99,15 @@ pub fn staff_for_subject(
             |r| r.get(0),
         )
         .optional()?;
-    let linkable: Option<String> = match (&known, username) {
-        (None, Some(u)) => tx
-            .query_row("SELECT id FROM staff WHERE username = ?1 AND oidc_subject IS NULL", [u], |r| r.get(0))
-            .optional()?,
-        _ => None,
-    };
-    if let Some(id) = known.or(linkable) {
+    if let Some(id) = known {
         tx.execute(
-            "UPDATE staff SET oidc_issuer = ?2, oidc_subject = ?3, display_name = ?4, role = ?5,
-                    password_hash = '!', second_factor = 'off'
-             WHERE id = ?1",
-            params![id, issuer, subject, display_name, role.as_str()],
+            "UPDATE staff SET display_name = ?2, role = ?3 WHERE id = ?1",
+            params![id, display_name, role.as_str()],
         )?;
         return uuid_col(id);
     }
     let id = Uuid::new_v4();
-    // The username must be unique; a taken one (a linked account of the same name at another
-    // provider) gets the subject instead.
+    // The username must be unique; a taken one gets the subject instead.
     let wanted = username.unwrap_or(subject);
     let taken: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM staff WHERE username = ?1)", [wanted], |r| r.get(0))?;
@@ -127,6 +118,50 @@ pub fn staff_for_subject(
         params![id.to_string(), name, display_name, role.as_str(), issuer, subject],
     )?;
     Ok(id)
+}
+
+/// Why an administrator's link of a built-in account did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkRefused {
+    NoSuchAccount,
+    AlreadyLinked,
+    SubjectTaken,
+}
+
+/// Links the built-in account `username` to the provider's `subject` (an administrator's act:
+/// `cjg-server link-staff`). The account keeps its caseload and its name in the logs; its
+/// password and second factor stop working, and its password tokens end now.
+pub fn link_staff(
+    tx: &Tx<'_>,
+    username: &str,
+    issuer: &str,
+    subject: &str,
+) -> sql::Result<Result<Uuid, LinkRefused>> {
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM staff WHERE oidc_issuer = ?1 AND oidc_subject = ?2)",
+        params![issuer, subject],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(Err(LinkRefused::SubjectTaken));
+    }
+    let found: Option<(String, bool)> = tx
+        .query_row("SELECT id, oidc_subject IS NOT NULL FROM staff WHERE username = ?1", [username], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let id = match found {
+        None => return Ok(Err(LinkRefused::NoSuchAccount)),
+        Some((_, true)) => return Ok(Err(LinkRefused::AlreadyLinked)),
+        Some((id, false)) => id,
+    };
+    tx.execute(
+        "UPDATE staff SET oidc_issuer = ?2, oidc_subject = ?3, password_hash = '!', second_factor = 'off'
+         WHERE id = ?1 AND oidc_subject IS NULL",
+        params![id, issuer, subject],
+    )?;
+    tx.execute("DELETE FROM tokens WHERE subject_kind = 'staff' AND subject_id = ?1", [id.as_str()])?;
+    Ok(Ok(uuid_col(id)?))
 }
 
 pub fn staff_of_session(tx: &Tx<'_>, session: Uuid) -> sql::Result<Uuid> {
@@ -142,6 +177,13 @@ pub fn insert_session(
     id_token: &str,
     now: DateTime<Utc>,
 ) -> sql::Result<Uuid> {
+    // Sessions no token or handoff refers to any more (a staff token lasts hours) go.
+    tx.execute(
+        "DELETE FROM oidc_sessions WHERE checked_at < ?1
+           AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.oidc_session = oidc_sessions.id)
+           AND NOT EXISTS (SELECT 1 FROM oidc_flows f WHERE f.session_id = oidc_sessions.id)",
+        [now - chrono::Duration::days(2)],
+    )?;
     let id = Uuid::new_v4();
     tx.execute(
         "INSERT INTO oidc_sessions (id, staff_id, refresh_token, id_token, checked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -153,6 +195,9 @@ pub fn insert_session(
 /// The session a staff token belongs to, if it came from the organisation's sign-in.
 pub struct Session {
     pub id: Uuid,
+    pub staff_id: Uuid,
+    /// The provider's subject of the staff member, which a refreshed ID token must repeat.
+    pub subject: Option<String>,
     pub refresh_token: Option<String>,
     pub id_token: String,
     pub checked_at: DateTime<Utc>,
@@ -161,8 +206,9 @@ pub struct Session {
 
 pub fn session_of_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<Option<Session>> {
     conn.query_row(
-        "SELECT s.id, s.refresh_token, s.id_token, s.checked_at, s.ended_at IS NOT NULL
-         FROM tokens t JOIN oidc_sessions s ON s.id = t.oidc_session WHERE t.token_hash = ?1",
+        "SELECT s.id, s.refresh_token, s.id_token, s.checked_at, s.ended_at IS NOT NULL, s.staff_id, f.oidc_subject
+         FROM tokens t JOIN oidc_sessions s ON s.id = t.oidc_session JOIN staff f ON f.id = s.staff_id
+         WHERE t.token_hash = ?1",
         params![token_hash.as_slice()],
         |r| {
             Ok(Session {
@@ -171,6 +217,8 @@ pub fn session_of_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<
                 id_token: r.get(2)?,
                 checked_at: r.get(3)?,
                 ended: r.get(4)?,
+                staff_id: uuid_col(r.get(5)?)?,
+                subject: r.get(6)?,
             })
         },
     )
@@ -195,7 +243,7 @@ pub fn unclaim_check(conn: &dyn Query, id: Uuid, back_to: DateTime<Utc>) -> sql:
 
 pub fn keep_refresh_token(conn: &dyn Query, id: Uuid, refresh_token: &str) -> sql::Result<()> {
     conn.execute(
-        "UPDATE oidc_sessions SET refresh_token = ?2 WHERE id = ?1",
+        "UPDATE oidc_sessions SET refresh_token = ?2 WHERE id = ?1 AND ended_at IS NULL",
         params![id.to_string(), refresh_token],
     )?;
     Ok(())
@@ -207,6 +255,20 @@ pub fn end_session(conn: &dyn Query, id: Uuid, now: DateTime<Utc>) -> sql::Resul
     conn.execute(
         "UPDATE oidc_sessions SET ended_at = ?2, refresh_token = NULL WHERE id = ?1 AND ended_at IS NULL",
         params![id.to_string(), now],
+    )?;
+    Ok(())
+}
+
+/// The provider's refreshed ID token gave another name or role: the staff member follows it.
+pub fn follow_provider(
+    conn: &dyn Query,
+    staff_id: Uuid,
+    display_name: &str,
+    role: StaffRole,
+) -> sql::Result<()> {
+    conn.execute(
+        "UPDATE staff SET display_name = ?2, role = ?3 WHERE id = ?1 AND (display_name <> ?2 OR role <> ?3)",
+        params![staff_id.to_string(), display_name, role.as_str()],
     )?;
     Ok(())
 }

@@ -264,13 +264,19 @@ pub async fn confirm_second_factor(
 #[utoipa::path(post, path = "/v1/staff/logout",
     responses((status = 200, body = StaffSignedOut), (status = 401, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
+///
+/// Not behind [`auth::StaffAuth`]: a token whose session the organisation ended, that is idle,
+/// or whose kind of sign-in was turned off must still be able to sign out (and learn where the
+/// provider's session ends).
 pub async fn logout(
     State(state): State<Arc<AppState>>,
-    _signed_in: auth::StaffAuth,
     headers: HeaderMap,
 ) -> AppResult<Json<StaffSignedOut>> {
     let hash = auth::bearer_hash(&headers).ok_or_else(AppError::unauthenticated)?;
     let end_session_url = super::oidc::end_session_of_token(&state, hash).await?;
-    state.db.call(move |c| Ok(db::devices::delete_staff_token(c, &hash)?)).await?;
+    let ended = state.db.call(move |c| Ok(db::devices::delete_staff_token(c, &hash)?)).await?;
+    if !ended {
+        return Err(AppError::unauthenticated());
+    }
     Ok(Json(StaffSignedOut { end_session_url }))
 }

@@ -153,13 +153,10 @@ async fn sign_in(
     let who = signed_in.identity;
     let Some(role) = crate::oidc::role_for(&provider.config, &who) else {
         tracing::warn!(subject = %who.subject, "signed in at the organisation, but no group gives a role");
-        return Err(AppError::new(ErrorCode::NoStaffRole, "none of your groups gives a role in Mijn CJG"));
+        return Err(no_staff_role());
     };
     let issuer = provider.config.issuer.as_str().to_owned();
-    let name = who.name.clone().or_else(|| who.username.clone()).unwrap_or_else(|| who.subject.clone());
-    let name = cjg_core::validate::single_line("name", &name, 100).map_err(|_| {
-        AppError::new(ErrorCode::OrganisationSignInFailed, "the provider's name for you is unusable")
-    })?;
+    let name = who.display_name();
     let (handoff, handoff_hash) = auth::new_token()?;
     let now = state.clock.now();
     let app_challenge = flow.app_challenge.clone();
@@ -191,6 +188,10 @@ pub async fn finish(
 ) -> AppResult<Json<TokenResponse>> {
     provider(&state)?;
     state.limiter.check(ip)?;
+    // RFC 7636: a verifier is 43 to 128 characters; a handoff is one of our tokens.
+    if !(43..=128).contains(&req.app_verifier.len()) || req.handoff.is_empty() || req.handoff.len() > 100 {
+        return Err(AppError::new(ErrorCode::Validation, "handoff or app_verifier has the wrong length"));
+    }
     let handoff_hash = cjg_crypto::sha256(req.handoff.as_bytes());
     let proof = cjg_crypto::b64(&cjg_crypto::sha256(req.app_verifier.as_bytes()));
     let now = state.clock.now();
@@ -270,6 +271,10 @@ pub(crate) async fn end_session_of_token(
     }
 }
 
+fn no_staff_role() -> AppError {
+    AppError::new(ErrorCode::NoStaffRole, "none of your groups gives a role in Mijn CJG")
+}
+
 fn session_ended() -> AppError {
     AppError::new(ErrorCode::StaffSessionEnded, "your session at the organisation ended; sign in again")
 }
@@ -301,12 +306,29 @@ pub(crate) async fn check_session(state: &AppState, session: db::oidc::Session) 
         async move { db.call(move |c| Ok(db::oidc::end_session(c, id, now)?)).await }
     };
     let Some(refresh) = session.refresh_token else {
-        // No refresh token: nothing to ask the provider with, so the session lasts one period.
+        // No refresh token: nothing to ask the provider with, so the session lasts one period
+        // (a provider that gives one only with `offline_access` needs that option).
         end(state).await?;
         return Err(session_ended());
     };
     match provider.recheck(&refresh).await {
-        Ok(kept) => {
+        Ok(answer) => {
+            if let Some(who) = answer.identity {
+                // The groups may have changed at the organisation since the sign-in.
+                if session.subject.as_deref() != Some(who.subject.as_str()) {
+                    tracing::warn!(session = %id, "a refreshed ID token names another subject");
+                    end(state).await?;
+                    return Err(session_ended());
+                }
+                let Some(role) = crate::oidc::role_for(&provider.config, &who) else {
+                    tracing::info!(session = %id, "the organisation took the last group with a role away");
+                    end(state).await?;
+                    return Err(no_staff_role());
+                };
+                let (staff, name) = (session.staff_id, who.display_name());
+                state.db.call(move |c| Ok(db::oidc::follow_provider(c, staff, &name, role)?)).await?;
+            }
+            let kept = answer.refresh_token;
             if kept != refresh {
                 state.db.call(move |c| Ok(db::oidc::keep_refresh_token(c, id, &kept)?)).await?;
             }
