@@ -3,8 +3,10 @@
 // RP-initiated logout. The accounts are invented. Never for production: the login page takes
 // any password (it is the package's development login), and the keys live in memory.
 //
-// node provider.mjs --port P --client-id ID --client-secret S --redirect-uri URL
-//                   [--post-logout-redirect-uri URL] [--id-token-seconds N]
+// node provider.mjs --port P --client-id ID (--client-secret S | --client-jwks-uri URL)
+//                   --redirect-uri URL [--post-logout-redirect-uri URL] [--id-token-seconds N]
+// With --client-jwks-uri the client authenticates with private_key_jwt: a signed assertion,
+// checked against the public keys the provider fetches from that address.
 // Prints one line of JSON when it listens: {"issuer": "http://127.0.0.1:P"}.
 // POST /test/disable/<login> disables an account, as an administrator would at the
 // organisation: its refresh tokens stop working. POST /test/groups/<login> with a JSON list
@@ -14,6 +16,10 @@ import http from "node:http";
 import Provider from "oidc-provider";
 
 function arg(name, fallback) {
+  if (fallback === null) {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1] : null;
+  }
   const i = process.argv.indexOf(`--${name}`);
   if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
   if (fallback === undefined) {
@@ -41,16 +47,19 @@ const disabled = new Set();
 const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: "jwk" }), kid: crypto.randomUUID(), alg: "RS256", use: "sig" };
 
+const jwksUri = arg("client-jwks-uri", null);
+const credential = jwksUri
+  ? { token_endpoint_auth_method: "private_key_jwt", jwks_uri: jwksUri, token_endpoint_auth_signing_alg: "ES256" }
+  : { token_endpoint_auth_method: "client_secret_basic", client_secret: arg("client-secret") };
 const provider = new Provider(issuer, {
   clients: [
     {
       client_id: arg("client-id"),
-      client_secret: arg("client-secret"),
       redirect_uris: [arg("redirect-uri")],
       post_logout_redirect_uris: [arg("post-logout-redirect-uri", arg("redirect-uri"))],
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
-      token_endpoint_auth_method: "client_secret_basic",
+      ...credential,
     },
   ],
   jwks: { keys: [signingKey] },

@@ -24,10 +24,16 @@ pub struct TestProvider {
 }
 
 impl TestProvider {
-    pub fn start(port: u16, redirect_uri: &str) -> Result<Self> {
-        let mut child = Command::new(workspace_root().join("scripts/oidc-provider"))
-            .args(["--port", &port.to_string(), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
-            .args(["--redirect-uri", redirect_uri])
+    /// With `client_jwks_uri`, the client proves itself with `private_key_jwt` and the
+    /// provider fetches its public key there; otherwise with the client secret.
+    pub fn start(port: u16, redirect_uri: &str, client_jwks_uri: Option<&str>) -> Result<Self> {
+        let mut command = Command::new(workspace_root().join("scripts/oidc-provider"));
+        command.args(["--port", &port.to_string(), "--client-id", CLIENT_ID, "--redirect-uri", redirect_uri]);
+        match client_jwks_uri {
+            Some(uri) => command.args(["--client-jwks-uri", uri]),
+            None => command.args(["--client-secret", CLIENT_SECRET]),
+        };
+        let mut child = command
             .stdout(Stdio::piped())
             // Its warnings and errors land in the test's output, shown when a test fails.
             .stderr(Stdio::inherit())
@@ -85,23 +91,67 @@ pub struct OrganisationSetup {
     config: PathBuf,
     data: PathBuf,
     server_port: u16,
+    credential: String,
     _dir: tempfile::TempDir,
 }
 
+/// How the server proves itself at the provider.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    Secret,
+    /// `private_key_jwt` with a new EC P-256 key; the provider fetches the public key from the
+    /// server's `/v1/staff/oidc/jwks`.
+    PrivateKey,
+}
+
 pub fn start(extra_config: &str) -> Result<OrganisationSetup> {
+    start_with(extra_config, ClientAuth::Secret)
+}
+
+pub fn start_with(extra_config: &str, auth: ClientAuth) -> Result<OrganisationSetup> {
     let dir = tempfile::tempdir()?;
     let server_port = free_port()?;
     let provider_port = free_port()?;
-    let callback = format!("http://127.0.0.1:{server_port}/v1/staff/oidc/callback");
-    let provider = TestProvider::start(provider_port, &callback)?;
-    let secret = dir.path().join("client-secret");
-    std::fs::write(&secret, CLIENT_SECRET)?;
+    let server = format!("http://127.0.0.1:{server_port}");
+    let callback = format!("{server}/v1/staff/oidc/callback");
+    let jwks_uri = format!("{server}/v1/staff/oidc/jwks");
+    let provider = match auth {
+        ClientAuth::Secret => TestProvider::start(provider_port, &callback, None)?,
+        ClientAuth::PrivateKey => TestProvider::start(provider_port, &callback, Some(&jwks_uri))?,
+    };
+    let credential = match auth {
+        ClientAuth::Secret => {
+            let secret = dir.path().join("client-secret");
+            std::fs::write(&secret, CLIENT_SECRET)?;
+            format!("client_secret_file = \"{}\"", secret.display())
+        }
+        ClientAuth::PrivateKey => {
+            let key = dir.path().join("oidc-key.pem");
+            std::fs::write(&key, new_private_key_pem()?)?;
+            format!("private_key_file = \"{}\"", key.display())
+        }
+    };
     let config = dir.path().join("oidc.toml");
-    write_config(&config, &provider.issuer, &secret, &callback, extra_config)?;
+    write_config(&config, &provider.issuer, &credential, &callback, extra_config)?;
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let server = start_server(&data, server_port, &config)?;
-    Ok(OrganisationSetup { provider, server, config, data, server_port, _dir: dir })
+    Ok(OrganisationSetup { provider, server, config, data, server_port, credential, _dir: dir })
+}
+
+/// A new EC P-256 private key as PKCS#8 PEM, as `openssl genpkey` writes it.
+fn new_private_key_pem() -> Result<String> {
+    use base64::Engine;
+    let rng = ring::rand::SystemRandom::new();
+    let der = ring::signature::EcdsaKeyPair::generate_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .map_err(|_| anyhow::anyhow!("key generation failed"))?;
+    let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let lines: Vec<&str> =
+        body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    Ok(format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n")))
 }
 
 fn start_server(data: &Path, port: u16, config: &Path) -> Result<TestServer> {
@@ -112,7 +162,7 @@ fn start_server(data: &Path, port: u16, config: &Path) -> Result<TestServer> {
 fn write_config(
     config: &Path,
     issuer: &str,
-    secret: &Path,
+    credential: &str,
     callback: &str,
     extra_config: &str,
 ) -> Result<()> {
@@ -121,7 +171,7 @@ fn write_config(
         format!(
             r#"issuer = "{issuer}"
 client_id = "{CLIENT_ID}"
-client_secret_file = "{secret}"
+{credential}
 redirect_url = "{callback}"
 {extra_config}
 
@@ -137,7 +187,6 @@ role = "coach"
 group = "cjg-kwaliteit"
 role = "kwaliteitsmedewerker"
 "#,
-            secret = secret.display(),
         ),
     )?;
     Ok(())
@@ -166,8 +215,7 @@ impl OrganisationSetup {
     pub fn restart(&mut self, extra_config: &str) -> Result<()> {
         self.server.stop();
         let callback = format!("http://127.0.0.1:{}/v1/staff/oidc/callback", self.server_port);
-        let secret = self._dir.path().join("client-secret");
-        write_config(&self.config, &self.provider.issuer, &secret, &callback, extra_config)?;
+        write_config(&self.config, &self.provider.issuer, &self.credential, &callback, extra_config)?;
         self.server = start_server(&self.data, self.server_port, &self.config)?;
         Ok(())
     }

@@ -348,3 +348,29 @@ async fn turning_built_in_accounts_off_ends_their_sign_ins_too() {
     let out = coach.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
     assert_eq!(out.status(), 200, "and can still sign out");
 }
+
+/// The server proves itself with a signed assertion instead of a shared secret: the provider
+/// fetches the server's public key and checks the assertion at every code and refresh.
+#[tokio::test]
+async fn the_server_can_sign_in_at_the_provider_with_its_own_key_instead_of_a_secret() {
+    let setup = oidc::start_with("recheck_minutes = 1", oidc::ClientAuth::PrivateKey).unwrap();
+    let url = &setup.server.url;
+    let jwks: Value = reqwest::get(format!("{url}/v1/staff/oidc/jwks")).await.unwrap().json().await.unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "EC", "{jwks}");
+    assert!(jwks["keys"][0].get("d").is_none(), "only the public key is published");
+
+    let staff = signed_in(&setup, "kwaliteit").await;
+    assert_eq!(staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap().status(), 200);
+    // The session check at the provider signs a new assertion too.
+    checked_a_while_ago(&setup.server.db());
+    assert_eq!(staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap().status(), 200);
+    setup.provider.disable("kwaliteit").await.unwrap();
+    checked_a_while_ago(&setup.server.db());
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();
+    assert_eq!(code_of(r).await, (401, "staff_session_ended".to_owned()));
+
+    // A server with a client secret publishes no key.
+    let secret = oidc::start("").unwrap();
+    let r = reqwest::get(format!("{}/v1/staff/oidc/jwks", secret.server.url)).await.unwrap();
+    assert_eq!(r.status(), 404);
+}

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client_assertion;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -160,6 +161,7 @@ impl Settings {
         routes::staff::oidc::start,
         routes::staff::oidc::callback,
         routes::staff::oidc::finish,
+        routes::staff::oidc::jwks,
         routes::staff::login::setup_second_factor,
         routes::staff::login::confirm_second_factor,
         routes::staff::dossier::caseload,
@@ -304,6 +306,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ("/v1/staff/oidc/start", &["POST"], post(staff::oidc::start)),
         ("/v1/staff/oidc/callback", &["GET"], get(staff::oidc::callback)),
         ("/v1/staff/oidc/finish", &["POST"], post(staff::oidc::finish)),
+        ("/v1/staff/oidc/jwks", &["GET"], get(staff::oidc::jwks)),
         ("/v1/staff/second-factor/setup", &["POST"], post(staff::login::setup_second_factor)),
         ("/v1/staff/second-factor/confirm", &["POST"], post(staff::login::confirm_second_factor)),
         ("/v1/staff/dossiers", &["GET"], get(staff::dossier::caseload)),

@@ -22,6 +22,8 @@ use openidconnect::{
 };
 use serde::Deserialize;
 
+use crate::client_assertion::{self, AssertionKey};
+
 /// How long the provider's published configuration and keys are used before they are fetched
 /// again (a provider rotating its keys is seen within this time).
 const METADATA_TTL: Duration = Duration::from_secs(600);
@@ -40,6 +42,9 @@ struct ConfigFile {
     /// A file holding the client secret (not the secret itself: configuration files get copied
     /// into tickets). `CJG_OIDC_CLIENT_SECRET` works too.
     client_secret_file: Option<PathBuf>,
+    /// Instead of a secret: the server's private key (PKCS#8 PEM, EC P-256 or RSA) for
+    /// `private_key_jwt`; the provider gets the public key from `GET /v1/staff/oidc/jwks`.
+    private_key_file: Option<PathBuf>,
     /// This server's callback as registered at the provider:
     /// `https://<server>/v1/staff/oidc/callback`.
     redirect_url: String,
@@ -81,6 +86,15 @@ pub enum ConfigError {
     Parse(PathBuf, String),
     #[error("{0}: {1}")]
     Invalid(PathBuf, &'static str),
+    #[error("{0}: {1}")]
+    Key(PathBuf, crate::client_assertion::KeyError),
+}
+
+/// How the server proves itself at the provider's token endpoint.
+#[derive(Clone)]
+pub enum ClientCredential {
+    Secret(ClientSecret),
+    PrivateKey(std::sync::Arc<AssertionKey>),
 }
 
 /// The checked configuration of the organisation's identity provider.
@@ -88,7 +102,7 @@ pub enum ConfigError {
 pub struct OidcConfig {
     pub issuer: IssuerUrl,
     pub client_id: ClientId,
-    client_secret: ClientSecret,
+    pub credential: ClientCredential,
     pub redirect_url: RedirectUrl,
     pub post_logout_redirect_url: Option<PostLogoutRedirectUrl>,
     pub groups_claim: String,
@@ -114,15 +128,25 @@ impl OidcConfig {
             toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
         let invalid = |why| ConfigError::Invalid(path.into(), why);
         let secret = match (&file.client_secret_file, std::env::var("CJG_OIDC_CLIENT_SECRET")) {
-            (Some(f), _) => {
-                std::fs::read_to_string(f).map_err(|e| ConfigError::Read(f.clone(), e))?.trim().to_owned()
-            }
-            (None, Ok(s)) => s.trim().to_owned(),
-            (None, Err(_)) => return Err(invalid("client_secret_file or CJG_OIDC_CLIENT_SECRET is needed")),
+            (Some(f), _) => Some(
+                std::fs::read_to_string(f).map_err(|e| ConfigError::Read(f.clone(), e))?.trim().to_owned(),
+            ),
+            (None, Ok(s)) => Some(s.trim().to_owned()),
+            (None, Err(_)) => None,
         };
-        if secret.is_empty() {
-            return Err(invalid("the client secret is empty"));
-        }
+        let credential = match (secret, &file.private_key_file) {
+            (Some(_), Some(_)) => return Err(invalid("give a client secret or private_key_file, not both")),
+            (Some(s), None) if s.is_empty() => return Err(invalid("the client secret is empty")),
+            (Some(s), None) => ClientCredential::Secret(ClientSecret::new(s)),
+            (None, Some(key)) => ClientCredential::PrivateKey(std::sync::Arc::new(
+                AssertionKey::load(key).map_err(|e| ConfigError::Key(key.clone(), e))?,
+            )),
+            (None, None) => {
+                return Err(invalid(
+                    "client_secret_file, CJG_OIDC_CLIENT_SECRET or private_key_file is needed",
+                ))
+            }
+        };
         if file.roles.is_empty() {
             return Err(invalid("[[roles]] maps no group to a role: nobody could sign in"));
         }
@@ -132,7 +156,7 @@ impl OidcConfig {
         Ok(Self {
             issuer: IssuerUrl::new(file.issuer).map_err(|_| invalid("issuer is not a URL"))?,
             client_id: ClientId::new(file.client_id),
-            client_secret: ClientSecret::new(secret),
+            credential,
             redirect_url: RedirectUrl::new(file.redirect_url)
                 .map_err(|_| invalid("redirect_url is not a URL"))?,
             post_logout_redirect_url: file
@@ -320,12 +344,12 @@ impl Provider {
         OidcError,
     > {
         let meta = self.metadata(METADATA_TTL).await?;
-        let client = CoreClient::from_provider_metadata(
-            meta.clone(),
-            self.config.client_id.clone(),
-            Some(self.config.client_secret.clone()),
-        )
-        .set_redirect_uri(self.config.redirect_url.clone());
+        let secret = match &self.config.credential {
+            ClientCredential::Secret(s) => Some(s.clone()),
+            ClientCredential::PrivateKey(_) => None,
+        };
+        let client = CoreClient::from_provider_metadata(meta.clone(), self.config.client_id.clone(), secret)
+            .set_redirect_uri(self.config.redirect_url.clone());
         Ok((meta, client))
     }
 
@@ -362,13 +386,17 @@ impl Provider {
     /// expiry, nonce.
     pub async fn redeem(&self, code: &str, pkce_verifier: &str, nonce: &str) -> Result<SignedIn, OidcError> {
         let (meta, client) = self.client().await?;
-        let answer = client
+        let assertion = self.assertion(&meta)?;
+        let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Invalid(e.to_string()))?
-            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
-            .request_async(&self.http)
-            .await
-            .map_err(token_error);
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
+        if let Some(assertion) = assertion {
+            request = request
+                .add_extra_param("client_assertion_type", client_assertion::ASSERTION_TYPE)
+                .add_extra_param("client_assertion", assertion);
+        }
+        let answer = request.request_async(&self.http).await.map_err(token_error);
         let answer = self.note(answer)?;
         let id_token =
             answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
@@ -379,6 +407,18 @@ impl Provider {
             id_token: id_token.to_string(),
             refresh_token: answer.refresh_token().map(|t| t.secret().clone()),
         })
+    }
+
+    /// With `private_key_jwt`: a fresh assertion for the provider's token endpoint.
+    fn assertion(&self, meta: &ProviderMetadataWithLogout) -> Result<Option<String>, OidcError> {
+        let ClientCredential::PrivateKey(key) = &self.config.credential else { return Ok(None) };
+        let audience = meta
+            .token_endpoint()
+            .ok_or_else(|| OidcError::Unreachable("it names no token endpoint".into()))?;
+        let now = chrono::Utc::now().timestamp();
+        key.assertion(self.config.client_id.as_str(), audience.as_str(), now)
+            .map(Some)
+            .map_err(|e| OidcError::Unreachable(e.to_string()))
     }
 
     /// Checks an ID token with the cached keys, and once more with freshly fetched ones when
@@ -410,12 +450,16 @@ impl Provider {
     pub async fn recheck(&self, refresh_token: &str) -> Result<Rechecked, OidcError> {
         self.check_backoff()?;
         let (meta, client) = self.client().await?;
-        let answer = client
-            .exchange_refresh_token(&RefreshToken::new(refresh_token.to_owned()))
-            .map_err(|e| OidcError::Invalid(e.to_string()))?
-            .request_async(&self.http)
-            .await
-            .map_err(token_error);
+        let assertion = self.assertion(&meta)?;
+        let refresh = RefreshToken::new(refresh_token.to_owned());
+        let mut request =
+            client.exchange_refresh_token(&refresh).map_err(|e| OidcError::Invalid(e.to_string()))?;
+        if let Some(assertion) = assertion {
+            request = request
+                .add_extra_param("client_assertion_type", client_assertion::ASSERTION_TYPE)
+                .add_extra_param("client_assertion", assertion);
+        }
+        let answer = request.request_async(&self.http).await.map_err(token_error);
         let answer = self.note(answer)?;
         // A refreshed ID token has no nonce of this flow (OpenID Connect Core 12.2); its
         // signature, issuer, audience and expiry are checked as at sign-in.

@@ -222,6 +222,21 @@ pub async fn finish(
     Ok(Json(TokenResponse { token, expires_at }))
 }
 
+/// The public key the server signs its client assertions with (`private_key_jwt`), for the
+/// provider to fetch or its administrator to register. Public by nature: it proves nothing
+/// without the private key.
+#[utoipa::path(get, path = "/v1/staff/oidc/jwks",
+    responses((status = 200, description = "a JSON Web Key Set", body = Object),
+        (status = 404, body = cjg_core::ApiError)))]
+pub async fn jwks(State(state): State<Arc<AppState>>) -> AppResult<Json<serde_json::Value>> {
+    match &provider(&state)?.config.credential {
+        crate::oidc::ClientCredential::PrivateKey(key) => Ok(Json(key.jwks())),
+        crate::oidc::ClientCredential::Secret(_) => {
+            Err(AppError::new(ErrorCode::NotFound, "this server signs in with a client secret, not a key"))
+        }
+    }
+}
+
 fn code_name(code: ErrorCode) -> String {
     serde_json::to_value(code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
