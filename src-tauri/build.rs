@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "staff_confirm_second_factor",
     "staff_logout",
     "staff_sign_in_options",
+    "staff_sign_in_cancel",
     "staff_sign_in_at_organisation",
     "staff_caseload",
     "staff_open",

@@ -217,6 +217,12 @@ async fn staff_sign_in_at_organisation(
         .map_err(|e| e.to_ui())
 }
 
+/// The person stopped waiting for the browser.
+#[tauri::command]
+fn staff_sign_in_cancel(core: State<'_, AppCore>) {
+    core.staff_sign_in_cancel();
+}
+
 /// Opens web pages outside the app: the default browser, or `CJG_BROWSER`.
 struct Browser(Option<String>);
 
@@ -519,6 +525,7 @@ pub fn run() {
             staff_logout,
             staff_sign_in_options,
             staff_sign_in_at_organisation,
+            staff_sign_in_cancel,
             staff_caseload,
             staff_open,
             send_feedback,

@@ -966,6 +966,20 @@ async fn staff_sign_in_with_the_organisation_account_through_the_browser() {
     };
 
     wait_for(&c, "#staff-signin").await.click().await.unwrap();
+    // Started, then stopped: back to the choice, no error, and the app no longer listens.
+    wait_for(&c, "#staff-org-login").await.click().await.unwrap();
+    wait_text(&c, "#staff-org-waiting", "browser").await;
+    let stopped = wait_for_page(1).await;
+    wait_for(&c, "#staff-org-cancel").await.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !c.find_all(Locator::Css("#staff-org-waiting")).await.unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "still waiting for the browser after stopping");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(c.find_all(Locator::Css("#staff-error")).await.unwrap().is_empty(), "stopping is no error");
+    let late = oidc::browser_sign_in(&stopped, "coach", "/mijn-cjg/klaar").await.unwrap();
+    assert!(reqwest::get(&late).await.is_err(), "a late browser finds nobody listening: {late}");
+
     wait_for(&c, "#staff-org-login").await.click().await.unwrap();
     wait_text(&c, "#staff-org-waiting", "browser").await;
     shot(&c, "33-medewerker-organisatie-inloggen").await;
@@ -973,7 +987,7 @@ async fn staff_sign_in_with_the_organisation_account_through_the_browser() {
         c.find_all(Locator::Css("input[type=password]")).await.unwrap().len() <= 1,
         "no provider form in the app"
     );
-    let authorize = wait_for_page(1).await;
+    let authorize = wait_for_page(2).await;
     assert!(authorize.starts_with(&setup.provider.issuer), "{authorize}");
     let back = oidc::browser_sign_in(&authorize, "coach", "/mijn-cjg/klaar").await.unwrap();
     assert!(back.starts_with("http://127.0.0.1:") && back.contains("handoff="), "{back}");
@@ -992,7 +1006,7 @@ async fn staff_sign_in_with_the_organisation_account_through_the_browser() {
     assert!(log.contains("Fleur Demo"), "the log keeps the staff member's name: {log}");
     wait_for(&c, "#staff-back").await.click().await.unwrap();
     wait_for(&c, "#staff-logout").await.click().await.unwrap();
-    let end = wait_for_page(2).await;
+    let end = wait_for_page(3).await;
     assert!(end.starts_with(&format!("{}/session/end", setup.provider.issuer)), "{end}");
     assert_accessible();
 }

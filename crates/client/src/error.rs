@@ -57,6 +57,9 @@ pub enum ClientError {
     /// Nobody finished the sign-in in the browser in time.
     #[error("the sign-in in the browser was not finished in time")]
     SignInTimedOut,
+    /// The person stopped the sign-in at the organisation.
+    #[error("the sign-in was stopped")]
+    SignInCancelled,
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -110,6 +113,7 @@ pub enum UiCode {
     ServerError,
     ServerInvalidResponse,
     ServerUnreachable,
+    SignInCancelled,
     SignInTimedOut,
     StaffSessionEnded,
     StaffSignedOut,
@@ -124,7 +128,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 54] = [
+    pub const ALL: [UiCode; 55] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -168,6 +172,7 @@ impl UiCode {
         Self::ServerError,
         Self::ServerInvalidResponse,
         Self::ServerUnreachable,
+        Self::SignInCancelled,
         Self::SignInTimedOut,
         Self::StaffSessionEnded,
         Self::StaffSignedOut,
@@ -198,6 +203,7 @@ impl UiCode {
             Self::IdentityProviderUnreachable => "identity_provider_unreachable",
             Self::NoStaffRole => "no_staff_role",
             Self::OrganisationSignInFailed => "organisation_sign_in_failed",
+            Self::SignInCancelled => "sign_in_cancelled",
             Self::SignInTimedOut => "sign_in_timed_out",
             Self::StaffSessionEnded => "staff_session_ended",
             Self::Conflict => "conflict",
@@ -310,6 +316,7 @@ impl ClientError {
             Self::DeviceLocked => UiCode::DeviceLocked,
             Self::BrowserNotOpened(_) => UiCode::BrowserNotOpened,
             Self::SignInTimedOut => UiCode::SignInTimedOut,
+            Self::SignInCancelled => UiCode::SignInCancelled,
             Self::Store(S::NoUnlockKey) => UiCode::UnlockKeyMissing,
             Self::Store(S::WrongPin { attempts_left: 1 }) => UiCode::WrongPinLastTry,
             Self::Store(S::WrongPin { .. }) => UiCode::WrongPin,

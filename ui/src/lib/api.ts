@@ -44,6 +44,7 @@ export const api = {
     invoke<string[]>("staff_confirm_second_factor", { serverUrl, username, password, setupCode, code }),
   staffLogout: () => invoke<void>("staff_logout"),
   staffSignInOptions: (serverUrl: string) => invoke<StaffSignInOptions>("staff_sign_in_options", { serverUrl }),
+  staffSignInCancel: () => invoke<void>("staff_sign_in_cancel"),
   /** Opens the organisation's sign-in page in the system browser and waits until it is done. */
   staffSignInAtOrganisation: (serverUrl: string) => invoke<void>("staff_sign_in_at_organisation", { serverUrl }),
   staffCaseload: () => invoke<CaseloadDossier[]>("staff_caseload"),

@@ -164,6 +164,8 @@ pub struct AppCore {
     export_dir: Option<PathBuf>,
     /// A coach signed in on this device: in memory only, gone at lock or exit.
     staff: Mutex<Option<crate::staff::StaffSession>>,
+    /// Stops the sign-in at the organisation that waits for the browser, if one does.
+    org_sign_in: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     /// One sync at a time (a quiet sync and a send right after a message, say), so two never
     /// pull the same page. Held across the network, but it keeps only other syncs waiting.
     syncing: Mutex<()>,
@@ -186,6 +188,7 @@ impl AppCore {
             last_activity: std::sync::Mutex::new(Instant::now()),
             export_dir: None,
             staff: Mutex::new(None),
+            org_sign_in: std::sync::Mutex::new(None),
             syncing: Mutex::new(()),
         }
         .without_unfinished_accounts()

@@ -32,14 +32,30 @@ impl AppCore {
         server_url: &str,
         open_browser: impl FnOnce(&str) -> Result<()>,
     ) -> Result<()> {
-        let session = crate::staff::StaffSession::sign_in_at_organisation(
+        let (cancel, cancelled) = tokio::sync::oneshot::channel();
+        // A newer sign-in replaces one still waiting (its sender dropped: it stops too).
+        *self.org_sign_in.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cancel);
+        let signing_in = crate::staff::StaffSession::sign_in_at_organisation(
             server_url,
             open_browser,
             std::time::Duration::from_secs(300),
-        )
-        .await?;
+        );
+        let session = tokio::select! {
+            session = signing_in => session?,
+            _ = cancelled => return Err(ClientError::SignInCancelled),
+        };
         self.staff_signed_in(session).await;
         Ok(())
+    }
+
+    /// The person stopped waiting for the browser: the sign-in ends and its loopback listener
+    /// closes, so a late browser finds nobody.
+    pub fn staff_sign_in_cancel(&self) {
+        if let Some(cancel) =
+            self.org_sign_in.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        {
+            let _ = cancel.send(());
+        }
     }
 
     /// Signs out on request: the server ends the token (and the organisation's session with
