@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 pub mod desktop;
+pub mod fhir;
 pub mod oidc;
 
 pub use cjg_server::db::sql::{self, Row};

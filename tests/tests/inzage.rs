@@ -100,6 +100,7 @@ async fn every_staff_route_logs_exactly_one_line() {
         ("POST", "/v1/staff/oidc/start"),
         ("GET", "/v1/staff/oidc/callback"),
         ("POST", "/v1/staff/oidc/finish"),
+        ("GET", "/v1/staff/oidc/jwks"),
         ("GET", "/v1/staff/dossiers"),
         ("PUT", "/v1/staff/dossiers/{dossier_id}/purpose"),
         ("GET", "/v1/staff/reports/indicators"),

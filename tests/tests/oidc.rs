@@ -209,6 +209,7 @@ async fn a_disabled_account_loses_access_at_the_next_check() {
     a_while_ago();
     let r = staff.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
     assert_eq!(r.status(), 200, "the provider still knows the session");
+    assert_checked_just_now(&db);
 
     setup.provider.disable("coach").await.unwrap();
     let r = staff.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
@@ -273,6 +274,13 @@ fn checked_a_while_ago(db: &cjg_tests::TestDb) {
     db.execute("UPDATE oidc_sessions SET checked_at = ?1", params![past]).unwrap();
 }
 
+/// The provider answered the last check (not only: the outage grace let the request through).
+fn assert_checked_just_now(db: &cjg_tests::TestDb) {
+    let last: chrono::DateTime<chrono::Utc> =
+        db.query_row("SELECT MAX(checked_at) FROM oidc_sessions", params![], |r| r.get(0)).unwrap();
+    assert!(last > chrono::Utc::now() - chrono::Duration::seconds(30), "the check did not pass: {last}");
+}
+
 /// Whoever can choose their username at the provider must not get the built-in account of
 /// that name, with its caseload: only the administrator links an account.
 #[tokio::test]
@@ -290,8 +298,17 @@ async fn a_matching_username_at_the_provider_does_not_take_over_a_built_in_accou
     assert!(hash != "!" && subject.is_none(), "the built-in coach is untouched");
     setup.server.staff_as("coach").await.expect("the built-in coach still signs in with her password");
 
-    // The administrator's link is refused where it would be ambiguous.
-    let refused = setup.link("coach", "coach").unwrap_err();
+    // The administrator links her afterwards: the empty account made at her first sign-in
+    // gives the subject up (its sign-ins end), and her next sign-in reaches her caseload.
+    setup.link("coach", "coach").unwrap();
+    let r = staff.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
+    assert_eq!(r.status(), 401, "the empty account's sign-in ended");
+    let staff = signed_in(&setup, "coach").await;
+    let caseload: Value = staff.get("/v1/staff/dossiers").await.unwrap();
+    assert!(!caseload.as_array().unwrap().is_empty(), "her caseload: {caseload}");
+
+    // The administrator's link is refused where it would be ambiguous or take work away.
+    let refused = setup.link("coach2", "coach").unwrap_err();
     assert!(refused.contains("already belongs to another staff account"), "{refused}");
     let refused = setup.link("niemand", "gedrag").unwrap_err();
     assert!(refused.contains("no staff account"), "{refused}");
@@ -344,9 +361,12 @@ async fn turning_built_in_accounts_off_ends_their_sign_ins_too() {
     // A new client: the old one's connection went with the old process.
     let coach = cjg_tests::Staff { http: reqwest::Client::new(), url: setup.server.url.clone(), ..coach };
     let r = coach.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
-    assert_eq!(code_of(r).await, (403, "built_in_accounts_off".to_owned()));
-    let out = coach.req(reqwest::Method::POST, "/v1/staff/logout").send().await.unwrap();
-    assert_eq!(out.status(), 200, "and can still sign out");
+    assert_eq!(code_of(r).await, (401, "unauthenticated".to_owned()), "ended at the start");
+    // Turned on again, the old sign-in stays ended.
+    setup.restart("").unwrap();
+    let coach = cjg_tests::Staff { http: reqwest::Client::new(), url: setup.server.url.clone(), ..coach };
+    let r = coach.req(reqwest::Method::GET, "/v1/staff/dossiers").send().await.unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 /// The server proves itself with a signed assertion instead of a shared secret: the provider
@@ -364,6 +384,7 @@ async fn the_server_can_sign_in_at_the_provider_with_its_own_key_instead_of_a_se
     // The session check at the provider signs a new assertion too.
     checked_a_while_ago(&setup.server.db());
     assert_eq!(staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap().status(), 200);
+    assert_checked_just_now(&setup.server.db());
     setup.provider.disable("kwaliteit").await.unwrap();
     checked_a_while_ago(&setup.server.db());
     let r = staff.req(reqwest::Method::GET, "/v1/staff/articles").send().await.unwrap();

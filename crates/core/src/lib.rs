@@ -6,6 +6,7 @@ pub mod article;
 pub mod audit;
 pub mod entry;
 pub mod feedback;
+pub mod fhir;
 pub mod indicators;
 pub mod markdown;
 pub mod message;

@@ -6,6 +6,7 @@ pub mod client_assertion;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fhir;
 pub mod limits;
 pub mod oidc;
 pub mod push;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub access_marks: db::sync::AccessMarks,
     /// The organisation's identity provider, when staff sign in there.
     pub oidc: Option<Arc<oidc::Provider>>,
+    /// The FHIR endpoint's configuration, when the CJG's own systems connect.
+    pub fhir: Option<Arc<fhir::FhirConfig>>,
 }
 
 impl AppState {
@@ -126,6 +129,8 @@ pub struct Settings {
     pub purpose_minutes: u32,
     /// Staff sign in with the organisation's account (OpenID Connect).
     pub oidc: Option<oidc::OidcConfig>,
+    /// The FHIR endpoint for the CJG's own systems, with its registered clients.
+    pub fhir: Option<Arc<fhir::FhirConfig>>,
 }
 
 pub const DEFAULT_PURPOSE_MINUTES: u32 = 30;
@@ -370,6 +375,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, methods);
     }
     router
+        .nest("/fhir", fhir::router())
         .fallback(|| async { AppError::new(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
             AppError::new(ErrorCode::BadRequest, "method not allowed on this route")
@@ -422,6 +428,7 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         access_marks: Default::default(),
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
         oidc: settings.oidc.clone().map(oidc::Provider::new).transpose()?.map(Arc::new),
+        fhir: settings.fhir.clone(),
     }))
 }
 

@@ -75,6 +75,10 @@ struct Cli {
     /// the map from its groups to Mijn CJG roles (TOML; see the README).
     #[arg(long, env = "CJG_OIDC_CONFIG", global = true)]
     oidc_config: Option<PathBuf>,
+    /// The FHIR endpoint for the CJG's own systems (the ECD): its public address and the
+    /// registered clients with their public keys and scopes (TOML; see docs/fhir.md).
+    #[arg(long, env = "CJG_FHIR_CONFIG")]
+    fhir_config: Option<PathBuf>,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).
     #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
     clock_offset_days: i64,
@@ -121,12 +125,10 @@ enum Command {
     LinkStaff {
         #[arg(long)]
         username: String,
-        /// The provider's subject (`sub`) of the person, as its administrators show it.
+        /// The provider's subject (`sub`) of the person, as its administrators show it. The
+        /// provider is the one of `--oidc-config`.
         #[arg(long)]
         subject: String,
-        /// The provider's issuer; by default the one of `--oidc-config`.
-        #[arg(long)]
-        issuer: Option<String>,
     },
     /// The indicator report of the performance plan for a half year or quarter, next to the same
     /// period a year earlier. Groups with fewer than 5 answers show no figures.
@@ -151,30 +153,22 @@ enum ReportFormat {
 
 const MIN_STAFF_PASSWORD: usize = 12;
 
-async fn link_staff(
-    settings: &Settings,
-    username: &str,
-    subject: &str,
-    issuer: Option<String>,
-) -> anyhow::Result<()> {
+async fn link_staff(settings: &Settings, username: &str, subject: &str) -> anyhow::Result<()> {
     use cjg_server::db::oidc::LinkRefused;
-    let issuer = match (issuer, &settings.oidc) {
-        (Some(i), _) => openidconnect::IssuerUrl::new(i)
-            .map_err(|_| anyhow::anyhow!("--issuer is not a URL"))?
-            .as_str()
-            .to_owned(),
-        (None, Some(config)) => config.issuer.as_str().to_owned(),
-        (None, None) => anyhow::bail!("give --issuer, or --oidc-config with the provider's configuration"),
+    // The issuer exactly as sign-ins store it: taken from the same configuration, never typed.
+    let Some(config) = &settings.oidc else {
+        anyhow::bail!("give --oidc-config with the identity provider's configuration");
     };
+    let issuer = config.issuer.as_str().to_owned();
     let username = cjg_core::validate::single_line("username", username, 100)?;
     if subject.is_empty() || subject.len() > 255 || !subject.bytes().all(|b| b.is_ascii_graphic()) {
         anyhow::bail!("--subject must be 1 to 255 printable characters without spaces");
     }
     let state = open_state(settings)?;
-    let (name, sub) = (username.clone(), subject.to_owned());
+    let (name, sub, now) = (username.clone(), subject.to_owned(), state.clock.now());
     let linked = state
         .db
-        .write_unordered(move |tx| Ok(cjg_server::db::oidc::link_staff(tx, &name, &issuer, &sub)?))
+        .write_unordered(move |tx| Ok(cjg_server::db::oidc::link_staff(tx, &name, &issuer, &sub, now)?))
         .await
         .map_err(|e| anyhow::anyhow!("link failed: {}", e.message))?;
     match linked {
@@ -185,7 +179,9 @@ async fn link_staff(
         Err(LinkRefused::NoSuchAccount) => anyhow::bail!("no staff account {username:?}"),
         Err(LinkRefused::AlreadyLinked) => anyhow::bail!("{username:?} is already linked to an account"),
         Err(LinkRefused::SubjectTaken) => {
-            anyhow::bail!("subject {subject:?} already belongs to another staff account")
+            anyhow::bail!(
+                "subject {subject:?} already belongs to another staff account that works on dossiers"
+            )
         }
     }
 }
@@ -344,6 +340,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         clock: cjg_server::Clock::offset_days(cli.clock_offset_days),
         purpose_minutes: cli.purpose_minutes,
         oidc: cli.oidc_config.as_deref().map(cjg_server::oidc::OidcConfig::load).transpose()?,
+        fhir: cli
+            .fhir_config
+            .as_deref()
+            .map(cjg_server::fhir::FhirConfig::load)
+            .transpose()?
+            .map(std::sync::Arc::new),
     };
     match cli.command {
         Some(Command::VerifyAudit) => {
@@ -388,8 +390,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_setup_code(&shown, expires);
             return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::LinkStaff { username, subject, issuer }) => {
-            link_staff(&settings, &username, &subject, issuer).await?;
+        Some(Command::LinkStaff { username, subject }) => {
+            link_staff(&settings, &username, &subject).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Report { period, format, out }) => {
@@ -409,6 +411,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let state = open_state(&settings)?;
+    if !state.built_in_accounts() {
+        // Password sign-ins made while they were allowed end now, so turning the option back
+        // on later does not revive them.
+        let ended = state
+            .db
+            .call(|c| Ok(cjg_server::db::devices::delete_password_staff_tokens(c)?))
+            .await
+            .map_err(|e| anyhow::anyhow!("ending password sign-ins failed: {}", e.message))?;
+        if ended > 0 {
+            tracing::info!(ended, "built-in accounts are off: their sign-ins ended");
+        }
+    }
     let listener = tokio::net::TcpListener::bind(cli.listen).await?;
     let addr = listener.local_addr()?;
     let mut ready =

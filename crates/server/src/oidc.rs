@@ -287,11 +287,15 @@ impl Provider {
         }
     }
 
-    fn note<T>(&self, result: Result<T, OidcError>) -> Result<T, OidcError> {
-        if matches!(result, Err(OidcError::Unreachable(_))) {
+    /// The provider did not answer (a network failure, an answer that could not be read):
+    /// leave it alone for [`BACKOFF`]. An error answer does not count: anyone can make the
+    /// provider answer one (a made-up code at the callback), and one person's refusal must not
+    /// hold up everyone's checks.
+    fn note_transport<RE: std::error::Error + 'static>(&self, e: TokenError<RE>) -> TokenError<RE> {
+        if !matches!(e, RequestTokenError::ServerResponse(_)) {
             self.cache().failed_at = Some(Instant::now());
         }
-        result
+        e
     }
 
     /// The provider's configuration and keys, fetched at first use (the server starts while
@@ -396,8 +400,8 @@ impl Provider {
                 .add_extra_param("client_assertion_type", client_assertion::ASSERTION_TYPE)
                 .add_extra_param("client_assertion", assertion);
         }
-        let answer = request.request_async(&self.http).await.map_err(token_error);
-        let answer = self.note(answer)?;
+        let answer =
+            request.request_async(&self.http).await.map_err(|e| redeem_error(self.note_transport(e)))?;
         let id_token =
             answer.id_token().ok_or_else(|| OidcError::Invalid("no ID token in the answer".into()))?;
         let nonce = Nonce::new(nonce.to_owned());
@@ -459,8 +463,8 @@ impl Provider {
                 .add_extra_param("client_assertion_type", client_assertion::ASSERTION_TYPE)
                 .add_extra_param("client_assertion", assertion);
         }
-        let answer = request.request_async(&self.http).await.map_err(token_error);
-        let answer = self.note(answer)?;
+        let answer =
+            request.request_async(&self.http).await.map_err(|e| recheck_error(self.note_transport(e)))?;
         // A refreshed ID token has no nonce of this flow (OpenID Connect Core 12.2); its
         // signature, issuer, audience and expiry are checked as at sign-in.
         let any_nonce = |_: Option<&Nonce>| Ok::<(), String>(());
@@ -488,21 +492,48 @@ impl Provider {
     }
 }
 
-/// Only `invalid_grant` means the provider said no to this person (a used code, an ended
-/// session, a disabled account). Anything else (its own error, a refused client after a
-/// configuration change, an answer that cannot be read) is the provider's trouble, and must
-/// not end every staff session during an outage.
-fn token_error<RE: std::error::Error + 'static>(
-    e: RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
-) -> OidcError {
+type TokenError<RE> = RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>;
+
+fn transport_error<RE: std::error::Error + 'static>(e: TokenError<RE>) -> OidcError {
     match e {
-        RequestTokenError::ServerResponse(r) if *r.error() == CoreErrorResponseType::InvalidGrant => {
-            OidcError::Refused(r.to_string())
-        }
         RequestTokenError::ServerResponse(r) => OidcError::Unreachable(r.to_string()),
         RequestTokenError::Request(r) => OidcError::Unreachable(r.to_string()),
         RequestTokenError::Parse(..) => OidcError::Unreachable("its answer could not be read".into()),
         RequestTokenError::Other(why) => OidcError::Unreachable(why),
+    }
+}
+
+/// At sign-in, any error answer refuses this sign-in (a made-up or used code); only a
+/// provider that did not answer is "unreachable".
+fn redeem_error<RE: std::error::Error + 'static>(e: TokenError<RE>) -> OidcError {
+    match e {
+        RequestTokenError::ServerResponse(r) => OidcError::Refused(r.to_string()),
+        other => transport_error(other),
+    }
+}
+
+/// At a session check, the answers that say this person's session is over end it: the grant
+/// is gone (an ended session, a disabled account) or the provider wants the person back at its
+/// page (a new sign-in, a second factor, consent). Anything else (its own error, a refused
+/// client after a configuration change, no answer) is the provider's trouble and must not end
+/// every staff session during an outage.
+fn recheck_error<RE: std::error::Error + 'static>(e: TokenError<RE>) -> OidcError {
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            let ends = match r.error() {
+                CoreErrorResponseType::InvalidGrant => true,
+                CoreErrorResponseType::Extension(code) => {
+                    matches!(code.as_str(), "interaction_required" | "login_required" | "consent_required")
+                }
+                _ => false,
+            };
+            if ends {
+                OidcError::Refused(r.to_string())
+            } else {
+                OidcError::Unreachable(r.to_string())
+            }
+        }
+        other => transport_error(other),
     }
 }
 
@@ -694,22 +725,30 @@ mod tests {
         assert!(groups_in(&v, "missing").is_empty());
     }
 
-    /// Only the provider's `invalid_grant` says the person's session is over; its own errors
-    /// and unreadable answers are an outage, which must not sign every coach out.
+    /// At a check, only the answers about this person's session end it; the provider's own
+    /// errors and unreadable answers are an outage, which must not sign every coach out. At
+    /// sign-in, any error answer refuses the sign-in.
     #[test]
-    fn only_invalid_grant_ends_a_session() {
-        type E = RequestTokenError<std::io::Error, StandardErrorResponse<CoreErrorResponseType>>;
+    fn only_answers_about_the_person_end_a_session() {
+        type E = TokenError<std::io::Error>;
         let answer = |code| E::ServerResponse(StandardErrorResponse::new(code, None, None));
-        assert!(matches!(token_error(answer(CoreErrorResponseType::InvalidGrant)), OidcError::Refused(_)));
+        let ext = |code: &str| answer(CoreErrorResponseType::Extension(code.into()));
+        for over in
+            [answer(CoreErrorResponseType::InvalidGrant), ext("interaction_required"), ext("login_required")]
+        {
+            assert!(matches!(recheck_error(over), OidcError::Refused(_)));
+        }
         for trouble in [
             answer(CoreErrorResponseType::InvalidClient),
-            answer(CoreErrorResponseType::Extension("server_error".into())),
-            answer(CoreErrorResponseType::Extension("temporarily_unavailable".into())),
+            ext("server_error"),
+            ext("temporarily_unavailable"),
             E::Request(std::io::Error::other("connection refused")),
             E::Other("unexpected status 502".into()),
         ] {
-            assert!(matches!(token_error(trouble), OidcError::Unreachable(_)));
+            assert!(matches!(recheck_error(trouble), OidcError::Unreachable(_)));
         }
+        assert!(matches!(redeem_error(answer(CoreErrorResponseType::InvalidRequest)), OidcError::Refused(_)));
+        assert!(matches!(redeem_error(E::Other("502".into())), OidcError::Unreachable(_)));
     }
 
     #[test]

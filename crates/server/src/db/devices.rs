@@ -144,6 +144,11 @@ pub fn touch_token(conn: &dyn Query, token_hash: &[u8; 32], now: DateTime<Utc>) 
     Ok(())
 }
 
+/// Ends every staff token of a password sign-in (built-in accounts turned off).
+pub fn delete_password_staff_tokens(conn: &dyn Query) -> sql::Result<usize> {
+    conn.execute("DELETE FROM tokens WHERE subject_kind = 'staff' AND oidc_session IS NULL", params![])
+}
+
 /// Ends a staff token at once (sign-out, lock); `false` when there was none.
 pub fn delete_staff_token(conn: &dyn Query, token_hash: &[u8; 32]) -> sql::Result<bool> {
     let n = conn.execute(

@@ -20,6 +20,7 @@ pub mod audit;
 pub mod devices;
 pub mod entries;
 pub mod feedback;
+pub mod fhir;
 pub mod messages;
 mod migrate;
 pub mod oidc;

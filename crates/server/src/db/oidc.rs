@@ -106,18 +106,31 @@ pub fn staff_for_subject(
         )?;
         return uuid_col(id);
     }
-    let id = Uuid::new_v4();
-    // The username must be unique; a taken one gets the subject instead.
+    // The username must be unique; a taken one gets the subject instead. Two first sign-ins at
+    // once (on two instances) meet at the unique indexes: the one that lost finds the winner's.
     let wanted = username.unwrap_or(subject);
-    let taken: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM staff WHERE username = ?1)", [wanted], |r| r.get(0))?;
-    let name = if taken { format!("{subject}@{issuer}") } else { wanted.to_owned() };
-    tx.execute(
-        "INSERT INTO staff (id, username, display_name, role, password_hash, second_factor, oidc_issuer, oidc_subject)
-         VALUES (?1, ?2, ?3, ?4, '!', 'off', ?5, ?6)",
-        params![id.to_string(), name, display_name, role.as_str(), issuer, subject],
-    )?;
-    Ok(id)
+    for name in [wanted.to_owned(), format!("{subject}@{issuer}")] {
+        let id = Uuid::new_v4();
+        let added = tx.execute(
+            "INSERT INTO staff (id, username, display_name, role, password_hash, second_factor, oidc_issuer, oidc_subject)
+             VALUES (?1, ?2, ?3, ?4, '!', 'off', ?5, ?6) ON CONFLICT DO NOTHING",
+            params![id.to_string(), name, display_name, role.as_str(), issuer, subject],
+        )?;
+        if added == 1 {
+            return Ok(id);
+        }
+        let now_known: Option<String> = tx
+            .query_row(
+                "SELECT id FROM staff WHERE oidc_issuer = ?1 AND oidc_subject = ?2",
+                params![issuer, subject],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = now_known {
+            return uuid_col(id);
+        }
+    }
+    Err(sql::Error::NoRows)
 }
 
 /// Why an administrator's link of a built-in account did not happen.
@@ -130,21 +143,24 @@ pub enum LinkRefused {
 
 /// Links the built-in account `username` to the provider's `subject` (an administrator's act:
 /// `cjg-server link-staff`). The account keeps its caseload and its name in the logs; its
-/// password and second factor stop working, and its password tokens end now.
+/// password and second factor stop working, and its password tokens end now. A person who
+/// signed in at the organisation before the link got an account of their own; while that one
+/// works on no dossier, the link takes the subject over from it (its sign-ins end).
 pub fn link_staff(
     tx: &Tx<'_>,
     username: &str,
     issuer: &str,
     subject: &str,
+    now: DateTime<Utc>,
 ) -> sql::Result<Result<Uuid, LinkRefused>> {
-    let taken: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM staff WHERE oidc_issuer = ?1 AND oidc_subject = ?2)",
-        params![issuer, subject],
-        |r| r.get(0),
-    )?;
-    if taken {
-        return Ok(Err(LinkRefused::SubjectTaken));
-    }
+    let holder: Option<(String, bool)> = tx
+        .query_row(
+            "SELECT id, EXISTS (SELECT 1 FROM staff_dossiers sd WHERE sd.staff_id = staff.id)
+             FROM staff WHERE oidc_issuer = ?1 AND oidc_subject = ?2",
+            params![issuer, subject],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
     let found: Option<(String, bool)> = tx
         .query_row("SELECT id, oidc_subject IS NOT NULL FROM staff WHERE username = ?1", [username], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -155,6 +171,24 @@ pub fn link_staff(
         Some((_, true)) => return Ok(Err(LinkRefused::AlreadyLinked)),
         Some((id, false)) => id,
     };
+    match holder {
+        Some((_, true)) => return Ok(Err(LinkRefused::SubjectTaken)),
+        Some((other, false)) => {
+            tx.execute(
+                "UPDATE oidc_sessions SET ended_at = ?2, refresh_token = NULL WHERE staff_id = ?1 AND ended_at IS NULL",
+                params![other, now],
+            )?;
+            tx.execute(
+                "DELETE FROM tokens WHERE subject_kind = 'staff' AND subject_id = ?1",
+                [other.as_str()],
+            )?;
+            tx.execute(
+                "UPDATE staff SET oidc_issuer = NULL, oidc_subject = NULL WHERE id = ?1",
+                [other.as_str()],
+            )?;
+        }
+        None => {}
+    }
     tx.execute(
         "UPDATE staff SET oidc_issuer = ?2, oidc_subject = ?3, password_hash = '!', second_factor = 'off'
          WHERE id = ?1 AND oidc_subject IS NULL",

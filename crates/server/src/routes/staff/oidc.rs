@@ -127,7 +127,7 @@ pub async fn callback(
         };
         redirect(&format!("{}?{query}", flow.return_to))
     };
-    let (Some(code), None) = (q.code.filter(|c| c.len() <= 2048), q.error) else {
+    let (Some(code), None) = (q.code.filter(|c| !c.is_empty() && c.len() <= 2048), q.error) else {
         return back(Err(ErrorCode::OrganisationSignInFailed));
     };
     match sign_in(&state, &provider, &flow, &code, &ip.to_string()).await {

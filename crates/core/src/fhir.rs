@@ -1,0 +1,338 @@
+//! HL7 FHIR R4 as Mijn CJG speaks it with the CJG's own systems (the ECD), following
+//! Koppeltaal 2.0 where it has a profile (see `docs/fhir.md`). Pure: the resources are built
+//! from domain values here; the server only fetches and answers.
+
+use serde_json::{json, Value};
+
+pub const FHIR_VERSION: &str = "4.0.1";
+pub const MEDIA_TYPE: &str = "application/fhir+json";
+/// Identifiers Mijn CJG gives out: `urn:uuid:` values under this system.
+pub const IDENTIFIER_SYSTEM: &str = "urn:ietf:rfc:3986";
+
+/// What a scope lets a client do with one resource type (SMART App Launch 2: `cruds`;
+/// version 1's `read` and `write` are taken too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Permissions {
+    pub create: bool,
+    pub read: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub search: bool,
+}
+
+impl Permissions {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => return Some(Self { read: true, search: true, ..Self::default() }),
+            "write" => return Some(Self { create: true, update: true, delete: true, ..Self::default() }),
+            "*" => return Some(Self { create: true, read: true, update: true, delete: true, search: true }),
+            _ => {}
+        }
+        // SMART 2: the letters in this order, each at most once.
+        let mut p = Self::default();
+        let mut rest = s;
+        for (letter, flag) in [
+            ('c', &mut p.create),
+            ('r', &mut p.read),
+            ('u', &mut p.update),
+            ('d', &mut p.delete),
+            ('s', &mut p.search),
+        ] {
+            if let Some(r) = rest.strip_prefix(letter) {
+                *flag = true;
+                rest = r;
+            }
+        }
+        (rest.is_empty() && !s.is_empty()).then_some(p)
+    }
+
+    fn union(self, o: Self) -> Self {
+        Self {
+            create: self.create || o.create,
+            read: self.read || o.read,
+            update: self.update || o.update,
+            delete: self.delete || o.delete,
+            search: self.search || o.search,
+        }
+    }
+
+    fn within(self, o: Self) -> bool {
+        (!self.create || o.create)
+            && (!self.read || o.read)
+            && (!self.update || o.update)
+            && (!self.delete || o.delete)
+            && (!self.search || o.search)
+    }
+}
+
+/// One `system/<Type>.<permissions>` scope of a backend client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// A resource type, or `*`.
+    pub resource: String,
+    pub permissions: Permissions,
+    /// The scope as written, given back in the token answer.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("scope {0:?} is not system/<ResourceType>.<permissions>")]
+    Malformed(String),
+    #[error("scope {0:?} is not allowed for this client")]
+    NotAllowed(String),
+    #[error("no scope asked for")]
+    Empty,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Result<Self, ScopeError> {
+        let malformed = || ScopeError::Malformed(s.chars().take(100).collect());
+        let rest = s.strip_prefix("system/").ok_or_else(malformed)?;
+        let (resource, perms) = rest.split_once('.').ok_or_else(malformed)?;
+        let valid_type = resource == "*"
+            || (resource.len() <= 64
+                && resource.starts_with(|c: char| c.is_ascii_uppercase())
+                && resource.chars().all(|c| c.is_ascii_alphanumeric()));
+        if !valid_type {
+            return Err(malformed());
+        }
+        let permissions = Permissions::parse(perms).ok_or_else(malformed)?;
+        Ok(Self { resource: resource.to_owned(), permissions, text: s.to_owned() })
+    }
+}
+
+/// The scopes a client holds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scopes(pub Vec<Scope>);
+
+impl Scopes {
+    /// Space-separated scopes, each well-formed.
+    pub fn parse(s: &str) -> Result<Self, ScopeError> {
+        s.split_ascii_whitespace().map(Scope::parse).collect::<Result<Vec<_>, _>>().map(Self)
+    }
+
+    /// What these scopes allow on `resource`.
+    pub fn on(&self, resource: &str) -> Permissions {
+        self.0
+            .iter()
+            .filter(|s| s.resource == "*" || s.resource == resource)
+            .fold(Permissions::default(), |acc, s| acc.union(s.permissions))
+    }
+
+    /// The scopes asked for, each within what the client was given (the token carries only
+    /// these).
+    pub fn grant(&self, asked: &str) -> Result<Self, ScopeError> {
+        let asked = Self::parse(asked)?;
+        if asked.0.is_empty() {
+            return Err(ScopeError::Empty);
+        }
+        for scope in &asked.0 {
+            let allowed = if scope.resource == "*" {
+                self.0.iter().any(|s| s.resource == "*" && scope.permissions.within(s.permissions))
+            } else {
+                scope.permissions.within(self.on(&scope.resource))
+            };
+            if !allowed {
+                return Err(ScopeError::NotAllowed(scope.text.clone()));
+            }
+        }
+        Ok(asked)
+    }
+
+    pub fn to_text(&self) -> String {
+        self.0.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// FHIR's issue types (`http://hl7.org/fhir/issue-type`) that Mijn CJG answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueType {
+    Invalid,
+    Security,
+    Login,
+    Forbidden,
+    NotFound,
+    NotSupported,
+    Throttled,
+    Exception,
+}
+
+impl IssueType {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Invalid => "invalid",
+            Self::Security => "security",
+            Self::Login => "login",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not-found",
+            Self::NotSupported => "not-supported",
+            Self::Throttled => "throttled",
+            Self::Exception => "exception",
+        }
+    }
+}
+
+/// An `OperationOutcome` with one error: what went wrong, in words an ECD's developer can act on.
+/// `code` is Mijn CJG's stable error code, also in `details` for machines.
+pub fn operation_outcome(issue: IssueType, code: &str, diagnostics: &str) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{
+            "severity": "error",
+            "code": issue.code(),
+            "details": {"coding": [{"system": "https://mijn-cjg.nl/fhir/CodeSystem/error", "code": code}]},
+            "diagnostics": diagnostics,
+        }],
+    })
+}
+
+/// The resource types and interactions the server supports, as the CapabilityStatement lists
+/// them: nothing is listed that is not served.
+pub struct Supported {
+    pub resource: &'static str,
+    pub interactions: &'static [&'static str],
+    pub search_params: &'static [(&'static str, &'static str)],
+    /// The Koppeltaal 2.0 profile the resource follows, if any.
+    pub profile: Option<&'static str>,
+}
+
+pub const SUPPORTED: &[Supported] = &[Supported {
+    resource: "Practitioner",
+    interactions: &["read", "search-type"],
+    search_params: &[("identifier", "token"), ("_id", "token")],
+    // KT2_Practitioner asks for the name in parts (zib NameInformation); Mijn CJG keeps one
+    // display name, so it does not claim the profile (docs/fhir.md).
+    profile: None,
+}];
+
+/// `GET /fhir/metadata`. `base` is the server's public FHIR base (`https://…/fhir`),
+/// `token_url` its SMART token endpoint.
+pub fn capability_statement(base: &str, token_url: &str, software_version: &str, date: &str) -> Value {
+    let resources: Vec<Value> = SUPPORTED
+        .iter()
+        .map(|s| {
+            let mut r = json!({
+                "type": s.resource,
+                "interaction": s.interactions.iter().map(|i| json!({"code": i})).collect::<Vec<_>>(),
+                "searchParam": s.search_params.iter().map(|(n, t)| json!({"name": n, "type": t})).collect::<Vec<_>>(),
+            });
+            if let Some(profile) = s.profile {
+                r["supportedProfile"] = json!([profile]);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "publisher": "Mijn CJG",
+        "kind": "instance",
+        "software": {"name": "Mijn CJG", "version": software_version},
+        "implementation": {"description": "Mijn CJG: the family app of the Centrum voor Jeugd en Gezin", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": [MEDIA_TYPE],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "service": [{"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                    "code": "SMART-on-FHIR",
+                }]}],
+                "description": "SMART Backend Services: a signed JWT client assertion (RS384 or ES384) for a short-lived access token",
+                "extension": [{
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [{"url": "token", "valueUri": token_url}],
+                }],
+            },
+            "resource": resources,
+        }],
+    })
+}
+
+/// A staff member of Mijn CJG as a `Practitioner`: an identifier, active, the name families
+/// see in Inzage. Only what an ECD needs to match its own staff: no username, no sign-in.
+pub fn practitioner(id: &str, display_name: &str, active: bool) -> Value {
+    json!({
+        "resourceType": "Practitioner",
+        "id": id,
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "active": active,
+        "name": [{"use": "official", "text": display_name}],
+    })
+}
+
+/// A `searchset` Bundle of `resources` found under `base`.
+pub fn search_bundle(base: &str, resources: Vec<Value>) -> Value {
+    let entries: Vec<Value> = resources
+        .into_iter()
+        .map(|r| {
+            let url = format!(
+                "{base}/{}/{}",
+                r["resourceType"].as_str().unwrap_or_default(),
+                r["id"].as_str().unwrap_or_default()
+            );
+            json!({"fullUrl": url, "resource": r, "search": {"mode": "match"}})
+        })
+        .collect();
+    json!({"resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries})
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn scopes_in_both_smart_versions() {
+        let s = Scope::parse("system/Patient.rs").unwrap();
+        assert_eq!(s.permissions, Permissions { read: true, search: true, ..Permissions::default() });
+        let s = Scope::parse("system/Patient.read").unwrap();
+        assert!(s.permissions.read && s.permissions.search && !s.permissions.create);
+        let s = Scope::parse("system/*.cruds").unwrap();
+        assert_eq!(s.resource, "*");
+        for bad in [
+            "patient/Patient.rs",
+            "system/Patient",
+            "system/Patient.sr",
+            "system/Patient.",
+            "system/patient.r",
+            "system/Pa-tient.r",
+            "system/Patient.rr",
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad} was taken");
+        }
+    }
+
+    #[test]
+    fn a_token_gets_only_scopes_within_the_clients_own() {
+        let mine = Scopes::parse("system/Patient.rs system/DocumentReference.cu").unwrap();
+        assert!(mine.grant("system/Patient.r").is_ok());
+        assert!(mine.grant("system/Patient.rs system/DocumentReference.c").is_ok());
+        assert_eq!(
+            mine.grant("system/Patient.cruds"),
+            Err(ScopeError::NotAllowed("system/Patient.cruds".into()))
+        );
+        assert!(mine.grant("system/*.r").is_err(), "a wildcard asks more than any one type gives");
+        assert_eq!(mine.grant(""), Err(ScopeError::Empty));
+        let all = Scopes::parse("system/*.rs").unwrap();
+        assert!(all.grant("system/Practitioner.rs").is_ok());
+        assert!(all.on("AuditEvent").read);
+        assert!(!all.on("AuditEvent").create);
+    }
+
+    #[test]
+    fn the_capability_statement_lists_exactly_what_is_served() {
+        let c = capability_statement("https://x/fhir", "https://x/fhir/auth/token", "0.1.0", "2026-12-07");
+        assert_eq!(c["fhirVersion"], "4.0.1");
+        let types: Vec<&str> = c["rest"][0]["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, SUPPORTED.iter().map(|s| s.resource).collect::<Vec<_>>());
+    }
+}

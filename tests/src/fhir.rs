@@ -1,0 +1,173 @@
+//! An "ECD" as a SMART Backend Services client of the FHIR endpoint: its own key pair
+//! (ECDSA P-384, ES384), registered by its public key only; and the independent FHIR check
+//! (`tests/fhir/check.py` with the `fhir.resources` package, set up by `scripts/setup`).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+use base64::Engine;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P384_SHA384_FIXED_SIGNING};
+use serde_json::{json, Value};
+
+use crate::oidc::free_port;
+use crate::{workspace_root, TestServer};
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A machine client with its private key.
+pub struct EcdClient {
+    pub client_id: String,
+    pub kid: String,
+    pair: EcdsaKeyPair,
+}
+
+impl EcdClient {
+    pub fn new(client_id: &str, kid: &str) -> Self {
+        let rng = SystemRandom::new();
+        let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, &rng).expect("key");
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P384_SHA384_FIXED_SIGNING, der.as_ref(), &rng).expect("key");
+        Self { client_id: client_id.into(), kid: kid.into(), pair }
+    }
+
+    /// The public key set the CJG registers for this client.
+    pub fn jwks(&self) -> Value {
+        let (x, y) = self.pair.public_key().as_ref()[1..].split_at(48);
+        json!({"keys": [{"kty": "EC", "crv": "P-384", "x": b64(x), "y": b64(y), "kid": self.kid, "alg": "ES384", "use": "sig"}]})
+    }
+
+    /// A JWT with `header` and `claims`, signed with this client's key (ES384).
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let sig = self.pair.sign(&SystemRandom::new(), input.as_bytes()).expect("sign");
+        format!("{input}.{}", b64(sig.as_ref()))
+    }
+
+    /// The claims of a good assertion for `token_url`, made now.
+    pub fn claims(&self, token_url: &str) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({"iss": self.client_id, "sub": self.client_id, "aud": token_url, "exp": now + 240,
+            "jti": uuid::Uuid::new_v4().to_string()})
+    }
+
+    pub fn header(&self) -> Value {
+        json!({"alg": "ES384", "typ": "JWT", "kid": self.kid})
+    }
+
+    /// A good assertion for `token_url`.
+    pub fn assertion(&self, token_url: &str) -> String {
+        self.sign(&self.header(), &self.claims(token_url))
+    }
+}
+
+/// The token endpoint with an assertion and a scope; the raw answer.
+pub async fn request_token(server: &FhirSetup, assertion: &str, scope: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(&server.token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .expect("token endpoint")
+}
+
+/// A server with a FHIR endpoint and two registered clients: `ecd` (the CJG's own ECD, may
+/// read practitioners and patients) and `other` (another organisation's system, patients
+/// only).
+pub struct FhirSetup {
+    pub server: TestServer,
+    pub base: String,
+    pub token_url: String,
+    pub ecd: EcdClient,
+    pub other: EcdClient,
+    _dir: tempfile::TempDir,
+}
+
+pub fn start() -> Result<FhirSetup> {
+    let dir = tempfile::tempdir()?;
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}/fhir");
+    let ecd = EcdClient::new("ecd-voorbeeld", "ecd-sleutel-1");
+    let other = EcdClient::new("ander-cjg", "ander-sleutel-1");
+    let mut clients = String::new();
+    for (client, name, scopes) in [
+        (&ecd, "ECD Voorbeeld (verzonnen)", r#"["system/Practitioner.rs", "system/Patient.rs"]"#),
+        (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#),
+    ] {
+        let jwks = dir.path().join(format!("{}.jwks.json", client.client_id));
+        std::fs::write(&jwks, client.jwks().to_string())?;
+        clients.push_str(&format!(
+            "\n[[clients]]\nclient_id = \"{}\"\nname = \"{name}\"\njwks_file = \"{}\"\nscopes = {scopes}\n",
+            client.client_id,
+            jwks.display()
+        ));
+    }
+    let config = dir.path().join("fhir.toml");
+    std::fs::write(&config, format!("base_url = \"{base}\"\n{clients}"))?;
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let config = config.to_string_lossy().into_owned();
+    // The token endpoint counts against the sign-in attempts per address; the tests try many.
+    let server = TestServer::start_in(
+        &data,
+        &format!("127.0.0.1:{port}"),
+        &["--fhir-config", &config, "--attempts-per-minute", "100"],
+    )?;
+    Ok(FhirSetup { server, token_url: format!("{base}/auth/token"), base, ecd, other, _dir: dir })
+}
+
+impl FhirSetup {
+    /// An access token of `client` with `scope`.
+    pub async fn token(&self, client: &EcdClient, scope: &str) -> Result<String> {
+        let r = request_token(self, &client.assertion(&self.token_url), scope).await;
+        let status = r.status();
+        let body: Value = r.json().await?;
+        if !status.is_success() {
+            bail!("token refused: {status} {body}");
+        }
+        Ok(body["access_token"].as_str().context("access_token")?.to_owned())
+    }
+
+    /// `GET <base><path>` with a token; status and body.
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (u16, Value) {
+        let mut req = reqwest::Client::new().get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("FHIR request");
+        let status = r.status().as_u16();
+        let kind =
+            r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        assert!(kind.starts_with("application/fhir+json"), "{path}: content type {kind:?}");
+        (status, r.json().await.expect("FHIR JSON"))
+    }
+}
+
+/// Checks resources with the independent FHIR implementation; panics with its message.
+pub fn assert_valid_fhir(resources: &Value) {
+    let python = workspace_root().join("target/fhir-venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup", python.display());
+    let mut child = Command::new(python)
+        .arg(workspace_root().join("tests/fhir/check.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python");
+    child.stdin.take().expect("stdin").write_all(resources.to_string().as_bytes()).expect("write");
+    let out = child.wait_with_output().expect("python ran");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.trim() == "ok",
+        "the FHIR check refused: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
