@@ -111,6 +111,15 @@ async fn assertions_that_are_replayed_misaddressed_expired_unsigned_or_wrongly_s
         c
     };
     let now = chrono::Utc::now().timestamp();
+    // Just expired but within the allowed clock skew: taken once, and not again after its
+    // own expiry has passed.
+    let skewed = ecd.sign(&ecd.header(), &with(&|c| c["exp"] = json!(now - 10)));
+    assert_eq!(request_token(&setup, &skewed, scope).await.status(), 200);
+    assert_eq!(
+        oauth_error(request_token(&setup, &skewed, scope).await).await.0,
+        401,
+        "replay in the skew window"
+    );
     refused(with(&|c| c["aud"] = json!("https://elders.example/token")), "another audience").await;
     refused(with(&|c| c["exp"] = json!(now - 120)), "expired").await;
     refused(with(&|c| c["exp"] = json!(now + 3600)), "valid for an hour").await;

@@ -32,6 +32,8 @@ use crate::{db, AppState};
 pub const TOKEN_SECONDS: i64 = 300;
 /// SMART: an assertion expires at most five minutes after it is made.
 const MAX_ASSERTION_SECONDS: i64 = 300;
+/// Clock skew allowed between the client and this server.
+const ASSERTION_LEEWAY_SECONDS: i64 = 30;
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The configuration file (`--fhir-config`, TOML).
@@ -307,7 +309,11 @@ async fn token(
         return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again");
     };
     let (client_id, jti) = (client.client.client_id.clone(), client.jti);
-    let jti_expires = chrono::DateTime::from_timestamp(client.exp, 0).unwrap_or(now);
+    // Kept past the assertion's own expiry plus the clock skew it was allowed, so it cannot
+    // be replayed in the skew window after its row would have gone.
+    let jti_expires = chrono::DateTime::from_timestamp(client.exp + 2 * ASSERTION_LEEWAY_SECONDS, 0)
+        .unwrap_or(now)
+        .max(now + chrono::Duration::seconds(2 * ASSERTION_LEEWAY_SECONDS));
     let expires_at = now + chrono::Duration::seconds(TOKEN_SECONDS);
     let scope_text = scopes.to_text();
     let granted = scope_text.clone();
@@ -379,11 +385,11 @@ fn check_assertion<'a>(
     validation.set_issuer(&[client.client_id.as_str()]);
     validation.sub = Some(client.client_id.clone());
     validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-    validation.leeway = 30;
+    validation.leeway = ASSERTION_LEEWAY_SECONDS.unsigned_abs();
     let data = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation)
         .map_err(|e| format!("the assertion did not check out: {e}"))?;
     let claims = data.claims;
-    if claims.exp > now + MAX_ASSERTION_SECONDS + validation.leeway as i64 {
+    if claims.exp > now + MAX_ASSERTION_SECONDS + ASSERTION_LEEWAY_SECONDS {
         return Err("the assertion is valid for more than five minutes".into());
     }
     let jti =
