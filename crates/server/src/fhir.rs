@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::auth::{self, Peer};
+use crate::client_assertion::ASSERTION_TYPE;
 use crate::{db, AppState};
 
 /// How long an access token lives.
@@ -34,7 +35,6 @@ pub const TOKEN_SECONDS: i64 = 300;
 const MAX_ASSERTION_SECONDS: i64 = 300;
 /// Clock skew allowed between the client and this server.
 const ASSERTION_LEEWAY_SECONDS: i64 = 30;
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The configuration file (`--fhir-config`, TOML).
 #[derive(Debug, Deserialize)]
