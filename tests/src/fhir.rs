@@ -80,8 +80,8 @@ pub async fn request_token(server: &FhirSetup, assertion: &str, scope: &str) -> 
 }
 
 /// A server with a FHIR endpoint and two registered clients: `ecd` (the CJG's own ECD, may
-/// read practitioners and patients) and `other` (another organisation's system, patients
-/// only).
+/// read practitioners and patients of every team) and `other` (another organisation's system:
+/// patients only, of a team that has none of the demo's families).
 pub struct FhirSetup {
     pub server: TestServer,
     pub base: String,
@@ -98,14 +98,15 @@ pub fn start() -> Result<FhirSetup> {
     let ecd = EcdClient::new("ecd-voorbeeld", "ecd-sleutel-1");
     let other = EcdClient::new("ander-cjg", "ander-sleutel-1");
     let mut clients = String::new();
-    for (client, name, scopes) in [
-        (&ecd, "ECD Voorbeeld (verzonnen)", r#"["system/Practitioner.rs", "system/Patient.rs"]"#),
-        (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#),
+    for (client, name, scopes, teams) in [
+        (&ecd, "ECD Voorbeeld (verzonnen)", r#"["system/Practitioner.rs", "system/Patient.rs"]"#, r#"["*"]"#),
+        (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#, r#"["Team Elders"]"#),
     ] {
         let jwks = dir.path().join(format!("{}.jwks.json", client.client_id));
         std::fs::write(&jwks, client.jwks().to_string())?;
         clients.push_str(&format!(
-            "\n[[clients]]\nclient_id = \"{}\"\nname = \"{name}\"\njwks_file = \"{}\"\nscopes = {scopes}\n",
+            "\n[[clients]]\nclient_id = \"{}\"\nname = \"{name}\"\njwks_file = \"{}\"\nscopes = {scopes}\n\
+             purpose = \"hulpverlening\"\nteams = {teams}\n",
             client.client_id,
             jwks.display()
         ));

@@ -33,7 +33,7 @@ async fn an_ecd_signs_in_with_its_key_and_reads_practitioners_that_pass_an_indep
         .iter()
         .map(|r| r["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["Practitioner"]);
+    assert_eq!(types, ["Patient", "Practitioner"]);
 
     let (status, body) = setup.get(None, "/Practitioner").await;
     assert_eq!((status, outcome_code(&body)), (401, "unauthenticated"));
@@ -170,6 +170,61 @@ async fn another_organisations_client_gets_only_what_its_scopes_allow() {
     // A token from the other client's assertion is that client's, whatever it claims later.
     let (status, _) = setup.get(Some("verzonnen-token"), "/Practitioner").await;
     assert_eq!(status, 401);
+}
+
+/// Reading a young person through FHIR is an access like a coach's: a line in the family's
+/// log with the system's name, the role "Systeemkoppeling", the configured purpose and the
+/// application; another organisation's system sees none of this CJG's families.
+#[tokio::test]
+async fn patients_are_read_with_a_line_in_the_access_log_and_only_within_the_clients_teams() {
+    let setup = fhir::start().unwrap();
+    let db = setup.server.db();
+    let lines = || -> i64 {
+        db.query_row("SELECT COUNT(*) FROM audit_events", cjg_tests::params![], |r| r.get(0)).unwrap()
+    };
+    let before = lines();
+
+    let token = setup.token(&setup.ecd, "system/Patient.rs").await.unwrap();
+    let (status, bundle) = setup.get(Some(&token), "/Patient").await;
+    assert_eq!(status, 200, "{bundle}");
+    assert_valid_fhir(&bundle);
+    let patients: Vec<&Value> = bundle["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    let names: Vec<&str> = patients.iter().map(|p| p["name"][0]["text"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Milan Voorbeeld"), "{names:?}");
+    assert!(!names.contains(&"Sanne Voorbeeld"), "parents are no patients: {names:?}");
+    assert!(patients.iter().all(|p| p["gender"] == "unknown" && p["birthDate"].is_string()));
+    assert_eq!(lines() - before, patients.len() as i64, "one line per young person handed out");
+
+    let (actor, role, application, purpose): (String, String, String, String) = db
+        .query_row(
+            "SELECT actor_name, actor_role, application, purpose FROM audit_events ORDER BY id DESC LIMIT 1",
+            cjg_tests::params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (actor.as_str(), role.as_str(), application.as_str(), purpose.as_str()),
+        ("ECD Voorbeeld (verzonnen)", "Systeemkoppeling", "fhir:ecd-voorbeeld", "hulpverlening")
+    );
+    // The system account is no practitioner, and cannot sign in as staff.
+    let practitioners = setup.token(&setup.ecd, "system/Practitioner.rs").await.unwrap();
+    let (_, staff) = setup.get(Some(&practitioners), "/Practitioner").await;
+    assert!(!staff.to_string().contains("ECD Voorbeeld"), "{staff}");
+
+    let milan = patients.iter().find(|p| p["name"][0]["text"] == "Milan Voorbeeld").unwrap();
+    let id = milan["id"].as_str().unwrap();
+    let (status, one) = setup.get(Some(&token), &format!("/Patient/{id}")).await;
+    assert_eq!(status, 200);
+    assert_valid_fhir(&one);
+
+    // Another organisation's system: none of these families, and nothing logged for it.
+    let before = lines();
+    let theirs = setup.token(&setup.other, "system/Patient.rs").await.unwrap();
+    let (status, bundle) = setup.get(Some(&theirs), "/Patient").await;
+    assert_eq!((status, bundle["total"].as_i64()), (200, Some(0)), "{bundle}");
+    let (status, body) = setup.get(Some(&theirs), &format!("/Patient/{id}")).await;
+    assert_eq!((status, outcome_code(&body)), (404, "not_found"));
+    assert_eq!(lines(), before);
 }
 
 fn b64json(v: &Value) -> String {

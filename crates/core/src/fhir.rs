@@ -197,14 +197,24 @@ pub struct Supported {
     pub profile: Option<&'static str>,
 }
 
-pub const SUPPORTED: &[Supported] = &[Supported {
-    resource: "Practitioner",
-    interactions: &["read", "search-type"],
-    search_params: &[("identifier", "token"), ("_id", "token")],
-    // KT2_Practitioner asks for the name in parts (zib NameInformation); Mijn CJG keeps one
-    // display name, so it does not claim the profile (docs/fhir.md).
-    profile: None,
-}];
+pub const SUPPORTED: &[Supported] = &[
+    Supported {
+        resource: "Patient",
+        interactions: &["read", "search-type"],
+        search_params: &[("identifier", "token"), ("_id", "token")],
+        // KT2_Patient asks for the name in parts and a gender; Mijn CJG keeps one display name
+        // and no gender, so it does not claim the profile (docs/fhir.md).
+        profile: None,
+    },
+    Supported {
+        resource: "Practitioner",
+        interactions: &["read", "search-type"],
+        search_params: &[("identifier", "token"), ("_id", "token")],
+        // KT2_Practitioner asks for the name in parts (zib NameInformation); Mijn CJG keeps one
+        // display name, so it does not claim the profile (docs/fhir.md).
+        profile: None,
+    },
+];
 
 /// `GET /fhir/metadata`. `base` is the server's public FHIR base (`https://…/fhir`),
 /// `token_url` its SMART token endpoint.
@@ -260,6 +270,20 @@ pub fn practitioner(id: &str, display_name: &str, active: bool) -> Value {
         "identifier": [{"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{id}")}],
         "active": active,
         "name": [{"use": "official", "text": display_name}],
+    })
+}
+
+/// A young person of a family dossier as a `Patient`: the client of youth care. Mijn CJG keeps
+/// no gender, so `gender` is `unknown` (what FHIR says for "not known"), not a guess.
+pub fn patient(id: &str, display_name: &str, birth_date: &str) -> Value {
+    json!({
+        "resourceType": "Patient",
+        "id": id,
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "active": true,
+        "name": [{"use": "official", "text": display_name}],
+        "gender": "unknown",
+        "birthDate": birth_date,
     })
 }
 

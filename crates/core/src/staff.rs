@@ -17,6 +17,9 @@ pub enum StaffRole {
     Manager,
     /// Application manager of the CJG.
     FunctioneelBeheerder,
+    /// One of the CJG's own systems (the ECD) through the FHIR endpoint: a system account that
+    /// cannot sign in, named in the access log like a person would be.
+    Systeemkoppeling,
 }
 
 impl TryFrom<String> for StaffRole {
@@ -29,12 +32,13 @@ impl TryFrom<String> for StaffRole {
 }
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 5] = [
+    pub const ALL: [StaffRole; 6] = [
         Self::Coach,
         Self::Gedragswetenschapper,
         Self::Kwaliteitsmedewerker,
         Self::Manager,
         Self::FunctioneelBeheerder,
+        Self::Systeemkoppeling,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl StaffRole {
             Self::Kwaliteitsmedewerker => "Kwaliteitsmedewerker",
             Self::Manager => "Manager",
             Self::FunctioneelBeheerder => "Functioneel beheerder",
+            Self::Systeemkoppeling => "Systeemkoppeling",
         }
     }
 
@@ -52,7 +57,8 @@ impl StaffRole {
     }
 
     /// The name an administrator writes on the command line or in a configuration file
-    /// (`coach`, `functioneel_beheerder`), or the job title itself.
+    /// (`coach`, `functioneel_beheerder`), or the job title itself. Never the system accounts'
+    /// role: no person and no group of the organisation gets it.
     pub fn from_config_name(s: &str) -> Option<Self> {
         match s {
             "coach" => Some(Self::Coach),
@@ -60,7 +66,7 @@ impl StaffRole {
             "kwaliteitsmedewerker" => Some(Self::Kwaliteitsmedewerker),
             "manager" => Some(Self::Manager),
             "functioneel_beheerder" => Some(Self::FunctioneelBeheerder),
-            other => Self::parse(other),
+            other => Self::parse(other).filter(|r| *r != Self::Systeemkoppeling),
         }
     }
 
@@ -156,7 +162,9 @@ impl StaffRole {
             Self::FunctioneelBeheerder => {
                 matches!(task, T::ReadMembers | T::IssueActivationCodes | T::RevokeDevices)
             }
-            Self::Kwaliteitsmedewerker => false,
+            // A system account does nothing through the staff API; the FHIR endpoint has its
+            // own scopes and teams.
+            Self::Kwaliteitsmedewerker | Self::Systeemkoppeling => false,
         }
     }
 }
@@ -236,6 +244,8 @@ mod tests {
             assert_eq!(StaffRole::parse(r.as_str()), Some(r));
         }
         assert_eq!(StaffRole::parse("coach"), None, "the stored name is the job title");
+        assert_eq!(StaffRole::from_config_name("Systeemkoppeling"), None, "no person gets it");
+        assert_eq!(StaffRole::from_config_name("systeemkoppeling"), None);
     }
 
     #[test]

@@ -383,6 +383,7 @@ pub async fn seed_load(
                         purpose: Purpose::GesprekVoorbereiden,
                         purpose_note: None,
                         origin: "seed-load",
+                        application: db::audit::APPLICATION,
                         at: now,
                     },
                 )?;

@@ -57,6 +57,12 @@ struct ClientFile {
     jwks_file: PathBuf,
     /// What it may ask for: `system/<ResourceType>.<cruds>`.
     scopes: Vec<String>,
+    /// Why it reads client data, for the access log (NEN 7513): one of the purposes staff
+    /// state, such as `hulpverlening`.
+    purpose: String,
+    /// The teams whose dossiers it serves, or `["*"]` for all: another CJG's system on the
+    /// same server sees none of this one's families.
+    teams: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +81,9 @@ pub struct Client {
     pub name: String,
     keys: JwkSet,
     pub scopes: Scopes,
+    pub purpose: cjg_core::audit::Purpose,
+    /// `None`: every team.
+    pub teams: Option<Vec<String>>,
 }
 
 pub struct FhirConfig {
@@ -127,7 +136,17 @@ impl FhirConfig {
             }
             let scopes =
                 Scopes::parse(&c.scopes.join(" ")).map_err(|e| invalid(format!("{}: {e}", c.client_id)))?;
-            clients.push(Client { client_id: c.client_id, name, keys, scopes });
+            let purpose = cjg_core::audit::Purpose::parse(&c.purpose).ok_or_else(|| {
+                invalid(format!("{}: purpose {:?} is not a known purpose", c.client_id, c.purpose))
+            })?;
+            let teams = match c.teams.as_slice() {
+                [] => {
+                    return Err(invalid(format!("{}: teams is empty; [\"*\"] means every team", c.client_id)))
+                }
+                [all] if all == "*" => None,
+                named => Some(named.to_vec()),
+            };
+            clients.push(Client { client_id: c.client_id, name, keys, scopes, purpose, teams });
         }
         Ok(Self { token_url: format!("{base}/auth/token"), base_url: base, clients })
     }
@@ -197,6 +216,8 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/metadata", get(metadata))
         .route("/auth/token", post(token))
+        .route("/Patient", get(search_patients))
+        .route("/Patient/{id}", get(read_patient))
         .route("/Practitioner", get(search_practitioners))
         .route("/Practitioner/{id}", get(read_practitioner))
         .fallback(|| async {
@@ -309,6 +330,7 @@ async fn token(
         return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again");
     };
     let (client_id, jti) = (client.client.client_id.clone(), client.jti);
+    let client_name = client.client.name.clone();
     // Kept past the assertion's own expiry plus the clock skew it was allowed, so it cannot
     // be replayed in the skew window after its row would have gone.
     let jti_expires = chrono::DateTime::from_timestamp(client.exp + 2 * ASSERTION_LEEWAY_SECONDS, 0)
@@ -321,6 +343,10 @@ async fn token(
         .db
         .write_unordered(move |tx| {
             if !db::fhir::use_assertion(tx, &client_id, &jti, jti_expires, now)? {
+                return Ok(false);
+            }
+            if db::fhir::system_account(tx, &client_id, &client_name)?.is_none() {
+                tracing::error!(client = %client_id, "a person's account is named fhir:<client id>; the client is refused");
                 return Ok(false);
             }
             db::fhir::insert_token(tx, &token_hash, &client_id, &granted, expires_at, now)?;
@@ -338,7 +364,7 @@ async fn token(
             response
         }
         Ok(false) => {
-            tracing::warn!(client = %client.client.client_id, "a FHIR client assertion was replayed");
+            tracing::warn!(client = %client.client.client_id, "a FHIR client assertion was refused after its checks");
             oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "this assertion was used before (jti)")
         }
         Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again"),
@@ -400,8 +426,11 @@ fn check_assertion<'a>(
 /// A machine client with a live access token.
 pub struct FhirClient {
     pub client_id: String,
-    pub name: String,
     pub scopes: Scopes,
+    /// Who it is in the access log: its system account.
+    pub actor: db::StaffActor,
+    pub purpose: cjg_core::audit::Purpose,
+    pub teams: Option<Vec<String>>,
 }
 
 impl FromRequestParts<Arc<AppState>> for FhirClient {
@@ -423,11 +452,16 @@ impl FromRequestParts<Arc<AppState>> for FhirClient {
             .call_read(move |c| Ok(db::fhir::token_client(c, &hash, now)?))
             .await
             .map_err(|e| FhirError::internal(&e))?;
-        let (client_id, scopes) = found.ok_or_else(unauthenticated)?;
+        let (client_id, scopes, account) = found.ok_or_else(unauthenticated)?;
         // A client taken out of the configuration loses its tokens at once.
         let client = config.client(&client_id).ok_or_else(unauthenticated)?;
         let scopes = Scopes::parse(&scopes).map_err(|_| unauthenticated())?;
-        Ok(Self { client_id, name: client.name.clone(), scopes })
+        let actor = db::StaffActor {
+            id: account,
+            display_name: client.name.clone(),
+            role: cjg_core::staff::StaffRole::Systeemkoppeling,
+        };
+        Ok(Self { client_id, scopes, actor, purpose: client.purpose, teams: client.teams.clone() })
     }
 }
 
@@ -462,17 +496,20 @@ async fn read_practitioner(
     Ok(fhir_json(StatusCode::OK, &model::practitioner(&id.to_string(), &name, true)))
 }
 
-/// `GET /fhir/Practitioner[?identifier=urn:ietf:rfc:3986|urn:uuid:…][&_id=…]`. Unknown
-/// parameters are refused rather than ignored: a search that silently matched everything
-/// would hand an ECD more than it asked for.
-async fn search_practitioners(
-    State(state): State<Arc<AppState>>,
-    client: FhirClient,
-    UrlQuery(params): UrlQuery<Vec<(String, String)>>,
-) -> Result<Response, FhirError> {
-    client.may_read("Practitioner")?;
-    let mut only: Option<Option<Uuid>> = None;
-    for (name, value) in &params {
+/// What a search asks for by `_id` and `identifier`.
+enum IdFilter {
+    All,
+    One(Uuid),
+    /// A value that cannot match any of ours matches nothing (not everything).
+    Nothing,
+}
+
+/// The `_id` and `identifier` (`urn:ietf:rfc:3986|urn:uuid:…`) parameters. Unknown parameters
+/// are refused rather than ignored: a search that silently matched everything would hand an
+/// ECD more than it asked for.
+fn id_filter(params: &[(String, String)]) -> Result<IdFilter, FhirError> {
+    let mut filter = IdFilter::All;
+    for (name, value) in params {
         let id = match name.as_str() {
             "_id" => Uuid::parse_str(value).ok(),
             "identifier" => value
@@ -492,25 +529,113 @@ async fn search_practitioners(
                 ))
             }
         };
-        // A value that cannot match any of ours matches nothing (not everything).
-        only = Some(match (only, id) {
-            (Some(Some(a)), Some(b)) if a != b => None,
-            (_, id) => id,
-        });
+        filter = match (filter, id) {
+            (IdFilter::All, Some(id)) => IdFilter::One(id),
+            (IdFilter::One(a), Some(b)) if a == b => IdFilter::One(a),
+            _ => IdFilter::Nothing,
+        };
     }
-    let filter = match only {
-        None => None,
-        Some(None) => {
+    Ok(filter)
+}
+
+/// `GET /fhir/Practitioner[?identifier=…][&_id=…]`.
+async fn search_practitioners(
+    State(state): State<Arc<AppState>>,
+    client: FhirClient,
+    UrlQuery(params): UrlQuery<Vec<(String, String)>>,
+) -> Result<Response, FhirError> {
+    client.may_read("Practitioner")?;
+    let only = match id_filter(&params)? {
+        IdFilter::Nothing => {
             return Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, Vec::new())))
         }
-        Some(Some(id)) => Some(id),
+        IdFilter::All => None,
+        IdFilter::One(id) => Some(id),
     };
     let found = state
         .db
-        .call_read(move |c| Ok(db::fhir::practitioners(c, filter)?))
+        .call_read(move |c| Ok(db::fhir::practitioners(c, only)?))
         .await
         .map_err(|e| FhirError::internal(&e))?;
     let resources = found.iter().map(|(id, name)| model::practitioner(&id.to_string(), name, true)).collect();
+    Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, resources)))
+}
+
+/// The young people the client may see (its teams), read and logged in one transaction: one
+/// line in each dossier's access log per person handed out, with the client's system account,
+/// its purpose and `fhir:<client id>` as the application (NEN 7513).
+async fn patients_logged(
+    state: &AppState,
+    client: &FhirClient,
+    origin: std::net::IpAddr,
+    only: Option<Uuid>,
+) -> Result<Vec<db::fhir::PatientRow>, FhirError> {
+    let (actor, purpose, teams) = (client.actor.clone(), client.purpose, client.teams.clone());
+    let application = format!("fhir:{}", client.client_id);
+    let now = state.clock.now();
+    let origin = origin.to_string();
+    state
+        .db
+        .write(move |tx| {
+            let mut found = db::fhir::patients(tx, only)?;
+            found.retain(|p| teams.as_ref().is_none_or(|t| t.contains(&p.team)));
+            for p in &found {
+                db::audit::append_audit(
+                    tx,
+                    &db::audit::AuditRecord {
+                        dossier_id: p.dossier_id,
+                        actor: &actor,
+                        action: cjg_core::audit::AuditAction::Read,
+                        object_type: cjg_core::audit::AuditObject::People,
+                        object_id: None,
+                        purpose,
+                        purpose_note: None,
+                        origin: &origin,
+                        application: &application,
+                        at: now,
+                    },
+                )?;
+            }
+            Ok(found)
+        })
+        .await
+        .map_err(|e| FhirError::internal(&e))
+}
+
+fn patient_resource(p: &db::fhir::PatientRow) -> Value {
+    model::patient(&p.id.to_string(), &p.name, &p.birth_date)
+}
+
+async fn read_patient(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    client: FhirClient,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, FhirError> {
+    client.may_read("Patient")?;
+    let Ok(id) = Uuid::parse_str(&id) else { return Err(FhirError::not_found("Patient")) };
+    let found = patients_logged(&state, &client, ip, Some(id)).await?;
+    let p = found.first().ok_or_else(|| FhirError::not_found("Patient"))?;
+    Ok(fhir_json(StatusCode::OK, &patient_resource(p)))
+}
+
+/// `GET /fhir/Patient[?identifier=…][&_id=…]`.
+async fn search_patients(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    client: FhirClient,
+    UrlQuery(params): UrlQuery<Vec<(String, String)>>,
+) -> Result<Response, FhirError> {
+    client.may_read("Patient")?;
+    let only = match id_filter(&params)? {
+        IdFilter::Nothing => {
+            return Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, Vec::new())))
+        }
+        IdFilter::All => None,
+        IdFilter::One(id) => Some(id),
+    };
+    let found = patients_logged(&state, &client, ip, only).await?;
+    let resources = found.iter().map(patient_resource).collect();
     Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, resources)))
 }
 

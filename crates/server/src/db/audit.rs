@@ -25,9 +25,12 @@ pub struct AuditRecord<'a> {
     /// The peer address: kept on the server, not part of what families see.
     pub origin: &'a str,
     pub at: DateTime<Utc>,
+    /// Through which application the access came (NEN 7513): [`APPLICATION`] for the staff
+    /// API and the app, `fhir:<client id>` for one of the CJG's own systems.
+    pub application: &'a str,
 }
 
-/// The application every staff access comes through today.
+/// The application staff accesses come through: the staff API (and the app on it).
 pub const APPLICATION: &str = "staff-api";
 
 pub(super) const AUDIT_COLUMNS: &str =
@@ -103,7 +106,7 @@ pub fn append_audit(tx: &Tx<'_>, r: &AuditRecord<'_>) -> sql::Result<AuditEvent>
         purpose_note: r.purpose_note.map(str::to_owned),
         // Stores keep microseconds; the chain covers exactly what is stored.
         at: r.at.trunc_subsecs(6),
-        origin: APPLICATION.to_owned(),
+        origin: r.application.to_owned(),
     };
     let hash = chain::link(&chain_tail(tx, r.dossier_id, event.position)?, &event);
     tx.execute(

@@ -39,27 +39,85 @@ pub fn insert_token(
     Ok(())
 }
 
-/// The client and scopes of a live access token.
+/// The client, scopes and system account of a live access token.
 pub fn token_client(
     conn: &dyn Query,
     token_hash: &[u8; 32],
     now: DateTime<Utc>,
-) -> sql::Result<Option<(String, String)>> {
+) -> sql::Result<Option<(String, String, Uuid)>> {
     conn.query_row(
-        "SELECT client_id, scopes FROM fhir_tokens WHERE token_hash = ?1 AND expires_at > ?2",
-        params![token_hash.as_slice(), now],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        "SELECT t.client_id, t.scopes, s.id FROM fhir_tokens t
+         JOIN staff s ON s.username = 'fhir:' || t.client_id AND s.role = ?3
+         WHERE t.token_hash = ?1 AND t.expires_at > ?2",
+        params![token_hash.as_slice(), now, SYSTEM_ROLE],
+        |r| Ok((r.get(0)?, r.get(1)?, uuid_col(r.get(2)?)?)),
     )
     .optional()
+}
+
+const SYSTEM_ROLE: &str = "Systeemkoppeling";
+
+/// The system account a client acts as in the access log (`fhir:<client id>`, made at its
+/// first token, its name following the configuration). It has no password and no caseload.
+/// `None` when a person's account already holds that username: the client is then refused
+/// rather than acting under a person's name.
+pub fn system_account(conn: &dyn Query, client_id: &str, name: &str) -> sql::Result<Option<Uuid>> {
+    let username = format!("fhir:{client_id}");
+    conn.execute(
+        "INSERT INTO staff (id, username, display_name, role, password_hash, second_factor)
+         VALUES (?1, ?2, ?3, ?4, '!', 'off')
+         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name WHERE staff.role = ?4",
+        params![Uuid::new_v4().to_string(), username, name, SYSTEM_ROLE],
+    )?;
+    conn.query_row(
+        "SELECT id FROM staff WHERE username = ?1 AND role = ?2",
+        params![username, SYSTEM_ROLE],
+        |r| uuid_col(r.get(0)?),
+    )
+    .optional()
+}
+
+/// A young person of a family dossier, with the dossier's team.
+pub struct PatientRow {
+    pub id: Uuid,
+    pub dossier_id: Uuid,
+    pub name: String,
+    pub birth_date: String,
+    pub team: String,
+}
+
+/// The young people of every dossier (or one), by name.
+pub fn patients(conn: &dyn Query, only: Option<Uuid>) -> sql::Result<Vec<PatientRow>> {
+    let row = |r: &sql::Row| {
+        Ok(PatientRow {
+            id: uuid_col(r.get(0)?)?,
+            dossier_id: uuid_col(r.get(1)?)?,
+            name: r.get(2)?,
+            birth_date: r.get(3)?,
+            team: r.get(4)?,
+        })
+    };
+    let select = "SELECT p.id, p.dossier_id, p.display_name, p.birth_date, d.team
+                  FROM people p JOIN dossiers d ON d.id = p.dossier_id WHERE p.role = 'child'";
+    match only {
+        Some(id) => conn.query_map(&format!("{select} AND p.id = ?1"), [id.to_string()], row),
+        None => conn.query_map(&format!("{select} ORDER BY p.display_name, p.id"), params![], row),
+    }
 }
 
 /// Staff members as an ECD may see them: id and name (no username, no role details).
 pub fn practitioners(conn: &dyn Query, only: Option<Uuid>) -> sql::Result<Vec<(Uuid, String)>> {
     let row = |r: &sql::Row| Ok((uuid_col(r.get(0)?)?, r.get(1)?));
     match only {
-        Some(id) => conn.query_map("SELECT id, display_name FROM staff WHERE id = ?1", [id.to_string()], row),
-        None => {
-            conn.query_map("SELECT id, display_name FROM staff ORDER BY display_name, id", params![], row)
-        }
+        Some(id) => conn.query_map(
+            "SELECT id, display_name FROM staff WHERE id = ?1 AND role <> ?2",
+            params![id.to_string(), SYSTEM_ROLE],
+            row,
+        ),
+        None => conn.query_map(
+            "SELECT id, display_name FROM staff WHERE role <> ?1 ORDER BY display_name, id",
+            [SYSTEM_ROLE],
+            row,
+        ),
     }
 }

@@ -267,6 +267,7 @@ mod tests {
                 purpose: Purpose::Overleg,
                 purpose_note: Some("voor het overleg van donderdag"),
                 origin: "127.0.0.1",
+                application: crate::db::audit::APPLICATION,
                 at: Utc::now(),
             },
         )

@@ -201,6 +201,7 @@ impl StaffCall {
                         purpose,
                         purpose_note: note.as_deref(),
                         origin: &origin,
+                        application: db::audit::APPLICATION,
                         at: now,
                     },
                 )?;
