@@ -206,10 +206,37 @@ async fn patients_are_read_with_a_line_in_the_access_log_and_only_within_the_cli
         (actor.as_str(), role.as_str(), application.as_str(), purpose.as_str()),
         ("ECD Voorbeeld (verzonnen)", "Systeemkoppeling", "fhir:ecd-voorbeeld", "hulpverlening")
     );
-    // The system account is no practitioner, and cannot sign in as staff.
+    // The system account is no practitioner, cannot sign in as staff, and is never linked
+    // to a person's account at the organisation.
     let practitioners = setup.token(&setup.ecd, "system/Practitioner.rs").await.unwrap();
     let (_, staff) = setup.get(Some(&practitioners), "/Practitioner").await;
     assert!(!staff.to_string().contains("ECD Voorbeeld"), "{staff}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/staff/login", setup.server.url))
+        .json(&json!({"username": "fhir:ecd-voorbeeld", "password": "!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let dir = tempfile::tempdir().unwrap();
+    let oidc = dir.path().join("oidc.toml");
+    std::fs::write(
+        &oidc,
+        "issuer = \"http://127.0.0.1:9/\"\nclient_id = \"mijn-cjg\"\nredirect_url = \"http://127.0.0.1:9/cb\"\n\
+         [[roles]]\ngroup = \"cjg-coaches\"\nrole = \"coach\"\n",
+    )
+    .unwrap();
+    let out = setup
+        .server
+        .cli()
+        .env("CJG_OIDC_CLIENT_SECRET", "alleen-voor-de-test")
+        .arg("--oidc-config")
+        .arg(&oidc)
+        .args(["link-staff", "--username", "fhir:ecd-voorbeeld", "--subject", "iemand"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a system account was linked to a person");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no staff account"));
 
     let milan = patients.iter().find(|p| p["name"][0]["text"] == "Milan Voorbeeld").unwrap();
     let id = milan["id"].as_str().unwrap();

@@ -162,7 +162,11 @@ pub fn link_staff(
         )
         .optional()?;
     let found: Option<(String, bool)> = tx
-        .query_row("SELECT id, oidc_subject IS NOT NULL FROM staff WHERE username = ?1", [username], |r| {
+        // A system account of the FHIR endpoint is no person's: it is never linked.
+        .query_row(
+            "SELECT id, oidc_subject IS NOT NULL FROM staff WHERE username = ?1 AND role <> 'Systeemkoppeling'",
+            [username],
+            |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
