@@ -399,14 +399,7 @@ impl FromRequestParts<Arc<AppState>> for StaffAuth {
             .await?;
         let actor = actor.ok_or_else(AppError::unauthenticated)?;
         match session {
-            Some(session) => {
-                // On a task of its own: a request that goes away while the provider answers
-                // must not drop a rotated refresh token half-kept.
-                let state = state.clone();
-                tokio::spawn(async move { crate::routes::staff::oidc::check_session(&state, session).await })
-                    .await
-                    .map_err(AppError::internal)??;
-            }
+            Some(session) => crate::routes::staff::oidc::check_session(state, session).await?,
             // Turning built-in accounts off ends the password sign-ins already made, too.
             None if !state.built_in_accounts() => {
                 return Err(AppError::new(

@@ -299,7 +299,7 @@ fn session_ended() -> AppError {
 /// token). A disabled account or an ended session at the provider loses access then. When the
 /// provider cannot be reached the session holds for up to three times `recheck`, so a short
 /// outage does not throw every coach out; after that, requests are refused until it answers.
-pub(crate) async fn check_session(state: &AppState, session: db::oidc::Session) -> AppResult<()> {
+pub(crate) async fn check_session(state: &Arc<AppState>, session: db::oidc::Session) -> AppResult<()> {
     if session.ended {
         return Err(session_ended());
     }
@@ -310,6 +310,22 @@ pub(crate) async fn check_session(state: &AppState, session: db::oidc::Session) 
     if session.checked_at > due {
         return Ok(());
     }
+    // From the claim on, on a task of its own: a request that goes away while the provider
+    // answers must not leave a claimed check or a rotated refresh token half-kept.
+    let state = Arc::clone(state);
+    tokio::spawn(async move { ask_provider(&state, &provider, session, now, due).await })
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// The due check of `session` with the provider (see [`check_session`]).
+async fn ask_provider(
+    state: &AppState,
+    provider: &Provider,
+    session: db::oidc::Session,
+    now: chrono::DateTime<chrono::Utc>,
+    due: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
     let id = session.id;
     let claimed = state.db.call(move |c| Ok(db::oidc::claim_check(c, id, due, now)?)).await?;
     if !claimed {
