@@ -538,6 +538,18 @@ fn id_filter(params: &[(String, String)]) -> Result<IdFilter, FhirError> {
     Ok(filter)
 }
 
+impl IdFilter {
+    /// What to look up: `None` when nothing can match (no lookup, and for patients no line
+    /// in any access log), else every row or one.
+    fn into_search(self) -> Option<Option<Uuid>> {
+        match self {
+            Self::Nothing => None,
+            Self::All => Some(None),
+            Self::One(id) => Some(Some(id)),
+        }
+    }
+}
+
 /// `GET /fhir/Practitioner[?identifier=…][&_id=…]`.
 async fn search_practitioners(
     State(state): State<Arc<AppState>>,
@@ -545,20 +557,16 @@ async fn search_practitioners(
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
     client.may_read("Practitioner")?;
-    let only = match id_filter(&params)? {
-        IdFilter::Nothing => {
-            return Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, Vec::new())))
-        }
-        IdFilter::All => None,
-        IdFilter::One(id) => Some(id),
-    };
+    let Some(only) = id_filter(&params)?.into_search() else { return searchset(&state, Vec::new()) };
     let found = state
         .db
         .call_read(move |c| Ok(db::fhir::practitioners(c, only)?))
         .await
         .map_err(|e| FhirError::internal(&e))?;
-    let resources = found.iter().map(|(id, name)| model::practitioner(&id.to_string(), name, true)).collect();
-    Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, resources)))
+    searchset(
+        &state,
+        found.iter().map(|(id, name)| model::practitioner(&id.to_string(), name, true)).collect(),
+    )
 }
 
 /// The young people the client may see (its teams), read and logged in one transaction: one
@@ -627,18 +635,12 @@ async fn search_patients(
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
     client.may_read("Patient")?;
-    let only = match id_filter(&params)? {
-        IdFilter::Nothing => {
-            return Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, Vec::new())))
-        }
-        IdFilter::All => None,
-        IdFilter::One(id) => Some(id),
-    };
+    let Some(only) = id_filter(&params)?.into_search() else { return searchset(&state, Vec::new()) };
     let found = patients_logged(&state, &client, ip, only).await?;
-    let resources = found.iter().map(patient_resource).collect();
-    Ok(fhir_json(StatusCode::OK, &model::search_bundle(&state_base(&state)?, resources)))
+    searchset(&state, found.iter().map(patient_resource).collect())
 }
 
-fn state_base(state: &AppState) -> Result<String, FhirError> {
-    Ok(config(state)?.base_url.clone())
+/// A `searchset` Bundle of `resources` under this server's FHIR base.
+fn searchset(state: &AppState, resources: Vec<Value>) -> Result<Response, FhirError> {
+    Ok(fhir_json(StatusCode::OK, &model::search_bundle(&config(state)?.base_url, resources)))
 }
