@@ -99,7 +99,12 @@ pub fn start() -> Result<FhirSetup> {
     let other = EcdClient::new("ander-cjg", "ander-sleutel-1");
     let mut clients = String::new();
     for (client, name, scopes, teams) in [
-        (&ecd, "ECD Voorbeeld (verzonnen)", r#"["system/Practitioner.rs", "system/Patient.rs"]"#, r#"["*"]"#),
+        (
+            &ecd,
+            "ECD Voorbeeld (verzonnen)",
+            r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu", "system/DocumentReference.cu"]"#,
+            r#"["*"]"#,
+        ),
         (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#, r#"["Team Elders"]"#),
     ] {
         let jwks = dir.path().join(format!("{}.jwks.json", client.client_id));
@@ -150,6 +155,67 @@ impl FhirSetup {
         assert!(kind.starts_with("application/fhir+json"), "{path}: content type {kind:?}");
         (status, r.json().await.expect("FHIR JSON"))
     }
+}
+
+/// What a FHIR write answered: status, body and `Location`.
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub location: Option<String>,
+}
+
+impl FhirSetup {
+    /// `method <base><path>` with a token and a resource.
+    pub async fn send(&self, token: &str, method: reqwest::Method, path: &str, body: &Value) -> Answer {
+        self.send_bytes(token, method, path, body.to_string().into_bytes()).await
+    }
+
+    pub async fn send_bytes(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let r = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", "application/fhir+json")
+            .body(body)
+            .send()
+            .await
+            .expect("FHIR request");
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let kind =
+            r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        assert!(kind.starts_with("application/fhir+json"), "{path}: content type {kind:?}");
+        Answer { status, body: r.json().await.expect("FHIR JSON"), location }
+    }
+
+    /// `PUT <Type>?identifier=system|value`: create or update by the ECD's identifier.
+    pub async fn put(&self, token: &str, resource: &Value) -> Answer {
+        let kind = resource["resourceType"].as_str().expect("resourceType");
+        let id = &resource["identifier"][0];
+        let query =
+            format!("{}|{}", id["system"].as_str().expect("system"), id["value"].as_str().expect("value"));
+        let path = format!("/{kind}?identifier={}", urlencode(&query));
+        self.send(token, reqwest::Method::PUT, &path, resource).await
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Markdown as a FHIR attachment's `data`.
+pub fn attachment_data(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// Checks resources with the independent FHIR implementation; panics with its message.

@@ -3,7 +3,8 @@
 //! independent FHIR implementation accepts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cjg_tests::fhir::{self, assert_valid_fhir, request_token, EcdClient};
+use cjg_tests::fhir::{self, assert_valid_fhir, attachment_data, request_token, EcdClient, FhirSetup};
+use cjg_tests::{app, params, PIN};
 use serde_json::{json, Value};
 
 async fn oauth_error(r: reqwest::Response) -> (u16, String) {
@@ -33,7 +34,7 @@ async fn an_ecd_signs_in_with_its_key_and_reads_practitioners_that_pass_an_indep
         .iter()
         .map(|r| r["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["Patient", "Practitioner"]);
+    assert_eq!(types, ["Patient", "Practitioner", "RelatedPerson", "CareTeam", "DocumentReference"]);
 
     let (status, body) = setup.get(None, "/Practitioner").await;
     assert_eq!((status, outcome_code(&body)), (401, "unauthenticated"));
@@ -257,4 +258,323 @@ async fn patients_are_read_with_a_line_in_the_access_log_and_only_within_the_cli
 fn b64json(v: &Value) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+}
+
+const ECD_IDS: &str = "urn:oid:2.16.528.1.9999.42";
+const ENTRY_KIND: &str = "https://mijn-cjg.nl/fhir/CodeSystem/entry-kind";
+const VISIBILITY: &str = "https://mijn-cjg.nl/fhir/CodeSystem/visibility";
+const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
+const COD472: &str = "urn:oid:2.16.840.1.113883.2.4.3.11.22.472";
+const WRITE_SCOPES: &str =
+    "system/Practitioner.rs system/Patient.cruds system/RelatedPerson.cu system/CareTeam.cu system/DocumentReference.cu";
+
+fn ecd_id(value: &str) -> Value {
+    json!([{"system": ECD_IDS, "value": value}])
+}
+
+/// A youth of 14, of an invented family the ECD numbers `gezin-1`.
+fn youth() -> Value {
+    let born = chrono::Utc::now().date_naive() - chrono::Months::new(14 * 12 + 2);
+    json!({
+        "resourceType": "Patient",
+        "identifier": ecd_id("kind-1"),
+        "extension": [{"url": "https://mijn-cjg.nl/fhir/StructureDefinition/family",
+            "valueIdentifier": {"system": ECD_IDS, "value": "gezin-1"}}],
+        "managingOrganization": {"identifier": {"system": "https://mijn-cjg.nl/fhir/NamingSystem/team", "value": "Team Noord"}},
+        "name": [{"family": "Koppeldemo", "given": ["Sem"]}],
+        "gender": "male",
+        "birthDate": born.to_string(),
+    })
+}
+
+fn parent(identifier: &str, given: &str, relation: &str, patient: &str) -> Value {
+    json!({
+        "resourceType": "RelatedPerson",
+        "identifier": ecd_id(identifier),
+        "active": true,
+        "patient": {"reference": format!("Patient/{patient}")},
+        "relationship": [
+            {"coding": [{"system": ROLE_CODE, "code": relation}]},
+            {"coding": [{"system": COD472, "code": "24", "display": "Wettelijke vertegenwoordiger"}]},
+        ],
+        "name": [{"family": "Koppeldemo", "given": [given]}],
+        "gender": "female",
+        "birthDate": "1984-06-15",
+    })
+}
+
+fn document(identifier: &str, kind: &str, visibility: &str, title: &str, text: &str, patient: &str) -> Value {
+    json!({
+        "resourceType": "DocumentReference",
+        "identifier": ecd_id(identifier),
+        "status": "current",
+        "type": {"coding": [{"system": ENTRY_KIND, "code": kind}]},
+        "securityLabel": [{"coding": [{"system": VISIBILITY, "code": visibility}]}],
+        "subject": {"reference": format!("Patient/{patient}")},
+        "date": "2026-12-03T10:00:00+01:00",
+        "description": title,
+        "content": [{"attachment": {"contentType": "text/markdown", "data": attachment_data(text)}}],
+    })
+}
+
+/// The demo coach as a Practitioner id.
+async fn fleur(setup: &FhirSetup, token: &str) -> String {
+    let (_, bundle) = setup.get(Some(token), "/Practitioner").await;
+    let found =
+        bundle["entry"].as_array().unwrap().iter().find(|e| e["resource"]["name"][0]["text"] == "Fleur Demo");
+    found.expect("Fleur Demo")["resource"]["id"].as_str().unwrap().to_owned()
+}
+
+/// A family pushed by the ECD: the youth's id, the mother's id and the coach's.
+async fn push_family(setup: &FhirSetup, token: &str) -> (String, String, String) {
+    let a = setup.put(token, &youth()).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    let sem = a.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.location.as_deref(), Some(format!("{}/Patient/{sem}", setup.base).as_str()));
+    let a = setup.put(token, &parent("ouder-1", "Iris", "MTH", &sem)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    let iris = a.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(setup.put(token, &parent("ouder-2", "Ruben", "FTH", &sem)).await.status, 201);
+    let coach = fleur(setup, token).await;
+    let team = json!({
+        "resourceType": "CareTeam",
+        "identifier": ecd_id("zorgteam-1"),
+        "status": "active",
+        "subject": {"reference": format!("Patient/{sem}")},
+        "participant": [{"member": {"reference": format!("Practitioner/{coach}")}}],
+    });
+    let a = setup.put(token, &team).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    (sem, iris, coach)
+}
+
+/// The ECD pushes a family, its care team and three entries; the coach finds the family in
+/// her caseload, the mother's app reads what the policy lets her read (never the youth's own
+/// entry), the youth's app reads all three, and every write is in the family's access log
+/// under the ECD's name. Sent again, nothing is stored twice; changed, the apps follow.
+#[tokio::test]
+async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy() {
+    let setup = fhir::start().unwrap();
+    let token = setup.token(&setup.ecd, WRITE_SCOPES).await.unwrap();
+    let (sem, iris, coach) = push_family(&setup, &token).await;
+    let db = setup.server.db();
+    let count = |sql: &str| -> i64 { db.query_row(sql, params![], |r| r.get(0)).unwrap() };
+
+    // Sent again: the same resources, nothing new stored.
+    let people_before = count("SELECT COUNT(*) FROM people");
+    let again = setup.put(&token, &youth()).await;
+    assert_eq!((again.status, again.body["id"].as_str()), (200, Some(sem.as_str())));
+    assert_eq!(setup.put(&token, &parent("ouder-1", "Iris", "MTH", &sem)).await.body["id"], json!(iris));
+    assert_eq!(count("SELECT COUNT(*) FROM people"), people_before);
+    assert_eq!(count("SELECT COUNT(*) FROM dossiers WHERE family_name = 'Koppeldemo'"), 1);
+
+    let together = document(
+        "verslag-1",
+        "gespreksverslag",
+        "family",
+        "Kennismaking met het gezin",
+        "We spraken **samen**.",
+        &sem,
+    );
+    let mut afspraak =
+        document("afspraak-1", "afspraak", "child", "Afspraak over school", "Sem gaat elke dag.", &sem);
+    afspraak["author"] = json!([{"reference": format!("Practitioner/{coach}")}]);
+    let own = document("eigen-1", "plan", "youth_only", "Wat Sem zelf wil", "Alleen voor Sem.", &sem);
+    for d in [&together, &afspraak, &own] {
+        let a = setup.put(&token, d).await;
+        assert_eq!(a.status, 201, "{}", a.body);
+        assert_valid_fhir(&a.body);
+    }
+    let a = setup.put(&token, &together).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["meta"]["versionId"], "1", "the same text sent again is no new version");
+
+    // The coach of the care team has the family in her caseload and issues the codes.
+    let staff = setup.server.staff().await.unwrap();
+    let caseload: Vec<cjg_core::api::CaseloadDossier> = staff.get("/v1/staff/dossiers").await.unwrap();
+    assert!(caseload.iter().any(|d| d.family_name == "Koppeldemo"), "{caseload:?}");
+    let code_iris = staff.activation_code(&iris).await.unwrap();
+    let code_sem = staff.activation_code(&sem).await.unwrap();
+
+    let d1 = tempfile::tempdir().unwrap();
+    let mother_app = app(d1.path());
+    mother_app.enrol(&setup.server.url, &code_iris, PIN, PIN, "").await.unwrap();
+    mother_app.sync(|_| {}).await.unwrap();
+    let view = mother_app.dossier().await.unwrap();
+    let titles: Vec<&str> = view.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.contains(&"Kennismaking met het gezin") && titles.contains(&"Afspraak over school"));
+    let afspraak_entry = view.entries.iter().find(|e| e.title == "Afspraak over school").unwrap();
+    assert_eq!(afspraak_entry.author_name, "Fleur Demo", "the coach named as author");
+    let together_entry = view.entries.iter().find(|e| e.title == "Kennismaking met het gezin").unwrap();
+    assert_eq!(together_entry.author_name, "ECD Voorbeeld (verzonnen)");
+    let inzage = mother_app.inzage().await.unwrap();
+    let ecd_lines: Vec<_> =
+        inzage.lines.iter().filter(|l| l.actor_name == "ECD Voorbeeld (verzonnen)").collect();
+    assert!(!ecd_lines.is_empty(), "the ECD's writes are in the family's Inzage");
+    assert!(ecd_lines.iter().all(|l| l.actor_role == "Systeemkoppeling"));
+    assert!(inzage.lines.iter().all(|l| l.entry_title.as_deref() != Some("Wat Sem zelf wil")));
+
+    let d2 = tempfile::tempdir().unwrap();
+    let sem_app = app(d2.path());
+    sem_app.enrol(&setup.server.url, &code_sem, PIN, PIN, "").await.unwrap();
+    sem_app.sync(|_| {}).await.unwrap();
+    assert_eq!(sem_app.dossier().await.unwrap().entries.len(), 3, "the youth reads his own entry too");
+
+    // Changed in the ECD: the apps follow at their next sync; entered-in-error removes it.
+    let mut changed = together.clone();
+    changed["content"][0]["attachment"]["data"] = json!(attachment_data("We spraken samen, en **opnieuw**."));
+    let a = setup.put(&token, &changed).await;
+    assert_eq!((a.status, a.body["meta"]["versionId"].as_str()), (200, Some("2")), "{}", a.body);
+    let mut gone = afspraak.clone();
+    gone["status"] = json!("entered-in-error");
+    let a = setup.put(&token, &gone).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    mother_app.sync(|_| {}).await.unwrap();
+    let view = mother_app.dossier().await.unwrap();
+    assert_eq!(view.entries.len(), 1);
+    let detail = mother_app.entry(view.entries[0].id).await.unwrap().unwrap();
+    assert!(detail.entry.body.contains("opnieuw"), "{}", detail.entry.body);
+    let (actions, application): (i64, String) = db
+        .query_row(
+            "SELECT COUNT(*), MIN(application) FROM audit_events
+             WHERE actor_name = 'ECD Voorbeeld (verzonnen)' AND object_type IN ('people', 'care_team', 'entry')",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // 3 people, 1 care team, 3 entries, 1 change, 1 removal; the repeats wrote nothing.
+    assert_eq!((actions, application.as_str()), (9, "fhir:ecd-voorbeeld"));
+}
+
+/// Bad resources get an OperationOutcome that says what to change, and nothing of them is
+/// stored; scopes and teams hold for writes as for reads.
+#[tokio::test]
+async fn bad_resources_and_clients_without_the_right_get_an_operation_outcome_and_store_nothing() {
+    let setup = fhir::start().unwrap();
+    let token = setup.token(&setup.ecd, WRITE_SCOPES).await.unwrap();
+    let (sem, _, _) = push_family(&setup, &token).await;
+    let db = setup.server.db();
+    let state = || -> (i64, i64, i64, i64, i64) {
+        db.query_row(
+            "SELECT (SELECT COUNT(*) FROM entries), (SELECT COUNT(*) FROM people), (SELECT COUNT(*) FROM dossiers),
+                    (SELECT COUNT(*) FROM audit_events), (SELECT COUNT(*) FROM staff_dossiers)",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap()
+    };
+    let before = state();
+    let good = document("verslag-9", "gespreksverslag", "family", "Verslag", "Tekst.", &sem);
+    let refused = |status: u16, code: &'static str, body: Value, why: &'static str| {
+        let setup = &setup;
+        let token = token.clone();
+        async move {
+            let a = setup.put(&token, &body).await;
+            assert_eq!((a.status, outcome_code(&a.body)), (status, code), "{why}: {}", a.body);
+            assert_valid_fhir(&a.body);
+            a.body["issue"][0]["diagnostics"].as_str().unwrap().to_owned()
+        }
+    };
+    let with = |change: &dyn Fn(&mut Value)| {
+        let mut d = good.clone();
+        change(&mut d);
+        d
+    };
+    let said = refused(
+        400,
+        "invalid_resource",
+        with(&|d| d["type"]["coding"][0]["system"] = json!("http://loinc.org")),
+        "unknown code system",
+    )
+    .await;
+    assert!(said.contains("not known here"), "{said}");
+    refused(
+        400,
+        "invalid_resource",
+        with(&|d| d["securityLabel"][0]["coding"][0]["code"] = json!("geheim")),
+        "unknown visibility",
+    )
+    .await;
+    refused(
+        400,
+        "invalid_resource",
+        with(&|d| d["content"][0]["attachment"]["contentType"] = json!("application/pdf")),
+        "a PDF",
+    )
+    .await;
+    let said = refused(
+        422,
+        "unprocessable",
+        with(&|d| d["subject"]["reference"] = json!(format!("Patient/{}", uuid::Uuid::new_v4()))),
+        "an unknown patient",
+    )
+    .await;
+    assert!(said.contains("not known here"), "{said}");
+    refused(
+        422,
+        "unprocessable",
+        with(&|d| d["author"] = json!([{"reference": format!("Practitioner/{}", uuid::Uuid::new_v4())}])),
+        "an author outside the care team",
+    )
+    .await;
+    refused(
+        400,
+        "invalid_resource",
+        parent("ouder-3", "Oma", "NBOR", &sem),
+        "a neighbour is no family relation",
+    )
+    .await;
+    let mut team = json!({"resourceType": "CareTeam", "identifier": ecd_id("zorgteam-1"), "status": "active",
+        "subject": {"reference": format!("Patient/{sem}")},
+        "participant": [{"member": {"reference": format!("Practitioner/{}", uuid::Uuid::new_v4())}}]});
+    refused(422, "unprocessable", team.clone(), "an unknown practitioner").await;
+    team["identifier"] = ecd_id("zorgteam-2");
+    team["participant"] = json!([]);
+    refused(422, "unprocessable", team, "a second care team for one family").await;
+    let mut lone = youth();
+    lone["identifier"] = ecd_id("kind-2");
+    lone["extension"][0]["valueIdentifier"]["value"] = json!("gezin-2");
+    lone["name"] = json!([{"text": "Zonder Achternaam"}]);
+    refused(422, "unprocessable", lone, "a new family without a family name").await;
+
+    // 5 MB: the body limit, before anything is read.
+    let mut big = good.clone();
+    big["content"][0]["attachment"]["data"] = json!(attachment_data(&"a".repeat(5 << 20)));
+    let a = setup.put(&token, &big).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (413, "payload_too_large"), "{}", a.body);
+    let a =
+        setup.send_bytes(&token, reqwest::Method::POST, "/DocumentReference", b"{niet json".to_vec()).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (400, "invalid_resource"));
+    // The address's identifier must be the resource's; an update by id never creates.
+    let a = setup
+        .send(&token, reqwest::Method::PUT, "/DocumentReference?identifier=urn:oid:1.2%7Canders", &good)
+        .await;
+    assert_eq!((a.status, outcome_code(&a.body)), (400, "invalid_resource"));
+    let path = format!("/DocumentReference/{}", uuid::Uuid::new_v4());
+    let a = setup.send(&token, reqwest::Method::PUT, &path, &good).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (422, "unprocessable"), "{}", a.body);
+    assert_eq!(state(), before, "nothing of a refused write stays behind");
+
+    // Without a write scope, and from another organisation: refused, nothing stored.
+    let read_only = setup.token(&setup.ecd, "system/Patient.rs system/DocumentReference.c").await.unwrap();
+    let mut other_youth = youth();
+    other_youth["identifier"] = ecd_id("kind-3");
+    let a = setup.put(&read_only, &other_youth).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"), "{}", a.body);
+    let a = setup.put(&read_only, &document("verslag-1", "plan", "family", "Nieuw", "Tekst.", &sem)).await;
+    assert_eq!(a.status, 201, "create is in the scope: {}", a.body);
+    let mut update = good.clone();
+    update["identifier"] = ecd_id("verslag-1");
+    let a = setup.put(&read_only, &update).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"), "an update needs .u: {}", a.body);
+    let theirs = setup.token(&setup.other, "system/Patient.rs").await.unwrap();
+    let a = setup.put(&theirs, &good).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"));
+    let (status, _) = setup.get(Some(&theirs), &format!("/Patient/{sem}")).await;
+    assert_eq!(status, 404, "another organisation does not see the family the ECD pushed");
 }

@@ -102,6 +102,8 @@ impl AuditAction {
 pub enum AuditObject {
     ActivationCode,
     AuditLog,
+    /// Which staff members work with the family (set by the CJG's own system).
+    CareTeam,
     Device,
     Devices,
     Entries,
@@ -119,9 +121,10 @@ pub enum AuditObject {
 }
 
 impl AuditObject {
-    pub const ALL: [AuditObject; 16] = [
+    pub const ALL: [AuditObject; 17] = [
         Self::ActivationCode,
         Self::AuditLog,
+        Self::CareTeam,
         Self::Device,
         Self::Devices,
         Self::Entries,
@@ -143,6 +146,7 @@ impl AuditObject {
         match self {
             Self::ActivationCode => "activation_code",
             Self::AuditLog => "audit_log",
+            Self::CareTeam => "care_team",
             Self::Device => "device",
             Self::Devices => "devices",
             Self::Entries => "entries",

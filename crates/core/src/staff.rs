@@ -125,7 +125,7 @@ impl CaseloadTask {
     pub fn of(action: crate::audit::AuditAction, object: crate::audit::AuditObject) -> Self {
         use crate::audit::{AuditAction as A, AuditObject as O};
         match (action, object) {
-            (A::Read | A::Export, O::People | O::Devices | O::Device) => Self::ReadMembers,
+            (A::Read | A::Export, O::People | O::Devices | O::Device | O::CareTeam) => Self::ReadMembers,
             (A::Read | A::Export, _) => Self::ReadFile,
             (A::Delete, O::Entry | O::Entries) => Self::DeleteEntries,
             (_, O::Entry | O::Entries) => Self::WriteEntries,
@@ -136,9 +136,10 @@ impl CaseloadTask {
             (_, O::ReadingTip | O::ReadingTips) => Self::SetTips,
             (_, O::Message | O::Messages) => Self::MessageFamily,
             (_, O::Feedback | O::FeedbackRequest) => Self::HandleFeedback,
-            // Nobody writes the access log or a list of people through a route; should a new
-            // route try, only the coach's full set of tasks covers it.
-            (_, O::AuditLog | O::People) => Self::DeleteEntries,
+            // Nobody writes the access log, the people or the care team through a staff route
+            // (the CJG's own system does, through FHIR); should a new route try, only the
+            // coach's full set of tasks covers it.
+            (_, O::AuditLog | O::People | O::CareTeam) => Self::DeleteEntries,
         }
     }
 }
@@ -232,7 +233,7 @@ mod tests {
         for object in O::ALL {
             assert_eq!(
                 CaseloadTask::of(A::Read, object) == CaseloadTask::ReadMembers,
-                matches!(object, O::People | O::Devices | O::Device)
+                matches!(object, O::People | O::Devices | O::Device | O::CareTeam)
             );
         }
         assert_eq!(CaseloadTask::of(A::Update, O::AuditLog), CaseloadTask::DeleteEntries);

@@ -154,7 +154,8 @@ fn line_subject(conn: &dyn Query, object_type: &str, object_id: Option<Uuid>) ->
         | AuditObject::People
         | AuditObject::Questionnaires
         | AuditObject::ReadingTips
-        | AuditObject::Trajectory => LineSubject::Dossier,
+        | AuditObject::Trajectory
+        | AuditObject::CareTeam => LineSubject::Dossier,
         AuditObject::ActivationCode | AuditObject::Devices => {
             object_id.map_or(LineSubject::Unknown, LineSubject::Person)
         }

@@ -1,10 +1,12 @@
-//! The FHIR endpoint's clients: used assertions and their access tokens.
+//! The FHIR endpoint's clients: used assertions, their access tokens, and what their own
+//! identifiers stand for here.
 
 use chrono::{DateTime, Utc};
+use cjg_core::fhir::inbound::ExternalId;
 use uuid::Uuid;
 
-use super::sql::{self, params, OptionalExt, Query, QueryExt};
-use super::uuid_col;
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
+use super::{uuid_col, StoreError, StoreResult};
 
 /// Keeps an assertion's `jti` until it expires; `false` when the client used it before (a
 /// replay). Expired ones go first.
@@ -120,4 +122,83 @@ pub fn practitioners(conn: &dyn Query, only: Option<Uuid>) -> sql::Result<Vec<(U
             row,
         ),
     }
+}
+
+/// The Mijn CJG record a client's own identifier stands for. Identifiers are kept per client:
+/// another organisation's system cannot reach, or learn of, this one's records by guessing
+/// its identifiers.
+pub fn linked(
+    conn: &dyn Query,
+    client_id: &str,
+    resource_type: &str,
+    id: &ExternalId,
+) -> sql::Result<Option<Uuid>> {
+    conn.query_row(
+        "SELECT local_id FROM fhir_links
+         WHERE client_id = ?1 AND resource_type = ?2 AND system = ?3 AND value = ?4",
+        params![client_id, resource_type, id.system, id.value],
+        |r| uuid_col(r.get(0)?),
+    )
+    .optional()
+}
+
+pub fn link(
+    conn: &dyn Query,
+    client_id: &str,
+    resource_type: &str,
+    id: &ExternalId,
+    local_id: Uuid,
+) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO fhir_links (client_id, resource_type, system, value, local_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![client_id, resource_type, id.system, id.value, local_id.to_string()],
+    )?;
+    Ok(())
+}
+
+/// The client's identifier of a record, if it sent one (shown back beside Mijn CJG's own).
+pub fn identifier_of(
+    conn: &dyn Query,
+    client_id: &str,
+    resource_type: &str,
+    local_id: Uuid,
+) -> sql::Result<Option<ExternalId>> {
+    conn.query_row(
+        "SELECT system, value FROM fhir_links WHERE client_id = ?1 AND resource_type = ?2 AND local_id = ?3",
+        params![client_id, resource_type, local_id.to_string()],
+        |r| Ok(ExternalId { system: r.get(0)?, value: r.get(1)? }),
+    )
+    .optional()
+}
+
+/// The staff members who work on a dossier become exactly `staff`, as the ECD's care team
+/// says. Each must be a person's account (a system account never gets a caseload).
+pub fn set_dossier_staff(tx: &Tx<'_>, dossier_id: Uuid, staff: &[Uuid]) -> StoreResult<()> {
+    for id in staff {
+        let known = tx
+            .query_row(
+                "SELECT 1 FROM staff WHERE id = ?1 AND role <> ?2",
+                params![id.to_string(), SYSTEM_ROLE],
+                |r| r.get::<i64>(0),
+            )
+            .optional()?
+            .is_some();
+        if !known {
+            return Err(StoreError::invalid(format!("participant Practitioner/{id} is not known here")));
+        }
+    }
+    tx.execute("DELETE FROM staff_dossiers WHERE dossier_id = ?1", [dossier_id.to_string()])?;
+    for id in staff {
+        super::staff::assign_staff(tx, *id, dossier_id)?;
+    }
+    Ok(())
+}
+
+/// The staff members of a dossier's caseload (for the `CareTeam` given back).
+pub fn dossier_staff(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Uuid>> {
+    conn.query_map(
+        "SELECT staff_id FROM staff_dossiers WHERE dossier_id = ?1 ORDER BY staff_id",
+        [dossier_id.to_string()],
+        |r| uuid_col(r.get(0)?),
+    )
 }

@@ -50,6 +50,30 @@ pub fn insert_person(tx: &Tx<'_>, dossier_id: Uuid, p: &NewPerson<'_>) -> sql::R
     Ok(id)
 }
 
+/// Brings a person in line with what the ECD says of them; `false` when nothing changed. A
+/// change moves the person into the feed, so every device of the family weighs its entries
+/// again (an age or gezag changes who may read what).
+pub fn update_person(tx: &Tx<'_>, id: Uuid, p: &NewPerson<'_>) -> sql::Result<bool> {
+    let seq = next_seq(tx)?;
+    let n = tx.execute(
+        "UPDATE people SET role = ?2, display_name = ?3, birth_date = ?4, has_gezag = ?5,
+                version = version + 1, seq = ?6
+         WHERE id = ?1 AND (role <> ?2 OR display_name <> ?3 OR birth_date <> ?4 OR has_gezag <> ?5)",
+        params![id.to_string(), p.role.as_str(), p.display_name, p.birth_date, p.has_gezag, seq],
+    )?;
+    Ok(n == 1)
+}
+
+/// The team that serves a family (the indicator report and the FHIR clients go by it).
+pub fn set_dossier_team(tx: &Tx<'_>, dossier_id: Uuid, team: &str) -> sql::Result<()> {
+    tx.execute("UPDATE dossiers SET team = ?2 WHERE id = ?1", params![dossier_id.to_string(), team])?;
+    Ok(())
+}
+
+pub fn dossier_team(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<String> {
+    conn.query_row("SELECT team FROM dossiers WHERE id = ?1", [dossier_id.to_string()], |r| r.get(0))
+}
+
 pub(super) const PERSON_COLUMNS: &str =
     "id, dossier_id, role, display_name, birth_date, has_gezag, shares_with_parents, version, seq, consent_on";
 

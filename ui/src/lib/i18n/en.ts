@@ -171,6 +171,8 @@ export const en: Dict = {
     reading_tip: "a reading tip for a family member",
     messages: "the family's messages",
     message: "a message to a family member",
+    care_team: "who works with the family",
+    people: "the family members' details",
     reading_tips: "the family's reading tips",
     feedback_request: "an item the coach asks a reaction on",
     other: "the file",

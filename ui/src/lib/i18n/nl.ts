@@ -189,6 +189,8 @@ export const nl = {
     reading_tip: "een leestip voor een gezinslid",
     messages: "de berichten van het gezin",
     message: "een bericht aan een gezinslid",
+    care_team: "wie er met het gezin werkt",
+    people: "de gegevens van de gezinsleden",
     reading_tips: "de leestips van het gezin",
     feedback_request: "een stuk waarop de coach een reactie vraagt",
     other: "het dossier",

@@ -2,7 +2,11 @@
 //! Koppeltaal 2.0 where it has a profile (see `docs/fhir.md`). Pure: the resources are built
 //! from domain values here; the server only fetches and answers.
 
+pub mod inbound;
+
 use serde_json::{json, Value};
+
+use crate::entry::{Entry, PersonRole};
 
 pub const FHIR_VERSION: &str = "4.0.1";
 pub const MEDIA_TYPE: &str = "application/fhir+json";
@@ -155,6 +159,9 @@ pub enum IssueType {
     NotFound,
     NotSupported,
     Throttled,
+    TooCostly,
+    Processing,
+    Conflict,
     Exception,
 }
 
@@ -168,6 +175,9 @@ impl IssueType {
             Self::NotFound => "not-found",
             Self::NotSupported => "not-supported",
             Self::Throttled => "throttled",
+            Self::TooCostly => "too-costly",
+            Self::Processing => "processing",
+            Self::Conflict => "conflict",
             Self::Exception => "exception",
         }
     }
@@ -187,6 +197,14 @@ pub fn operation_outcome(issue: IssueType, code: &str, diagnostics: &str) -> Val
     })
 }
 
+/// An `OperationOutcome` that only informs (a write that removed what it named).
+pub fn operation_outcome_information(diagnostics: &str) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational", "diagnostics": diagnostics}],
+    })
+}
+
 /// The resource types and interactions the server supports, as the CapabilityStatement lists
 /// them: nothing is listed that is not served.
 pub struct Supported {
@@ -200,7 +218,7 @@ pub struct Supported {
 pub const SUPPORTED: &[Supported] = &[
     Supported {
         resource: "Patient",
-        interactions: &["read", "search-type"],
+        interactions: &["read", "search-type", "create", "update"],
         search_params: &[("identifier", "token"), ("_id", "token")],
         // KT2_Patient asks for the name in parts and a gender; Mijn CJG keeps one display name
         // and no gender, so it does not claim the profile (docs/fhir.md).
@@ -212,6 +230,24 @@ pub const SUPPORTED: &[Supported] = &[
         search_params: &[("identifier", "token"), ("_id", "token")],
         // KT2_Practitioner asks for the name in parts (zib NameInformation); Mijn CJG keeps one
         // display name, so it does not claim the profile (docs/fhir.md).
+        profile: None,
+    },
+    Supported {
+        resource: "RelatedPerson",
+        interactions: &["create", "update"],
+        search_params: &[],
+        profile: None,
+    },
+    Supported {
+        resource: "CareTeam",
+        interactions: &["create", "update"],
+        search_params: &[],
+        profile: None,
+    },
+    Supported {
+        resource: "DocumentReference",
+        interactions: &["create", "update"],
+        search_params: &[],
         profile: None,
     },
 ];
@@ -229,6 +265,12 @@ pub fn capability_statement(base: &str, token_url: &str, software_version: &str,
             });
             if let Some(profile) = s.profile {
                 r["supportedProfile"] = json!([profile]);
+            }
+            if s.interactions.contains(&"update") {
+                // PUT <Type>?identifier=system|value creates or updates by the ECD's identifier;
+                // PUT <Type>/<id> only updates what is there.
+                r["conditionalUpdate"] = json!(true);
+                r["updateCreate"] = json!(false);
             }
             r
         })
@@ -273,18 +315,118 @@ pub fn practitioner(id: &str, display_name: &str, active: bool) -> Value {
     })
 }
 
+/// Mijn CJG's own identifier of a resource, and the ECD's when it sent one.
+fn identifiers(id: &str, external: Option<&inbound::ExternalId>) -> Value {
+    let mut list = vec![json!({"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{id}")})];
+    if let Some(e) = external {
+        list.insert(0, json!({"system": e.system, "value": e.value}));
+    }
+    Value::Array(list)
+}
+
 /// A young person of a family dossier as a `Patient`: the client of youth care. Mijn CJG keeps
 /// no gender, so `gender` is `unknown` (what FHIR says for "not known"), not a guess.
-pub fn patient(id: &str, display_name: &str, birth_date: &str) -> Value {
+pub fn patient(
+    id: &str,
+    display_name: &str,
+    birth_date: &str,
+    external: Option<&inbound::ExternalId>,
+) -> Value {
     json!({
         "resourceType": "Patient",
         "id": id,
-        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{id}")}],
+        "identifier": identifiers(id, external),
         "active": true,
         "name": [{"use": "official", "text": display_name}],
         "gender": "unknown",
         "birthDate": birth_date,
     })
+}
+
+/// A parent or carer as a `RelatedPerson` of one young person. Mijn CJG keeps whether the
+/// person is a parent or another carer, not which relation exactly: `PRN` (parent) or
+/// `FAMMEMB` (family member); gezag is COD472 24 "Wettelijke vertegenwoordiger".
+pub fn related_person(
+    id: &str,
+    patient_id: &str,
+    display_name: &str,
+    birth_date: &str,
+    role: PersonRole,
+    has_gezag: bool,
+    external: Option<&inbound::ExternalId>,
+) -> Value {
+    let relation = if role == PersonRole::Parent { "PRN" } else { "FAMMEMB" };
+    let mut relationship = vec![json!({"coding": [{"system": inbound::ROLE_CODE_SYSTEM, "code": relation}]})];
+    if has_gezag {
+        relationship.push(json!({"coding": [{
+            "system": inbound::COD472_SYSTEM, "code": inbound::GEZAG_CODE, "display": "Wettelijke vertegenwoordiger",
+        }]}));
+    }
+    json!({
+        "resourceType": "RelatedPerson",
+        "id": id,
+        "identifier": identifiers(id, external),
+        "active": true,
+        "patient": {"reference": format!("Patient/{patient_id}")},
+        "relationship": relationship,
+        "name": [{"use": "official", "text": display_name}],
+        "gender": "unknown",
+        "birthDate": birth_date,
+    })
+}
+
+/// The staff members who work on a family's dossier as a `CareTeam` about one young person
+/// (the id is the dossier's: one team per family).
+pub fn care_team(
+    dossier_id: &str,
+    patient_id: &str,
+    practitioners: &[uuid::Uuid],
+    external: Option<&inbound::ExternalId>,
+) -> Value {
+    json!({
+        "resourceType": "CareTeam",
+        "id": dossier_id,
+        "identifier": identifiers(dossier_id, external),
+        "status": if practitioners.is_empty() { "inactive" } else { "active" },
+        "subject": {"reference": format!("Patient/{patient_id}")},
+        "participant": practitioners
+            .iter()
+            .map(|p| json!({"member": {"reference": format!("Practitioner/{p}")}}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// A dossier entry as a `DocumentReference`: its kind, who may read it (security label), its
+/// title, its day and its markdown text as an inline attachment.
+pub fn document_reference(
+    entry: &Entry,
+    subject: Option<&str>,
+    external: Option<&inbound::ExternalId>,
+) -> Value {
+    use base64::Engine;
+    let id = entry.id.to_string();
+    let mut r = json!({
+        "resourceType": "DocumentReference",
+        "id": id,
+        "meta": {"versionId": entry.version.to_string(), "lastUpdated": entry.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)},
+        "identifier": identifiers(&id, external),
+        "status": "current",
+        "type": {"coding": [{"system": inbound::ENTRY_KIND_SYSTEM, "code": entry.kind.as_str()}]},
+        "date": entry.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "description": entry.title,
+        "securityLabel": [{"coding": [{"system": inbound::VISIBILITY_SYSTEM, "code": entry.visibility.as_str()}]}],
+        "content": [{"attachment": {
+            "contentType": "text/markdown",
+            "language": "nl",
+            "data": base64::engine::general_purpose::STANDARD.encode(&entry.body),
+            "title": entry.title,
+        }}],
+        "context": {"period": {"start": entry.occurred_on.to_string()}},
+    });
+    if let Some(subject) = entry.child_id.map(|c| c.to_string()).as_deref().or(subject) {
+        r["subject"] = json!({"reference": format!("Patient/{subject}")});
+    }
+    r
 }
 
 /// A `searchset` Bundle of `resources` found under `base`.

@@ -15,7 +15,7 @@ use axum::extract::{FromRequestParts, Path as UrlPath, Query as UrlQuery, State}
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Form, Json, Router};
 use base64::Engine;
 use cjg_core::fhir::{self as model, IssueType, Scopes};
@@ -28,6 +28,8 @@ use uuid::Uuid;
 use crate::auth::{self, Peer};
 use crate::client_assertion::ASSERTION_TYPE;
 use crate::{db, AppState};
+
+mod write;
 
 /// How long an access token lives.
 pub const TOKEN_SECONDS: i64 = 300;
@@ -216,8 +218,14 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/metadata", get(metadata))
         .route("/auth/token", post(token))
-        .route("/Patient", get(search_patients))
-        .route("/Patient/{id}", get(read_patient))
+        .route("/Patient", get(search_patients).post(write::patient).put(write::patient))
+        .route("/RelatedPerson", post(write::related_person).put(write::related_person))
+        .route("/CareTeam", post(write::care_team).put(write::care_team))
+        .route("/DocumentReference", post(write::document_reference).put(write::document_reference))
+        .route("/Patient/{id}", get(read_patient).put(write::patient))
+        .route("/RelatedPerson/{id}", put(write::related_person))
+        .route("/CareTeam/{id}", put(write::care_team))
+        .route("/DocumentReference/{id}", put(write::document_reference))
         .route("/Practitioner", get(search_practitioners))
         .route("/Practitioner/{id}", get(read_practitioner))
         .fallback(|| async {
@@ -611,7 +619,7 @@ async fn patients_logged(
 }
 
 fn patient_resource(p: &db::fhir::PatientRow) -> Value {
-    model::patient(&p.id.to_string(), &p.name, &p.birth_date)
+    model::patient(&p.id.to_string(), &p.name, &p.birth_date, None)
 }
 
 async fn read_patient(
