@@ -102,7 +102,9 @@ pub fn start() -> Result<FhirSetup> {
         (
             &ecd,
             "ECD Voorbeeld (verzonnen)",
-            r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu", "system/DocumentReference.cu"]"#,
+            r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu",
+                "system/DocumentReference.cu", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
+                "system/QuestionnaireResponse.rs", "system/AuditEvent.rs"]"#,
             r#"["*"]"#,
         ),
         (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#, r#"["Team Elders"]"#),

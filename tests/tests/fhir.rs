@@ -34,7 +34,21 @@ async fn an_ecd_signs_in_with_its_key_and_reads_practitioners_that_pass_an_indep
         .iter()
         .map(|r| r["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["Patient", "Practitioner", "RelatedPerson", "CareTeam", "DocumentReference"]);
+    assert_eq!(
+        types,
+        [
+            "Patient",
+            "Practitioner",
+            "RelatedPerson",
+            "CareTeam",
+            "DocumentReference",
+            "Task",
+            "Questionnaire",
+            "ActivityDefinition",
+            "QuestionnaireResponse",
+            "AuditEvent"
+        ]
+    );
 
     let (status, body) = setup.get(None, "/Practitioner").await;
     assert_eq!((status, outcome_code(&body)), (401, "unauthenticated"));
@@ -577,4 +591,143 @@ async fn bad_resources_and_clients_without_the_right_get_an_operation_outcome_an
     assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"));
     let (status, _) = setup.get(Some(&theirs), &format!("/Patient/{sem}")).await;
     assert_eq!(status, 404, "another organisation does not see the family the ECD pushed");
+}
+
+/// Every required item answered the plain way (the first option, a 4, "eens").
+fn fill_in(definition: &cjg_core::questionnaire::Definition) -> cjg_core::questionnaire::Answers {
+    use cjg_core::questionnaire::{Agree, Answer, ItemKind};
+    definition
+        .items
+        .iter()
+        .filter(|i| i.required && i.show_if.is_none())
+        .map(|i| {
+            let answer = match &i.kind {
+                ItemKind::Agree => Answer::Agree(Agree::Eens),
+                ItemKind::Rating { .. } => Answer::Rating(4),
+                ItemKind::Choice { options } => Answer::Choice(options[0].value.clone()),
+                ItemKind::Open { .. } => Answer::Text("Het gaat goed.".into()),
+            };
+            (i.key.clone(), answer)
+        })
+        .collect()
+}
+
+/// The ECD sends the start questionnaire as a Task; the mother's app gets it and she answers;
+/// the ECD reads her answers as a QuestionnaireResponse against the published Questionnaire,
+/// and the family's access log as AuditEvents, its own reads among them.
+#[tokio::test]
+async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log() {
+    let setup = fhir::start().unwrap();
+    let scopes = format!(
+        "{WRITE_SCOPES} system/Task.cu system/Questionnaire.rs system/ActivityDefinition.rs \
+         system/QuestionnaireResponse.rs system/AuditEvent.rs"
+    );
+    let token = setup.token(&setup.ecd, &scopes).await.unwrap();
+    let (sem, iris, _) = push_family(&setup, &token).await;
+
+    let (status, definitions) = setup.get(Some(&token), "/ActivityDefinition").await;
+    assert_eq!(status, 200);
+    assert_valid_fhir(&definitions);
+    assert_eq!(definitions["total"], 3);
+    let (status, questionnaires) = setup.get(Some(&token), "/Questionnaire").await;
+    assert_eq!(status, 200);
+    assert_valid_fhir(&questionnaires);
+
+    let task = json!({
+        "resourceType": "Task",
+        "identifier": ecd_id("taak-1"),
+        "extension": [{"url": "http://vzvz.nl/fhir/StructureDefinition/instantiates",
+            "valueReference": {"reference": "ActivityDefinition/vragenlijst-start", "type": "ActivityDefinition"}}],
+        "status": "ready",
+        "intent": "order",
+        "for": {"reference": format!("Patient/{sem}")},
+        "owner": {"reference": format!("RelatedPerson/{iris}")},
+    });
+    let a = setup.put(&token, &task).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    assert_eq!(a.body["status"], "ready");
+    let task_id = a.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(setup.put(&token, &task).await.status, 200, "sent again: the same task");
+    let mut to_the_youth = task.clone();
+    to_the_youth["identifier"] = ecd_id("taak-2");
+    to_the_youth["owner"] = json!({"reference": "CareTeam/iemand"});
+    assert_eq!(setup.put(&token, &to_the_youth).await.status, 400, "a care team answers nothing");
+
+    let staff = setup.server.staff().await.unwrap();
+    let code = staff.activation_code(&iris).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mother = app(dir.path());
+    mother.enrol(&setup.server.url, &code, PIN, PIN, "").await.unwrap();
+    mother.sync(|_| {}).await.unwrap();
+    let tasks = mother.tasks().await.unwrap();
+    let item = tasks
+        .items
+        .iter()
+        .find(|t| t.id.to_string() == task_id)
+        .expect("the ECD's questionnaire reached the app");
+    let view = mother.questionnaire(item.id).await.unwrap().unwrap();
+    assert_eq!(view.task.definition.key, "start-ouder");
+    let answers = fill_in(&view.task.definition);
+    assert!(mother.submit_questionnaire(item.id, answers.clone()).await.unwrap().sent);
+
+    let (status, bundle) =
+        setup.get(Some(&token), &format!("/QuestionnaireResponse?patient=Patient/{sem}")).await;
+    assert_eq!(status, 200, "{bundle}");
+    assert_valid_fhir(&bundle);
+    assert_eq!(bundle["total"], 1);
+    let response = &bundle["entry"][0]["resource"];
+    assert_eq!(response["id"], json!(task_id));
+    assert_eq!(response["source"]["reference"], json!(format!("RelatedPerson/{iris}")));
+    let canonical = response["questionnaire"].as_str().unwrap();
+    let (url, version) = canonical.split_once('|').unwrap();
+    let published = questionnaires["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|q| q["url"] == json!(url) && q["version"] == json!(version))
+        .expect("the answers point at a published Questionnaire version");
+    let link_ids: Vec<&str> =
+        published["item"].as_array().unwrap().iter().map(|i| i["linkId"].as_str().unwrap()).collect();
+    let answered = response["item"].as_array().unwrap();
+    assert_eq!(answered.len(), answers.len());
+    assert!(answered.iter().all(|i| link_ids.contains(&i["linkId"].as_str().unwrap())));
+    let (status, one) = setup.get(Some(&token), &format!("/QuestionnaireResponse/{task_id}")).await;
+    assert_eq!((status, &one), (200, response));
+
+    let (status, page) =
+        setup.get(Some(&token), &format!("/AuditEvent?patient=Patient/{sem}&_count=3")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_valid_fhir(&page);
+    assert_eq!(page["entry"].as_array().unwrap().len(), 3);
+    let next = page["link"][0]["url"].as_str().expect("a next page");
+    assert!(next.contains("_offset=3"), "{next}");
+    let (_, all) = setup.get(Some(&token), &format!("/AuditEvent?patient={sem}&_count=500")).await;
+    assert_valid_fhir(&all);
+    let events: Vec<&Value> = all["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    let ecd = |e: &&&Value| e["agent"][0]["who"]["identifier"]["value"] == "fhir:ecd-voorbeeld";
+    // Its own writes and reads (the family, the task, the answers, this log), with the NEN
+    // 7513 fields: who, role, what, when, why and the application.
+    let own: Vec<&&Value> = events.iter().filter(ecd).collect();
+    assert!(own.iter().any(|e| e["action"] == "C" && e["entity"][1]["name"] == "questionnaire"));
+    assert!(own.iter().any(|e| e["action"] == "R" && e["entity"][1]["name"] == "questionnaires"));
+    assert!(own.iter().any(|e| e["action"] == "R" && e["entity"][1]["name"] == "audit_log"));
+    for e in &own {
+        assert_eq!(e["agent"][0]["role"][0]["text"], "Systeemkoppeling");
+        assert_eq!(e["purposeOfEvent"][0]["coding"][0]["code"], "hulpverlening");
+        assert_eq!(e["source"]["site"], "fhir:ecd-voorbeeld");
+        assert!(e["recorded"].is_string());
+    }
+    // The coach's activation code is there too, under her own name and application.
+    assert!(events
+        .iter()
+        .any(|e| e["agent"][0]["who"]["display"] == "Fleur Demo" && e["source"]["site"] == "staff-api"));
+
+    // Answers and logs are read one family at a time.
+    let (status, body) = setup.get(Some(&token), "/AuditEvent").await;
+    assert_eq!((status, outcome_code(&body)), (400, "patient_required"));
+    let theirs = setup.token(&setup.other, "system/Patient.rs").await.unwrap();
+    let (status, _) = setup.get(Some(&theirs), &format!("/AuditEvent?patient={sem}")).await;
+    assert_eq!(status, 403, "no scope for the log");
 }

@@ -94,7 +94,7 @@ fn expect_type(r: &Value, resource_type: &str) -> Result<(), Invalid> {
 }
 
 /// The first identifier of the resource: the key it is recognised by when sent again.
-fn identifier(r: &Value) -> Result<ExternalId, Invalid> {
+pub(super) fn first_identifier(r: &Value) -> Result<ExternalId, Invalid> {
     let first = r["identifier"].as_array().and_then(|a| a.first()).ok_or_else(|| {
         invalid("identifier is missing: send the ECD's identifier so a resource sent twice is stored once")
     })?;
@@ -128,7 +128,7 @@ fn birth_date(r: &Value, today: NaiveDate) -> Result<NaiveDate, Invalid> {
 }
 
 /// `Patient/<id>` of a Mijn CJG patient (the ECD learnt the id when it sent the Patient).
-fn patient_reference(r: &Value, element: &str) -> Result<Uuid, Invalid> {
+pub(super) fn patient_reference(r: &Value, element: &str) -> Result<Uuid, Invalid> {
     let reference = r[element]["reference"]
         .as_str()
         .ok_or_else(|| invalid(format!("{element}.reference is missing: send Patient/<id>")))?;
@@ -172,7 +172,7 @@ pub struct PatientIn {
 
 pub fn patient(r: &Value, today: NaiveDate) -> Result<PatientIn, Invalid> {
     expect_type(r, "Patient")?;
-    let identifier = identifier(r)?;
+    let identifier = first_identifier(r)?;
     let family_name = match r["name"][0]["family"].as_str() {
         Some(f) => Some(validate::single_line("name.family", f, 100).map_err(|e| invalid(e.to_string()))?),
         None => None,
@@ -250,7 +250,7 @@ const RELATIONS: &[(&str, PersonRole)] = &[
 
 pub fn related_person(r: &Value, today: NaiveDate) -> Result<RelatedPersonIn, Invalid> {
     expect_type(r, "RelatedPerson")?;
-    let identifier = identifier(r)?;
+    let identifier = first_identifier(r)?;
     let patient = patient_reference(r, "patient")?;
     let mut role = None;
     let mut has_gezag = false;
@@ -303,7 +303,7 @@ pub struct CareTeamIn {
 
 pub fn care_team(r: &Value) -> Result<CareTeamIn, Invalid> {
     expect_type(r, "CareTeam")?;
-    let identifier = identifier(r)?;
+    let identifier = first_identifier(r)?;
     let patient = patient_reference(r, "subject")?;
     let active = match r["status"].as_str() {
         Some("active") => true,
@@ -347,7 +347,7 @@ pub struct DocumentReferenceIn {
 
 pub fn document_reference(r: &Value) -> Result<DocumentReferenceIn, Invalid> {
     expect_type(r, "DocumentReference")?;
-    let identifier = identifier(r)?;
+    let identifier = first_identifier(r)?;
     let patient = patient_reference(r, "subject")?;
     let current = match r["status"].as_str() {
         Some("current") => true,

@@ -2,7 +2,9 @@
 //! Koppeltaal 2.0 where it has a profile (see `docs/fhir.md`). Pure: the resources are built
 //! from domain values here; the server only fetches and answers.
 
+pub mod audit;
 pub mod inbound;
+pub mod questionnaires;
 
 use serde_json::{json, Value};
 
@@ -250,6 +252,31 @@ pub const SUPPORTED: &[Supported] = &[
         search_params: &[],
         profile: None,
     },
+    Supported { resource: "Task", interactions: &["create", "update"], search_params: &[], profile: None },
+    Supported {
+        resource: "Questionnaire",
+        interactions: &["read", "search-type"],
+        search_params: &[],
+        profile: None,
+    },
+    Supported {
+        resource: "ActivityDefinition",
+        interactions: &["read", "search-type"],
+        search_params: &[],
+        profile: None,
+    },
+    Supported {
+        resource: "QuestionnaireResponse",
+        interactions: &["read", "search-type"],
+        search_params: &[("patient", "reference")],
+        profile: None,
+    },
+    Supported {
+        resource: "AuditEvent",
+        interactions: &["search-type"],
+        search_params: &[("patient", "reference"), ("_count", "number"), ("_offset", "number")],
+        profile: None,
+    },
 ];
 
 /// `GET /fhir/metadata`. `base` is the server's public FHIR base (`https://…/fhir`),
@@ -427,6 +454,19 @@ pub fn document_reference(
         r["subject"] = json!({"reference": format!("Patient/{subject}")});
     }
     r
+}
+
+/// A page of a `searchset` Bundle: no total (counting would read the whole log), and the
+/// address of the next page when there is one.
+pub fn search_page(base: &str, resources: Vec<Value>, next: Option<&str>) -> Value {
+    let mut bundle = search_bundle(base, resources);
+    if let Some(obj) = bundle.as_object_mut() {
+        obj.remove("total");
+    }
+    if let Some(next) = next {
+        bundle["link"] = json!([{"relation": "next", "url": next}]);
+    }
+    bundle
 }
 
 /// A `searchset` Bundle of `resources` found under `base`.

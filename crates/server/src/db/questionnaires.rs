@@ -61,6 +61,19 @@ pub fn task_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     .optional()
 }
 
+/// A dossier's answered questionnaires, oldest answer first, each with whether a young person
+/// (not a parent or carer) answered it.
+pub fn answered_tasks(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(QuestionnaireTask, bool)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TASK_COLUMNS}, p.role FROM questionnaire_tasks t JOIN people p ON p.id = t.person_id
+         WHERE t.dossier_id = ?1 AND t.status = 'submitted' ORDER BY t.submitted_at, t.id"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| {
+        Ok((task_row(r)?.0, r.get::<String>(11)? == cjg_core::PersonRole::Child.as_str()))
+    })?;
+    rows.collect()
+}
+
 /// The person's tasks that changed after `cursor`, for the sync feed.
 pub fn person_tasks_since(
     conn: &dyn Query,

@@ -29,6 +29,7 @@ use crate::auth::{self, Peer};
 use crate::client_assertion::ASSERTION_TYPE;
 use crate::{db, AppState};
 
+mod answers;
 mod write;
 
 /// How long an access token lives.
@@ -226,6 +227,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/RelatedPerson/{id}", put(write::related_person))
         .route("/CareTeam/{id}", put(write::care_team))
         .route("/DocumentReference/{id}", put(write::document_reference))
+        .route("/Task", post(write::task).put(write::task))
+        .route("/Task/{id}", put(write::task))
+        .route("/Questionnaire", get(answers::search_questionnaires))
+        .route("/Questionnaire/{id}", get(answers::read_questionnaire))
+        .route("/ActivityDefinition", get(answers::search_activity_definitions))
+        .route("/ActivityDefinition/{id}", get(answers::read_activity_definition))
+        .route("/QuestionnaireResponse", get(answers::search_responses))
+        .route("/QuestionnaireResponse/{id}", get(answers::read_response))
+        .route("/AuditEvent", get(answers::search_audit_events))
         .route("/Practitioner", get(search_practitioners))
         .route("/Practitioner/{id}", get(read_practitioner))
         .fallback(|| async {

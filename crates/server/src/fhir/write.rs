@@ -150,8 +150,8 @@ impl Incoming {
     }
 }
 
-/// One write's context inside its transaction: who writes, for whom, and its log line.
-struct Writer {
+/// One access's context inside its transaction: who, for whom, and its log line.
+pub(super) struct Writer {
     client_id: String,
     actor: StaffActor,
     purpose: Purpose,
@@ -172,7 +172,7 @@ struct Written {
 }
 
 impl Writer {
-    fn new(
+    pub(super) fn new(
         client: &FhirClient,
         resource_type: &'static str,
         origin: std::net::IpAddr,
@@ -193,7 +193,7 @@ impl Writer {
         }
     }
 
-    fn log(
+    pub(super) fn log(
         &self,
         tx: &Tx<'_>,
         dossier_id: Uuid,
@@ -219,7 +219,7 @@ impl Writer {
         Ok(())
     }
 
-    fn serves(&self, team: &str) -> bool {
+    pub(super) fn serves(&self, team: &str) -> bool {
         self.teams.as_ref().is_none_or(|t| t.iter().any(|x| x == team))
     }
 
@@ -605,4 +605,57 @@ fn removed(id: Uuid) -> Value {
     model::operation_outcome_information(&format!(
         "DocumentReference/{id} is removed: the family's apps drop it at their next sync; its text stays in the entry's history"
     ))
+}
+
+pub async fn task(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    client: FhirClient,
+    incoming: Incoming,
+) -> Result<Response, FhirError> {
+    write(&state, &client, ip, "Task", incoming, |r, _| model::questionnaires::task(r), store_task).await
+}
+
+/// A Task sends the moment's questionnaire to its owner, as a coach sends one by hand (one
+/// per person and moment; the parents' or the youth's version by who the owner is). A Task sent
+/// again is the same questionnaire; it cannot change or be withdrawn through FHIR.
+fn store_task(tx: &Tx<'_>, w: &Writer, t: model::questionnaires::TaskIn) -> AppResult<Written> {
+    use model::questionnaires::Owner;
+    let patient = w.patient(tx, t.patient)?;
+    let member = db::people::person(tx, t.owner.id())?.filter(|p| {
+        p.dossier_id == patient.dossier_id
+            && match t.owner {
+                Owner::Patient(_) => p.role == PersonRole::Child,
+                Owner::RelatedPerson(_) => p.role != PersonRole::Child,
+            }
+    });
+    if member.is_none() {
+        return Err(unprocessable(format!("owner {} is not a member of this family", t.owner.reference())));
+    }
+    let (task, created) = match w.linked(tx, "Task", &t.identifier)? {
+        Some(id) => {
+            w.may(false)?;
+            let task = db::questionnaires::task(tx, id)?.ok_or_else(AppError::not_found)?;
+            if task.person_id != t.owner.id() || task.definition.phase != t.phase {
+                return Err(unprocessable(
+                    "a sent questionnaire cannot change its owner or moment: send a new Task with a new identifier",
+                ));
+            }
+            (task, false)
+        }
+        None => {
+            w.may(true)?;
+            let send = cjg_core::questionnaire::SendQuestionnaire {
+                person_id: t.owner.id(),
+                phase: t.phase,
+                due_on: None,
+            };
+            let task = db::questionnaires::send_by_hand(tx, patient.dossier_id, &w.actor, &send, w.now)?;
+            w.link(tx, "Task", &t.identifier, task.id)?;
+            w.log(tx, patient.dossier_id, AuditAction::Create, AuditObject::Questionnaire, Some(task.id))?;
+            (task, true)
+        }
+    };
+    let resource = model::questionnaires::task_resource(&task, patient.id, t.owner, Some(&t.identifier));
+    Ok(Written { created, resource })
 }
