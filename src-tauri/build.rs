@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "dismiss_audit_warnings",
     "save_export",
     "save_export_pdf",
+    "my_data",
+    "save_fhir_export",
     "staff_login",
     "staff_setup_second_factor",
     "staff_confirm_second_factor",

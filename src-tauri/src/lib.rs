@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use cjg_client::app::{
     AnswersSent, AppCore, AppStatus, ArticleView, BerichtenView, DevicesView, DossierQuery, DossierView,
-    EntryDetail, FeedbackSent, InformatieView, InzageQuery, InzageView, MessageSent, QuestionnaireView,
-    TasksView,
+    EntryDetail, FeedbackSent, InformatieView, InzageQuery, InzageView, MessageSent, MyDataView,
+    QuestionnaireView, TasksView,
 };
 use cjg_client::export::PdfDoc;
 use cjg_client::secret::Vault;
@@ -150,6 +150,18 @@ async fn save_export(core: State<'_, AppCore>, file_name: String, contents: Stri
 #[tauri::command]
 async fn save_export_pdf(core: State<'_, AppCore>, file_name: String, doc: PdfDoc) -> Res<String> {
     core.save_pdf(&file_name, &doc).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
+}
+
+/// Everything the app holds of the person's dossier, for their own PDF (worded by the UI).
+#[tauri::command]
+async fn my_data(core: State<'_, AppCore>) -> Res<MyDataView> {
+    core.my_data().await.map_err(|e| e.to_ui())
+}
+
+/// The same as a FHIR Bundle in the export folder; answers with the path to show.
+#[tauri::command]
+async fn save_fhir_export(core: State<'_, AppCore>) -> Res<String> {
+    core.save_fhir_export().await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
 }
 
 #[tauri::command]
@@ -519,6 +531,8 @@ pub fn run() {
             dismiss_audit_warnings,
             save_export,
             save_export_pdf,
+            my_data,
+            save_fhir_export,
             staff_login,
             staff_setup_second_factor,
             staff_confirm_second_factor,

@@ -337,6 +337,30 @@ async fn enrol_read_restart_offline_and_unlock() {
     let msg = wait_for(&c, "#pin-change-msg").await.text().await.unwrap();
     assert!(msg.contains("gewijzigd"), "{msg}");
     shot(&c, "08-instellingen").await;
+    // Her own copy of the whole dossier: a PDF to read, and a FHIR Bundle for another app that
+    // an independent FHIR implementation reads, with her messages in it.
+    let exports = data.path().join("exports");
+    wait_for(&c, "#mine-pdf").await.click().await.unwrap();
+    let pdf = exported(&exports, "mijn-cjg-dossier-", "pdf").await;
+    assert!(pdf.starts_with(b"%PDF-") && cjg_tests::contains(&pdf, "Mijn dossier bij het CJG"));
+    assert!(
+        cjg_tests::contains(&pdf, "VERSLAGEN EN AFSPRAKEN") && cjg_tests::contains(&pdf, "woensdagochtend")
+    );
+    wait_text(&c, "#mine-msg", "Opgeslagen").await;
+    wait_for(&c, "#mine-fhir").await.click().await.unwrap();
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&exported(&exports, "mijn-cjg-dossier-", "json").await).unwrap();
+    cjg_tests::fhir::assert_valid_fhir(&bundle);
+    let kinds: Vec<&str> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "DocumentReference").count(), 11, "{kinds:?}");
+    assert!(bundle.to_string().contains("woensdagochtend"), "her messages are in it");
+    c.execute("document.getElementById('mine').scrollIntoView()", vec![]).await.unwrap();
+    shot(&c, "08b-gegevens-opslaan").await;
     wait_for(&c, "#settings-back").await.click().await.unwrap();
     assert_eq!(entry_titles(&c, 11).await.len(), 11);
 
@@ -362,30 +386,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     let fingerprint = wait_for(&c, "#audit-fingerprint").await.text().await.unwrap();
     assert!(fingerprint.contains("regels, code "), "a code to compare with another device: {fingerprint}");
     // The person's own copy, as CSV and as PDF.
-    let exports = data.path().join("exports");
-    let exported = |ext: &'static str| {
-        let exports = exports.clone();
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let found = std::fs::read_dir(&exports).ok().and_then(|d| {
-                    d.filter_map(Result::ok)
-                        .map(|e| e.path())
-                        .find(|p| p.extension().is_some_and(|x| x == ext))
-                });
-                if let Some(p) = found {
-                    return std::fs::read(p).unwrap();
-                }
-                assert!(Instant::now() < deadline, "no .{ext} export");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-    };
     wait_for(&c, "#export-csv").await.click().await.unwrap();
-    let csv = String::from_utf8(exported("csv").await).unwrap();
+    let csv = String::from_utf8(exported(&exports, "mijn-cjg-inzage-", "csv").await).unwrap();
     assert!(csv.contains("Datum en tijd") && csv.contains("Fleur Demo"), "{csv}");
     wait_for(&c, "#export-pdf").await.click().await.unwrap();
-    let pdf = exported("pdf").await;
+    let pdf = exported(&exports, "mijn-cjg-inzage-", "pdf").await;
     assert!(pdf.starts_with(b"%PDF-") && cjg_tests::contains(&pdf, "bekeek alle verslagen"));
     wait_for(&c, "#export-msg").await;
     shot(&c, "11-inzage").await;
@@ -494,6 +499,24 @@ async fn enrol_read_restart_offline_and_unlock() {
     shot(&c, "07-offline").await;
     c.close().await.unwrap();
     assert_accessible();
+}
+
+/// The bytes of the export named `<prefix>…<ext>` once the app has written it.
+async fn exported(exports: &std::path::Path, prefix: &str, ext: &str) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = std::fs::read_dir(exports).ok().and_then(|d| {
+            d.filter_map(Result::ok).map(|e| e.path()).find(|p| {
+                p.extension().is_some_and(|x| x == ext)
+                    && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
+            })
+        });
+        if let Some(p) = found {
+            return std::fs::read(p).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no {prefix}….{ext} export");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn staff_sign_in(c: &Client, username: &str, password: &str) {

@@ -731,3 +731,46 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     let (status, _) = setup.get(Some(&theirs), &format!("/AuditEvent?patient={sem}")).await;
     assert_eq!(status, 403, "no scope for the log");
 }
+
+/// A parent saves her whole dossier as a FHIR Bundle for another app (AVG art. 20): every
+/// entry she may read and no other, her messages, her answers with the questionnaires they
+/// answer, and the access log she sees; an independent FHIR implementation reads it, and it
+/// lands only in the export folder.
+#[tokio::test]
+async fn a_parent_saves_her_whole_dossier_as_a_fhir_bundle() {
+    let server = cjg_tests::TestServer::start().unwrap();
+    let (dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    app.send_message("Kunnen we vrijdag bellen?").await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let mine = app.my_data().await.unwrap();
+    assert_eq!(mine.me.display_name, "Sanne Voorbeeld");
+    let path = app.save_fhir_export().await.unwrap();
+    assert!(path.starts_with(dir.path().join("exports")), "{}", path.display());
+    assert!(path.file_name().unwrap().to_str().unwrap().starts_with("mijn-cjg-dossier-"));
+    let bundle: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_valid_fhir(&bundle);
+    assert_eq!(
+        (bundle["resourceType"].as_str(), bundle["type"].as_str()),
+        (Some("Bundle"), Some("collection"))
+    );
+    let resources: Vec<&Value> = bundle["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    let of = |kind: &str| resources.iter().filter(|r| r["resourceType"] == kind).count();
+    let visible = app.dossier().await.unwrap();
+    assert_eq!(of("DocumentReference"), visible.entries.len());
+    let ids: Vec<String> = visible.entries.iter().map(|e| e.id.to_string()).collect();
+    assert!(resources
+        .iter()
+        .filter(|r| r["resourceType"] == "DocumentReference")
+        .all(|r| ids.contains(&r["id"].as_str().unwrap().to_owned())));
+    assert_eq!(of("AuditEvent"), app.inzage().await.unwrap().total as usize);
+    assert_eq!(of("Communication"), mine.messages.len());
+    assert!(of("Communication") >= 1);
+    assert_eq!(of("QuestionnaireResponse"), mine.questionnaires.len());
+    assert!(of("Questionnaire") >= usize::from(!mine.questionnaires.is_empty()));
+    assert_eq!(of("Patient") + of("RelatedPerson"), visible.people.len());
+    // Only her own answers: a parent's answers name her as their source.
+    assert!(resources
+        .iter()
+        .filter(|r| r["resourceType"] == "QuestionnaireResponse")
+        .all(|r| r["source"]["reference"] == json!(format!("RelatedPerson/{}", mine.me.id))));
+}

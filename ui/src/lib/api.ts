@@ -3,7 +3,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
-  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, PdfDoc, Progress, Purpose,
+  AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, MyDataView, PdfDoc, Progress, Purpose,
   StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News,
 } from "./bindings";
 
@@ -36,6 +36,10 @@ export const api = {
   dismissAuditWarnings: () => invoke<void>("dismiss_audit_warnings"),
   saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
+  /** Everything the app holds of the person's dossier, for their own copy. */
+  myData: () => invoke<MyDataView>("my_data"),
+  /** The same as a FHIR Bundle in the export folder; answers with the path. */
+  saveFhirExport: () => invoke<string>("save_fhir_export"),
   staffLogin: (serverUrl: string, username: string, password: string, oneTimeCode: string | null) =>
     invoke<string>("staff_login", { serverUrl, username, password, oneTimeCode }),
   staffSetupSecondFactor: (serverUrl: string, username: string, password: string, setupCode: string) =>

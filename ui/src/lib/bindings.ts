@@ -244,6 +244,24 @@ object_type: string, object_id: string | null, purpose: Purpose, purpose_note: s
  */
 origin: string, };
 
+export type MyDataView = { me: Person, people: Array<Person>, 
+/**
+ * Newest first, with their text.
+ */
+entries: Array<Entry>, 
+/**
+ * The person's own answered questionnaires, oldest first.
+ */
+questionnaires: Array<QuestionnaireTask>, 
+/**
+ * The person's conversation with the coach, oldest first.
+ */
+messages: Array<Message>, 
+/**
+ * The access log as this person sees it, oldest first.
+ */
+audit: Array<AuditEvent>, };
+
 export type StaffDossierView = { dossier_id: string, purpose: Purpose, purpose_expires_at: string, entries: Array<Entry>, 
 /**
  * The family members, for whom tips and answers are meant.

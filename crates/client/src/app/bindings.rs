@@ -53,6 +53,7 @@ pub fn typescript_bindings() -> String {
         crate::export::PdfDoc::decl(&cfg),
         cjg_core::api::CaseloadDossier::decl(&cfg),
         cjg_core::audit::AuditEvent::decl(&cfg),
+        super::MyDataView::decl(&cfg),
         crate::staff::StaffDossierView::decl(&cfg),
         cjg_core::api::StaffSignInOptions::decl(&cfg),
         crate::staff::SecondFactorSetupView::decl(&cfg),

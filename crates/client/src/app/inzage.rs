@@ -196,8 +196,9 @@ impl AppCore {
     }
 
     /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
-    /// export folder, and says where. With [`AppCore::save_pdf`] the one place the app writes
-    /// readable dossier data, and only on request.
+    /// export folder, and says where. With [`AppCore::save_pdf`] and
+    /// [`AppCore::save_fhir_export`] the only places the app writes readable dossier data, and
+    /// only on request.
     pub async fn save_export(&self, file_name: &str, contents: &str) -> Result<PathBuf> {
         self.write_export(file_name, "csv", contents.as_bytes()).await
     }
@@ -208,7 +209,7 @@ impl AppCore {
         self.write_export(file_name, "pdf", &bytes).await
     }
 
-    async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
+    pub(super) async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
         // Only for the open account: a locked app exports nothing.
         drop(self.store().await?);
         let ok_name = file_name.len() <= 80

@@ -25,6 +25,7 @@ mod devices;
 mod dossier;
 mod informatie;
 mod inzage;
+mod mine;
 mod push;
 mod staff;
 mod taken;
@@ -37,6 +38,7 @@ pub use dossier::{
 };
 pub use informatie::{ArticleSummary, ArticleView, InformatieView, TipView};
 pub use inzage::{AuditLine, AuditWarningView, InzageQuery, InzageView, LogFingerprint};
+pub use mine::MyDataView;
 pub use push::News;
 pub use taken::{AnswersSent, QuestionnaireView, TaskItem, TaskKind, TaskState, TasksView};
 

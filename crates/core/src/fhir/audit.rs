@@ -2,12 +2,10 @@
 //! who (name and id), in which role, what (action and object), when, why (purpose and note),
 //! and through which application.
 
-use serde_json::{json, Value};
-use uuid::Uuid;
-
 use super::IDENTIFIER_SYSTEM;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::staff::StaffRole;
+use serde_json::{json, Value};
 
 /// Mijn CJG's own action words (FHIR's C/R/U/D/E cannot say "export" or "share").
 pub const ACTION_SYSTEM: &str = "https://mijn-cjg.nl/fhir/CodeSystem/audit-action";
@@ -29,8 +27,9 @@ fn fhir_action(a: AuditAction) -> &'static str {
     }
 }
 
-/// `patient` is the young person the ECD asked about: the log is the family's.
-pub fn audit_event(e: &AuditEvent, patient: Uuid) -> Value {
+/// `subject` is whose log it is: `Patient/<id>` (the young person an ECD asked about: the log
+/// is the family's) or, in a parent's own export, `RelatedPerson/<id>`.
+pub fn audit_event(e: &AuditEvent, subject: &str) -> Value {
     let who = if e.actor_role == StaffRole::Systeemkoppeling.as_str() {
         json!({"identifier": {"system": APPLICATION_SYSTEM, "value": e.origin}, "display": e.actor_name})
     } else {
@@ -51,6 +50,13 @@ pub fn audit_event(e: &AuditEvent, patient: Uuid) -> Value {
             json!({"identifier": {"system": IDENTIFIER_SYSTEM, "value": format!("urn:uuid:{}", e.dossier_id)}})
         }
     };
+    let mut person = json!({
+        "what": {"reference": subject},
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person"},
+    });
+    if subject.starts_with("Patient/") {
+        person["role"] = json!({"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"});
+    }
     json!({
         "resourceType": "AuditEvent",
         "id": e.id.to_string(),
@@ -71,11 +77,7 @@ pub fn audit_event(e: &AuditEvent, patient: Uuid) -> Value {
             "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4", "display": "Application Server"}],
         },
         "entity": [
-            {
-                "what": {"reference": format!("Patient/{patient}")},
-                "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1", "display": "Person"},
-                "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"},
-            },
+            person,
             object,
         ],
     })

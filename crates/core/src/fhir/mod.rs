@@ -3,6 +3,7 @@
 //! from domain values here; the server only fetches and answers.
 
 pub mod audit;
+pub mod export;
 pub mod inbound;
 pub mod questionnaires;
 

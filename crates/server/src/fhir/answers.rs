@@ -233,7 +233,7 @@ pub async fn search_audit_events(
     let found = in_family(&state, &client, ip, patient, (AuditObject::AuditLog, None), move |tx, row| {
         Ok(db::audit::audit_log_window(tx, row.dossier_id, window)?
             .into_iter()
-            .map(|(e, _)| model::audit::audit_event(&e, row.id))
+            .map(|(e, _)| model::audit::audit_event(&e, &format!("Patient/{}", row.id)))
             .collect::<Vec<_>>())
     })
     .await?;
