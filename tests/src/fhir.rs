@@ -103,11 +103,16 @@ pub fn start() -> Result<FhirSetup> {
             &ecd,
             "ECD Voorbeeld (verzonnen)",
             r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu",
-                "system/DocumentReference.cu", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
+                "system/DocumentReference.cud", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
                 "system/QuestionnaireResponse.rs", "system/AuditEvent.rs"]"#,
             r#"["*"]"#,
         ),
-        (&other, "Systeem van een ander CJG (verzonnen)", r#"["system/Patient.rs"]"#, r#"["Team Elders"]"#),
+        (
+            &other,
+            "Systeem van een ander CJG (verzonnen)",
+            r#"["system/Patient.rs", "system/QuestionnaireResponse.rs", "system/AuditEvent.rs"]"#,
+            r#"["Team Elders"]"#,
+        ),
     ] {
         let jwks = dir.path().join(format!("{}.jwks.json", client.client_id));
         std::fs::write(&jwks, client.jwks().to_string())?;

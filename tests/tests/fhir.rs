@@ -280,7 +280,7 @@ const VISIBILITY: &str = "https://mijn-cjg.nl/fhir/CodeSystem/visibility";
 const ROLE_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
 const COD472: &str = "urn:oid:2.16.840.1.113883.2.4.3.11.22.472";
 const WRITE_SCOPES: &str =
-    "system/Practitioner.rs system/Patient.cruds system/RelatedPerson.cu system/CareTeam.cu system/DocumentReference.cu";
+    "system/Practitioner.rs system/Patient.cruds system/RelatedPerson.cu system/CareTeam.cu system/DocumentReference.cud";
 
 fn ecd_id(value: &str) -> Value {
     json!([{"system": ECD_IDS, "value": value}])
@@ -331,12 +331,16 @@ fn document(identifier: &str, kind: &str, visibility: &str, title: &str, text: &
     })
 }
 
+/// A demo staff member as a Practitioner id.
+async fn practitioner(setup: &FhirSetup, token: &str, name: &str) -> String {
+    let (_, bundle) = setup.get(Some(token), "/Practitioner").await;
+    let found = bundle["entry"].as_array().unwrap().iter().find(|e| e["resource"]["name"][0]["text"] == name);
+    found.expect(name)["resource"]["id"].as_str().unwrap().to_owned()
+}
+
 /// The demo coach as a Practitioner id.
 async fn fleur(setup: &FhirSetup, token: &str) -> String {
-    let (_, bundle) = setup.get(Some(token), "/Practitioner").await;
-    let found =
-        bundle["entry"].as_array().unwrap().iter().find(|e| e["resource"]["name"][0]["text"] == "Fleur Demo");
-    found.expect("Fleur Demo")["resource"]["id"].as_str().unwrap().to_owned()
+    practitioner(setup, token, "Fleur Demo").await
 }
 
 /// A family pushed by the ECD: the youth's id, the mother's id and the coach's.
@@ -547,9 +551,20 @@ async fn bad_resources_and_clients_without_the_right_get_an_operation_outcome_an
         "subject": {"reference": format!("Patient/{sem}")},
         "participant": [{"member": {"reference": format!("Practitioner/{}", uuid::Uuid::new_v4())}}]});
     refused(422, "unprocessable", team.clone(), "an unknown practitioner").await;
+    let kim = practitioner(&setup, &token, "Kim Demo").await;
+    team["participant"] = json!([{"member": {"reference": format!("Practitioner/{kim}")}}]);
+    refused(422, "unprocessable", team.clone(), "a quality officer works from the report, not a caseload")
+        .await;
     team["identifier"] = ecd_id("zorgteam-2");
     team["participant"] = json!([]);
     refused(422, "unprocessable", team, "a second care team for one family").await;
+    let mut moved = youth();
+    moved["extension"][0]["valueIdentifier"]["value"] = json!("gezin-elders");
+    refused(422, "unprocessable", moved, "a young person does not move to another family").await;
+    let mut sibling = youth();
+    sibling["identifier"] = ecd_id("kind-4");
+    sibling["managingOrganization"]["identifier"]["value"] = json!("Team Zuid");
+    refused(422, "unprocessable", sibling, "a sibling with another team than the family's").await;
     let mut lone = youth();
     lone["identifier"] = ecd_id("kind-2");
     lone["extension"][0]["valueIdentifier"]["value"] = json!("gezin-2");
@@ -574,6 +589,23 @@ async fn bad_resources_and_clients_without_the_right_get_an_operation_outcome_an
     assert_eq!((a.status, outcome_code(&a.body)), (422, "unprocessable"), "{}", a.body);
     assert_eq!(state(), before, "nothing of a refused write stays behind");
 
+    // A young person without a family number is a family of their own, even when their own
+    // number is the same as another family's (the ECD's numbers may share a system).
+    let mut alone = youth();
+    alone["identifier"] = ecd_id("gezin-1");
+    alone.as_object_mut().unwrap().remove("extension");
+    alone["name"] = json!([{"family": "Eigendemo", "given": ["Jip"]}]);
+    let a = setup.put(&token, &alone).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let families: i64 = db
+        .query_row(
+            "SELECT COUNT(DISTINCT dossier_id) FROM people WHERE display_name IN ('Jip Eigendemo', 'Sem Koppeldemo')",
+            params![],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(families, 2, "Jip did not land in the Koppeldemo family");
+
     // Without a write scope, and from another organisation: refused, nothing stored.
     let read_only = setup.token(&setup.ecd, "system/Patient.rs system/DocumentReference.c").await.unwrap();
     let mut other_youth = youth();
@@ -582,10 +614,18 @@ async fn bad_resources_and_clients_without_the_right_get_an_operation_outcome_an
     assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"), "{}", a.body);
     let a = setup.put(&read_only, &document("verslag-1", "plan", "family", "Nieuw", "Tekst.", &sem)).await;
     assert_eq!(a.status, 201, "create is in the scope: {}", a.body);
+    let resent =
+        setup.put(&read_only, &document("verslag-1", "plan", "family", "Nieuw", "Tekst.", &sem)).await;
+    assert_eq!(resent.status, 200, "sending a create again needs no .u: {}", resent.body);
     let mut update = good.clone();
     update["identifier"] = ecd_id("verslag-1");
     let a = setup.put(&read_only, &update).await;
     assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"), "an update needs .u: {}", a.body);
+    let no_delete = setup.token(&setup.ecd, "system/DocumentReference.cu").await.unwrap();
+    let mut removal = document("verslag-1", "plan", "family", "Nieuw", "Tekst.", &sem);
+    removal["status"] = json!("entered-in-error");
+    let a = setup.put(&no_delete, &removal).await;
+    assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"), "a removal needs .d: {}", a.body);
     let theirs = setup.token(&setup.other, "system/Patient.rs").await.unwrap();
     let a = setup.put(&theirs, &good).await;
     assert_eq!((a.status, outcome_code(&a.body)), (403, "forbidden"));
@@ -669,13 +709,39 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     let view = mother.questionnaire(item.id).await.unwrap().unwrap();
     assert_eq!(view.task.definition.key, "start-ouder");
     let answers = fill_in(&view.task.definition);
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     assert!(mother.submit_questionnaire(item.id, answers.clone()).await.unwrap().sent);
+    let after = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+
+    // The cheap poll: what was answered since, in every family the client serves.
+    let since =
+        |moment: &str| format!("/QuestionnaireResponse?_lastUpdated=gt{}", moment.replace('+', "%2B"));
+    let (status, new) = setup.get(Some(&token), &since(&before)).await;
+    assert_eq!(status, 200, "{new}");
+    assert_valid_fhir(&new);
+    let ids: Vec<&str> =
+        new["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [task_id.as_str()]);
+    let (_, none) = setup.get(Some(&token), &since(&after)).await;
+    assert!(none["entry"].as_array().unwrap().is_empty(), "{none}");
+    let (status, body) = setup.get(Some(&token), "/QuestionnaireResponse?_lastUpdated=lt2026-01-01").await;
+    assert_eq!((status, outcome_code(&body)), (400, "invalid_search"));
+    let (status, body) = setup.get(Some(&token), "/QuestionnaireResponse").await;
+    assert_eq!((status, outcome_code(&body)), (400, "patient_required"));
+    // Another organisation's system polls too, and gets none of this CJG's answers or lines.
+    let elders =
+        setup.token(&setup.other, "system/QuestionnaireResponse.rs system/AuditEvent.rs").await.unwrap();
+    let (status, theirs) = setup.get(Some(&elders), &since(&before)).await;
+    assert_eq!(status, 200);
+    assert!(theirs["entry"].as_array().unwrap().is_empty(), "{theirs}");
+    let (_, theirs) = setup.get(Some(&elders), &format!("/AuditEvent?patient={sem}")).await;
+    assert!(theirs["entry"].as_array().unwrap().is_empty(), "{theirs}");
 
     let (status, bundle) =
         setup.get(Some(&token), &format!("/QuestionnaireResponse?patient=Patient/{sem}")).await;
     assert_eq!(status, 200, "{bundle}");
     assert_valid_fhir(&bundle);
-    assert_eq!(bundle["total"], 1);
+    assert_eq!(bundle["entry"].as_array().unwrap().len(), 1, "{bundle}");
     let response = &bundle["entry"][0]["resource"];
     assert_eq!(response["id"], json!(task_id));
     assert_eq!(response["source"]["reference"], json!(format!("RelatedPerson/{iris}")));
@@ -703,6 +769,12 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     assert_eq!(page["entry"].as_array().unwrap().len(), 3);
     let next = page["link"][0]["url"].as_str().expect("a next page");
     assert!(next.contains("_offset=3"), "{next}");
+    let (_, recent) = setup
+        .get(Some(&token), &format!("/AuditEvent?patient={sem}&date=ge{}", before.replace('+', "%2B")))
+        .await;
+    assert_valid_fhir(&recent);
+    let recent: Vec<&Value> = recent["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    assert!(!recent.is_empty() && recent.iter().all(|e| e["recorded"].as_str().unwrap() >= before.as_str()));
     let (_, all) = setup.get(Some(&token), &format!("/AuditEvent?patient={sem}&_count=500")).await;
     assert_valid_fhir(&all);
     let events: Vec<&Value> = all["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();

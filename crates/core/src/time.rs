@@ -9,6 +9,17 @@ pub fn dutch_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Amsterdam).date_naive()
 }
 
+/// The first moment of a Dutch calendar day.
+pub fn start_of_dutch_day(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    // Midnight always exists in Amsterdam (the clocks change at 02:00 and 03:00).
+    Amsterdam
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -164,8 +164,10 @@ pub struct PatientIn {
     /// `name.family`: the family's name when this patient starts a new dossier.
     pub family_name: Option<String>,
     pub birth_date: NaiveDate,
-    /// The family identifier (extension); without one the patient is a family of their own.
-    pub family: ExternalId,
+    /// The family identifier (extension); without one a new young person starts a family of
+    /// their own (never found again by number: the ECD's patient and family numbers may
+    /// share a system).
+    pub family: Option<ExternalId>,
     /// The team named in `managingOrganization`, if any.
     pub team: Option<String>,
 }
@@ -183,8 +185,8 @@ pub fn patient(r: &Value, today: NaiveDate) -> Result<PatientIn, Invalid> {
         .flatten()
         .find(|e| e["url"].as_str() == Some(FAMILY_EXTENSION))
     {
-        Some(e) => ExternalId::from_json(&e["valueIdentifier"], "extension(family).valueIdentifier")?,
-        None => identifier.clone(),
+        Some(e) => Some(ExternalId::from_json(&e["valueIdentifier"], "extension(family).valueIdentifier")?),
+        None => None,
     };
     let team = match r.get("managingOrganization") {
         None => None,
@@ -376,10 +378,23 @@ pub fn document_reference(r: &Value) -> Result<DocumentReferenceIn, Invalid> {
     let visibility = visibility.unwrap_or(Visibility::Child);
     let title =
         r["description"].as_str().ok_or_else(|| invalid("description (the entry's title) is missing"))?;
-    let date = r["date"].as_str().ok_or_else(|| invalid("date is missing"))?;
-    let occurred_on = DateTime::parse_from_rfc3339(date)
-        .map(|d| crate::time::dutch_date(d.with_timezone(&Utc)))
-        .map_err(|_| invalid("date must be an instant with a time zone: 2026-12-07T10:00:00+01:00"))?;
+    // The day it took place: `context.period.start` (what Mijn CJG gives back), else the day of
+    // `date`, so a resource read back and sent again keeps its day.
+    let occurred_on = match r["context"]["period"]["start"].as_str() {
+        Some(start) => NaiveDate::parse_from_str(start, "%Y-%m-%d")
+            .or_else(|_| {
+                DateTime::parse_from_rfc3339(start).map(|d| crate::time::dutch_date(d.with_timezone(&Utc)))
+            })
+            .map_err(|_| {
+                invalid("context.period.start must be a day YYYY-MM-DD or an instant with a time zone")
+            })?,
+        None => {
+            let date = r["date"].as_str().ok_or_else(|| invalid("date is missing"))?;
+            DateTime::parse_from_rfc3339(date)
+                .map(|d| crate::time::dutch_date(d.with_timezone(&Utc)))
+                .map_err(|_| invalid("date must be an instant with a time zone: 2026-12-07T10:00:00+01:00"))?
+        }
+    };
     let body = attachment_text(r)?;
     let author = match r["author"].as_array().map(Vec::as_slice) {
         None | Some([]) => None,
@@ -548,7 +563,7 @@ mod tests {
             "birthDate": "2012-05-04",
         });
         let got = patient(&p, today()).unwrap();
-        assert_eq!(got.family, got.identifier);
+        assert_eq!(got.family, None);
         assert_eq!(
             (got.display_name.as_str(), got.family_name.as_deref(), got.team),
             ("Noor Demo", Some("Demo"), None)
@@ -556,7 +571,7 @@ mod tests {
         p["extension"] = json!([{"url": FAMILY_EXTENSION, "valueIdentifier": {"system": "urn:oid:1.2.3", "value": "gezin-7"}}]);
         p["managingOrganization"] = json!({"identifier": {"system": TEAM_SYSTEM, "value": "Team Noord"}});
         let got = patient(&p, today()).unwrap();
-        assert_eq!(got.family.value, "gezin-7");
+        assert_eq!(got.family.unwrap().value, "gezin-7");
         assert_eq!(got.team.as_deref(), Some("Team Noord"));
         p["birthDate"] = json!("2030-01-01");
         assert!(patient(&p, today()).unwrap_err().0.contains("birthDate"));

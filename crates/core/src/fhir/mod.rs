@@ -269,13 +269,23 @@ pub const SUPPORTED: &[Supported] = &[
     Supported {
         resource: "QuestionnaireResponse",
         interactions: &["read", "search-type"],
-        search_params: &[("patient", "reference")],
+        search_params: &[
+            ("patient", "reference"),
+            ("_lastUpdated", "date"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
         profile: None,
     },
     Supported {
         resource: "AuditEvent",
         interactions: &["search-type"],
-        search_params: &[("patient", "reference"), ("_count", "number"), ("_offset", "number")],
+        search_params: &[
+            ("patient", "reference"),
+            ("date", "date"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
         profile: None,
     },
 ];
@@ -457,6 +467,41 @@ pub fn document_reference(
     r
 }
 
+/// A `gt` or `ge` date search value (`_lastUpdated=gt2026-12-07T10:00:00Z`, `date=ge2026-12-07`):
+/// the moment after which (or from which, `inclusive`) things count. A day means its start in
+/// Dutch time. Only these two prefixes: a change feed asks "what is new since".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub inclusive: bool,
+}
+
+impl Since {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let (inclusive, rest) = match value.get(..2) {
+            Some("gt") => (false, &value[2..]),
+            Some("ge") => (true, &value[2..]),
+            _ => return Err("use gt or ge with an instant or a day: gt2026-12-07T10:00:00Z".into()),
+        };
+        let at = if let Ok(t) = chrono::DateTime::parse_from_rfc3339(rest) {
+            t.with_timezone(&chrono::Utc)
+        } else if let Ok(day) = chrono::NaiveDate::parse_from_str(rest, "%Y-%m-%d") {
+            crate::time::start_of_dutch_day(day)
+        } else {
+            return Err("the date must be an instant with a time zone or a day YYYY-MM-DD".into());
+        };
+        Ok(Self { at, inclusive })
+    }
+
+    pub fn admits(self, t: chrono::DateTime<chrono::Utc>) -> bool {
+        if self.inclusive {
+            t >= self.at
+        } else {
+            t > self.at
+        }
+    }
+}
+
 /// A page of a `searchset` Bundle: no total (counting would read the whole log), and the
 /// address of the next page when there is one.
 pub fn search_page(base: &str, resources: Vec<Value>, next: Option<&str>) -> Value {
@@ -528,6 +573,18 @@ mod tests {
         assert!(all.grant("system/Practitioner.rs").is_ok());
         assert!(all.on("AuditEvent").read);
         assert!(!all.on("AuditEvent").create);
+    }
+
+    #[test]
+    fn since_takes_gt_and_ge_with_an_instant_or_a_day() {
+        let s = Since::parse("gt2026-12-07T10:00:00+01:00").unwrap();
+        assert!(!s.inclusive && s.at.to_rfc3339() == "2026-12-07T09:00:00+00:00");
+        assert!(!s.admits(s.at) && Since { inclusive: true, ..s }.admits(s.at));
+        let day = Since::parse("ge2026-12-07").unwrap();
+        assert_eq!(day.at.to_rfc3339(), "2026-12-06T23:00:00+00:00", "the start of the Dutch day");
+        for bad in ["2026-12-07", "lt2026-12-07", "gt", "gt2026-13-01", "gt10:00", "ĝt2026-12-07"] {
+            assert!(Since::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -286,6 +286,22 @@ pub fn audit_log_window(
     rows.collect()
 }
 
+/// The dossier's lines at or after `from`, in chain order, the rows of `window`.
+pub fn audit_log_from(
+    conn: &dyn Query,
+    dossier_id: Uuid,
+    from: DateTime<Utc>,
+    window: super::Window,
+) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 AND a.at >= ?4
+         ORDER BY a.position, a.id LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows =
+        stmt.query_map(params![dossier_id.to_string(), window.limit, window.offset, from], audit_row)?;
+    rows.collect()
+}
+
 /// (action, object type, purpose) of a dossier's audit events, oldest first. For tests.
 pub fn audit_actions(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(String, String, String)>> {
     let mut stmt = conn

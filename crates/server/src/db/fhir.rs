@@ -107,6 +107,17 @@ pub fn patients(conn: &dyn Query, only: Option<Uuid>) -> sql::Result<Vec<Patient
     }
 }
 
+/// One young person of a family (the eldest): who stands for the family in a lookup by
+/// something of the family's own, such as a questionnaire.
+pub fn a_patient_of(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Option<Uuid>> {
+    conn.query_row(
+        "SELECT id FROM people WHERE dossier_id = ?1 AND role = 'child' ORDER BY birth_date, id LIMIT 1",
+        [dossier_id.to_string()],
+        |r| uuid_col(r.get(0)?),
+    )
+    .optional()
+}
+
 /// Staff members as an ECD may see them: id and name (no username, no role details).
 pub fn practitioners(conn: &dyn Query, only: Option<Uuid>) -> sql::Result<Vec<(Uuid, String)>> {
     let row = |r: &sql::Row| Ok((uuid_col(r.get(0)?)?, r.get(1)?));
@@ -172,19 +183,17 @@ pub fn identifier_of(
 }
 
 /// The staff members who work on a dossier become exactly `staff`, as the ECD's care team
-/// says. Each must be a person's account (a system account never gets a caseload).
+/// says. Each must be a person whose role works in a caseload (never a system account, nor a
+/// quality officer who works from the report only).
 pub fn set_dossier_staff(tx: &Tx<'_>, dossier_id: Uuid, staff: &[Uuid]) -> StoreResult<()> {
+    use cjg_core::staff::CaseloadTask;
     for id in staff {
-        let known = tx
-            .query_row(
-                "SELECT 1 FROM staff WHERE id = ?1 AND role <> ?2",
-                params![id.to_string(), SYSTEM_ROLE],
-                |r| r.get::<i64>(0),
-            )
-            .optional()?
-            .is_some();
-        if !known {
-            return Err(StoreError::invalid(format!("participant Practitioner/{id} is not known here")));
+        let works_with_families = super::staff::staff_by_id(tx, *id)?
+            .is_some_and(|s| CaseloadTask::ALL.iter().any(|t| s.role.may_in_caseload(*t)));
+        if !works_with_families {
+            return Err(StoreError::invalid(format!(
+                "participant Practitioner/{id} is not known here, or has no role that works with families"
+            )));
         }
     }
     tx.execute("DELETE FROM staff_dossiers WHERE dossier_id = ?1", [dossier_id.to_string()])?;

@@ -54,6 +54,10 @@ pub fn insert_person(tx: &Tx<'_>, dossier_id: Uuid, p: &NewPerson<'_>) -> sql::R
 /// change moves the person into the feed, so every device of the family weighs its entries
 /// again (an age or gezag changes who may read what).
 pub fn update_person(tx: &Tx<'_>, id: Uuid, p: &NewPerson<'_>) -> sql::Result<bool> {
+    // Checked first: a number of the change feed is taken only for a real change.
+    if !differs(tx, id, p)? {
+        return Ok(false);
+    }
     let seq = next_seq(tx)?;
     let n = tx.execute(
         "UPDATE people SET role = ?2, display_name = ?3, birth_date = ?4, has_gezag = ?5,
@@ -62,6 +66,16 @@ pub fn update_person(tx: &Tx<'_>, id: Uuid, p: &NewPerson<'_>) -> sql::Result<bo
         params![id.to_string(), p.role.as_str(), p.display_name, p.birth_date, p.has_gezag, seq],
     )?;
     Ok(n == 1)
+}
+
+/// Whether what the ECD says of a person differs from what is stored.
+pub fn differs(conn: &dyn Query, id: Uuid, p: &NewPerson<'_>) -> sql::Result<bool> {
+    Ok(person(conn, id)?.is_none_or(|k| {
+        k.role != p.role
+            || k.display_name != p.display_name
+            || k.birth_date != p.birth_date
+            || k.has_gezag != p.has_gezag
+    }))
 }
 
 /// The team that serves a family (the indicator report and the FHIR clients go by it).

@@ -74,6 +74,34 @@ pub fn answered_tasks(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(Qu
     rows.collect()
 }
 
+/// One answered questionnaire of the feed: the task, whether a young person answered, and its
+/// family with the family's team.
+pub struct AnsweredRow {
+    pub task: QuestionnaireTask,
+    pub by_youth: bool,
+    pub dossier_id: Uuid,
+    pub team: String,
+}
+
+/// Every family's questionnaires answered at or after `from`, oldest answer first: the change
+/// feed of the answers (the caller keeps the families it may see and the moments it asked).
+pub fn answered_from(conn: &dyn Query, from: DateTime<Utc>) -> sql::Result<Vec<AnsweredRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {TASK_COLUMNS}, p.role, t.dossier_id, d.team FROM questionnaire_tasks t
+         JOIN people p ON p.id = t.person_id JOIN dossiers d ON d.id = t.dossier_id
+         WHERE t.status = 'submitted' AND t.submitted_at >= ?1 ORDER BY t.submitted_at, t.id"
+    ))?;
+    let rows = stmt.query_map(params![from], |r| {
+        Ok(AnsweredRow {
+            task: task_row(r)?.0,
+            by_youth: r.get::<String>(11)? == cjg_core::PersonRole::Child.as_str(),
+            dossier_id: uuid_col(r.get(12)?)?,
+            team: r.get(13)?,
+        })
+    })?;
+    rows.collect()
+}
+
 /// The person's tasks that changed after `cursor`, for the sync feed.
 pub fn person_tasks_since(
     conn: &dyn Query,

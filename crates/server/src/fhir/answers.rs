@@ -52,7 +52,7 @@ pub async fn search_questionnaires(
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("Questionnaire")?;
+    client.may_search("Questionnaire")?;
     no_parameters(&params)?;
     searchset(&state, q::all_questionnaires())
 }
@@ -71,7 +71,7 @@ pub async fn search_activity_definitions(
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("ActivityDefinition")?;
+    client.may_search("ActivityDefinition")?;
     no_parameters(&params)?;
     searchset(&state, q::all_activity_definitions())
 }
@@ -85,52 +85,76 @@ pub async fn read_activity_definition(
     Ok(fhir_json(StatusCode::OK, &q::activity_definition(phase)))
 }
 
-/// `patient=Patient/<id>` (or the bare id), required: answers and logs are read one family at a
-/// time, so an ECD never pulls every family's at once.
-struct FamilySearch {
-    patient: Option<Uuid>,
+/// The search of answers and logs: `patient=Patient/<id>` (or the bare id) for one family,
+/// a `since` parameter (`_lastUpdated` or `date`, `gt`/`ge`) for what is new, and a page.
+struct Search {
+    /// `None`: not asked; `Some(None)`: asked with a value that names no one.
+    patient: Option<Option<Uuid>>,
+    since: Option<model::Since>,
     count: i64,
     offset: i64,
 }
 
-fn family_search(
-    params: &[(String, String)],
-    resource: &str,
-    paged: bool,
-) -> Result<FamilySearch, FhirError> {
-    let mut search = FamilySearch { patient: None, count: DEFAULT_PAGE, offset: 0 };
-    let mut named = false;
+impl Search {
+    /// The first moment that counts: exclusive bounds become inclusive a microsecond later
+    /// (the stores keep microseconds).
+    fn from(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.since.map(|s| if s.inclusive { s.at } else { s.at + chrono::Duration::microseconds(1) })
+    }
+
+    /// The address of the next page, the same search from the next offset.
+    fn next(&self, base: &str, resource: &str, since_name: &str, since_value: Option<&str>) -> String {
+        let (count, offset) = (self.count.to_string(), (self.offset + self.count).to_string());
+        let mut query = vec![("_count", count), ("_offset", offset)];
+        if let Some(Some(p)) = self.patient {
+            query.push(("patient", format!("Patient/{p}")));
+        }
+        if let Some(v) = since_value {
+            query.push((since_name, v.to_owned()));
+        }
+        // Plain pairs of strings always encode.
+        format!("{base}/{resource}?{}", serde_urlencoded::to_string(&query).unwrap_or_default())
+    }
+}
+
+fn invalid_search(why: impl Into<String>) -> FhirError {
+    FhirError::new(StatusCode::BAD_REQUEST, IssueType::Invalid, "invalid_search", why)
+}
+
+fn parse_search(params: &[(String, String)], since_name: &str) -> Result<Search, FhirError> {
+    let mut search = Search { patient: None, since: None, count: DEFAULT_PAGE, offset: 0 };
     let number = |v: &str, name: &str| {
-        v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            FhirError::new(
-                StatusCode::BAD_REQUEST,
-                IssueType::Invalid,
-                "invalid_search",
-                format!("{name} must be a whole number"),
-            )
-        })
+        v.parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| invalid_search(format!("{name} must be a whole number")))
     };
     for (name, value) in params {
         match name.as_str() {
-            "patient" | "subject" if !named => {
-                named = true;
-                search.patient = Uuid::parse_str(value.strip_prefix("Patient/").unwrap_or(value)).ok();
+            "patient" | "subject" if search.patient.is_none() => {
+                search.patient = Some(Uuid::parse_str(value.strip_prefix("Patient/").unwrap_or(value)).ok());
             }
-            "_count" if paged => search.count = number(value, "_count")?.clamp(1, MAX_PAGE),
-            "_offset" if paged => search.offset = number(value, "_offset")?,
+            n if n == since_name && search.since.is_none() => {
+                search.since = Some(
+                    model::Since::parse(value).map_err(|e| invalid_search(format!("{since_name}: {e}")))?,
+                );
+            }
+            "_count" => search.count = number(value, "_count")?.clamp(1, MAX_PAGE),
+            "_offset" => search.offset = number(value, "_offset")?,
             "_format" if value == "json" || value == model::MEDIA_TYPE => {}
             other => return Err(unknown_parameter(other)),
         }
     }
-    if !named {
-        return Err(FhirError::new(
-            StatusCode::BAD_REQUEST,
-            IssueType::Invalid,
-            "patient_required",
-            format!("search {resource} by patient: {resource}?patient=Patient/<id>"),
-        ));
-    }
     Ok(search)
+}
+
+fn patient_required(resource: &str, or: &str) -> FhirError {
+    FhirError::new(
+        StatusCode::BAD_REQUEST,
+        IssueType::Invalid,
+        "patient_required",
+        format!("search {resource} by patient{or}: {resource}?patient=Patient/<id>"),
+    )
 }
 
 /// Runs `read` on the family of `patient` (one of the client's teams) with one line in its
@@ -144,47 +168,117 @@ async fn in_family<T: Send + 'static>(
     read: impl FnOnce(&Tx<'_>, &db::fhir::PatientRow) -> AppResult<T> + Send + 'static,
 ) -> Result<Option<T>, FhirError> {
     let writer = Writer::new(client, object.0.as_str(), origin, state.clock.now(), None);
+    let found = state
+        .db
+        .call_read(move |c| Ok(db::fhir::patients(c, Some(patient))?))
+        .await
+        .map_err(|e| FhirError::internal(&e))?;
+    let Some(row) = found.into_iter().find(|p| writer.serves(&p.team)) else { return Ok(None) };
+    // Ordered by this family only: an ECD reading one family does not hold up the others.
     state
         .db
-        .write(move |tx| {
-            let Some(row) =
-                db::fhir::patients(tx, Some(patient))?.into_iter().find(|p| writer.serves(&p.team))
-            else {
-                return Ok(None);
-            };
+        .write_in(row.dossier_id, move |tx| {
             writer.log(tx, row.dossier_id, AuditAction::Read, object.0, object.1)?;
-            Ok(Some(read(tx, &row)?))
+            read(tx, &row)
         })
         .await
+        .map(Some)
         .map_err(|e| FhirError::internal(&e))
 }
 
-fn responses(tx: &Tx<'_>, dossier: Uuid) -> AppResult<Vec<Value>> {
+/// The family's answered questionnaires with when each was answered.
+type Answered = Vec<(Option<chrono::DateTime<chrono::Utc>>, Value)>;
+
+fn responses(tx: &Tx<'_>, dossier: Uuid) -> AppResult<Answered> {
     Ok(db::questionnaires::answered_tasks(tx, dossier)?
         .into_iter()
         .filter_map(|(task, by_youth)| {
             let owner =
                 if by_youth { Owner::Patient(task.person_id) } else { Owner::RelatedPerson(task.person_id) };
-            q::questionnaire_response(&task, owner)
+            q::questionnaire_response(&task, owner).map(|r| (task.submitted_at, r))
         })
         .collect())
 }
 
-/// `GET /fhir/QuestionnaireResponse?patient=…`: every answered questionnaire of the family.
+/// `GET /fhir/QuestionnaireResponse?patient=…` (every answered questionnaire of one family) or
+/// `?_lastUpdated=gt…` (what was answered since, in every family of the client's teams: the
+/// cheap poll), in pages. Each family whose answers are handed out gets one line in its log.
 pub async fn search_responses(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("QuestionnaireResponse")?;
-    let search = family_search(&params, "QuestionnaireResponse", false)?;
-    let Some(patient) = search.patient else { return searchset(&state, Vec::new()) };
-    let found = in_family(&state, &client, ip, patient, (AuditObject::Questionnaires, None), |tx, row| {
-        responses(tx, row.dossier_id)
-    })
-    .await?;
-    searchset(&state, found.unwrap_or_default())
+    client.may_search("QuestionnaireResponse")?;
+    let search = parse_search(&params, "_lastUpdated")?;
+    let base = config(&state)?.base_url.clone();
+    let since_value = params.iter().find(|(n, _)| n == "_lastUpdated").map(|(_, v)| v.clone());
+    let page = Window { offset: search.offset, limit: search.count + 1 };
+    let mut found = match search.patient {
+        Some(None) => Vec::new(),
+        Some(Some(patient)) => {
+            let from = search.from();
+            in_family(&state, &client, ip, patient, (AuditObject::Questionnaires, None), move |tx, row| {
+                Ok(responses(tx, row.dossier_id)?
+                    .into_iter()
+                    .filter(|(at, _)| from.is_none_or(|f| at.is_some_and(|a| a >= f)))
+                    .map(|(_, r)| r)
+                    .skip(page.offset.unsigned_abs() as usize)
+                    .take(page.limit.unsigned_abs() as usize)
+                    .collect())
+            })
+            .await?
+            .unwrap_or_default()
+        }
+        None => {
+            let from =
+                search.from().ok_or_else(|| patient_required("QuestionnaireResponse", " or _lastUpdated"))?;
+            answered_since(&state, &client, ip, from, page).await?
+        }
+    };
+    let next = (found.len() as i64 > search.count).then(|| {
+        found.truncate(search.count.unsigned_abs() as usize);
+        search.next(&base, "QuestionnaireResponse", "_lastUpdated", since_value.as_deref())
+    });
+    Ok(fhir_json(StatusCode::OK, &model::search_page(&base, found, next.as_deref())))
+}
+
+/// The answers given from `from` on in the client's families, one page, each family handed
+/// out logged once.
+async fn answered_since(
+    state: &AppState,
+    client: &FhirClient,
+    origin: std::net::IpAddr,
+    from: chrono::DateTime<chrono::Utc>,
+    page: Window,
+) -> Result<Vec<Value>, FhirError> {
+    let writer = Writer::new(client, "QuestionnaireResponse", origin, state.clock.now(), None);
+    state
+        .db
+        .write(move |tx| {
+            let rows: Vec<_> = db::questionnaires::answered_from(tx, from)?
+                .into_iter()
+                .filter(|r| writer.serves(&r.team))
+                .skip(page.offset.unsigned_abs() as usize)
+                .take(page.limit.unsigned_abs() as usize)
+                .collect();
+            let mut logged = std::collections::HashSet::new();
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                if logged.insert(r.dossier_id) {
+                    writer.log(tx, r.dossier_id, AuditAction::Read, AuditObject::Questionnaires, None)?;
+                }
+                let owner = if r.by_youth {
+                    Owner::Patient(r.task.person_id)
+                } else {
+                    Owner::RelatedPerson(r.task.person_id)
+                };
+                out.extend(q::questionnaire_response(&r.task, owner));
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| FhirError::internal(&e))
 }
 
 /// `GET /fhir/QuestionnaireResponse/<id>`: one family member's answers (the id is the Task's).
@@ -202,7 +296,7 @@ pub async fn read_response(
         .db
         .call_read(move |c| {
             let Some(dossier) = db::questionnaires::task_dossier(c, id)? else { return Ok(None) };
-            Ok(db::fhir::patients(c, None)?.into_iter().find(|p| p.dossier_id == dossier).map(|p| p.id))
+            Ok(db::fhir::a_patient_of(c, dossier)?)
         })
         .await
         .map_err(|e| FhirError::internal(&e))?
@@ -211,40 +305,46 @@ pub async fn read_response(
         in_family(&state, &client, ip, youth, (AuditObject::Questionnaire, Some(id)), move |tx, row| {
             Ok(responses(tx, row.dossier_id)?
                 .into_iter()
+                .map(|(_, r)| r)
                 .find(|r| r["id"].as_str() == Some(id.to_string().as_str())))
         })
         .await?;
     Ok(fhir_json(StatusCode::OK, &found.flatten().ok_or_else(not_found)?))
 }
 
-/// `GET /fhir/AuditEvent?patient=…[&_count=…][&_offset=…]`: the family's access log in chain
-/// order, in pages; reading it is itself a line (and the ECD sees it).
+/// `GET /fhir/AuditEvent?patient=…[&date=gt…][&_count=…][&_offset=…]`: the family's access
+/// log in chain order, in pages, from a moment on if asked; reading it is itself a line (and
+/// the ECD sees it).
 pub async fn search_audit_events(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("AuditEvent")?;
-    let search = family_search(&params, "AuditEvent", true)?;
+    client.may_search("AuditEvent")?;
+    let search = parse_search(&params, "date")?;
     let base = config(&state)?.base_url.clone();
-    let Some(patient) = search.patient else { return searchset(&state, Vec::new()) };
+    let since_value = params.iter().find(|(n, _)| n == "date").map(|(_, v)| v.clone());
+    let patient = match search.patient {
+        None => return Err(patient_required("AuditEvent", "")),
+        Some(None) => return searchset(&state, Vec::new()),
+        Some(Some(p)) => p,
+    };
     let window = Window { offset: search.offset, limit: search.count + 1 };
+    let from = search.from();
     let found = in_family(&state, &client, ip, patient, (AuditObject::AuditLog, None), move |tx, row| {
-        Ok(db::audit::audit_log_window(tx, row.dossier_id, window)?
-            .into_iter()
-            .map(|(e, _)| model::audit::audit_event(&e, &format!("Patient/{}", row.id)))
-            .collect::<Vec<_>>())
+        let lines = match from {
+            Some(from) => db::audit::audit_log_from(tx, row.dossier_id, from, window)?,
+            None => db::audit::audit_log_window(tx, row.dossier_id, window)?,
+        };
+        let subject = format!("Patient/{}", row.id);
+        Ok(lines.into_iter().map(|(e, _)| model::audit::audit_event(&e, &subject)).collect::<Vec<_>>())
     })
     .await?;
     let mut events = found.unwrap_or_default();
     let next = (events.len() as i64 > search.count).then(|| {
         events.truncate(search.count.unsigned_abs() as usize);
-        format!(
-            "{base}/AuditEvent?patient=Patient/{patient}&_count={}&_offset={}",
-            search.count,
-            search.offset + search.count
-        )
+        search.next(&base, "AuditEvent", "date", since_value.as_deref())
     });
     Ok(fhir_json(StatusCode::OK, &model::search_page(&base, events, next.as_deref())))
 }

@@ -485,14 +485,22 @@ impl FromRequestParts<Arc<AppState>> for FhirClient {
 
 impl FhirClient {
     fn may_read(&self, resource: &str) -> Result<(), FhirError> {
-        if self.scopes.on(resource).read {
+        self.may(resource, self.scopes.on(resource).read, "read", "r")
+    }
+
+    fn may_search(&self, resource: &str) -> Result<(), FhirError> {
+        self.may(resource, self.scopes.on(resource).search, "search", "s")
+    }
+
+    fn may(&self, resource: &str, allowed: bool, what: &str, letter: &str) -> Result<(), FhirError> {
+        if allowed {
             Ok(())
         } else {
             Err(FhirError::new(
                 StatusCode::FORBIDDEN,
                 IssueType::Forbidden,
                 "forbidden",
-                format!("the token has no scope to read {resource}: ask for system/{resource}.rs"),
+                format!("the token has no scope to {what} {resource}: ask for system/{resource}.{letter}"),
             ))
         }
     }
@@ -574,7 +582,7 @@ async fn search_practitioners(
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("Practitioner")?;
+    client.may_search("Practitioner")?;
     let Some(only) = id_filter(&params)?.into_search() else { return searchset(&state, Vec::new()) };
     let found = state
         .db
@@ -596,36 +604,36 @@ async fn patients_logged(
     origin: std::net::IpAddr,
     only: Option<Uuid>,
 ) -> Result<Vec<db::fhir::PatientRow>, FhirError> {
-    let (actor, purpose, teams) = (client.actor.clone(), client.purpose, client.teams.clone());
-    let application = format!("fhir:{}", client.client_id);
-    let now = state.clock.now();
-    let origin = origin.to_string();
-    state
-        .db
-        .write(move |tx| {
-            let mut found = db::fhir::patients(tx, only)?;
-            found.retain(|p| teams.as_ref().is_none_or(|t| t.contains(&p.team)));
-            for p in &found {
-                db::audit::append_audit(
-                    tx,
-                    &db::audit::AuditRecord {
-                        dossier_id: p.dossier_id,
-                        actor: &actor,
-                        action: cjg_core::audit::AuditAction::Read,
-                        object_type: cjg_core::audit::AuditObject::People,
-                        object_id: None,
-                        purpose,
-                        purpose_note: None,
-                        origin: &origin,
-                        application: &application,
-                        at: now,
-                    },
-                )?;
-            }
-            Ok(found)
-        })
-        .await
-        .map_err(|e| FhirError::internal(&e))
+    let writer = write::Writer::new(client, "Patient", origin, state.clock.now(), None);
+    let log = move |tx: &db::sql::Tx<'_>, found: &[db::fhir::PatientRow]| -> crate::error::AppResult<()> {
+        for p in found {
+            let (read, people) = (cjg_core::audit::AuditAction::Read, cjg_core::audit::AuditObject::People);
+            writer.log(tx, p.dossier_id, read, people, None)?;
+        }
+        Ok(())
+    };
+    let teams = client.teams.clone();
+    let serves = move |p: &db::fhir::PatientRow| teams.as_ref().is_none_or(|t| t.contains(&p.team));
+    let done = match only {
+        // One young person: ordered by their family only, so it holds up no other family.
+        Some(id) => {
+            let found = state.db.call_read(move |c| Ok(db::fhir::patients(c, Some(id))?)).await;
+            let found: Vec<_> =
+                found.map_err(|e| FhirError::internal(&e))?.into_iter().filter(&serves).collect();
+            let Some(dossier) = found.first().map(|p| p.dossier_id) else { return Ok(Vec::new()) };
+            state.db.write_in(dossier, move |tx| log(tx, &found).map(|()| found)).await
+        }
+        None => {
+            state
+                .db
+                .write(move |tx| {
+                    let found: Vec<_> = db::fhir::patients(tx, None)?.into_iter().filter(&serves).collect();
+                    log(tx, &found).map(|()| found)
+                })
+                .await
+        }
+    };
+    done.map_err(|e| FhirError::internal(&e))
 }
 
 fn patient_resource(p: &db::fhir::PatientRow) -> Value {
@@ -652,7 +660,7 @@ async fn search_patients(
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_read("Patient")?;
+    client.may_search("Patient")?;
     let Some(only) = id_filter(&params)?.into_search() else { return searchset(&state, Vec::new()) };
     let found = patients_logged(&state, &client, ip, only).await?;
     searchset(&state, found.iter().map(patient_resource).collect())

@@ -242,6 +242,27 @@ impl Writer {
         }
     }
 
+    /// Sending a resource again unchanged: either letter will do (a retry of a create).
+    fn may_resend(&self) -> AppResult<()> {
+        if self.permissions.create || self.permissions.update {
+            Ok(())
+        } else {
+            self.may(false)
+        }
+    }
+
+    /// Removing (`entered-in-error`) needs `d`.
+    fn may_delete(&self) -> AppResult<()> {
+        if self.permissions.delete {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                ErrorCode::Forbidden,
+                format!("the token has no scope to remove {0}: ask for system/{0}.d", self.resource_type),
+            ))
+        }
+    }
+
     /// A young person of one of the client's teams, named by a reference; any other id
     /// (another CJG's, a parent's, a typo) is "not known here" alike.
     fn patient(&self, tx: &Tx<'_>, id: Uuid) -> AppResult<db::fhir::PatientRow> {
@@ -308,7 +329,12 @@ async fn write<T: Send + 'static>(
     let resource = incoming.resource()?;
     let expected = match incoming.path_id.as_deref() {
         None => None,
-        Some(id) => Some(Uuid::parse_str(id).map_err(|_| FhirError::not_found(resource_type))?),
+        Some(id) => {
+            if resource.get("id").is_some_and(|body| body.as_str() != Some(id)) {
+                return Err(invalid_request("the id in the body is not the id in the address"));
+            }
+            Some(Uuid::parse_str(id).map_err(|_| FhirError::not_found(resource_type))?)
+        }
     };
     let now = state.clock.now();
     let parsed = parse(&resource, cjg_core::time::dutch_date(now))
@@ -316,7 +342,7 @@ async fn write<T: Send + 'static>(
     let writer = Writer::new(client, resource_type, origin, now, expected);
     // A client that may not write this type at all learns nothing more (not even whether the
     // patient it names is known).
-    if !writer.permissions.create && !writer.permissions.update {
+    if !writer.permissions.create && !writer.permissions.update && !writer.permissions.delete {
         return Err(FhirError::new(
             StatusCode::FORBIDDEN,
             IssueType::Forbidden,
@@ -363,8 +389,20 @@ fn store_patient(tx: &Tx<'_>, w: &Writer, p: inbound::PatientIn) -> AppResult<Wr
     };
     let (id, created) = match w.linked(tx, "Patient", &p.identifier)? {
         Some(id) => {
-            w.may(false)?;
             let row = w.patient(tx, id)?;
+            if let Some(family) = &p.family {
+                if w.linked(tx, "family", family)? != Some(row.dossier_id) {
+                    return Err(unprocessable(
+                        "this young person is in another family than the family extension names: a person does not move between families through FHIR",
+                    ));
+                }
+            }
+            let team_changes = p.team.as_deref().is_some_and(|t| t != row.team);
+            if team_changes || db::people::differs(tx, id, &person)? {
+                w.may(false)?;
+            } else {
+                w.may_resend()?;
+            }
             let mut changed = db::people::update_person(tx, id, &person)?;
             if let Some(team) = p.team.as_deref().filter(|t| *t != row.team) {
                 db::people::set_dossier_team(tx, row.dossier_id, team)?;
@@ -377,11 +415,21 @@ fn store_patient(tx: &Tx<'_>, w: &Writer, p: inbound::PatientIn) -> AppResult<Wr
         }
         None => {
             w.may(true)?;
-            let dossier = match w.linked(tx, "family", &p.family)? {
+            let known = match &p.family {
+                Some(family) => w.linked(tx, "family", family)?,
+                None => None,
+            };
+            let dossier = match known {
                 Some(dossier) => {
-                    if !w.serves(&db::people::dossier_team(tx, dossier)?) {
+                    let team = db::people::dossier_team(tx, dossier)?;
+                    if !w.serves(&team) {
                         return Err(unprocessable(
                             "the family in the family extension is not one of this client's teams",
+                        ));
+                    }
+                    if p.team.as_deref().is_some_and(|t| t != team) {
+                        return Err(unprocessable(
+                            "managingOrganization names another team than the family's: send the family's team, or move the family with an update of one of its young people",
                         ));
                     }
                     dossier
@@ -404,7 +452,9 @@ fn store_patient(tx: &Tx<'_>, w: &Writer, p: inbound::PatientIn) -> AppResult<Wr
                     let dossier = Uuid::new_v4();
                     db::people::insert_dossier(tx, dossier, family_name, false, w.now)?;
                     db::people::set_dossier_team(tx, dossier, &team)?;
-                    w.link(tx, "family", &p.family, dossier)?;
+                    if let Some(family) = &p.family {
+                        w.link(tx, "family", family, dossier)?;
+                    }
                     dossier
                 }
             };
@@ -438,10 +488,14 @@ fn store_related_person(tx: &Tx<'_>, w: &Writer, r: inbound::RelatedPersonIn) ->
     };
     let (id, created) = match w.linked(tx, "RelatedPerson", &r.identifier)? {
         Some(id) => {
-            w.may(false)?;
             let known = db::people::person(tx, id)?.ok_or_else(AppError::not_found)?;
             if known.dossier_id != patient.dossier_id {
                 return Err(unprocessable("this RelatedPerson belongs to another family: it cannot move"));
+            }
+            if db::people::differs(tx, id, &person)? {
+                w.may(false)?;
+            } else {
+                w.may_resend()?;
             }
             if db::people::update_person(tx, id, &person)? {
                 w.log(tx, patient.dossier_id, AuditAction::Update, AuditObject::People, Some(id))?;
@@ -486,10 +540,7 @@ fn store_care_team(tx: &Tx<'_>, w: &Writer, t: inbound::CareTeamIn) -> AppResult
         Some(d) if d != dossier => {
             return Err(unprocessable("this CareTeam serves another family: it cannot move"));
         }
-        Some(_) => {
-            w.may(false)?;
-            false
-        }
+        Some(_) => false,
         None => {
             w.may(true)?;
             if db::fhir::identifier_of(tx, &w.client_id, "CareTeam", dossier)?.is_some() {
@@ -503,10 +554,16 @@ fn store_care_team(tx: &Tx<'_>, w: &Writer, t: inbound::CareTeamIn) -> AppResult
     };
     let mut staff = if t.active { t.practitioners } else { Vec::new() };
     staff.sort();
-    if db::fhir::dossier_staff(tx, dossier)? != staff {
+    let changes = db::fhir::dossier_staff(tx, dossier)? != staff;
+    if created {
         db::fhir::set_dossier_staff(tx, dossier, &staff)?;
-        let action = if created { AuditAction::Create } else { AuditAction::Update };
-        w.log(tx, dossier, action, AuditObject::CareTeam, None)?;
+        w.log(tx, dossier, AuditAction::Create, AuditObject::CareTeam, None)?;
+    } else if changes {
+        w.may(false)?;
+        db::fhir::set_dossier_staff(tx, dossier, &staff)?;
+        w.log(tx, dossier, AuditAction::Update, AuditObject::CareTeam, None)?;
+    } else {
+        w.may_resend()?;
     }
     let resource =
         model::care_team(&dossier.to_string(), &patient.id.to_string(), &staff, Some(&t.identifier));
@@ -545,7 +602,8 @@ fn store_document(tx: &Tx<'_>, w: &Writer, d: inbound::DocumentReferenceIn) -> A
     let patient = w.patient(tx, d.patient)?;
     let dossier = patient.dossier_id;
     // The coach named as author must work with this family; without one, the client's name.
-    let author = match d.author {
+    // A removal needs no author: the coach may have left the family's care team since.
+    let author = match d.author.filter(|_| d.current) {
         None => w.actor.clone(),
         Some(id) => {
             let works_here = db::fhir::dossier_staff(tx, dossier)?.contains(&id);
@@ -559,7 +617,6 @@ fn store_document(tx: &Tx<'_>, w: &Writer, d: inbound::DocumentReferenceIn) -> A
     let external = Some(&d.identifier);
     let (entry, created) = match w.linked(tx, "DocumentReference", &d.identifier)? {
         Some(id) => {
-            w.may(false)?;
             if db::entries::any_entry_dossier(tx, id)? != Some(dossier) {
                 return Err(unprocessable("this DocumentReference is about another family: it cannot move"));
             }
@@ -569,16 +626,21 @@ fn store_document(tx: &Tx<'_>, w: &Writer, d: inbound::DocumentReferenceIn) -> A
                         "this entry was removed (entered-in-error); send a new one with a new identifier",
                     ));
                 }
+                w.may_delete()?;
                 return Ok(Written { created: false, resource: removed(id) });
             };
             if !d.current {
-                db::entries::delete_entry(tx, id, &change(&author))?;
+                w.may_delete()?;
+                // The client removes it; no coach is named for that.
+                db::entries::delete_entry(tx, id, &change(&w.actor))?;
                 w.log(tx, dossier, AuditAction::Delete, AuditObject::Entry, Some(id))?;
                 return Ok(Written { created: false, resource: removed(id) });
             }
             if same_entry(&current, &d.draft, &author) {
+                w.may_resend()?;
                 (current, false)
             } else {
+                w.may(false)?;
                 let entry = db::entries::update_entry(tx, id, current.version, &d.draft, &change(&author))?;
                 w.log(tx, dossier, AuditAction::Update, AuditObject::Entry, Some(id))?;
                 (entry, false)
@@ -634,13 +696,15 @@ fn store_task(tx: &Tx<'_>, w: &Writer, t: model::questionnaires::TaskIn) -> AppR
     }
     let (task, created) = match w.linked(tx, "Task", &t.identifier)? {
         Some(id) => {
-            w.may(false)?;
+            w.may_resend()?;
             let task = db::questionnaires::task(tx, id)?.ok_or_else(AppError::not_found)?;
             if task.person_id != t.owner.id() || task.definition.phase != t.phase {
                 return Err(unprocessable(
                     "a sent questionnaire cannot change its owner or moment: send a new Task with a new identifier",
                 ));
             }
+            // The answer tells whether the person answered: that is a read of their task.
+            w.log(tx, patient.dossier_id, AuditAction::Read, AuditObject::Questionnaire, Some(id))?;
             (task, false)
         }
         None => {
