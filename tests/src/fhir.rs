@@ -104,13 +104,13 @@ pub fn start() -> Result<FhirSetup> {
             "ECD Voorbeeld (verzonnen)",
             r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu",
                 "system/DocumentReference.cud", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
-                "system/QuestionnaireResponse.rs", "system/AuditEvent.rs"]"#,
+                "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs"]"#,
             r#"["*"]"#,
         ),
         (
             &other,
             "Systeem van een ander CJG (verzonnen)",
-            r#"["system/Patient.rs", "system/QuestionnaireResponse.rs", "system/AuditEvent.rs"]"#,
+            r#"["system/Patient.rs", "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs"]"#,
             r#"["Team Elders"]"#,
         ),
     ] {

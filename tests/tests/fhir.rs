@@ -46,6 +46,7 @@ async fn an_ecd_signs_in_with_its_key_and_reads_practitioners_that_pass_an_indep
             "Questionnaire",
             "ActivityDefinition",
             "QuestionnaireResponse",
+            "Communication",
             "AuditEvent"
         ]
     );
@@ -436,6 +437,33 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
     assert!(ecd_lines.iter().all(|l| l.actor_role == "Systeemkoppeling"));
     assert!(inzage.lines.iter().all(|l| l.entry_title.as_deref() != Some("Wat Sem zelf wil")));
 
+    // Her question on the agreement reaches the ECD as a Communication about the entry.
+    let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B");
+    let sent = mother_app
+        .send_feedback(
+            afspraak_entry.id,
+            cjg_core::feedback::FeedbackKind::Vraag,
+            "Geldt dit ook in de vakantie?",
+        )
+        .await
+        .unwrap();
+    assert!(sent.sent);
+    let feedback_token = setup.token(&setup.ecd, "system/Communication.rs").await.unwrap();
+    for path in
+        [format!("/Communication?patient=Patient/{sem}"), format!("/Communication?_lastUpdated=gt{before}")]
+    {
+        let (status, bundle) = setup.get(Some(&feedback_token), &path).await;
+        assert_eq!(status, 200, "{path}: {bundle}");
+        assert_valid_fhir(&bundle);
+        let items = bundle["entry"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{path}: {bundle}");
+        let c = &items[0]["resource"];
+        assert_eq!(c["about"][0]["reference"], json!(format!("DocumentReference/{}", afspraak_entry.id)));
+        assert_eq!(c["sender"]["reference"], json!(format!("RelatedPerson/{iris}")));
+        assert_eq!(c["category"][0]["coding"][0]["code"], "vraag");
+        assert_eq!(c["payload"][0]["contentString"], "Geldt dit ook in de vakantie?");
+    }
+
     let d2 = tempfile::tempdir().unwrap();
     let sem_app = app(d2.path());
     sem_app.enrol(&setup.server.url, &code_sem, PIN, PIN, "").await.unwrap();
@@ -467,6 +495,14 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
         .unwrap();
     // 3 people, 1 care team, 3 entries, 1 change, 1 removal; the repeats wrote nothing.
     assert_eq!((actions, application.as_str()), (9, "fhir:ecd-voorbeeld"));
+    let feedback_reads: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM audit_events WHERE actor_name = 'ECD Voorbeeld (verzonnen)' AND object_type = 'feedback'",
+            params![],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(feedback_reads, 2, "each read of the feedback is a line");
 }
 
 /// Bad resources get an OperationOutcome that says what to change, and nothing of them is

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod export;
+pub mod feedback;
 pub mod inbound;
 pub mod questionnaires;
 
@@ -269,6 +270,17 @@ pub const SUPPORTED: &[Supported] = &[
     Supported {
         resource: "QuestionnaireResponse",
         interactions: &["read", "search-type"],
+        search_params: &[
+            ("patient", "reference"),
+            ("_lastUpdated", "date"),
+            ("_count", "number"),
+            ("_offset", "number"),
+        ],
+        profile: None,
+    },
+    Supported {
+        resource: "Communication",
+        interactions: &["search-type"],
         search_params: &[
             ("patient", "reference"),
             ("_lastUpdated", "date"),

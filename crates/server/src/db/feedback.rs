@@ -67,6 +67,34 @@ pub fn dossier_feedback(
     rows.collect()
 }
 
+/// Every family's feedback that was sent or answered at or after `from`, in that order, with
+/// whether a young person wrote it and the family's team: the change feed of the feedback.
+pub fn feedback_from(conn: &dyn Query, from: DateTime<Utc>) -> sql::Result<Vec<(Feedback, bool, String)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {FEEDBACK_COLUMNS}, p.role, d.team FROM feedback f JOIN people p ON p.id = f.author_person_id
+         JOIN dossiers d ON d.id = f.dossier_id
+         WHERE COALESCE(f.answered_at, f.created_at) >= ?1 ORDER BY COALESCE(f.answered_at, f.created_at), f.id"
+    ))?;
+    let rows = stmt.query_map(params![from], |r| {
+        let (f, _) = feedback_row(r)?;
+        Ok((f, r.get::<String>(14)? == cjg_core::PersonRole::Child.as_str(), r.get(15)?))
+    })?;
+    rows.collect()
+}
+
+/// A dossier's feedback, oldest first, with whether a young person wrote it.
+pub fn dossier_feedback_by(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<(Feedback, bool)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {FEEDBACK_COLUMNS}, p.role FROM feedback f JOIN people p ON p.id = f.author_person_id
+         WHERE f.dossier_id = ?1 ORDER BY COALESCE(f.answered_at, f.created_at), f.id"
+    ))?;
+    let rows = stmt.query_map([dossier_id.to_string()], |r| {
+        let (f, _) = feedback_row(r)?;
+        Ok((f, r.get::<String>(14)? == cjg_core::PersonRole::Child.as_str()))
+    })?;
+    rows.collect()
+}
+
 pub fn feedback_dossier(conn: &dyn Query, id: Uuid) -> sql::Result<Option<Uuid>> {
     conn.query_row("SELECT dossier_id FROM feedback WHERE id = ?1", [id.to_string()], |r| uuid_col(r.get(0)?))
         .optional()

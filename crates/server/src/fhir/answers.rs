@@ -186,99 +186,163 @@ async fn in_family<T: Send + 'static>(
         .map_err(|e| FhirError::internal(&e))
 }
 
-/// The family's answered questionnaires with when each was answered.
-type Answered = Vec<(Option<chrono::DateTime<chrono::Utc>>, Value)>;
+/// One item of a family feed (answers, feedback): when it last changed, its family and that
+/// family's team, and the resource.
+struct FeedItem {
+    at: chrono::DateTime<chrono::Utc>,
+    dossier: Uuid,
+    team: String,
+    resource: Value,
+}
 
-fn responses(tx: &Tx<'_>, dossier: Uuid) -> AppResult<Answered> {
-    Ok(db::questionnaires::answered_tasks(tx, dossier)?
+fn answer_item(
+    task: &cjg_core::questionnaire::QuestionnaireTask,
+    by_youth: bool,
+    dossier: Uuid,
+    team: String,
+) -> Option<FeedItem> {
+    let owner = if by_youth { Owner::Patient(task.person_id) } else { Owner::RelatedPerson(task.person_id) };
+    Some(FeedItem {
+        at: task.submitted_at?,
+        dossier,
+        team,
+        resource: q::questionnaire_response(task, owner)?,
+    })
+}
+
+fn family_answers(tx: &Tx<'_>, row: &db::fhir::PatientRow) -> AppResult<Vec<FeedItem>> {
+    Ok(db::questionnaires::answered_tasks(tx, row.dossier_id)?
         .into_iter()
-        .filter_map(|(task, by_youth)| {
-            let owner =
-                if by_youth { Owner::Patient(task.person_id) } else { Owner::RelatedPerson(task.person_id) };
-            q::questionnaire_response(&task, owner).map(|r| (task.submitted_at, r))
-        })
+        .filter_map(|(task, by_youth)| answer_item(&task, by_youth, row.dossier_id, row.team.clone()))
         .collect())
 }
 
-/// `GET /fhir/QuestionnaireResponse?patient=…` (every answered questionnaire of one family) or
-/// `?_lastUpdated=gt…` (what was answered since, in every family of the client's teams: the
-/// cheap poll), in pages. Each family whose answers are handed out gets one line in its log.
+fn answers_from(tx: &Tx<'_>, from: chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>> {
+    Ok(db::questionnaires::answered_from(tx, from)?
+        .into_iter()
+        .filter_map(|r| answer_item(&r.task, r.by_youth, r.dossier_id, r.team))
+        .collect())
+}
+
+fn feedback_item(f: &cjg_core::feedback::Feedback, by_youth: bool, team: String) -> FeedItem {
+    FeedItem {
+        at: model::feedback::last_updated(f),
+        dossier: f.dossier_id,
+        team,
+        resource: model::feedback::communication(f, by_youth),
+    }
+}
+
+fn family_feedback(tx: &Tx<'_>, row: &db::fhir::PatientRow) -> AppResult<Vec<FeedItem>> {
+    Ok(db::feedback::dossier_feedback_by(tx, row.dossier_id)?
+        .iter()
+        .map(|(f, by_youth)| feedback_item(f, *by_youth, row.team.clone()))
+        .collect())
+}
+
+fn feedback_from(tx: &Tx<'_>, from: chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>> {
+    Ok(db::feedback::feedback_from(tx, from)?
+        .into_iter()
+        .map(|(f, by_youth, team)| feedback_item(&f, by_youth, team))
+        .collect())
+}
+
+/// What a family feed reads: one family's items, or every family's from a moment on.
+struct Feed {
+    resource: &'static str,
+    object: AuditObject,
+    one: fn(&Tx<'_>, &db::fhir::PatientRow) -> AppResult<Vec<FeedItem>>,
+    all: fn(&Tx<'_>, chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>>,
+}
+
+/// `GET /fhir/<Type>?patient=…` (one family's items) or `?_lastUpdated=gt…` (what changed
+/// since, in every family of the client's teams: the cheap poll), oldest first, in pages.
+/// Each family whose items are handed out gets one line in its log.
+async fn family_feed(
+    state: &AppState,
+    client: &FhirClient,
+    origin: std::net::IpAddr,
+    params: &[(String, String)],
+    feed: Feed,
+) -> Result<Response, FhirError> {
+    client.may_search(feed.resource)?;
+    let search = parse_search(params, "_lastUpdated")?;
+    let base = config(state)?.base_url.clone();
+    let since_value = params.iter().find(|(n, _)| n == "_lastUpdated").map(|(_, v)| v.clone());
+    let (skip, take) = (search.offset.unsigned_abs() as usize, search.count.unsigned_abs() as usize + 1);
+    let from = search.from();
+    let page = move |items: Vec<FeedItem>| -> Vec<FeedItem> {
+        items.into_iter().filter(|i| from.is_none_or(|f| i.at >= f)).skip(skip).take(take).collect()
+    };
+    let mut found: Vec<Value> = match search.patient {
+        Some(None) => Vec::new(),
+        Some(Some(patient)) => {
+            let one = feed.one;
+            in_family(state, client, origin, patient, (feed.object, None), move |tx, row| {
+                Ok(page(one(tx, row)?).into_iter().map(|i| i.resource).collect())
+            })
+            .await?
+            .unwrap_or_default()
+        }
+        None => {
+            let from = from.ok_or_else(|| patient_required(feed.resource, " or _lastUpdated"))?;
+            let writer = Writer::new(client, feed.resource, origin, state.clock.now(), None);
+            let (all, object) = (feed.all, feed.object);
+            state
+                .db
+                .write(move |tx| {
+                    let items: Vec<FeedItem> =
+                        (all)(tx, from)?.into_iter().filter(|i| writer.serves(&i.team)).collect();
+                    let items = page(items);
+                    let mut logged = std::collections::HashSet::new();
+                    for i in &items {
+                        if logged.insert(i.dossier) {
+                            writer.log(tx, i.dossier, AuditAction::Read, object, None)?;
+                        }
+                    }
+                    Ok(items.into_iter().map(|i| i.resource).collect())
+                })
+                .await
+                .map_err(|e| FhirError::internal(&e))?
+        }
+    };
+    let next = (found.len() > search.count.unsigned_abs() as usize).then(|| {
+        found.truncate(search.count.unsigned_abs() as usize);
+        search.next(&base, feed.resource, "_lastUpdated", since_value.as_deref())
+    });
+    Ok(fhir_json(StatusCode::OK, &model::search_page(&base, found, next.as_deref())))
+}
+
+/// `GET /fhir/QuestionnaireResponse?patient=…` or `?_lastUpdated=gt…`: answered questionnaires.
 pub async fn search_responses(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
     client: FhirClient,
     UrlQuery(params): UrlQuery<Vec<(String, String)>>,
 ) -> Result<Response, FhirError> {
-    client.may_search("QuestionnaireResponse")?;
-    let search = parse_search(&params, "_lastUpdated")?;
-    let base = config(&state)?.base_url.clone();
-    let since_value = params.iter().find(|(n, _)| n == "_lastUpdated").map(|(_, v)| v.clone());
-    let page = Window { offset: search.offset, limit: search.count + 1 };
-    let mut found = match search.patient {
-        Some(None) => Vec::new(),
-        Some(Some(patient)) => {
-            let from = search.from();
-            in_family(&state, &client, ip, patient, (AuditObject::Questionnaires, None), move |tx, row| {
-                Ok(responses(tx, row.dossier_id)?
-                    .into_iter()
-                    .filter(|(at, _)| from.is_none_or(|f| at.is_some_and(|a| a >= f)))
-                    .map(|(_, r)| r)
-                    .skip(page.offset.unsigned_abs() as usize)
-                    .take(page.limit.unsigned_abs() as usize)
-                    .collect())
-            })
-            .await?
-            .unwrap_or_default()
-        }
-        None => {
-            let from =
-                search.from().ok_or_else(|| patient_required("QuestionnaireResponse", " or _lastUpdated"))?;
-            answered_since(&state, &client, ip, from, page).await?
-        }
+    let feed = Feed {
+        resource: "QuestionnaireResponse",
+        object: AuditObject::Questionnaires,
+        one: family_answers,
+        all: answers_from,
     };
-    let next = (found.len() as i64 > search.count).then(|| {
-        found.truncate(search.count.unsigned_abs() as usize);
-        search.next(&base, "QuestionnaireResponse", "_lastUpdated", since_value.as_deref())
-    });
-    Ok(fhir_json(StatusCode::OK, &model::search_page(&base, found, next.as_deref())))
+    family_feed(&state, &client, ip, &params, feed).await
 }
 
-/// The answers given from `from` on in the client's families, one page, each family handed
-/// out logged once.
-async fn answered_since(
-    state: &AppState,
-    client: &FhirClient,
-    origin: std::net::IpAddr,
-    from: chrono::DateTime<chrono::Utc>,
-    page: Window,
-) -> Result<Vec<Value>, FhirError> {
-    let writer = Writer::new(client, "QuestionnaireResponse", origin, state.clock.now(), None);
-    state
-        .db
-        .write(move |tx| {
-            let rows: Vec<_> = db::questionnaires::answered_from(tx, from)?
-                .into_iter()
-                .filter(|r| writer.serves(&r.team))
-                .skip(page.offset.unsigned_abs() as usize)
-                .take(page.limit.unsigned_abs() as usize)
-                .collect();
-            let mut logged = std::collections::HashSet::new();
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                if logged.insert(r.dossier_id) {
-                    writer.log(tx, r.dossier_id, AuditAction::Read, AuditObject::Questionnaires, None)?;
-                }
-                let owner = if r.by_youth {
-                    Owner::Patient(r.task.person_id)
-                } else {
-                    Owner::RelatedPerson(r.task.person_id)
-                };
-                out.extend(q::questionnaire_response(&r.task, owner));
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| FhirError::internal(&e))
+/// `GET /fhir/Communication?patient=…` or `?_lastUpdated=gt…`: the family's feedback on entries.
+pub async fn search_feedback(
+    State(state): State<Arc<AppState>>,
+    Peer(ip): Peer,
+    client: FhirClient,
+    UrlQuery(params): UrlQuery<Vec<(String, String)>>,
+) -> Result<Response, FhirError> {
+    let feed = Feed {
+        resource: "Communication",
+        object: AuditObject::Feedback,
+        one: family_feedback,
+        all: feedback_from,
+    };
+    family_feed(&state, &client, ip, &params, feed).await
 }
 
 /// `GET /fhir/QuestionnaireResponse/<id>`: one family member's answers (the id is the Task's).
@@ -303,9 +367,9 @@ pub async fn read_response(
         .ok_or_else(not_found)?;
     let found =
         in_family(&state, &client, ip, youth, (AuditObject::Questionnaire, Some(id)), move |tx, row| {
-            Ok(responses(tx, row.dossier_id)?
+            Ok(family_answers(tx, row)?
                 .into_iter()
-                .map(|(_, r)| r)
+                .map(|i| i.resource)
                 .find(|r| r["id"].as_str() == Some(id.to_string().as_str())))
         })
         .await?;

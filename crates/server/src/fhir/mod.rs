@@ -236,6 +236,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/QuestionnaireResponse", get(answers::search_responses))
         .route("/QuestionnaireResponse/{id}", get(answers::read_response))
         .route("/AuditEvent", get(answers::search_audit_events))
+        .route("/Communication", get(answers::search_feedback))
         .route("/Practitioner", get(search_practitioners))
         .route("/Practitioner/{id}", get(read_practitioner))
         .fallback(|| async {
