@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use base64::Engine;
@@ -88,7 +89,66 @@ pub struct FhirSetup {
     pub token_url: String,
     pub ecd: EcdClient,
     pub other: EcdClient,
+    /// Where the clients' Subscriptions may notify (each client's `notify_urls` entry is
+    /// `<notify_url>/<client_id>/`), and what arrived there.
+    pub notify_url: String,
+    pub notifications: Arc<Mutex<Vec<Notification>>>,
     _dir: tempfile::TempDir,
+}
+
+/// A notification the server sent to a Subscription's endpoint.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub path: String,
+    pub subscription: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A plain HTTP listener on this machine that answers 200 to every POST and keeps what came.
+fn notification_listener() -> Result<(String, Arc<Mutex<Vec<Notification>>>)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let seen: Arc<Mutex<Vec<Notification>>> = Arc::default();
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = read_notification(stream, &keep);
+        }
+    });
+    Ok((url, seen))
+}
+
+fn read_notification(
+    mut stream: std::net::TcpStream,
+    keep: &Mutex<Vec<Notification>>,
+) -> std::io::Result<()> {
+    use std::io::{BufRead, BufReader, Read};
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut first = String::new();
+    reader.read_line(&mut first)?;
+    let path = first.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let (mut length, mut subscription) = (0usize, None);
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "x-subscription-id" => subscription = Some(value.trim().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length.min(1 << 20)];
+    reader.read_exact(&mut body)?;
+    keep.lock().expect("notifications").push(Notification { path, subscription, body });
+    stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")?;
+    Ok(())
 }
 
 pub fn start() -> Result<FhirSetup> {
@@ -97,6 +157,7 @@ pub fn start() -> Result<FhirSetup> {
     let base = format!("http://127.0.0.1:{port}/fhir");
     let ecd = EcdClient::new("ecd-voorbeeld", "ecd-sleutel-1");
     let other = EcdClient::new("ander-cjg", "ander-sleutel-1");
+    let (notify_url, notifications) = notification_listener()?;
     let mut clients = String::new();
     for (client, name, scopes, teams) in [
         (
@@ -104,13 +165,14 @@ pub fn start() -> Result<FhirSetup> {
             "ECD Voorbeeld (verzonnen)",
             r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu",
                 "system/DocumentReference.cud", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
-                "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs"]"#,
+                "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs",
+                "system/Subscription.crds"]"#,
             r#"["*"]"#,
         ),
         (
             &other,
             "Systeem van een ander CJG (verzonnen)",
-            r#"["system/Patient.rs", "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs"]"#,
+            r#"["system/Patient.rs", "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Subscription.c"]"#,
             r#"["Team Elders"]"#,
         ),
     ] {
@@ -118,9 +180,10 @@ pub fn start() -> Result<FhirSetup> {
         std::fs::write(&jwks, client.jwks().to_string())?;
         clients.push_str(&format!(
             "\n[[clients]]\nclient_id = \"{}\"\nname = \"{name}\"\njwks_file = \"{}\"\nscopes = {scopes}\n\
-             purpose = \"hulpverlening\"\nteams = {teams}\n",
+             purpose = \"hulpverlening\"\nteams = {teams}\nnotify_urls = [\"{notify_url}/{}/\"]\n",
             client.client_id,
-            jwks.display()
+            jwks.display(),
+            client.client_id
         ));
     }
     let config = dir.path().join("fhir.toml");
@@ -134,7 +197,16 @@ pub fn start() -> Result<FhirSetup> {
         &format!("127.0.0.1:{port}"),
         &["--fhir-config", &config, "--attempts-per-minute", "100"],
     )?;
-    Ok(FhirSetup { server, token_url: format!("{base}/auth/token"), base, ecd, other, _dir: dir })
+    Ok(FhirSetup {
+        server,
+        token_url: format!("{base}/auth/token"),
+        base,
+        ecd,
+        other,
+        notify_url,
+        notifications,
+        _dir: dir,
+    })
 }
 
 impl FhirSetup {

@@ -47,6 +47,7 @@ async fn an_ecd_signs_in_with_its_key_and_reads_practitioners_that_pass_an_indep
             "ActivityDefinition",
             "QuestionnaireResponse",
             "Communication",
+            "Subscription",
             "AuditEvent"
         ]
     );
@@ -730,6 +731,42 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     to_the_youth["owner"] = json!({"reference": "CareTeam/iemand"});
     assert_eq!(setup.put(&token, &to_the_youth).await.status, 400, "a care team answers nothing");
 
+    // Told instead of polling: a Subscription on answers, rest-hook without payload, to an
+    // address the CJG registered for this client.
+    let subscribe = |endpoint: String| {
+        json!({"resourceType": "Subscription", "status": "requested", "reason": "nieuwe antwoorden",
+            "criteria": "QuestionnaireResponse", "channel": {"type": "rest-hook", "endpoint": endpoint}})
+    };
+    let subscriptions =
+        setup.token(&setup.ecd, "system/Subscription.crds system/QuestionnaireResponse.rs").await.unwrap();
+    let ours = format!("{}/{}/antwoorden", setup.notify_url, setup.ecd.client_id);
+    let a =
+        setup.send(&subscriptions, reqwest::Method::POST, "/Subscription", &subscribe(ours.clone())).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_valid_fhir(&a.body);
+    let subscription_id = a.body["id"].as_str().unwrap().to_owned();
+    let elsewhere = subscribe("https://elders.example/melding".into());
+    let a = setup.send(&subscriptions, reqwest::Method::POST, "/Subscription", &elsewhere).await;
+    assert_eq!(
+        (a.status, outcome_code(&a.body)),
+        (422, "unprocessable"),
+        "an address the CJG did not register"
+    );
+    let mut with_content = subscribe(ours.clone());
+    with_content["channel"]["payload"] = json!("application/fhir+json");
+    let a = setup.send(&subscriptions, reqwest::Method::POST, "/Subscription", &with_content).await;
+    assert_eq!(
+        (a.status, outcome_code(&a.body)),
+        (400, "invalid_resource"),
+        "notifications carry no content"
+    );
+    // Another organisation subscribes too, at its own address: it serves none of these families.
+    let theirs =
+        setup.token(&setup.other, "system/Subscription.c system/QuestionnaireResponse.rs").await.unwrap();
+    let their_endpoint = format!("{}/{}/antwoorden", setup.notify_url, setup.other.client_id);
+    let a = setup.send(&theirs, reqwest::Method::POST, "/Subscription", &subscribe(their_endpoint)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+
     let staff = setup.server.staff().await.unwrap();
     let code = staff.activation_code(&iris).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -748,6 +785,28 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     let before = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     assert!(mother.submit_questionnaire(item.id, answers.clone()).await.unwrap().sent);
     let after = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let told = loop {
+        let seen = setup.notifications.lock().unwrap().clone();
+        if !seen.is_empty() || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // A moment more for a notification that should not come (to the other organisation).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let told = if told.is_empty() { told } else { setup.notifications.lock().unwrap().clone() };
+    assert_eq!(told.len(), 1, "one notification, to the ECD only: {told:?}");
+    assert_eq!(told[0].subscription.as_deref(), Some(subscription_id.as_str()));
+    assert_eq!(told[0].path, format!("/{}/antwoorden", setup.ecd.client_id));
+    assert!(told[0].body.is_empty(), "no content in a notification");
+    let (status, listed) = setup.get(Some(&subscriptions), "/Subscription").await;
+    assert_eq!((status, listed["total"].as_i64()), (200, Some(1)), "{listed}");
+    let path = format!("/Subscription/{subscription_id}");
+    let delete =
+        || reqwest::Client::new().delete(format!("{}{path}", setup.base)).bearer_auth(&subscriptions).send();
+    assert_eq!(delete().await.unwrap().status(), 204);
+    assert_eq!(delete().await.unwrap().status(), 404);
 
     // The cheap poll: what was answered since, in every family the client serves.
     let since =

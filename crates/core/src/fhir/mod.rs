@@ -290,6 +290,12 @@ pub const SUPPORTED: &[Supported] = &[
         profile: None,
     },
     Supported {
+        resource: "Subscription",
+        interactions: &["create", "search-type", "delete"],
+        search_params: &[],
+        profile: None,
+    },
+    Supported {
         resource: "AuditEvent",
         interactions: &["search-type"],
         search_params: &[

@@ -211,3 +211,56 @@ pub fn dossier_staff(conn: &dyn Query, dossier_id: Uuid) -> sql::Result<Vec<Uuid
         |r| uuid_col(r.get(0)?),
     )
 }
+
+/// A client's Subscription.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub client_id: String,
+    pub criteria: String,
+    pub endpoint: String,
+}
+
+pub fn insert_subscription(conn: &dyn Query, s: &Subscription, now: DateTime<Utc>) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO fhir_subscriptions (id, client_id, criteria, endpoint, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![s.id.to_string(), s.client_id, s.criteria, s.endpoint, now],
+    )?;
+    Ok(())
+}
+
+fn subscription_row(r: &sql::Row) -> sql::Result<Subscription> {
+    Ok(Subscription {
+        id: uuid_col(r.get(0)?)?,
+        client_id: r.get(1)?,
+        criteria: r.get(2)?,
+        endpoint: r.get(3)?,
+    })
+}
+
+/// A client's own Subscriptions, oldest first.
+pub fn subscriptions_of(conn: &dyn Query, client_id: &str) -> sql::Result<Vec<Subscription>> {
+    conn.query_map(
+        "SELECT id, client_id, criteria, endpoint FROM fhir_subscriptions WHERE client_id = ?1 ORDER BY created_at, id",
+        [client_id],
+        subscription_row,
+    )
+}
+
+/// Every Subscription on `criteria` (the caller keeps those whose client serves the family).
+pub fn subscriptions_on(conn: &dyn Query, criteria: &str) -> sql::Result<Vec<Subscription>> {
+    conn.query_map(
+        "SELECT id, client_id, criteria, endpoint FROM fhir_subscriptions WHERE criteria = ?1 ORDER BY id",
+        [criteria],
+        subscription_row,
+    )
+}
+
+/// `false` when the client has no Subscription with this id.
+pub fn delete_subscription(conn: &dyn Query, client_id: &str, id: Uuid) -> sql::Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM fhir_subscriptions WHERE id = ?1 AND client_id = ?2",
+        params![id.to_string(), client_id],
+    )?;
+    Ok(n == 1)
+}

@@ -33,11 +33,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/20261203_0020_organisation_sign_in.sql")),
         M::up(include_str!("../../migrations/20261207_0021_fhir_clients.sql")),
         M::up(include_str!("../../migrations/20261207_0022_fhir_links.sql")),
+        M::up(include_str!("../../migrations/20261207_0023_fhir_subscriptions.sql")),
     ])
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-const SQLITE_SCHEMA_VERSION: i64 = 22;
+const SQLITE_SCHEMA_VERSION: i64 = 23;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
@@ -133,6 +134,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/postgres/0014_organisation_sign_in.sql")),
     (15, include_str!("../../migrations/postgres/0015_fhir_clients.sql")),
     (16, include_str!("../../migrations/postgres/0016_fhir_links.sql")),
+    (17, include_str!("../../migrations/postgres/0017_fhir_subscriptions.sql")),
 ];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 

@@ -30,6 +30,7 @@ use crate::client_assertion::ASSERTION_TYPE;
 use crate::{db, AppState};
 
 mod answers;
+pub mod notify;
 mod write;
 
 /// How long an access token lives.
@@ -66,6 +67,10 @@ struct ClientFile {
     /// The teams whose dossiers it serves, or `["*"]` for all: another CJG's system on the
     /// same server sees none of this one's families.
     teams: Vec<String>,
+    /// Where its Subscriptions may send notifications: an endpoint must start with one of
+    /// these (the CJG decides where its server calls out to, not the client).
+    #[serde(default)]
+    notify_urls: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,12 +92,26 @@ pub struct Client {
     pub purpose: cjg_core::audit::Purpose,
     /// `None`: every team.
     pub teams: Option<Vec<String>>,
+    pub notify_urls: Vec<String>,
+}
+
+impl Client {
+    pub fn serves(&self, team: &str) -> bool {
+        self.teams.as_ref().is_none_or(|t| t.iter().any(|x| x == team))
+    }
+}
+
+/// `https://…`, or `http://` to this machine only.
+fn local_or_https(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost")
 }
 
 pub struct FhirConfig {
     pub base_url: String,
     pub token_url: String,
     pub clients: Vec<Client>,
+    /// For the notifications of Subscriptions.
+    pub http: openidconnect::reqwest::Client,
 }
 
 impl std::fmt::Debug for FhirConfig {
@@ -108,10 +127,7 @@ impl FhirConfig {
             toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
         let invalid = |why: String| ConfigError::Invalid(path.into(), why);
         let base = file.base_url.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://")
-            || base.starts_with("http://127.0.0.1")
-            || base.starts_with("http://localhost"))
-        {
+        if !local_or_https(&base) {
             return Err(invalid("base_url must be https:// (http only on this machine)".into()));
         }
         let mut clients = Vec::new();
@@ -149,12 +165,27 @@ impl FhirConfig {
                 [all] if all == "*" => None,
                 named => Some(named.to_vec()),
             };
-            clients.push(Client { client_id: c.client_id, name, keys, scopes, purpose, teams });
+            for url in &c.notify_urls {
+                if !(local_or_https(url) && url.len() <= 500 && url.bytes().all(|b| b.is_ascii_graphic())) {
+                    return Err(invalid(format!(
+                        "{}: notify_urls entry {url:?} must be https:// (http only on this machine)",
+                        c.client_id
+                    )));
+                }
+            }
+            let notify_urls = c.notify_urls;
+            clients.push(Client { client_id: c.client_id, name, keys, scopes, purpose, teams, notify_urls });
         }
-        Ok(Self { token_url: format!("{base}/auth/token"), base_url: base, clients })
+        let http = openidconnect::reqwest::ClientBuilder::new()
+            // A notification goes where the configuration allows, and nowhere a redirect points.
+            .redirect(openidconnect::reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(|e| invalid(format!("cannot make the HTTP client for notifications: {e}")))?;
+        Ok(Self { token_url: format!("{base}/auth/token"), base_url: base, clients, http })
     }
 
-    fn client(&self, id: &str) -> Option<&Client> {
+    pub fn client(&self, id: &str) -> Option<&Client> {
         self.clients.iter().find(|c| c.client_id == id)
     }
 }
@@ -237,6 +268,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/QuestionnaireResponse/{id}", get(answers::read_response))
         .route("/AuditEvent", get(answers::search_audit_events))
         .route("/Communication", get(answers::search_feedback))
+        .route("/Subscription", get(notify::search_subscriptions).post(notify::create_subscription))
+        .route("/Subscription/{id}", axum::routing::delete(notify::delete_subscription))
         .route("/Practitioner", get(search_practitioners))
         .route("/Practitioner/{id}", get(read_practitioner))
         .fallback(|| async {
@@ -491,6 +524,14 @@ impl FhirClient {
 
     fn may_search(&self, resource: &str) -> Result<(), FhirError> {
         self.may(resource, self.scopes.on(resource).search, "search", "s")
+    }
+
+    fn may_create(&self, resource: &str) -> Result<(), FhirError> {
+        self.may(resource, self.scopes.on(resource).create, "create", "c")
+    }
+
+    fn may_delete(&self, resource: &str) -> Result<(), FhirError> {
+        self.may(resource, self.scopes.on(resource).delete, "delete", "d")
     }
 
     fn may(&self, resource: &str, allowed: bool, what: &str, letter: &str) -> Result<(), FhirError> {

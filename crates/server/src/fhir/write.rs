@@ -99,7 +99,7 @@ fn invalid_request(why: impl Into<String>) -> FhirError {
 
 impl Incoming {
     /// The body as JSON, with the conditional update's identifier checked against it.
-    fn resource(&mut self) -> Result<Value, FhirError> {
+    pub(super) fn resource(&mut self) -> Result<Value, FhirError> {
         let body = match std::mem::replace(&mut self.body, Body::Broken) {
             Body::Read(b) => b,
             Body::TooLarge => {

@@ -435,7 +435,10 @@ pub async fn submit_feedback(
         })
         .await?;
     match stored {
-        db::feedback::FeedbackStored::New(f) => Ok((StatusCode::CREATED, Json(f))),
+        db::feedback::FeedbackStored::New(f) => {
+            crate::fhir::notify::changed(&state, f.dossier_id, "Communication");
+            Ok((StatusCode::CREATED, Json(f)))
+        }
         db::feedback::FeedbackStored::Again(f) => Ok((StatusCode::OK, Json(f))),
         db::feedback::FeedbackStored::Conflict => {
             Err(AppError::new(ErrorCode::Conflict, "this id belongs to other feedback"))
@@ -523,6 +526,7 @@ pub async fn submit_questionnaire(
     ApiJson(sub): ApiJson<Submission>,
 ) -> AppResult<(StatusCode, Json<QuestionnaireTask>)> {
     let now = state.clock.now();
+    let dossier = who.dossier_id;
     let stored = state
         .db
         .write_in(who.dossier_id, move |tx| {
@@ -531,7 +535,10 @@ pub async fn submit_questionnaire(
         })
         .await?;
     Ok(match stored {
-        db::questionnaires::Submitted::New(t) => (StatusCode::CREATED, Json(t)),
+        db::questionnaires::Submitted::New(t) => {
+            crate::fhir::notify::changed(&state, dossier, "QuestionnaireResponse");
+            (StatusCode::CREATED, Json(t))
+        }
         db::questionnaires::Submitted::Again(t) => (StatusCode::OK, Json(t)),
     })
 }

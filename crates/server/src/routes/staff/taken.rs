@@ -70,6 +70,7 @@ pub async fn answer_feedback(
             Ok(db::feedback::answer_feedback(tx, feedback_id, cx.actor, &answer, cx.now)?)
         })
         .await?;
+    crate::fhir::notify::changed(&state, dossier_id, "Communication");
     Ok(Json(f))
 }
 
