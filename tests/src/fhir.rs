@@ -163,8 +163,8 @@ pub fn start() -> Result<FhirSetup> {
         (
             &ecd,
             "ECD Voorbeeld (verzonnen)",
-            r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.cu", "system/CareTeam.cu",
-                "system/DocumentReference.cud", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
+            r#"["system/Practitioner.rs", "system/Patient.cruds", "system/RelatedPerson.crus", "system/CareTeam.crus",
+                "system/DocumentReference.cruds", "system/Task.cu", "system/Questionnaire.rs", "system/ActivityDefinition.rs",
                 "system/QuestionnaireResponse.rs", "system/AuditEvent.rs", "system/Communication.rs",
                 "system/Subscription.crds"]"#,
             r#"["*"]"#,

@@ -412,6 +412,38 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["meta"]["versionId"], "1", "the same text sent again is no new version");
 
+    // What the ECD wrote, read back by family and by id, with its own identifiers.
+    let reader = setup
+        .token(&setup.ecd, "system/DocumentReference.rs system/RelatedPerson.rs system/CareTeam.rs")
+        .await
+        .unwrap();
+    let (status, docs) = setup.get(Some(&reader), &format!("/DocumentReference?patient=Patient/{sem}")).await;
+    assert_eq!(status, 200, "{docs}");
+    assert_valid_fhir(&docs);
+    let docs: Vec<Value> = docs["entry"].as_array().unwrap().iter().map(|e| e["resource"].clone()).collect();
+    assert_eq!(docs.len(), 3, "the ECD reads every entry of the family, the youth's own too");
+    let first = &docs[0];
+    let (status, one) =
+        setup.get(Some(&reader), &format!("/DocumentReference/{}", first["id"].as_str().unwrap())).await;
+    assert_eq!((status, &one), (200, first));
+    assert_eq!(one["identifier"][0]["system"], ECD_IDS, "its own identifier comes back first");
+    let (_, parents) = setup.get(Some(&reader), &format!("/RelatedPerson?patient={sem}")).await;
+    assert_valid_fhir(&parents);
+    assert_eq!(parents["entry"].as_array().unwrap().len(), 2);
+    assert!(parents.to_string().contains("Wettelijke vertegenwoordiger"));
+    let (status, mother) = setup.get(Some(&reader), &format!("/RelatedPerson/{iris}")).await;
+    assert_eq!((status, mother["name"][0]["text"].as_str()), (200, Some("Iris Koppeldemo")));
+    let (_, teams) = setup.get(Some(&reader), &format!("/CareTeam?patient={sem}")).await;
+    assert_valid_fhir(&teams);
+    assert_eq!(
+        teams["entry"][0]["resource"]["participant"][0]["member"]["reference"],
+        json!(format!("Practitioner/{coach}"))
+    );
+    let (status, _) = setup.get(Some(&reader), &format!("/RelatedPerson/{sem}")).await;
+    assert_eq!(status, 404, "a young person is no RelatedPerson");
+    let (status, body) = setup.get(Some(&reader), "/DocumentReference").await;
+    assert_eq!((status, outcome_code(&body)), (400, "patient_required"));
+
     // The coach of the care team has the family in her caseload and issues the codes.
     let staff = setup.server.staff().await.unwrap();
     let caseload: Vec<cjg_core::api::CaseloadDossier> = staff.get("/v1/staff/dossiers").await.unwrap();
@@ -489,7 +521,8 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
     let (actions, application): (i64, String) = db
         .query_row(
             "SELECT COUNT(*), MIN(application) FROM audit_events
-             WHERE actor_name = 'ECD Voorbeeld (verzonnen)' AND object_type IN ('people', 'care_team', 'entry')",
+             WHERE actor_name = 'ECD Voorbeeld (verzonnen)' AND object_type IN ('people', 'care_team', 'entry')
+               AND action <> 'read'",
             params![],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )

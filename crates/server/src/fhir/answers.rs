@@ -87,12 +87,12 @@ pub async fn read_activity_definition(
 
 /// The search of answers and logs: `patient=Patient/<id>` (or the bare id) for one family,
 /// a `since` parameter (`_lastUpdated` or `date`, `gt`/`ge`) for what is new, and a page.
-struct Search {
+pub(super) struct Search {
     /// `None`: not asked; `Some(None)`: asked with a value that names no one.
-    patient: Option<Option<Uuid>>,
-    since: Option<model::Since>,
-    count: i64,
-    offset: i64,
+    pub(super) patient: Option<Option<Uuid>>,
+    pub(super) since: Option<model::Since>,
+    pub(super) count: i64,
+    pub(super) offset: i64,
 }
 
 impl Search {
@@ -103,7 +103,13 @@ impl Search {
     }
 
     /// The address of the next page, the same search from the next offset.
-    fn next(&self, base: &str, resource: &str, since_name: &str, since_value: Option<&str>) -> String {
+    pub(super) fn next(
+        &self,
+        base: &str,
+        resource: &str,
+        since_name: &str,
+        since_value: Option<&str>,
+    ) -> String {
         let (count, offset) = (self.count.to_string(), (self.offset + self.count).to_string());
         let mut query = vec![("_count", count), ("_offset", offset)];
         if let Some(Some(p)) = self.patient {
@@ -121,7 +127,7 @@ fn invalid_search(why: impl Into<String>) -> FhirError {
     FhirError::new(StatusCode::BAD_REQUEST, IssueType::Invalid, "invalid_search", why)
 }
 
-fn parse_search(params: &[(String, String)], since_name: &str) -> Result<Search, FhirError> {
+pub(super) fn parse_search(params: &[(String, String)], since_name: &str) -> Result<Search, FhirError> {
     let mut search = Search { patient: None, since: None, count: DEFAULT_PAGE, offset: 0 };
     let number = |v: &str, name: &str| {
         v.parse::<i64>()
@@ -148,7 +154,7 @@ fn parse_search(params: &[(String, String)], since_name: &str) -> Result<Search,
     Ok(search)
 }
 
-fn patient_required(resource: &str, or: &str) -> FhirError {
+pub(super) fn patient_required(resource: &str, or: &str) -> FhirError {
     FhirError::new(
         StatusCode::BAD_REQUEST,
         IssueType::Invalid,
@@ -159,7 +165,7 @@ fn patient_required(resource: &str, or: &str) -> FhirError {
 
 /// Runs `read` on the family of `patient` (one of the client's teams) with one line in its
 /// access log; `None` when the patient is not known to this client (nothing logged).
-async fn in_family<T: Send + 'static>(
+pub(super) async fn in_family<T: Send + 'static>(
     state: &AppState,
     client: &FhirClient,
     origin: std::net::IpAddr,

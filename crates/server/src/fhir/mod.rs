@@ -31,6 +31,7 @@ use crate::{db, AppState};
 
 mod answers;
 pub mod notify;
+mod read;
 mod write;
 
 /// How long an access token lives.
@@ -251,13 +252,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/metadata", get(metadata))
         .route("/auth/token", post(token))
         .route("/Patient", get(search_patients).post(write::patient).put(write::patient))
-        .route("/RelatedPerson", post(write::related_person).put(write::related_person))
-        .route("/CareTeam", post(write::care_team).put(write::care_team))
-        .route("/DocumentReference", post(write::document_reference).put(write::document_reference))
+        .route(
+            "/RelatedPerson",
+            get(read::search_related_people).post(write::related_person).put(write::related_person),
+        )
+        .route("/CareTeam", get(read::search_care_teams).post(write::care_team).put(write::care_team))
+        .route(
+            "/DocumentReference",
+            get(read::search_entries).post(write::document_reference).put(write::document_reference),
+        )
         .route("/Patient/{id}", get(read_patient).put(write::patient))
-        .route("/RelatedPerson/{id}", put(write::related_person))
-        .route("/CareTeam/{id}", put(write::care_team))
-        .route("/DocumentReference/{id}", put(write::document_reference))
+        .route("/RelatedPerson/{id}", get(read::read_related_person).put(write::related_person))
+        .route("/CareTeam/{id}", get(read::read_care_team).put(write::care_team))
+        .route("/DocumentReference/{id}", get(read::read_entry).put(write::document_reference))
         .route("/Task", post(write::task).put(write::task))
         .route("/Task/{id}", put(write::task))
         .route("/Questionnaire", get(answers::search_questionnaires))
