@@ -60,3 +60,8 @@ export function dayOf(iso: string): string {
   const p = Object.fromEntries(dayParts.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
   return `${p["year"]}-${p["month"]}-${p["day"]}`;
 }
+
+/** A staff role as a family reads it (a system account is "the CJG's computer system"). */
+export function roleText(role: string): string {
+  return t().role[role] ?? role;
+}

@@ -1,7 +1,7 @@
 // The person's own copy of their dossier as a PDF to read: worded here, in the chosen language,
 // from what the app holds (the Rust side only lays it out).
 import type { Answer, MyDataView, PdfDoc, PdfItem, QuestionnaireTask } from "./bindings";
-import { t, formatDate, formatDateTime } from "./i18n.svelte";
+import { t, formatDate, formatDateTime, roleText } from "./i18n.svelte";
 
 /** Markdown as plain lines to read: the marks go, the words stay. */
 function plain(markdown: string): string[] {
@@ -48,7 +48,7 @@ export function myDataPdf(d: MyDataView): PdfDoc {
   }));
   const messages = d.messages.map((m) => ({ heading: `${formatDateTime(m.created_at)} · ${m.author_name}`, lines: plain(m.text) }));
   const log = d.audit.map((l) => ({
-    heading: `${formatDateTime(l.at)} · ${l.actor_name} (${l.actor_role})`,
+    heading: `${formatDateTime(l.at)} · ${l.actor_name} (${roleText(l.actor_role)})`,
     lines: [
       `${t().action[l.action] ?? l.action} ${t().object[l.object_type] ?? t().object["other"]}.`,
       `${t().line_why}: ${t().purpose[l.purpose] ?? l.purpose}${l.purpose_note ? `. ${l.purpose_note}` : ""}`,

@@ -157,6 +157,8 @@ export const en: Dict = {
   line_open_entry: "Open this item",
   action: { read: "looked at", create: "made", update: "changed", delete: "removed", export: "exported", share: "shared" },
   action_filter: { read: "Looked at", create: "Made", update: "Changed", delete: "Removed", export: "Exported", share: "Shared" },
+  /** Staff roles as families read them; a role not listed shows as the server names it. */
+  role: { Systeemkoppeling: "the CJG's computer system" } as Record<string, string>,
   object: {
     entries: "all reports and agreements",
     entry_hidden: "an item you cannot see",

@@ -175,6 +175,8 @@ export const nl = {
   line_open_entry: "Open dit stuk",
   action: { read: "bekeek", create: "maakte", update: "veranderde", delete: "verwijderde", export: "exporteerde", share: "deelde" } satisfies Record<AuditAction, string>,
   action_filter: { read: "Bekeken", create: "Gemaakt", update: "Veranderd", delete: "Verwijderd", export: "Geëxporteerd", share: "Gedeeld" } satisfies Record<AuditAction, string>,
+  /** Staff roles as families read them; a role not listed shows as the server names it. */
+  role: { Systeemkoppeling: "computersysteem van het CJG" } as Record<string, string>,
   object: {
     entries: "alle verslagen en afspraken",
     entry_hidden: "een stuk dat u niet kunt zien",
