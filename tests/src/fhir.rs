@@ -187,7 +187,8 @@ pub fn start() -> Result<FhirSetup> {
         ));
     }
     let config = dir.path().join("fhir.toml");
-    std::fs::write(&config, format!("base_url = \"{base}\"\n{clients}"))?;
+    // A poll reads one second behind now (ten in production), so the tests need not wait long.
+    std::fs::write(&config, format!("base_url = \"{base}\"\nfeed_margin_seconds = 1\n{clients}"))?;
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data)?;
     let config = config.to_string_lossy().into_owned();

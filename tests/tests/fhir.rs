@@ -482,6 +482,9 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
         .unwrap();
     assert!(sent.sent);
     let feedback_token = setup.token(&setup.ecd, "system/Communication.rs").await.unwrap();
+    // A poll reads a second behind now (the test server's margin): what came just now is
+    // there after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     for path in
         [format!("/Communication?patient=Patient/{sem}"), format!("/Communication?_lastUpdated=gt{before}")]
     {
@@ -496,6 +499,32 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
         assert_eq!(c["category"][0]["coding"][0]["code"], "vraag");
         assert_eq!(c["payload"][0]["contentString"], "Geldt dit ook in de vakantie?");
     }
+    // A second reaction, then the poll page by page: one at a time, the second page found
+    // through the first's next link, and the horizon to poll from next time.
+    let sent = mother_app
+        .send_feedback(together_entry.id, cjg_core::feedback::FeedbackKind::Akkoord, "Klopt.")
+        .await
+        .unwrap();
+    assert!(sent.sent);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (_, first) =
+        setup.get(Some(&feedback_token), &format!("/Communication?_lastUpdated=gt{before}&_count=1")).await;
+    assert_valid_fhir(&first);
+    assert_eq!(first["entry"].as_array().unwrap().len(), 1, "{first}");
+    let next = first["link"][0]["url"].as_str().expect("a next page").to_owned();
+    assert!(next.contains("_cursor=") && next.contains("_before="), "{next}");
+    let (status, second) = setup.get(Some(&feedback_token), next.trim_start_matches(&setup.base)).await;
+    assert_eq!(status, 200, "{second}");
+    let texts: Vec<&str> = [&first, &second]
+        .iter()
+        .map(|b| b["entry"][0]["resource"]["payload"][0]["contentString"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["Geldt dit ook in de vakantie?", "Klopt."]);
+    assert!(second.get("link").is_none(), "the last page: {second}");
+    let horizon = second["meta"]["lastUpdated"].as_str().unwrap().replace('+', "%2B");
+    let (_, later) =
+        setup.get(Some(&feedback_token), &format!("/Communication?_lastUpdated=gt{horizon}")).await;
+    assert!(later["entry"].as_array().unwrap().is_empty(), "nothing new after the horizon: {later}");
 
     let d2 = tempfile::tempdir().unwrap();
     let sem_app = app(d2.path());
@@ -536,7 +565,8 @@ async fn an_ecd_pushes_a_family_and_entries_that_reach_the_apps_under_the_policy
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(feedback_reads, 2, "each read of the feedback is a line");
+    // By family, by poll, and the two pages; the empty poll handed out nothing and wrote nothing.
+    assert_eq!(feedback_reads, 4, "each read of the feedback is a line");
 }
 
 /// Bad resources get an OperationOutcome that says what to change, and nothing of them is
@@ -778,13 +808,22 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     assert_eq!(a.status, 201, "{}", a.body);
     assert_valid_fhir(&a.body);
     let subscription_id = a.body["id"].as_str().unwrap().to_owned();
-    let elsewhere = subscribe("https://elders.example/melding".into());
-    let a = setup.send(&subscriptions, reqwest::Method::POST, "/Subscription", &elsewhere).await;
-    assert_eq!(
-        (a.status, outcome_code(&a.body)),
-        (422, "unprocessable"),
-        "an address the CJG did not register"
-    );
+    let host = setup.notify_url.trim_start_matches("http://");
+    for elsewhere in [
+        "https://elders.example/melding".to_owned(),
+        format!("{}/{}/../{}/x", setup.notify_url, setup.ecd.client_id, setup.other.client_id),
+        format!("{}/{}/%2e%2e/{}/x", setup.notify_url, setup.ecd.client_id, setup.other.client_id),
+        format!("http://{host}@elders.example/{}/x", setup.ecd.client_id),
+        format!("http://iemand@{host}/{}/x", setup.ecd.client_id),
+        format!("{}/{}x", setup.notify_url, setup.ecd.client_id),
+        format!("{}/{}/x?y=1", setup.notify_url, setup.ecd.client_id),
+        format!("http://localhost.elders.example/{}/x", setup.ecd.client_id),
+    ] {
+        let a = setup
+            .send(&subscriptions, reqwest::Method::POST, "/Subscription", &subscribe(elsewhere.clone()))
+            .await;
+        assert_eq!((a.status, outcome_code(&a.body)), (422, "unprocessable"), "{elsewhere}: {}", a.body);
+    }
     let mut with_content = subscribe(ours.clone());
     with_content["channel"]["payload"] = json!("application/fhir+json");
     let a = setup.send(&subscriptions, reqwest::Method::POST, "/Subscription", &with_content).await;

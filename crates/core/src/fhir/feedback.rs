@@ -22,7 +22,8 @@ pub fn communication(f: &Feedback, by_youth: bool) -> Value {
     let mut c = json!({
         "resourceType": "Communication",
         "id": f.id.to_string(),
-        "meta": {"lastUpdated": last_updated(f).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)},
+        // Every digit the store keeps, so `_lastUpdated=gt<this>` is exact.
+        "meta": {"lastUpdated": last_updated(f).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)},
         "extension": [{"url": FEEDBACK_STATUS_EXTENSION, "valueCode": f.status.as_str()}],
         "status": "completed",
         "category": [{"coding": [{"system": FEEDBACK_KIND_SYSTEM, "code": f.kind.as_str()}]}],

@@ -300,7 +300,7 @@ pub fn questionnaire_response(t: &QuestionnaireTask, owner: Owner) -> Option<Val
     if let Some(at) = t.submitted_at {
         r["authored"] = json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         // What `_lastUpdated` searches on: answers do not change once given.
-        r["meta"] = json!({"lastUpdated": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)});
+        r["meta"] = json!({"lastUpdated": at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)});
     }
     if let Owner::Patient(id) = owner {
         r["subject"] = json!({"reference": format!("Patient/{id}")});

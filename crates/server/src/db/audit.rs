@@ -286,15 +286,18 @@ pub fn audit_log_window(
     rows.collect()
 }
 
-/// The dossier's lines at or after `from`, in chain order, the rows of `window`.
+/// The dossier's lines after `from` (or at it, `inclusive`), in chain order, the rows of
+/// `window`.
 pub fn audit_log_from(
     conn: &dyn Query,
     dossier_id: Uuid,
     from: DateTime<Utc>,
+    inclusive: bool,
     window: super::Window,
 ) -> sql::Result<Vec<(AuditEvent, Option<String>)>> {
+    let op = if inclusive { ">=" } else { ">" };
     let mut stmt = conn.prepare(&format!(
-        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 AND a.at >= ?4
+        "SELECT {AUDIT_COLUMNS} FROM audit_events a WHERE a.dossier_id = ?1 AND a.at {op} ?4
          ORDER BY a.position, a.id LIMIT ?2 OFFSET ?3"
     ))?;
     let rows =

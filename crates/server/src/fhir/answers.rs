@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path as UrlPath, Query as UrlQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use cjg_core::audit::{AuditAction, AuditObject};
 use cjg_core::fhir::questionnaires::{self as q, Owner};
 use cjg_core::fhir::{self as model, IssueType};
@@ -86,20 +87,25 @@ pub async fn read_activity_definition(
 }
 
 /// The search of answers and logs: `patient=Patient/<id>` (or the bare id) for one family,
-/// a `since` parameter (`_lastUpdated` or `date`, `gt`/`ge`) for what is new, and a page.
+/// a `since` parameter (`_lastUpdated` or `date`, `gt`/`ge`) for what is new, and a page:
+/// `_offset` for lists whose order never changes (the access log), or for the change feeds
+/// the `_before` and `_cursor` of a `next` link.
 pub(super) struct Search {
     /// `None`: not asked; `Some(None)`: asked with a value that names no one.
     pub(super) patient: Option<Option<Uuid>>,
     pub(super) since: Option<model::Since>,
     pub(super) count: i64,
     pub(super) offset: i64,
+    /// A feed's horizon: only what changed up to this moment (the same for every page).
+    before: Option<DateTime<Utc>>,
+    /// A feed's position: after this (time, id).
+    cursor: Option<(DateTime<Utc>, Uuid)>,
 }
 
 impl Search {
-    /// The first moment that counts: exclusive bounds become inclusive a microsecond later
-    /// (the stores keep microseconds).
-    fn from(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.since.map(|s| if s.inclusive { s.at } else { s.at + chrono::Duration::microseconds(1) })
+    /// The first moment that counts (a `gt` bound is applied by [`model::Since::admits`]).
+    fn from(&self) -> Option<DateTime<Utc>> {
+        self.since.map(|s| s.at)
     }
 
     /// The address of the next page, the same search from the next offset.
@@ -111,7 +117,17 @@ impl Search {
         since_value: Option<&str>,
     ) -> String {
         let (count, offset) = (self.count.to_string(), (self.offset + self.count).to_string());
-        let mut query = vec![("_count", count), ("_offset", offset)];
+        self.link(base, resource, vec![("_count", count), ("_offset", offset)], since_name, since_value)
+    }
+
+    fn link<'a>(
+        &self,
+        base: &str,
+        resource: &str,
+        mut query: Vec<(&'a str, String)>,
+        since_name: &'a str,
+        since_value: Option<&str>,
+    ) -> String {
         if let Some(Some(p)) = self.patient {
             query.push(("patient", format!("Patient/{p}")));
         }
@@ -123,12 +139,23 @@ impl Search {
     }
 }
 
+/// A moment as the feeds' links carry it: every digit the store keeps.
+fn exact(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 fn invalid_search(why: impl Into<String>) -> FhirError {
     FhirError::new(StatusCode::BAD_REQUEST, IssueType::Invalid, "invalid_search", why)
 }
 
 pub(super) fn parse_search(params: &[(String, String)], since_name: &str) -> Result<Search, FhirError> {
-    let mut search = Search { patient: None, since: None, count: DEFAULT_PAGE, offset: 0 };
+    let mut search =
+        Search { patient: None, since: None, count: DEFAULT_PAGE, offset: 0, before: None, cursor: None };
+    let instant = |v: &str, name: &str| {
+        DateTime::parse_from_rfc3339(v)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| invalid_search(format!("{name} is not what a next link carries")))
+    };
     let number = |v: &str, name: &str| {
         v.parse::<i64>()
             .ok()
@@ -147,6 +174,15 @@ pub(super) fn parse_search(params: &[(String, String)], since_name: &str) -> Res
             }
             "_count" => search.count = number(value, "_count")?.clamp(1, MAX_PAGE),
             "_offset" => search.offset = number(value, "_offset")?,
+            "_before" => search.before = Some(instant(value, "_before")?),
+            "_cursor" => {
+                let (at, id) = value
+                    .split_once('~')
+                    .ok_or_else(|| invalid_search("_cursor is not what a next link carries"))?;
+                let id = Uuid::parse_str(id)
+                    .map_err(|_| invalid_search("_cursor is not what a next link carries"))?;
+                search.cursor = Some((instant(at, "_cursor")?, id));
+            }
             "_format" if value == "json" || value == model::MEDIA_TYPE => {}
             other => return Err(unknown_parameter(other)),
         }
@@ -184,18 +220,24 @@ pub(super) async fn in_family<T: Send + 'static>(
     state
         .db
         .write_in(row.dossier_id, move |tx| {
+            // Looked up again in order: a family moved to another team in between is not read.
+            let Some(row) =
+                db::fhir::patients(tx, Some(patient))?.into_iter().find(|p| writer.serves(&p.team))
+            else {
+                return Ok(None);
+            };
             writer.log(tx, row.dossier_id, AuditAction::Read, object.0, object.1)?;
-            read(tx, &row)
+            read(tx, &row).map(Some)
         })
         .await
-        .map(Some)
         .map_err(|e| FhirError::internal(&e))
 }
 
-/// One item of a family feed (answers, feedback): when it last changed, its family and that
-/// family's team, and the resource.
+/// One item of a family feed (answers, feedback): when it last changed, its id (the two are
+/// its place in the feed), its family and that family's team, and the resource.
 struct FeedItem {
     at: chrono::DateTime<chrono::Utc>,
+    id: Uuid,
     dossier: Uuid,
     team: String,
     resource: Value,
@@ -210,6 +252,7 @@ fn answer_item(
     let owner = if by_youth { Owner::Patient(task.person_id) } else { Owner::RelatedPerson(task.person_id) };
     Some(FeedItem {
         at: task.submitted_at?,
+        id: task.id,
         dossier,
         team,
         resource: q::questionnaire_response(task, owner)?,
@@ -233,6 +276,7 @@ fn answers_from(tx: &Tx<'_>, from: chrono::DateTime<chrono::Utc>) -> AppResult<V
 fn feedback_item(f: &cjg_core::feedback::Feedback, by_youth: bool, team: String) -> FeedItem {
     FeedItem {
         at: model::feedback::last_updated(f),
+        id: f.id,
         dossier: f.dossier_id,
         team,
         resource: model::feedback::communication(f, by_youth),
@@ -264,6 +308,16 @@ struct Feed {
 /// `GET /fhir/<Type>?patient=…` (one family's items) or `?_lastUpdated=gt…` (what changed
 /// since, in every family of the client's teams: the cheap poll), oldest first, in pages.
 /// Each family whose items are handed out gets one line in its log.
+///
+/// A poll reads up to a horizon (now, less the configured `feed_margin_seconds`: a change is in
+/// the feed only once no write that could still commit can get an earlier time; a family's
+/// write takes its time once its family's writes are in order, and the margin covers the
+/// clocks of several instances and the coach's path, which takes its time before) that every
+/// page of one
+/// search keeps (`_before`), and pages by place (`_cursor`: time and id of the last item), so
+/// an item that changes while the ECD pages (feedback answered) leaves its old place without
+/// moving the others, and comes again after the horizon. The Bundle's `meta.lastUpdated` is the
+/// horizon: after the last page, the ECD polls again with `_lastUpdated=gt<that>`.
 async fn family_feed(
     state: &AppState,
     client: &FhirClient,
@@ -275,48 +329,72 @@ async fn family_feed(
     let search = parse_search(params, "_lastUpdated")?;
     let base = config(state)?.base_url.clone();
     let since_value = params.iter().find(|(n, _)| n == "_lastUpdated").map(|(_, v)| v.clone());
-    let (skip, take) = (search.offset.unsigned_abs() as usize, search.count.unsigned_abs() as usize + 1);
-    let from = search.from();
-    let page = move |items: Vec<FeedItem>| -> Vec<FeedItem> {
-        items.into_iter().filter(|i| from.is_none_or(|f| i.at >= f)).skip(skip).take(take).collect()
+    let now = state.clock.now();
+    // A poll of what changed reads behind now by the margin; one family's list as it is now
+    // is read in that family's order and needs none.
+    let polling = search.since.is_some() || search.patient.is_none();
+    let safe = if polling { now - config(state)?.feed_margin } else { now };
+    let horizon = search.before.map_or(safe, |b| b.min(safe));
+    let (since, cursor, take) = (search.since, search.cursor, search.count.unsigned_abs() as usize + 1);
+    let page = move |mut items: Vec<FeedItem>| -> Vec<FeedItem> {
+        items.retain(|i| {
+            i.at <= horizon
+                && match cursor {
+                    Some(c) => (i.at, i.id) > c,
+                    None => since.is_none_or(|s| s.admits(i.at)),
+                }
+        });
+        items.sort_by_key(|i| (i.at, i.id));
+        items.truncate(take);
+        items
     };
-    let mut found: Vec<Value> = match search.patient {
+    let mut found: Vec<FeedItem> = match search.patient {
         Some(None) => Vec::new(),
         Some(Some(patient)) => {
             let one = feed.one;
             in_family(state, client, origin, patient, (feed.object, None), move |tx, row| {
-                Ok(page(one(tx, row)?).into_iter().map(|i| i.resource).collect())
+                Ok(page(one(tx, row)?))
             })
             .await?
             .unwrap_or_default()
         }
         None => {
+            let from = search.cursor.map(|c| c.0).or(search.from());
             let from = from.ok_or_else(|| patient_required(feed.resource, " or _lastUpdated"))?;
             let writer = Writer::new(client, feed.resource, origin, state.clock.now(), None);
             let (all, object) = (feed.all, feed.object);
+            // Every family, so ordered over the whole region: no family's write is half-way
+            // while the feed is read.
             state
                 .db
                 .write(move |tx| {
                     let items: Vec<FeedItem> =
                         (all)(tx, from)?.into_iter().filter(|i| writer.serves(&i.team)).collect();
-                    let items = page(items);
+                    let mut items = page(items);
                     let mut logged = std::collections::HashSet::new();
-                    for i in &items {
+                    for i in items.iter().take(take - 1) {
                         if logged.insert(i.dossier) {
                             writer.log(tx, i.dossier, AuditAction::Read, object, None)?;
                         }
                     }
-                    Ok(items.into_iter().map(|i| i.resource).collect())
+                    items.truncate(take);
+                    Ok(items)
                 })
                 .await
                 .map_err(|e| FhirError::internal(&e))?
         }
     };
-    let next = (found.len() > search.count.unsigned_abs() as usize).then(|| {
-        found.truncate(search.count.unsigned_abs() as usize);
-        search.next(&base, feed.resource, "_lastUpdated", since_value.as_deref())
+    let shown = take - 1;
+    let next = (found.len() > shown).then(|| {
+        found.truncate(shown);
+        let last = found.last().map(|i| format!("{}~{}", exact(i.at), i.id)).unwrap_or_default();
+        let query = vec![("_count", shown.to_string()), ("_before", exact(horizon)), ("_cursor", last)];
+        search.link(&base, feed.resource, query, "_lastUpdated", since_value.as_deref())
     });
-    Ok(fhir_json(StatusCode::OK, &model::search_page(&base, found, next.as_deref())))
+    let resources = found.into_iter().map(|i| i.resource).collect();
+    let mut bundle = model::search_page(&base, resources, next.as_deref());
+    bundle["meta"] = serde_json::json!({"lastUpdated": exact(horizon)});
+    Ok(fhir_json(StatusCode::OK, &bundle))
 }
 
 /// `GET /fhir/QuestionnaireResponse?patient=…` or `?_lastUpdated=gt…`: answered questionnaires.
@@ -401,10 +479,10 @@ pub async fn search_audit_events(
         Some(Some(p)) => p,
     };
     let window = Window { offset: search.offset, limit: search.count + 1 };
-    let from = search.from();
+    let since = search.since;
     let found = in_family(&state, &client, ip, patient, (AuditObject::AuditLog, None), move |tx, row| {
-        let lines = match from {
-            Some(from) => db::audit::audit_log_from(tx, row.dossier_id, from, window)?,
+        let lines = match since {
+            Some(s) => db::audit::audit_log_from(tx, row.dossier_id, s.at, s.inclusive, window)?,
             None => db::audit::audit_log_window(tx, row.dossier_id, window)?,
         };
         let subject = format!("Patient/{}", row.id);

@@ -48,8 +48,16 @@ struct ConfigFile {
     /// The public address of the FHIR endpoint, as clients reach it:
     /// `https://mijn-cjg.example.nl/fhir`. Assertions name `<base_url>/auth/token`.
     base_url: String,
+    /// How far behind now a poll with `_lastUpdated` reads, and how long a notification waits,
+    /// so that nothing committed later can have an earlier time (default 10; 0 to 300).
+    #[serde(default = "default_feed_margin")]
+    feed_margin_seconds: u32,
     #[serde(default)]
     clients: Vec<ClientFile>,
+}
+
+fn default_feed_margin() -> u32 {
+    10
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,26 +101,69 @@ pub struct Client {
     pub purpose: cjg_core::audit::Purpose,
     /// `None`: every team.
     pub teams: Option<Vec<String>>,
-    pub notify_urls: Vec<String>,
+    pub notify_urls: Vec<url::Url>,
 }
 
 impl Client {
     pub fn serves(&self, team: &str) -> bool {
         self.teams.as_ref().is_none_or(|t| t.iter().any(|x| x == team))
     }
+
+    /// The endpoint as it will be called, if it lies under one of the client's `notify_urls`:
+    /// the same scheme, host and port, and a path in that folder (after `..` and `%2e` are
+    /// resolved, which the parser does); no user, query or fragment.
+    pub fn notify_endpoint(&self, endpoint: &str) -> Option<url::Url> {
+        let u = url::Url::parse(endpoint).ok()?;
+        if !u.username().is_empty() || u.password().is_some() || u.query().is_some() || u.fragment().is_some()
+        {
+            return None;
+        }
+        let under = |p: &url::Url| {
+            p.scheme() == u.scheme()
+                && p.host_str() == u.host_str()
+                && p.port_or_known_default() == u.port_or_known_default()
+                && u.path().starts_with(p.path())
+        };
+        self.notify_urls.iter().any(under).then_some(u)
+    }
 }
 
 /// `https://…`, or `http://` to this machine only.
 fn local_or_https(url: &str) -> bool {
-    url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost")
+    url::Url::parse(url).is_ok_and(|u| secure_or_local(&u))
+}
+
+/// `https`, or `http` to this machine only (by its exact name, not a name that starts so).
+fn secure_or_local(u: &url::Url) -> bool {
+    u.scheme() == "https"
+        || (u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")))
+}
+
+/// A `notify_urls` entry: an address a notification may go under, parsed.
+fn notify_prefix(entry: &str) -> Result<url::Url, &'static str> {
+    let u = url::Url::parse(entry).map_err(|_| "is not an address")?;
+    if !secure_or_local(&u) {
+        return Err("must be https:// (http only on this machine)");
+    }
+    if !u.username().is_empty() || u.password().is_some() || u.query().is_some() || u.fragment().is_some() {
+        return Err("must have no user, query or fragment");
+    }
+    if !u.path().ends_with('/') {
+        return Err("must end with / (a folder that the client's addresses lie under)");
+    }
+    Ok(u)
 }
 
 pub struct FhirConfig {
     pub base_url: String,
     pub token_url: String,
     pub clients: Vec<Client>,
+    /// How far behind now a poll reads (see `feed_margin_seconds`).
+    pub feed_margin: chrono::Duration,
     /// For the notifications of Subscriptions.
     pub http: openidconnect::reqwest::Client,
+    /// Subscriptions with a delivery under way, and whether another change came meanwhile.
+    pub pending: std::sync::Mutex<std::collections::HashMap<Uuid, bool>>,
 }
 
 impl std::fmt::Debug for FhirConfig {
@@ -124,15 +175,18 @@ impl std::fmt::Debug for FhirConfig {
 impl FhirConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
-        let file: ConfigFile =
+        let mut file: ConfigFile =
             toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), e.to_string()))?;
         let invalid = |why: String| ConfigError::Invalid(path.into(), why);
         let base = file.base_url.trim_end_matches('/').to_owned();
         if !local_or_https(&base) {
             return Err(invalid("base_url must be https:// (http only on this machine)".into()));
         }
+        if file.feed_margin_seconds > 300 {
+            return Err(invalid("feed_margin_seconds is at most 300".into()));
+        }
         let mut clients = Vec::new();
-        for c in file.clients {
+        for c in std::mem::take(&mut file.clients) {
             let id_ok = !c.client_id.is_empty()
                 && c.client_id.len() <= 100
                 && c.client_id.bytes().all(|b| b.is_ascii_graphic());
@@ -166,15 +220,14 @@ impl FhirConfig {
                 [all] if all == "*" => None,
                 named => Some(named.to_vec()),
             };
-            for url in &c.notify_urls {
-                if !(local_or_https(url) && url.len() <= 500 && url.bytes().all(|b| b.is_ascii_graphic())) {
-                    return Err(invalid(format!(
-                        "{}: notify_urls entry {url:?} must be https:// (http only on this machine)",
-                        c.client_id
-                    )));
-                }
-            }
-            let notify_urls = c.notify_urls;
+            let notify_urls = c
+                .notify_urls
+                .iter()
+                .map(|entry| {
+                    notify_prefix(entry)
+                        .map_err(|why| invalid(format!("{}: notify_urls entry {entry:?} {why}", c.client_id)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             clients.push(Client { client_id: c.client_id, name, keys, scopes, purpose, teams, notify_urls });
         }
         let http = openidconnect::reqwest::ClientBuilder::new()
@@ -183,7 +236,14 @@ impl FhirConfig {
             .timeout(std::time::Duration::from_secs(5))
             .build()
             .map_err(|e| invalid(format!("cannot make the HTTP client for notifications: {e}")))?;
-        Ok(Self { token_url: format!("{base}/auth/token"), base_url: base, clients, http })
+        Ok(Self {
+            token_url: format!("{base}/auth/token"),
+            base_url: base,
+            clients,
+            feed_margin: chrono::Duration::seconds(i64::from(file.feed_margin_seconds)),
+            http,
+            pending: std::sync::Mutex::default(),
+        })
     }
 
     pub fn client(&self, id: &str) -> Option<&Client> {

@@ -64,15 +64,13 @@ fn read_subscription(body: &Value, client: &super::Client) -> Result<(String, St
         return Err(invalid("channel.payload must be left out: notifications carry no content"));
     }
     let endpoint = channel["endpoint"].as_str().ok_or_else(|| invalid("channel.endpoint is missing"))?;
-    let allowed = endpoint.len() <= 500
-        && endpoint.bytes().all(|b| b.is_ascii_graphic())
-        && client.notify_urls.iter().any(|prefix| endpoint.starts_with(prefix.as_str()));
-    if !allowed {
-        return Err(unprocessable(
+    let allowed = (endpoint.len() <= 500).then(|| client.notify_endpoint(endpoint)).flatten();
+    let endpoint = allowed.ok_or_else(|| {
+        unprocessable(
             "channel.endpoint is not under an address the CJG registered for this client (notify_urls)",
-        ));
-    }
-    Ok((criteria.to_owned(), endpoint.to_owned()))
+        )
+    })?;
+    Ok((criteria.to_owned(), endpoint.to_string()))
 }
 
 pub async fn create_subscription(
@@ -97,7 +95,8 @@ pub async fn create_subscription(
     let stored = subscription.clone();
     state
         .db
-        .write_unordered(move |tx| {
+        // In order over the region: two creates at once cannot both pass the count.
+        .write(move |tx| {
             if db::fhir::subscriptions_of(tx, &stored.client_id)?.len() >= 20 {
                 return Ok(false);
             }
@@ -173,12 +172,43 @@ pub fn changed(state: &Arc<AppState>, dossier: Uuid, criteria: &'static str) {
             // A client taken out of the configuration, or one whose endpoint the CJG no longer
             // allows, or of another team, is not told.
             let Some(client) = config.client(&s.client_id) else { continue };
-            if !client.serves(&team) || !client.notify_urls.iter().any(|p| s.endpoint.starts_with(p.as_str()))
-            {
+            if !client.serves(&team) || client.notify_endpoint(&s.endpoint).is_none() {
                 continue;
             }
-            let http = config.http.clone();
-            tokio::spawn(async move { deliver(&http, &s).await });
+            // One delivery per subscription at a time: changes that come while it runs are one
+            // more notification after it, not one each (a burst of answers is one poll).
+            let first = {
+                let mut pending = config.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match pending.get_mut(&s.id) {
+                    Some(again) => {
+                        *again = true;
+                        false
+                    }
+                    None => {
+                        pending.insert(s.id, false);
+                        true
+                    }
+                }
+            };
+            if first {
+                let config = config.clone();
+                tokio::spawn(async move {
+                    loop {
+                        // Told once the change is in what a poll reads.
+                        tokio::time::sleep(config.feed_margin.to_std().unwrap_or_default()).await;
+                        deliver(&config.http, &s).await;
+                        let mut pending =
+                            config.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        match pending.get_mut(&s.id) {
+                            Some(again) if *again => *again = false,
+                            _ => {
+                                pending.remove(&s.id);
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
         }
     });
 }

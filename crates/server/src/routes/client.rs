@@ -426,10 +426,13 @@ pub async fn submit_feedback(
     ApiJson(draft): ApiJson<FeedbackDraft>,
 ) -> AppResult<(StatusCode, Json<Feedback>)> {
     let draft = draft.validate()?;
-    let (now, today) = (state.clock.now(), state.clock.today());
+    let clock = state.clock;
     let stored = state
         .db
         .write_in(who.dossier_id, move |tx| {
+            // Taken once the family's writes are in order: the ECD's change feed reads by this
+            // time, and a time taken before waiting could lie behind one it already read.
+            let (now, today) = (clock.now(), clock.today());
             let stored = db::feedback::submit_feedback(tx, &who, &draft, now, today)?;
             Ok(stored)
         })
@@ -525,12 +528,13 @@ pub async fn submit_questionnaire(
     ClientAuth(who): ClientAuth,
     ApiJson(sub): ApiJson<Submission>,
 ) -> AppResult<(StatusCode, Json<QuestionnaireTask>)> {
-    let now = state.clock.now();
+    let clock = state.clock;
     let dossier = who.dossier_id;
     let stored = state
         .db
         .write_in(who.dossier_id, move |tx| {
-            let stored = db::questionnaires::submit(tx, &who, &sub, now)?;
+            // Taken in order, as for feedback: the ECD's change feed reads by this time.
+            let stored = db::questionnaires::submit(tx, &who, &sub, clock.now())?;
             Ok(stored)
         })
         .await?;
