@@ -67,15 +67,18 @@ pub fn dossier_feedback(
     rows.collect()
 }
 
-/// Every family's feedback that was sent or answered at or after `from`, in that order, with
-/// whether a young person wrote it and the family's team: the change feed of the feedback.
-pub fn feedback_from(conn: &dyn Query, from: DateTime<Utc>) -> sql::Result<Vec<(Feedback, bool, String)>> {
+/// A page of the change feed of feedback (sent, or answered by a coach), over every family of
+/// some teams, oldest change first, with whether a young person wrote it and the team.
+pub fn feedback_page(
+    conn: &dyn Query,
+    q: &super::fhir::FeedQuery<'_>,
+) -> sql::Result<Vec<(Feedback, bool, String)>> {
+    let (condition, order, values) = q.filter("COALESCE(f.answered_at, f.created_at)", "f.id", "d.team");
     let mut stmt = conn.prepare(&format!(
         "SELECT {FEEDBACK_COLUMNS}, p.role, d.team FROM feedback f JOIN people p ON p.id = f.author_person_id
-         JOIN dossiers d ON d.id = f.dossier_id
-         WHERE COALESCE(f.answered_at, f.created_at) >= ?1 ORDER BY COALESCE(f.answered_at, f.created_at), f.id"
+         JOIN dossiers d ON d.id = f.dossier_id WHERE {condition} {order}"
     ))?;
-    let rows = stmt.query_map(params![from], |r| {
+    let rows = stmt.query_map(values.as_slice(), |r| {
         let (f, _) = feedback_row(r)?;
         Ok((f, r.get::<String>(14)? == cjg_core::PersonRole::Child.as_str(), r.get(15)?))
     })?;

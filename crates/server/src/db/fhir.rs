@@ -264,3 +264,48 @@ pub fn delete_subscription(conn: &dyn Query, client_id: &str, id: Uuid) -> sql::
     )?;
     Ok(n == 1)
 }
+
+/// Which part of a change feed a poll reads: after `since` (or at it, `inclusive`), after a
+/// place (`cursor`: time and id) when paging, up to a `horizon`, in some teams only (`None`:
+/// every team), at most `limit` rows.
+pub struct FeedQuery<'a> {
+    pub since: DateTime<Utc>,
+    pub inclusive: bool,
+    pub cursor: Option<(DateTime<Utc>, Uuid)>,
+    pub horizon: DateTime<Utc>,
+    pub teams: Option<&'a [String]>,
+    pub limit: i64,
+}
+
+impl FeedQuery<'_> {
+    /// The `WHERE` condition on `at` (a time column or expression), `id` and `team`, with its
+    /// values, numbered from `?1`; and the `ORDER BY … LIMIT` that goes with it.
+    pub fn filter(&self, at: &str, id: &str, team: &str) -> (String, String, Vec<sql::Value>) {
+        use super::sql::ToValue;
+        let mut values = vec![self.horizon.to_value(), self.limit.to_value()];
+        let mut conditions = vec![format!("{at} <= ?1")];
+        match self.cursor {
+            Some((c_at, c_id)) => {
+                values.push(c_at.to_value());
+                values.push(c_id.to_string().to_value());
+                conditions.push(format!("({at} > ?3 OR ({at} = ?3 AND {id} > ?4))"));
+            }
+            None => {
+                values.push(self.since.to_value());
+                conditions.push(format!("{at} {} ?3", if self.inclusive { ">=" } else { ">" }));
+            }
+        }
+        if let Some(teams) = self.teams {
+            let first = values.len() + 1;
+            let marks: Vec<String> = (first..first + teams.len()).map(|i| format!("?{i}")).collect();
+            values.extend(teams.iter().map(|t| t.to_value()));
+            // An empty list of teams matches nothing.
+            conditions.push(if marks.is_empty() {
+                "1 = 0".into()
+            } else {
+                format!("{team} IN ({})", marks.join(", "))
+            });
+        }
+        (conditions.join(" AND "), format!("ORDER BY {at}, {id} LIMIT ?2"), values)
+    }
+}

@@ -83,15 +83,15 @@ pub struct AnsweredRow {
     pub team: String,
 }
 
-/// Every family's questionnaires answered at or after `from`, oldest answer first: the change
-/// feed of the answers (the caller keeps the families it may see and the moments it asked).
-pub fn answered_from(conn: &dyn Query, from: DateTime<Utc>) -> sql::Result<Vec<AnsweredRow>> {
+/// A page of the change feed of answers, over every family of some teams, oldest first.
+pub fn answered_page(conn: &dyn Query, q: &super::fhir::FeedQuery<'_>) -> sql::Result<Vec<AnsweredRow>> {
+    let (condition, order, values) = q.filter("t.submitted_at", "t.id", "d.team");
     let mut stmt = conn.prepare(&format!(
         "SELECT {TASK_COLUMNS}, p.role, t.dossier_id, d.team FROM questionnaire_tasks t
          JOIN people p ON p.id = t.person_id JOIN dossiers d ON d.id = t.dossier_id
-         WHERE t.status = 'submitted' AND t.submitted_at >= ?1 ORDER BY t.submitted_at, t.id"
+         WHERE t.status = 'submitted' AND {condition} {order}"
     ))?;
-    let rows = stmt.query_map(params![from], |r| {
+    let rows = stmt.query_map(values.as_slice(), |r| {
         Ok(AnsweredRow {
             task: task_row(r)?.0,
             by_youth: r.get::<String>(11)? == cjg_core::PersonRole::Child.as_str(),

@@ -103,11 +103,6 @@ pub(super) struct Search {
 }
 
 impl Search {
-    /// The first moment that counts (a `gt` bound is applied by [`model::Since::admits`]).
-    fn from(&self) -> Option<DateTime<Utc>> {
-        self.since.map(|s| s.at)
-    }
-
     /// The address of the next page, the same search from the next offset.
     pub(super) fn next(
         &self,
@@ -266,8 +261,8 @@ fn family_answers(tx: &Tx<'_>, row: &db::fhir::PatientRow) -> AppResult<Vec<Feed
         .collect())
 }
 
-fn answers_from(tx: &Tx<'_>, from: chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>> {
-    Ok(db::questionnaires::answered_from(tx, from)?
+fn answers_page(tx: &Tx<'_>, q: &db::fhir::FeedQuery<'_>) -> AppResult<Vec<FeedItem>> {
+    Ok(db::questionnaires::answered_page(tx, q)?
         .into_iter()
         .filter_map(|r| answer_item(&r.task, r.by_youth, r.dossier_id, r.team))
         .collect())
@@ -290,8 +285,8 @@ fn family_feedback(tx: &Tx<'_>, row: &db::fhir::PatientRow) -> AppResult<Vec<Fee
         .collect())
 }
 
-fn feedback_from(tx: &Tx<'_>, from: chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>> {
-    Ok(db::feedback::feedback_from(tx, from)?
+fn feedback_page(tx: &Tx<'_>, q: &db::fhir::FeedQuery<'_>) -> AppResult<Vec<FeedItem>> {
+    Ok(db::feedback::feedback_page(tx, q)?
         .into_iter()
         .map(|(f, by_youth, team)| feedback_item(&f, by_youth, team))
         .collect())
@@ -302,7 +297,7 @@ struct Feed {
     resource: &'static str,
     object: AuditObject,
     one: fn(&Tx<'_>, &db::fhir::PatientRow) -> AppResult<Vec<FeedItem>>,
-    all: fn(&Tx<'_>, chrono::DateTime<chrono::Utc>) -> AppResult<Vec<FeedItem>>,
+    all: fn(&Tx<'_>, &db::fhir::FeedQuery<'_>) -> AppResult<Vec<FeedItem>>,
 }
 
 /// `GET /fhir/<Type>?patient=…` (one family's items) or `?_lastUpdated=gt…` (what changed
@@ -359,17 +354,24 @@ async fn family_feed(
             .unwrap_or_default()
         }
         None => {
-            let from = search.cursor.map(|c| c.0).or(search.from());
-            let from = from.ok_or_else(|| patient_required(feed.resource, " or _lastUpdated"))?;
+            let since = search.since.ok_or_else(|| patient_required(feed.resource, " or _lastUpdated"))?;
             let writer = Writer::new(client, feed.resource, origin, state.clock.now(), None);
-            let (all, object) = (feed.all, feed.object);
+            let (all, object, teams) = (feed.all, feed.object, client.teams.clone());
             // Every family, so ordered over the whole region: no family's write is half-way
-            // while the feed is read.
+            // while the feed is read. The page is cut in the query: a poll reads what it hands out.
             state
                 .db
                 .write(move |tx| {
+                    let query = db::fhir::FeedQuery {
+                        since: since.at,
+                        inclusive: since.inclusive,
+                        cursor,
+                        horizon,
+                        teams: teams.as_deref(),
+                        limit: i64::try_from(take).unwrap_or(i64::MAX),
+                    };
                     let items: Vec<FeedItem> =
-                        (all)(tx, from)?.into_iter().filter(|i| writer.serves(&i.team)).collect();
+                        (all)(tx, &query)?.into_iter().filter(|i| writer.serves(&i.team)).collect();
                     let mut items = page(items);
                     let mut logged = std::collections::HashSet::new();
                     for i in items.iter().take(take - 1) {
@@ -408,7 +410,7 @@ pub async fn search_responses(
         resource: "QuestionnaireResponse",
         object: AuditObject::Questionnaires,
         one: family_answers,
-        all: answers_from,
+        all: answers_page,
     };
     family_feed(&state, &client, ip, &params, feed).await
 }
@@ -424,7 +426,7 @@ pub async fn search_feedback(
         resource: "Communication",
         object: AuditObject::Feedback,
         one: family_feedback,
-        all: feedback_from,
+        all: feedback_page,
     };
     family_feed(&state, &client, ip, &params, feed).await
 }
