@@ -382,6 +382,14 @@ async fn enrol_read_restart_offline_and_unlock() {
         lines.iter().any(|l| l.contains("Fleur Demo") && l.contains("bekeek") && l.contains("Waarom")),
         "{lines:?}"
     );
+    // The coach's looks in one go are one line that opens to show each part.
+    let cluster = wait_for(&c, "li.audit-cluster").await.text().await.unwrap();
+    assert!(cluster.contains("Fleur Demo") && cluster.contains("onderdelen van het dossier"), "{cluster}");
+    wait_for(&c, "li.audit-cluster .cluster-toggle").await.click().await.unwrap();
+    let parts = c.find_all(Locator::Css("li.audit-cluster .cluster-lines li.audit-detail")).await.unwrap();
+    assert!(parts.len() >= 2, "the parts of the visit are listed");
+    c.execute("document.querySelector('li.audit-cluster').scrollIntoView()", vec![]).await.unwrap();
+    shot(&c, "11b-inzage-bezoek").await;
     wait_for(&c, "#audit-verified").await;
     let fingerprint = wait_for(&c, "#audit-fingerprint").await.text().await.unwrap();
     assert!(fingerprint.contains("regels, code "), "a code to compare with another device: {fingerprint}");
