@@ -94,17 +94,8 @@ pub fn family_bundle(base: &str, data: &FamilyData<'_>, timestamp: &str) -> Valu
     resources.extend(data.messages.iter().map(|m| communication(m, data.me)));
     let subject = reference(data.me);
     resources.extend(data.audit.iter().map(|e| super::audit::audit_event(e, &subject)));
-    let entries: Vec<Value> = resources
-        .into_iter()
-        .map(|r| {
-            let url = format!(
-                "{base}/{}/{}",
-                r["resourceType"].as_str().unwrap_or_default(),
-                r["id"].as_str().unwrap_or_default()
-            );
-            json!({"fullUrl": url, "resource": r})
-        })
-        .collect();
+    let entries: Vec<Value> =
+        resources.into_iter().map(|r| json!({"fullUrl": super::full_url(base, &r), "resource": r})).collect();
     json!({
         "resourceType": "Bundle",
         "id": Uuid::new_v4().to_string(),

@@ -533,18 +533,20 @@ pub fn search_page(base: &str, resources: Vec<Value>, next: Option<&str>) -> Val
     bundle
 }
 
+/// Where a resource lives under `base`: `<base>/<Type>/<id>`, a Bundle entry's `fullUrl`.
+pub fn full_url(base: &str, resource: &Value) -> String {
+    format!(
+        "{base}/{}/{}",
+        resource["resourceType"].as_str().unwrap_or_default(),
+        resource["id"].as_str().unwrap_or_default()
+    )
+}
+
 /// A `searchset` Bundle of `resources` found under `base`.
 pub fn search_bundle(base: &str, resources: Vec<Value>) -> Value {
     let entries: Vec<Value> = resources
         .into_iter()
-        .map(|r| {
-            let url = format!(
-                "{base}/{}/{}",
-                r["resourceType"].as_str().unwrap_or_default(),
-                r["id"].as_str().unwrap_or_default()
-            );
-            json!({"fullUrl": url, "resource": r, "search": {"mode": "match"}})
-        })
+        .map(|r| json!({"fullUrl": full_url(base, &r), "resource": r, "search": {"mode": "match"}}))
         .collect();
     json!({"resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries})
 }
