@@ -895,6 +895,13 @@ async fn an_ecd_sends_a_questionnaire_and_reads_the_answers_and_the_access_log()
     assert_eq!((status, outcome_code(&body)), (400, "invalid_search"));
     let (status, body) = setup.get(Some(&token), "/QuestionnaireResponse").await;
     assert_eq!((status, outcome_code(&body)), (400, "patient_required"));
+    let (status, body) =
+        setup.get(Some(&token), &format!("/QuestionnaireResponse?patient={sem}&_offset=1")).await;
+    assert_eq!(
+        (status, outcome_code(&body)),
+        (400, "unknown_search_parameter"),
+        "a feed pages by its next links"
+    );
     // Another organisation's system polls too, and gets none of this CJG's answers or lines.
     let elders =
         setup.token(&setup.other, "system/QuestionnaireResponse.rs system/AuditEvent.rs").await.unwrap();

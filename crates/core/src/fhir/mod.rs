@@ -219,6 +219,11 @@ pub struct Supported {
     pub profile: Option<&'static str>,
 }
 
+/// The change feeds (answers, feedback): by family or since a moment, paged by their `next`
+/// links (which carry a place, not an offset).
+const FEED_PARAMS: &[(&str, &str)] =
+    &[("patient", "reference"), ("_lastUpdated", "date"), ("_count", "number")];
+
 pub const SUPPORTED: &[Supported] = &[
     Supported {
         resource: "Patient",
@@ -270,23 +275,13 @@ pub const SUPPORTED: &[Supported] = &[
     Supported {
         resource: "QuestionnaireResponse",
         interactions: &["read", "search-type"],
-        search_params: &[
-            ("patient", "reference"),
-            ("_lastUpdated", "date"),
-            ("_count", "number"),
-            ("_offset", "number"),
-        ],
+        search_params: FEED_PARAMS,
         profile: None,
     },
     Supported {
         resource: "Communication",
         interactions: &["search-type"],
-        search_params: &[
-            ("patient", "reference"),
-            ("_lastUpdated", "date"),
-            ("_count", "number"),
-            ("_offset", "number"),
-        ],
+        search_params: FEED_PARAMS,
         profile: None,
     },
     Supported {

@@ -322,6 +322,10 @@ async fn family_feed(
 ) -> Result<Response, FhirError> {
     client.may_search(feed.resource)?;
     let search = parse_search(params, "_lastUpdated")?;
+    if search.offset != 0 {
+        // Refused, not ignored: an offset over a feed whose order changes would skip items.
+        return Err(unknown_parameter("_offset"));
+    }
     let base = config(state)?.base_url.clone();
     let since_value = params.iter().find(|(n, _)| n == "_lastUpdated").map(|(_, v)| v.clone());
     let now = state.clock.now();
