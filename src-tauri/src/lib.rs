@@ -141,10 +141,11 @@ async fn dismiss_audit_warnings(core: State<'_, AppCore>) -> Res<()> {
     core.dismiss_audit_warnings().await.map_err(|e| e.to_ui())
 }
 
-/// Saves an export the person asked for; answers with the path to show.
+/// Saves the CSV export the person asked for (rows worded by the UI, the first the headings);
+/// answers with the path to show.
 #[tauri::command]
-async fn save_export(core: State<'_, AppCore>, file_name: String, contents: String) -> Res<String> {
-    core.save_export(&file_name, &contents).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
+async fn save_export(core: State<'_, AppCore>, file_name: String, rows: Vec<Vec<String>>) -> Res<String> {
+    core.save_export(&file_name, &rows).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
 }
 
 #[tauri::command]

@@ -584,3 +584,21 @@ pub fn demo_needles(entries: &[Entry]) -> Vec<String> {
 pub fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
+
+/// The text of a PDF as a reader gets it out (poppler's `pdftotext`, from Debian's
+/// poppler-utils): proof that the export's text is really there, in every script, not only
+/// drawn. Runs of spaces and line ends become one space, so a wrapped sentence reads whole.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("export.pdf");
+    std::fs::write(&file, pdf).expect("write the PDF");
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian: poppler-utils; scripts/setup installs it)");
+    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -60,6 +60,9 @@ pub enum ClientError {
     /// The person stopped the sign-in at the organisation.
     #[error("the sign-in was stopped")]
     SignInCancelled,
+    /// The export file could not be laid out (never with dossier text in the message).
+    #[error("the export could not be made: {0}")]
+    Export(&'static str),
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -84,6 +87,7 @@ pub enum UiCode {
     Conflict,
     EnrolAgain,
     DeviceLocked,
+    ExportFailed,
     DeviceRevoked,
     Forbidden,
     IdentityProviderUnreachable,
@@ -128,7 +132,7 @@ pub enum UiCode {
 }
 
 impl UiCode {
-    pub const ALL: [UiCode; 55] = [
+    pub const ALL: [UiCode; 56] = [
         Self::AccountLabelInvalid,
         Self::ActivationCodeExpired,
         Self::ActivationCodeFormat,
@@ -143,6 +147,7 @@ impl UiCode {
         Self::Conflict,
         Self::EnrolAgain,
         Self::DeviceLocked,
+        Self::ExportFailed,
         Self::DeviceRevoked,
         Self::Forbidden,
         Self::IdentityProviderUnreachable,
@@ -209,6 +214,7 @@ impl UiCode {
             Self::Conflict => "conflict",
             Self::EnrolAgain => "enrol_again",
             Self::DeviceLocked => "device_locked",
+            Self::ExportFailed => "export_failed",
             Self::DeviceRevoked => "device_revoked",
             Self::Forbidden => "forbidden",
             Self::InsecureServerUrl => "insecure_server_url",
@@ -317,6 +323,7 @@ impl ClientError {
             Self::BrowserNotOpened(_) => UiCode::BrowserNotOpened,
             Self::SignInTimedOut => UiCode::SignInTimedOut,
             Self::SignInCancelled => UiCode::SignInCancelled,
+            Self::Export(_) => UiCode::ExportFailed,
             Self::Store(S::NoUnlockKey) => UiCode::UnlockKeyMissing,
             Self::Store(S::WrongPin { attempts_left: 1 }) => UiCode::WrongPinLastTry,
             Self::Store(S::WrongPin { .. }) => UiCode::WrongPin,

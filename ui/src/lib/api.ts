@@ -34,7 +34,7 @@ export const api = {
   inzage: (query: InzageQuery) => invoke<InzageView>("inzage", { query }),
   markInzageSeen: () => invoke<void>("mark_inzage_seen"),
   dismissAuditWarnings: () => invoke<void>("dismiss_audit_warnings"),
-  saveExport: (fileName: string, contents: string) => invoke<string>("save_export", { fileName, contents }),
+  saveExport: (fileName: string, rows: string[][]) => invoke<string>("save_export", { fileName, rows }),
   saveExportPdf: (fileName: string, doc: PdfDoc) => invoke<string>("save_export_pdf", { fileName, doc }),
   /** Everything the app holds of the person's dossier, for their own copy. */
   myData: () => invoke<MyDataView>("my_data"),

@@ -226,7 +226,12 @@ limit: number | null, };
 
 export type PdfItem = { heading: string, lines: Array<string>, };
 
-export type PdfDoc = { title: string, subtitle: string, items: Array<PdfItem>, };
+export type PdfDoc = { 
+/**
+ * The language the items are worded in (BCP 47: `nl`, `ar`, …): the document's language
+ * for screen readers, and for a right-to-left language the direction of every line.
+ */
+lang: string, title: string, subtitle: string, items: Array<PdfItem>, };
 
 export type CaseloadDossier = { id: string, family_name: string, };
 
@@ -313,7 +318,7 @@ messages: number,
  */
 tasks: number, };
 
-export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "browser_not_opened" | "built_in_accounts_off" | "conflict" | "enrol_again" | "device_locked" | "device_revoked" | "forbidden" | "identity_provider_unreachable" | "insecure_server_url" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_staff_role" | "no_such_account" | "not_enrolled" | "not_found" | "organisation_sign_in_failed" | "pin_format" | "pin_mismatch" | "pin_needs_server" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "second_factor_code" | "second_factor_locked" | "second_factor_needed" | "second_factor_setup_needed" | "setup_code" | "server_error" | "server_invalid_response" | "server_unreachable" | "sign_in_cancelled" | "sign_in_timed_out" | "staff_session_ended" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
+export type UiCode = "account_label_invalid" | "activation_code_expired" | "activation_code_format" | "activation_code_invalid" | "activation_code_used" | "already_answered" | "answer_invalid" | "answer_missing" | "audit_log_broken" | "browser_not_opened" | "built_in_accounts_off" | "conflict" | "enrol_again" | "device_locked" | "export_failed" | "device_revoked" | "forbidden" | "identity_provider_unreachable" | "insecure_server_url" | "invalid_input" | "invalid_server_url" | "keychain_unavailable" | "locked" | "no_staff_role" | "no_such_account" | "not_enrolled" | "not_found" | "organisation_sign_in_failed" | "pin_format" | "pin_mismatch" | "pin_needs_server" | "pin_too_simple" | "purpose_required" | "questionnaire_outdated" | "questionnaire_read_only" | "rate_limited" | "second_factor_code" | "second_factor_locked" | "second_factor_needed" | "second_factor_setup_needed" | "setup_code" | "server_error" | "server_invalid_response" | "server_unreachable" | "sign_in_cancelled" | "sign_in_timed_out" | "staff_session_ended" | "staff_signed_out" | "store_error" | "store_tampered" | "unauthenticated" | "unlock_key_missing" | "wiped_revoked" | "wiped_wrong_pin" | "wrong_pin" | "wrong_pin_last_try";
 
 export type UiError = { code: UiCode, message: string, };
 

@@ -1,7 +1,7 @@
 // The person's own copy of their dossier as a PDF to read: worded here, in the chosen language,
 // from what the app holds (the Rust side only lays it out).
 import type { Answer, MyDataView, PdfDoc, PdfItem, QuestionnaireTask } from "./bindings";
-import { t, formatDate, formatDateTime, roleText } from "./i18n.svelte";
+import { i18n, t, formatDate, formatDateTime, roleText } from "./i18n.svelte";
 
 /** Markdown as plain lines to read: the marks go, the words stay. */
 function plain(markdown: string): string[] {
@@ -55,6 +55,7 @@ export function myDataPdf(d: MyDataView): PdfDoc {
     ],
   }));
   return {
+    lang: i18n.lang,
     title: t().mine_pdf_title,
     subtitle: t().mine_pdf_subtitle(d.me.display_name, formatDateTime(new Date().toISOString())),
     items: [

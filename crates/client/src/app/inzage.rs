@@ -195,17 +195,20 @@ impl AppCore {
         Ok(guard.dismiss_audit_warnings(chrono::Utc::now())?)
     }
 
-    /// Saves a file the person asked for (their right of access: the Inzage log as CSV) in the
+    /// Saves a file the person asked for (their right of access: the Inzage log as CSV, one row per line, the first the headings) in the
     /// export folder, and says where. With [`AppCore::save_pdf`] and
     /// [`AppCore::save_fhir_export`] the only places the app writes readable dossier data, and
     /// only on request.
-    pub async fn save_export(&self, file_name: &str, contents: &str) -> Result<PathBuf> {
-        self.write_export(file_name, "csv", contents.as_bytes()).await
+    pub async fn save_export(&self, file_name: &str, rows: &[Vec<String>]) -> Result<PathBuf> {
+        let bytes = crate::export::csv(rows)?;
+        self.write_export(file_name, "csv", &bytes).await
     }
 
     /// The same as a PDF, laid out from the already-worded items.
     pub async fn save_pdf(&self, file_name: &str, doc: &crate::export::PdfDoc) -> Result<PathBuf> {
-        let bytes = crate::export::pdf(doc)?;
+        // Shaping a log of 200,000 lines takes seconds: off the threads that answer the window.
+        let doc = doc.clone();
+        let bytes = super::blocking(move || crate::export::pdf(&doc)).await?;
         self.write_export(file_name, "pdf", &bytes).await
     }
 

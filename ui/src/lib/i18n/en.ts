@@ -493,6 +493,7 @@ export const en: Dict = {
     wiped_wrong_pin: "A wrong PIN was entered 5 times. The data on this device has been wiped.",
     wiped_revoked: "This device was signed off. The data on this device has been wiped.",
     device_locked: "A wrong PIN was tried too often. This device is now locked. The data on this device has been wiped. Ask your coach for a new code.",
+    export_failed: "The file could not be made. Try again. If it still fails, ask your coach for help.",
     pin_needs_server: "Your PIN is checked with the help of the CJG's server. There is no connection now. Check your internet and try again. Want to open the app without internet too? Turn on your computer's keychain (for example GNOME Keyring) and link the app again.",
     forbidden: "Your account may not do this.",
     wrong_pin: "This PIN is not right. Try again.",

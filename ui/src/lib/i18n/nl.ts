@@ -517,6 +517,7 @@ export const nl = {
     wiped_wrong_pin: "Er is 5 keer een verkeerde pincode ingevuld. De gegevens op dit apparaat zijn gewist.",
     wiped_revoked: "Dit apparaat is afgemeld. De gegevens op dit apparaat zijn gewist.",
     device_locked: "Er is te vaak een verkeerde pincode geprobeerd. Dit apparaat is nu op slot. De gegevens op dit apparaat zijn gewist. Vraag uw coach om een nieuwe code.",
+    export_failed: "Het bestand kon niet worden gemaakt. Probeer het opnieuw. Lukt het niet? Vraag uw coach om hulp.",
     pin_needs_server: "Uw pincode wordt gecontroleerd met hulp van de server van het CJG. Er is nu geen verbinding. Kijk of u internet heeft en probeer het opnieuw. Wilt u de app ook zonder internet openen? Zet dan de sleutelbos van uw computer aan (bijvoorbeeld GNOME Sleutelbos) en koppel de app opnieuw.",
     forbidden: "Dit mag niet met uw account.",
     wrong_pin: "Deze pincode klopt niet. Probeer het opnieuw.",
