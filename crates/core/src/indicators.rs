@@ -402,48 +402,55 @@ fn decimal(v: f64) -> String {
 /// Semicolon-separated with decimal commas, as Dutch spreadsheet programs open it; one row per
 /// group and period. Suppressed cells are empty with the reason in the last column.
 pub fn to_csv(report: &IndicatorReport) -> String {
-    let mut out = String::from("\u{feff}Gemeente;Team;Periode;Verstuurd;Ingevuld;Respons %");
+    let mut header: Vec<String> =
+        ["Gemeente", "Team", "Periode", "Verstuurd", "Ingevuld", "Respons %"].map(String::from).into();
     for k in CLOSING_ITEMS {
-        let _ = write!(out, ";{k} eens %;{k} oneens %;{k} n.v.t. %");
+        header.extend([format!("{k} eens %"), format!("{k} oneens %"), format!("{k} n.v.t. %")]);
     }
-    for k in CLOSING_RATINGS {
-        let _ = write!(out, ";{k} gemiddeld");
-    }
-    out.push_str(";Opmerking\r\n");
+    header.extend(CLOSING_RATINGS.iter().map(|k| format!("{k} gemiddeld")));
+    header.push("Opmerking".into());
+    let mut rows = vec![header];
     for r in &report.rows {
         let (m, t) = group_name(r);
         for (period, f) in [(report.period, &r.current), (report.previous_period, &r.previous)] {
-            let _ = write!(out, "{};{};{};{};", csv_cell(&m), csv_cell(&t), period.code(), f.sent);
+            let mut row = vec![csv_cell(&m), csv_cell(&t), period.code(), f.sent.to_string()];
             if f.suppressed {
-                let blanks = 2 + CLOSING_ITEMS.len() * 3 + CLOSING_RATINGS.len();
-                let _ = write!(out, "{}minder dan {MIN_GROUP} antwoorden\r\n", ";".repeat(blanks));
-                continue;
-            }
-            let _ =
-                write!(out, "{};{}", f.answered, f.response_rate.map_or(String::new(), |p| p.to_string()));
-            for s in &f.items {
-                match s {
-                    Some(s) => {
-                        let _ = write!(out, ";{};{};{}", s.eens, s.oneens, s.nvt);
+                row.extend(std::iter::repeat_n(
+                    String::new(),
+                    2 + CLOSING_ITEMS.len() * 3 + CLOSING_RATINGS.len(),
+                ));
+                row.push(format!("minder dan {MIN_GROUP} antwoorden"));
+            } else {
+                row.push(f.answered.to_string());
+                row.push(f.response_rate.map(|p| p.to_string()).unwrap_or_default());
+                for s in &f.items {
+                    match s {
+                        Some(s) => row.extend([s.eens, s.oneens, s.nvt].map(|v| v.to_string())),
+                        None => row.extend(std::iter::repeat_n(String::new(), 3)),
                     }
-                    None => out.push_str(";;;"),
                 }
+                row.extend(f.ratings.iter().map(|v| v.map(decimal).unwrap_or_default()));
+                row.push(String::new());
             }
-            for v in &f.ratings {
-                let _ = write!(out, ";{}", v.map(decimal).unwrap_or_default());
-            }
-            out.push_str(";\r\n");
+            rows.push(row);
         }
     }
-    out
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xef\xbb\xbf".to_vec());
+    for row in &rows {
+        // Writing to memory cannot fail; every row has the header's length.
+        let _ = out.write_record(row);
+    }
+    out.into_inner().ok().and_then(|b| String::from_utf8(b).ok()).unwrap_or_default()
 }
 
 /// A spreadsheet must not run a cell as a formula: names that start like one get a quote.
 fn csv_cell(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ");
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s };
-    if s.contains([';', '"']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+    if s.starts_with(['=', '+', '-', '@', '\t']) {
+        format!("'{s}")
     } else {
         s
     }
