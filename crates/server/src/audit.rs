@@ -12,7 +12,7 @@ use cjg_crypto::chain;
 use cjg_crypto::DeviceKey;
 use uuid::Uuid;
 
-const KEY_FILE: &str = "audit-signing.key";
+pub const KEY_FILE: &str = "audit-signing.key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -52,6 +52,30 @@ pub fn load_or_create_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
         }
         Err(e) => Err(KeyError::Io(shown, e)),
     }
+}
+
+/// Reads a signing key from a file (a kept copy, for a restore) and checks that it is one.
+pub fn read_key(path: &Path) -> Result<DeviceKey, KeyError> {
+    let shown = path.display().to_string();
+    let pkcs8 = std::fs::read(path).map_err(|e| KeyError::Io(shown.clone(), e))?;
+    DeviceKey::from_pkcs8(&pkcs8).map_err(|_| KeyError::Damaged(shown))
+}
+
+/// Puts a kept signing key into `data_dir` (owner-only), never over one that is there.
+pub fn install_key(from: &Path, data_dir: &Path) -> Result<(), KeyError> {
+    read_key(from)?;
+    let path = data_dir.join(KEY_FILE);
+    let shown = path.display().to_string();
+    let pkcs8 = std::fs::read(from).map_err(|e| KeyError::Io(from.display().to_string(), e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&path).map_err(|e| KeyError::Io(shown.clone(), e))?;
+    f.write_all(&pkcs8).and_then(|()| f.sync_all()).map_err(|e| KeyError::Io(shown, e))
 }
 
 /// How much of the stored log a batch is checked against.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod client_assertion;
 pub mod db;
 pub mod demo;
@@ -137,7 +138,7 @@ pub const DEFAULT_PURPOSE_MINUTES: u32 = 30;
 
 impl Settings {
     pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("cjg-server.db")
+        self.data_dir.join(DATABASE_FILE)
     }
 }
 
@@ -402,6 +403,9 @@ pub enum StartError {
     #[error("the identity provider: {0}")]
     Oidc(#[from] oidc::OidcError),
 }
+
+/// The SQLite database's file in the data directory.
+pub const DATABASE_FILE: &str = "cjg-server.db";
 
 pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     std::fs::create_dir_all(&settings.data_dir)

@@ -1,7 +1,8 @@
 //! `cjg-server --data-dir DIR --listen ADDR:PORT [--demo]` serves;
 //! `cjg-server verify-audit --data-dir DIR` checks every dossier's audit chain and exits;
 //! `cjg-server report --period 2026-H1 [--format csv|html|json] [--out FILE]` prints the
-//! indicator report.
+//! indicator report; `cjg-server backup --to FILE` and `cjg-server restore --from FILE` copy the
+//! SQLite database out while serving and back into an empty data directory.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -141,6 +142,25 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Copies the SQLite database to a new file while the server keeps serving (SQLite's online
+    /// backup: one consistent moment). Keep the audit signing key (`audit-signing.key`) apart
+    /// from it, offline: a restore needs it. On PostgreSQL use pg_dump (README, "Backups").
+    Backup {
+        /// The backup file to write; never overwritten.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup in place as the database of an empty data directory (`--data-dir`), with
+    /// its audit signing key. Start the server on that directory afterwards.
+    Restore {
+        /// The backup file, made by `cjg-server backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The audit-signing.key that belongs to the backup (not needed when the data
+        /// directory already holds it).
+        #[arg(long)]
+        audit_key: Option<PathBuf>,
     },
 }
 
@@ -396,6 +416,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Report { period, format, out }) => {
             report(&settings, &period, format, out).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Backup { to }) => {
+            if settings.database_url.is_some() {
+                anyhow::bail!("PostgreSQL: make the backup with pg_dump (README, \"Backups\")");
+            }
+            let summary = cjg_server::backup::backup(&settings.database_path(), &to)?;
+            println!(
+                "ok: {} ({} bytes, schema {}, {} dossiers, {} access-log lines). Keep \
+                 audit-signing.key from {} apart from it: a restore needs it.",
+                to.display(),
+                summary.bytes,
+                summary.schema,
+                summary.dossiers,
+                summary.audit_lines,
+                settings.data_dir.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Restore { from, audit_key }) => {
+            if settings.database_url.is_some() {
+                anyhow::bail!("PostgreSQL: restore with pg_restore (README, \"Backups\")");
+            }
+            let summary = cjg_server::backup::restore(&from, &settings.data_dir, audit_key.as_deref())?;
+            println!(
+                "ok: restored into {} ({} dossiers, {} access-log lines). Start the server on it; \
+                 then run verify-audit.",
+                settings.database_path().display(),
+                summary.dossiers,
+                summary.audit_lines
+            );
             return Ok(ExitCode::SUCCESS);
         }
         None => {}

@@ -38,7 +38,7 @@ fn migrations() -> Migrations<'static> {
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-const SQLITE_SCHEMA_VERSION: i64 = 23;
+pub const SQLITE_SCHEMA_VERSION: i64 = 23;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.

@@ -23,6 +23,7 @@ pub mod feedback;
 pub mod fhir;
 pub mod messages;
 mod migrate;
+pub use migrate::SQLITE_SCHEMA_VERSION;
 pub mod oidc;
 pub mod people;
 pub mod questionnaires;
