@@ -1,5 +1,6 @@
 //! The person's copy of their data as a file (right of access): a plain PDF of already-worded
-//! items. The wording comes from the UI's language catalogue; this module only lays it out.
+//! items, in an embedded font that holds every script the app speaks, and the Inzage log as
+//! CSV. The wording comes from the UI's language catalogue; this module only lays it out.
 
 use krilla::geom::Point;
 use krilla::page::PageSettings;

@@ -114,15 +114,8 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, BackupError> {
         std::fs::File::open(&part).and_then(|f| f.sync_all()).map_err(io(&part))?;
         Ok(summary)
     })();
-    let summary = match copied {
-        Ok(summary) => summary,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(e);
-        }
-    };
-    std::fs::hard_link(&part, to).map_err(io(to))?;
-    let _ = std::fs::remove_file(&part);
+    let summary = kept_or_removed(&part, copied)?;
+    give_name(&part, to)?;
     Ok(summary)
 }
 
@@ -158,21 +151,31 @@ pub fn restore(from: &Path, data_dir: &Path, key: Option<&Path>) -> Result<Summa
         std::fs::File::open(&part).and_then(|f| f.sync_all()).map_err(io(&part))?;
         Ok(summary)
     })();
-    let summary = match restored {
-        Ok(summary) => summary,
-        Err(e) => {
-            let _ = std::fs::remove_file(&part);
-            return Err(e);
-        }
-    };
+    let summary = kept_or_removed(&part, restored)?;
     if let Some(key) = key {
         if !key_in_dir.exists() {
-            audit::install_key(key, data_dir)?;
+            audit::install_key(key, data_dir).inspect_err(|_| {
+                let _ = std::fs::remove_file(&part);
+            })?;
         }
     }
-    std::fs::hard_link(&part, &db).map_err(io(&db))?;
-    let _ = std::fs::remove_file(&part);
+    give_name(&part, &db)?;
     Ok(summary)
+}
+
+/// A failed copy leaves no `.part` behind.
+fn kept_or_removed(part: &Path, made: Result<Summary, BackupError>) -> Result<Summary, BackupError> {
+    made.inspect_err(|_| {
+        let _ = std::fs::remove_file(part);
+    })
+}
+
+/// The finished copy gets its name by a hard link, which (unlike a rename) never replaces a
+/// file that appeared meanwhile.
+fn give_name(part: &Path, to: &Path) -> Result<(), BackupError> {
+    let linked = std::fs::hard_link(part, to).map_err(io(to));
+    let _ = std::fs::remove_file(part);
+    linked
 }
 
 #[cfg(test)]
