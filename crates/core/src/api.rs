@@ -51,6 +51,8 @@ pub enum ErrorCode {
     BuiltInAccountsOff,
     /// The organisation's sign-in service did not answer.
     IdentityProviderUnreachable,
+    /// This server instance cannot serve now (its database does not answer): try another.
+    NotReady,
     Internal,
 }
 
@@ -64,7 +66,7 @@ impl ErrorCode {
             Self::SecondFactorLocked => 403,
             Self::OrganisationSignInFailed | Self::StaffSessionEnded => 401,
             Self::NoStaffRole | Self::BuiltInAccountsOff => 403,
-            Self::IdentityProviderUnreachable => 503,
+            Self::IdentityProviderUnreachable | Self::NotReady => 503,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,

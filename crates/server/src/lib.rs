@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod limits;
+pub mod metrics;
 pub mod oidc;
 pub mod push;
 pub mod ready;
@@ -75,6 +76,9 @@ pub struct AppState {
     pub oidc: Option<Arc<oidc::Provider>>,
     /// The FHIR endpoint's configuration, when the CJG's own systems connect.
     pub fhir: Option<Arc<fhir::FhirConfig>>,
+    pub metrics: metrics::Metrics,
+    /// SHA-256 of the token `/metrics` asks for; none: the route is not there.
+    pub metrics_token: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -132,6 +136,8 @@ pub struct Settings {
     pub oidc: Option<oidc::OidcConfig>,
     /// The FHIR endpoint for the CJG's own systems, with its registered clients.
     pub fhir: Option<Arc<fhir::FhirConfig>>,
+    /// The token a Prometheus scrape sends for `GET /metrics`; none: no metrics route.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_PURPOSE_MINUTES: u32 = 30;
@@ -147,6 +153,7 @@ impl Settings {
     info(title = "Mijn CJG API", description = "Sync, enrolment and staff API of Mijn CJG."),
     paths(
         routes::client::health,
+        routes::client::ready,
         routes::client::enrol,
         routes::client::pin_key,
         routes::client::pin_try,
@@ -225,13 +232,15 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 /// Logs method, route pattern, status and time: never the query string, body or headers,
 /// which carry cursors, codes and tokens.
-async fn log_request(req: Request, next: Next) -> Response {
+async fn log_request(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let route =
         req.extensions().get::<MatchedPath>().map_or("(unmatched)".to_owned(), |p| p.as_str().to_owned());
     let res = next.run(req).await;
-    tracing::info!(%method, route, status = res.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let status = res.status().as_u16();
+    state.metrics.observe_request(method.as_str(), &route, status);
+    tracing::info!(%method, route, status, ms = started.elapsed().as_millis() as u64, "request");
     res
 }
 
@@ -291,6 +300,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     use routes::{client, staff};
     vec![
         ("/v1/health", &["GET"], get(client::health)),
+        ("/v1/ready", &["GET"], get(client::ready)),
         ("/v1/openapi.json", &["GET"], get(openapi_json)),
         ("/v1/enrol", &["POST"], post(client::enrol)),
         ("/v1/auth/challenge", &["POST"], post(client::challenge)),
@@ -376,6 +386,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, methods);
     }
     router
+        .route("/metrics", get(routes::operations::metrics))
         .nest("/fhir", fhir::router())
         .fallback(|| async { AppError::new(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -383,7 +394,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), record_denied))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))
         .with_state(state)
 }
@@ -416,7 +427,6 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
     };
     let audit_key = audit::load_or_create_key(&settings.data_dir)?;
     Ok(Arc::new(AppState {
-        db,
         limiter: auth::Limiter::per_minute(settings.attempts_per_minute),
         pin_limiter: auth::Limiter::per_minute(PIN_TRIES_PER_MINUTE),
         challenge_limiter: auth::Limiter::per_minute(CHALLENGES_PER_MINUTE.max(settings.attempts_per_minute)),
@@ -433,6 +443,9 @@ pub fn open_state(settings: &Settings) -> Result<Arc<AppState>, StartError> {
         purpose_window: chrono::Duration::minutes(i64::from(settings.purpose_minutes.clamp(1, 24 * 60))),
         oidc: settings.oidc.clone().map(oidc::Provider::new).transpose()?.map(Arc::new),
         fhir: settings.fhir.clone(),
+        metrics: metrics::Metrics::new(db.db_seconds.clone()),
+        metrics_token: settings.metrics_token.as_deref().map(routes::operations::token_hash),
+        db,
     }))
 }
 

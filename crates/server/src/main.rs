@@ -80,6 +80,10 @@ struct Cli {
     /// registered clients with their public keys and scopes (TOML; see docs/fhir.md).
     #[arg(long, env = "CJG_FHIR_CONFIG")]
     fhir_config: Option<PathBuf>,
+    /// `GET /metrics` (Prometheus text format) answers a scrape that sends this token as
+    /// `Authorization: Bearer …`; without it the route is not there.
+    #[arg(long, env = "CJG_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// For tests only: run the server's clock this many days ahead (a youth turns 16).
     #[arg(long, env = "CJG_CLOCK_OFFSET_DAYS", default_value_t = 0, hide = true)]
     clock_offset_days: i64,
@@ -366,7 +370,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map(cjg_server::fhir::FhirConfig::load)
             .transpose()?
             .map(std::sync::Arc::new),
+        metrics_token: cli.metrics_token.filter(|t| !t.trim().is_empty()),
     };
+    if settings.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+        anyhow::bail!("--metrics-token must be at least 16 characters (a random one: openssl rand -hex 24)");
+    }
     match cli.command {
         Some(Command::VerifyAudit) => {
             let intact = verify_audit(&settings).await?;

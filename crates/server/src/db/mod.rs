@@ -44,6 +44,8 @@ pub struct Db {
     pub signals: Arc<crate::push::Signals>,
     /// For the connection that listens to other instances' changes.
     pg_config: Option<postgres::Config>,
+    /// How long each piece of work took, waiting for a connection included (`/metrics`).
+    pub db_seconds: prometheus_client::metrics::histogram::Histogram,
 }
 
 /// Most open push connections one instance keeps (each costs a few kilobytes).
@@ -231,6 +233,7 @@ impl Db {
             },
             signals: crate::push::Signals::new(MAX_PUSH_CONNECTIONS),
             pg_config: None,
+            db_seconds: crate::metrics::db_histogram(),
         })
     }
 
@@ -261,6 +264,7 @@ impl Db {
             backend: Backend::Postgres(Arc::new(pool)),
             signals: crate::push::Signals::new(MAX_PUSH_CONNECTIONS),
             pg_config,
+            db_seconds: crate::metrics::db_histogram(),
         })
     }
 
@@ -330,27 +334,34 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     {
-        let (backend, signals) = (self.backend.clone(), self.signals.clone());
-        tokio::task::spawn_blocking(move || match backend {
-            Backend::Sqlite { writer, .. } => {
-                let mut guard = writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
-                WAKE_AFTER_COMMIT.with(|w| w.borrow_mut().clear());
-                let out = f(&mut guard);
-                drop(guard);
-                // `Ok` means the work committed (a closure that rolls back returns its error).
-                let woken = WAKE_AFTER_COMMIT.with(|w| std::mem::take(&mut *w.borrow_mut()));
-                if out.is_ok() {
-                    for w in woken {
-                        signals.wake(w);
+        let (backend, signals, timing) =
+            (self.backend.clone(), self.signals.clone(), self.db_seconds.clone());
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let out = match backend {
+                Backend::Sqlite { writer, .. } => {
+                    let mut guard =
+                        writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
+                    WAKE_AFTER_COMMIT.with(|w| w.borrow_mut().clear());
+                    let out = f(&mut guard);
+                    drop(guard);
+                    // `Ok` means the work committed (a closure that rolls back returns its error).
+                    let woken = WAKE_AFTER_COMMIT.with(|w| std::mem::take(&mut *w.borrow_mut()));
+                    if out.is_ok() {
+                        for w in woken {
+                            signals.wake(w);
+                        }
                     }
+                    out
                 }
-                out
-            }
-            Backend::Postgres(pool) => {
-                let pool = pool.0.as_ref().ok_or_else(|| AppError::internal("database pool closed"))?;
-                let pooled = pool.get().map_err(AppError::internal)?;
-                f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
-            }
+                Backend::Postgres(pool) => {
+                    let pool = pool.0.as_ref().ok_or_else(|| AppError::internal("database pool closed"))?;
+                    let pooled = pool.get().map_err(AppError::internal)?;
+                    f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
+                }
+            };
+            timing.observe(started.elapsed().as_secs_f64());
+            out
         })
         .await
         .map_err(AppError::internal)?
@@ -412,8 +423,9 @@ impl Db {
         F: FnOnce(&mut Conn) -> AppResult<T> + Send + 'static,
     {
         let Backend::Sqlite { readers, .. } = &self.backend else { return self.call(f).await };
-        let readers = readers.clone();
+        let (readers, timing) = (readers.clone(), self.db_seconds.clone());
         tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
             let n = readers.conns.len();
             let start = readers.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             // A free reader if there is one, else wait for the next in turn.
@@ -421,7 +433,9 @@ impl Db {
                 .find_map(|i| readers.conns[(start + i) % n].try_lock().ok())
                 .map_or_else(|| readers.conns[start % n].lock(), Ok)
                 .map_err(|_| AppError::internal("database mutex poisoned"))?;
-            f(&mut guard)
+            let out = f(&mut guard);
+            timing.observe(started.elapsed().as_secs_f64());
+            out
         })
         .await
         .map_err(AppError::internal)?

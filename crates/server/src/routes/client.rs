@@ -31,6 +31,23 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Json<Health> {
     })
 }
 
+/// Readiness, apart from liveness (`/v1/health`): 200 when the database answers, 503 when it
+/// does not, so a load balancer sends no apps to an instance that cannot serve them.
+#[utoipa::path(get, path = "/v1/ready",
+    responses((status = 200, body = Health), (status = 503, body = cjg_core::ApiError)))]
+pub async fn ready(State(state): State<Arc<AppState>>) -> AppResult<Json<Health>> {
+    state
+        .db
+        .call_read(|c| {
+            use crate::db::sql::QueryExt;
+            let one: i64 = c.query_row("SELECT 1", crate::db::sql::params![], |r| r.get(0))?;
+            Ok(one)
+        })
+        .await
+        .map_err(|_| AppError::new(cjg_core::ErrorCode::NotReady, "the database does not answer"))?;
+    Ok(health(State(state)).await)
+}
+
 /// Registers a device with a single-use activation code.
 #[utoipa::path(post, path = "/v1/enrol", request_body = EnrolRequest,
     responses((status = 200, body = EnrolResponse), (status = 422, body = cjg_core::ApiError), (status = 429, body = cjg_core::ApiError)))]
@@ -332,6 +349,7 @@ pub async fn sync(
         }
         other => other?,
     };
+    state.metrics.sync_pages.inc();
     Ok(Json(page))
 }
 

@@ -1,0 +1,58 @@
+//! Running the server (issue 23, part 6, first pieces): readiness apart from liveness, and
+//! Prometheus metrics behind a token that count and never name anyone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use cjg_tests::TestServer;
+
+const TOKEN: &str = "metrics-token-for-the-test-0123";
+
+#[tokio::test]
+async fn metrics_need_their_token_count_requests_by_route_and_name_no_one() {
+    let server = TestServer::start_with(&["--metrics-token", TOKEN]).unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", server.url);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(
+        http.get(&url).bearer_auth("wrong-token-of-enough-length").send().await.unwrap().status(),
+        401
+    );
+
+    let (_dir, app) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    app.sync(|_| {}).await.unwrap();
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+    coach.entries(dossier).await.unwrap();
+
+    let res = http.get(&url).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains(r#"route="/v1/sync",status="200""#), "{text}");
+    assert!(text.contains(r#"route="/v1/staff/dossiers/{dossier_id}/entries",status="200""#), "{text}");
+    assert!(text.contains(r#"cjg_refused_requests_total{status="401"}"#), "{text}");
+    let pages: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("cjg_sync_pages_total "))
+        .expect("sync pages")
+        .parse()
+        .unwrap();
+    assert!(pages >= 2.0, "{pages}");
+    assert!(text.contains("cjg_db_seconds_count"), "{text}");
+    assert!(text.contains("cjg_push_connections 0"), "{text}");
+    // Templates only: no dossier, person or device id, no name.
+    assert!(!text.contains(&dossier.to_string()) && !text.contains("Sanne"), "{text}");
+
+    let ready = http.get(format!("{}/v1/ready", server.url)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn without_a_token_there_is_no_metrics_route_and_a_short_one_is_refused_at_start() {
+    let server = TestServer::start().unwrap();
+    let res = reqwest::get(format!("{}/metrics", server.url)).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let out = server.cli().args(["--metrics-token", "short", "--listen", "127.0.0.1:0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
+}
