@@ -458,7 +458,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
             // Routes anyone may call, or that only ever act on the caller's own data.
             let may_succeed = matches!(
                 (method.as_str(), path.as_str()),
-                ("GET", "/v1/health" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices" | "/v1/me/events")
+                ("GET", "/v1/health" | "/v1/ready" | "/v1/openapi.json" | "/v1/sync" | "/v1/me/devices" | "/v1/me/events")
                     | ("POST", "/v1/auth/challenge")
                     // Sets up the PIN's server part of the caller's own device.
                     | ("POST", "/v1/me/pin-key" | "/v1/me/pin-ok")

@@ -23,6 +23,11 @@ async fn metrics_need_their_token_count_requests_by_route_and_name_no_one() {
     let coach = server.staff().await.unwrap();
     let dossier = coach.dossier_id(&server.db()).await;
     coach.entries(dossier).await.unwrap();
+    // An id in an unknown path, and an unknown method: neither becomes a label.
+    let probe = format!("{}/v1/staff/entries/{dossier}/nothing", server.url);
+    assert_eq!(http.get(&probe).send().await.unwrap().status(), 404);
+    let odd = reqwest::Method::from_bytes(b"BREWCOFFEE").unwrap();
+    http.request(odd, format!("{}/v1/sync", server.url)).send().await.unwrap();
 
     let res = http.get(&url).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -42,6 +47,7 @@ async fn metrics_need_their_token_count_requests_by_route_and_name_no_one() {
     assert!(text.contains("cjg_push_connections 0"), "{text}");
     // Templates only: no dossier, person or device id, no name.
     assert!(!text.contains(&dossier.to_string()) && !text.contains("Sanne"), "{text}");
+    assert!(!text.contains("BREWCOFFEE") && text.contains(r#"method="other""#), "{text}");
 
     let ready = http.get(format!("{}/v1/ready", server.url)).send().await.unwrap();
     assert_eq!(ready.status(), 200);
@@ -52,7 +58,31 @@ async fn without_a_token_there_is_no_metrics_route_and_a_short_one_is_refused_at
     let server = TestServer::start().unwrap();
     let res = reqwest::get(format!("{}/metrics", server.url)).await.unwrap();
     assert_eq!(res.status(), 404);
-    let out = server.cli().args(["--metrics-token", "short", "--listen", "127.0.0.1:0"]).output().unwrap();
+    // A command that ends by itself: were the check missing, the test would not hang.
+    let out = server.cli().args(["--metrics-token", "short", "verify-audit"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
+}
+
+/// `CJG_LOG_FORMAT=json`: one JSON object a line on standard error, for a log collector.
+#[tokio::test]
+async fn logs_come_as_json_lines_on_request() {
+    use std::io::BufRead;
+    let data = tempfile::tempdir().unwrap();
+    let (mut command, _) = cjg_tests::server_command(data.path()).unwrap();
+    let mut child = command
+        .args(["--listen", "127.0.0.1:0"])
+        .env("CJG_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(event["level"], "INFO", "{line}");
+    assert_eq!(event["fields"]["message"], "starting", "{line}");
 }

@@ -8,10 +8,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::audit;
 
-/// Pages copied per step of the online backup. Between steps the server's writer gets the
-/// database, so a backup of a large region slows writes a little instead of stopping them.
-const PAGES_PER_STEP: i32 = 1024;
-const PAUSE_BETWEEN_STEPS: Duration = Duration::from_millis(5);
+/// How long to wait before trying again when the source is locked for a moment.
+const RETRY_AFTER: Duration = Duration::from_millis(10);
 
 /// Added to the change counter when a backup is restored. Apps that synced after the backup
 /// was made hold cursors past what the restored database knows; without the jump, the next
@@ -102,11 +100,19 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, BackupError> {
     source.busy_timeout(Duration::from_secs(30))?;
     let copied = (|| {
         let mut target = Connection::open(&part)?;
-        rusqlite::backup::Backup::new(&source, &mut target)?.run_to_completion(
-            PAGES_PER_STEP,
-            PAUSE_BETWEEN_STEPS,
-            None,
-        )?;
+        {
+            // All pages in one step, inside one read transaction: in WAL mode it does not hold
+            // up the server's writers. Copying in parts would let a write in between restart the
+            // copy from the first page, for ever on a busy region.
+            let copy = rusqlite::backup::Backup::new(&source, &mut target)?;
+            loop {
+                match copy.step(-1)? {
+                    rusqlite::backup::StepResult::Done => break,
+                    rusqlite::backup::StepResult::More => {}
+                    _ => std::thread::sleep(RETRY_AFTER),
+                }
+            }
+        }
         // One file, nothing beside it: a copy to carry away.
         target.pragma_update(None, "journal_mode", "DELETE")?;
         let summary = check(&target, &part)?;
@@ -125,6 +131,10 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary, BackupError> {
 pub fn restore(from: &Path, data_dir: &Path, key: Option<&Path>) -> Result<Summary, BackupError> {
     let db = data_dir.join(crate::DATABASE_FILE);
     refuse_existing(&db)?;
+    // A journal left beside a removed database would be played onto the restored one at start.
+    for leftover in ["-wal", "-shm", "-journal"] {
+        refuse_existing(&data_dir.join(format!("{}{leftover}", crate::DATABASE_FILE)))?;
+    }
     let key_in_dir = data_dir.join(audit::KEY_FILE);
     match key {
         Some(key) if key_in_dir.exists() && std::fs::read(key).ok() != std::fs::read(&key_in_dir).ok() => {
@@ -163,10 +173,16 @@ pub fn restore(from: &Path, data_dir: &Path, key: Option<&Path>) -> Result<Summa
     Ok(summary)
 }
 
-/// A failed copy leaves no `.part` behind.
+/// A failed copy leaves no `.part` behind, nor a journal of it that SQLite would play back
+/// onto the next attempt.
 fn kept_or_removed(part: &Path, made: Result<Summary, BackupError>) -> Result<Summary, BackupError> {
     made.inspect_err(|_| {
         let _ = std::fs::remove_file(part);
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let mut name = part.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(name));
+        }
     })
 }
 

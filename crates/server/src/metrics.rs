@@ -61,6 +61,11 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, method: &str, route: &str, status: u16) {
+        // Any token is a method to HTTP: an unknown one must not become a series of its own.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "other",
+        };
         let labels = RequestLabels { method: method.to_owned(), route: route.to_owned(), status };
         self.requests.get_or_create(&labels).inc();
         if matches!(status, 400 | 401 | 403 | 404 | 413 | 429) {
@@ -96,6 +101,7 @@ mod tests {
         m.observe_request("GET", "/v1/sync", 200);
         m.observe_request("GET", "/v1/sync", 200);
         m.observe_request("GET", "/v1/staff/entries/{entry_id}", 403);
+        m.observe_request("BREW-A-NEW-SERIES", "(unmatched)", 400);
         m.sync_pages.inc();
         db.observe(0.002);
         let text = m.render(7);
@@ -107,5 +113,6 @@ mod tests {
         assert!(text.contains("cjg_sync_pages_total 1"), "{text}");
         assert!(text.contains("cjg_push_connections 7"), "{text}");
         assert!(text.contains("cjg_db_seconds_count 1"), "{text}");
+        assert!(!text.contains("BREW") && text.contains(r#"method="other",route="(unmatched)""#), "{text}");
     }
 }
