@@ -338,7 +338,8 @@ impl Db {
             (self.backend.clone(), self.signals.clone(), self.db_seconds.clone());
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let out = match backend {
+            // In a closure, so work that never got its connection (a pool timeout) is timed too.
+            let out = (|| match backend {
                 Backend::Sqlite { writer, .. } => {
                     let mut guard =
                         writer.lock().map_err(|_| AppError::internal("database mutex poisoned"))?;
@@ -359,7 +360,7 @@ impl Db {
                     let pooled = pool.get().map_err(AppError::internal)?;
                     f(&mut Conn::Postgres(std::cell::RefCell::new(pooled)))
                 }
-            };
+            })();
             timing.observe(started.elapsed().as_secs_f64());
             out
         })
