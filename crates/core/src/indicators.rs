@@ -435,11 +435,16 @@ pub fn to_csv(report: &IndicatorReport) -> String {
             rows.push(row);
         }
     }
+    csv_text(&rows)
+}
+
+/// Rows as a Dutch spreadsheet opens them: semicolons, CRLF, a byte-order mark.
+pub(crate) fn csv_text(rows: &[Vec<String>]) -> String {
     let mut out = csv::WriterBuilder::new()
         .delimiter(b';')
         .terminator(csv::Terminator::CRLF)
         .from_writer(b"\xef\xbb\xbf".to_vec());
-    for row in &rows {
+    for row in rows {
         // Writing to memory cannot fail; every row has the header's length.
         let _ = out.write_record(row);
     }
@@ -447,7 +452,7 @@ pub fn to_csv(report: &IndicatorReport) -> String {
 }
 
 /// A spreadsheet must not run a cell as a formula: names that start like one get a quote.
-fn csv_cell(s: &str) -> String {
+pub(crate) fn csv_cell(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ");
     if s.starts_with(['=', '+', '-', '@', '\t']) {
         format!("'{s}")
@@ -456,7 +461,7 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -16,6 +16,7 @@ pub mod questionnaire;
 pub mod second_factor;
 pub mod staff;
 pub mod time;
+pub mod usage;
 pub mod validate;
 
 pub use api::{ApiError, ErrorCode};
