@@ -139,10 +139,12 @@ impl UsagePeriod {
     /// each by its Monday.
     pub fn weeks(self) -> Vec<NaiveDate> {
         let first = self.first_day();
-        let mut thursday = first + Duration::days(
-            (i64::from(Weekday::Thu.num_days_from_monday()) - i64::from(first.weekday().num_days_from_monday()))
+        let mut thursday = first
+            + Duration::days(
+                (i64::from(Weekday::Thu.num_days_from_monday())
+                    - i64::from(first.weekday().num_days_from_monday()))
                 .rem_euclid(7),
-        );
+            );
         let mut out = Vec::new();
         while thursday <= self.last_day() {
             out.push(thursday - Duration::days(3));
@@ -218,14 +220,26 @@ pub struct Member {
 /// Something the server saw the family do, with its day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
-    Feedback { on: NaiveDate, kind: FeedbackKind },
+    Feedback {
+        on: NaiveDate,
+        kind: FeedbackKind,
+    },
     /// A questionnaire became available to a family member.
-    QuestionnaireSent { on: NaiveDate },
+    QuestionnaireSent {
+        on: NaiveDate,
+    },
     /// Submitted from the app (not imported from paper).
-    QuestionnaireAnsweredInApp { on: NaiveDate },
+    QuestionnaireAnsweredInApp {
+        on: NaiveDate,
+    },
     /// A message from the family, and how long the coaches took to write back, if they did.
-    FamilyMessage { on: NaiveDate, answered_after_minutes: Option<u32> },
-    TipOpened { on: NaiveDate },
+    FamilyMessage {
+        on: NaiveDate,
+        answered_after_minutes: Option<u32>,
+    },
+    TipOpened {
+        on: NaiveDate,
+    },
 }
 
 impl Event {
@@ -531,7 +545,8 @@ fn table(keys: &[RowKey], raw: &BTreeMap<Team, Raw>) -> Vec<Raw> {
             let parts: Vec<&Raw> = raw
                 .iter()
                 .filter(|((m, t), _)| {
-                    (k.municipality.is_empty() || *m == k.municipality) && k.team.as_ref().is_none_or(|kt| kt == t)
+                    (k.municipality.is_empty() || *m == k.municipality)
+                        && k.team.as_ref().is_none_or(|kt| kt == t)
                 })
                 .map(|(_, r)| r)
                 .collect();
@@ -626,7 +641,8 @@ fn figures(
 ) -> Vec<UsageFigures> {
     let measured = |from: NaiveDate| counted_from.is_some_and(|c| c <= from);
     let whole = table(keys, &count_period(p, families, activity));
-    let months: Vec<Vec<Raw>> = p.months().into_iter().map(|m| table(keys, &count_period(m, families, activity))).collect();
+    let months: Vec<Vec<Raw>> =
+        p.months().into_iter().map(|m| table(keys, &count_period(m, families, activity))).collect();
     let mut cells: Vec<[Cell; N]> = whole.iter().map(|r| r.counts.map(Cell::new)).collect();
     for i in 0..N {
         // Each month protected on its own, then the period: hidden where any month hides.
@@ -721,7 +737,12 @@ pub fn build(
     let rows = keys
         .into_iter()
         .zip(current.into_iter().zip(previous))
-        .map(|(k, (current, previous))| UsageRow { municipality: k.municipality, team: k.team, current, previous })
+        .map(|(k, (current, previous))| UsageRow {
+            municipality: k.municipality,
+            team: k.team,
+            current,
+            previous,
+        })
         .collect();
     UsageReport { period, previous_period, activity_counted_from, rows }
 }

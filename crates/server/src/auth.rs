@@ -367,7 +367,7 @@ impl FromRequestParts<Arc<AppState>> for ClientAuth {
             Some((s, false, stale)) => {
                 if stale {
                     let device = s.device_id;
-                    state.db.call(move |c| Ok(db::devices::touch_device(c, device, now)?)).await?;
+                    state.db.write(move |tx| Ok(db::devices::touch_device(tx, device, now)?)).await?;
                 }
                 Ok(Self(s))
             }

@@ -30,6 +30,9 @@ pub const QUALITY_USERNAME: &str = "kwaliteit";
 pub const EDITOR_USERNAME: &str = "gedrag";
 /// Closed demo trajectories with their closing questionnaires, so the report has figures.
 pub const ARCHIVE_DOSSIERS: usize = 48;
+/// Invented families whose trajectory runs now, three in four with the app: the usage report's
+/// families in care. Not on anyone's caseload.
+pub const RUNNING_DOSSIERS: usize = 24;
 
 /// The demo's staff accounts (all with [`COACH_PASSWORD`]) and their roles.
 pub const ACCOUNTS: [(&str, StaffRole); 4] = [
@@ -309,6 +312,7 @@ impl Seeder<'_, '_> {
     fn archive(&self) -> AppResult<()> {
         let teams = [("Demostad", "Team Noord"), ("Demostad", "Team Zuid"), ("Proefdorp", "Team Centrum")];
         let eind = questionnaire::current(Phase::Eind, Audience::Ouder);
+        let mut app_users = Vec::new();
         for i in 0..ARCHIVE_DOSSIERS {
             let dossier = Uuid::new_v4();
             let name = format!("Demo-archief {:02}", i + 1);
@@ -334,9 +338,81 @@ impl Seeder<'_, '_> {
                 answers.as_ref(),
                 self.now,
             )?;
+            // Three in four parents had the app; a third of them removed it themselves at the end.
+            // (Every fourth without, across the three teams in turn.)
+            if i % 4 != 1 {
+                let enrolled = t.started_on + Duration::days(7);
+                let revoked = (i % 4 == 2).then_some(closed);
+                self.demo_device(parent, enrolled, revoked)?;
+                app_users.push((municipality, team, enrolled, revoked.unwrap_or(closed), i));
+            }
+        }
+        // Trajectories that run now, started over the last year: the usage report's families in care.
+        for i in 0..RUNNING_DOSSIERS {
+            let dossier = Uuid::new_v4();
+            let name = format!("Demo-lopend {:02}", i + 1);
+            db::people::insert_dossier(self.tx, dossier, &name, true, self.now)?;
+            let parent = self.person(dossier, PersonRole::Parent, &format!("Ouder {name}"), (38, 0), true)?;
+            let (municipality, team) = teams[i % teams.len()];
+            let started_days_ago = 20 + 14 * i as i64;
+            self.trajectory(dossier, started_days_ago, municipality, team)?;
+            if i % 4 != 3 {
+                let enrolled = self.today - Duration::days(started_days_ago - 5);
+                self.demo_device(parent, enrolled, None)?;
+                app_users.push((municipality, team, enrolled, self.today, i + ARCHIVE_DOSSIERS));
+            }
+        }
+        self.archive_activity(&app_users)
+    }
+
+    fn demo_device(&self, person: Uuid, enrolled: NaiveDate, revoked: Option<NaiveDate>) -> AppResult<()> {
+        self.tx.execute(
+            "INSERT INTO devices (id, person_id, public_key, name, created_at, revoked_at, revoked_by)
+             VALUES (?1, ?2, ?3, 'Demo-telefoon', ?4, ?5, ?6)",
+            params![
+                Uuid::new_v4().to_string(),
+                person.to_string(),
+                vec![0u8; 32],
+                noon(enrolled),
+                revoked.map(noon),
+                revoked.map(|_| format!("person:{person}")),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Invented activity counters for the archive's app users over the last two years, as if
+    /// counting had begun then: most of them used the app in most periods.
+    fn archive_activity(&self, users: &[(&str, &str, NaiveDate, NaiveDate, usize)]) -> AppResult<()> {
+        let since = years_ago(self.today, 2, 0).with_day(1).unwrap_or(self.today);
+        self.tx.execute("UPDATE usage_counting SET started_on = ?1 WHERE id = 1", params![since])?;
+        let mut counts: std::collections::BTreeMap<(String, &str, &str), i64> = Default::default();
+        for (m, t, from, to, i) in users {
+            // Each user skips some weeks, never the same ones; a person counts once per bucket.
+            let mut hit = std::collections::BTreeSet::new();
+            let mut day = since;
+            while day <= self.today {
+                if (*from..=*to).contains(&day) && !(day.iso_week().week() as usize + i).is_multiple_of(5) {
+                    hit.extend(cjg_core::usage::activity_buckets(day));
+                }
+                day += Duration::days(1);
+            }
+            for bucket in hit {
+                *counts.entry((bucket, m, t)).or_default() += 1;
+            }
+        }
+        for ((bucket, m, t), n) in counts {
+            self.tx.execute(
+                "INSERT INTO usage_activity (bucket, municipality, team, persons) VALUES (?1, ?2, ?3, ?4)",
+                params![bucket, m, t, n],
+            )?;
         }
         Ok(())
     }
+}
+
+fn noon(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(11, 0, 0).unwrap_or_default().and_utc()
 }
 
 /// Families for the load test: "Gezin Last 0001" and on, each a parent with gezag and a child of

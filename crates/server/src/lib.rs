@@ -195,6 +195,7 @@ impl Settings {
         routes::staff::taken::send_questionnaire,
         routes::staff::taken::set_trajectory,
         routes::staff::report::report,
+        routes::staff::report::usage_report,
         routes::staff::taken::request_feedback,
         routes::staff::informatie::list_articles,
         routes::staff::informatie::create_article,
@@ -356,6 +357,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         ),
         ("/v1/staff/dossiers/{dossier_id}/trajectory", &["PUT"], put(staff::taken::set_trajectory)),
         ("/v1/staff/reports/indicators", &["GET"], get(staff::report::report)),
+        ("/v1/staff/reports/usage", &["GET"], get(staff::report::usage_report)),
         ("/v1/staff/entries/{entry_id}/feedback-requests", &["POST"], post(staff::taken::request_feedback)),
         ("/v1/staff/entries/{entry_id}/history", &["GET"], get(staff::dossier::entry_history)),
         (

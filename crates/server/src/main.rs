@@ -147,6 +147,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// How the app is used (README, "Usage report"): per municipality and team, for a month,
+    /// quarter or half year that has ended, next to the same period a year earlier. Counts
+    /// only; groups under 5 show no figure.
+    Usage {
+        /// `2026-11`, `2026-Q4` or `2026-H2`.
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
+        format: ReportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Copies the SQLite database to a new file while the server keeps serving (SQLite's online
     /// backup: one consistent moment). Keep the audit signing key (`audit-signing.key`) apart
     /// from it, offline: a restore needs it. On PostgreSQL use pg_dump (README, "Backups").
@@ -260,6 +273,44 @@ fn print_setup_code(code: &str, expires: chrono::DateTime<chrono::Utc>) {
     );
 }
 
+async fn usage(
+    settings: &Settings,
+    period: &str,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let period = cjg_core::usage::UsagePeriod::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+    let state = open_state(settings)?;
+    let now = state.clock.now();
+    let fmt = format!("{format:?}").to_lowercase();
+    let report = state
+        .db
+        .write(move |tx| {
+            let pull = cjg_server::db::reports::Pull {
+                at: now,
+                actor: "command line",
+                role: "functioneel beheer",
+                report: "usage",
+                period: period.code(),
+                format: &fmt,
+            };
+            cjg_server::service::usage_report(tx, period, &pull)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("no usage report: {}", e.message))?;
+    let text = match format {
+        ReportFormat::Csv => cjg_core::usage::to_csv(&report),
+        ReportFormat::Html => cjg_core::usage::to_html(&report, state.clock.today()),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)?,
+    };
+    match out {
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 async fn report(
     settings: &Settings,
     period: &str,
@@ -278,7 +329,7 @@ async fn report(
                 actor: "command line",
                 role: "functioneel beheer",
                 report: "indicators",
-                period,
+                period: period.code(),
                 format: &fmt,
             };
             cjg_server::service::indicator_report(tx, period, &pull)
@@ -424,6 +475,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Report { period, format, out }) => {
             report(&settings, &period, format, out).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Usage { period, format, out }) => {
+            usage(&settings, &period, format, out).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Backup { to }) => {

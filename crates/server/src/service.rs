@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use cjg_core::indicators::{self, IndicatorReport, Period};
+use cjg_core::usage::{self, UsagePeriod, UsageReport};
 use cjg_core::validate::ActivationCode;
 use cjg_core::ErrorCode;
 use uuid::Uuid;
@@ -57,7 +58,7 @@ pub fn indicator_report(
 }
 
 fn report_as_served(tx: &Tx<'_>, period: Period, now: DateTime<Utc>) -> AppResult<IndicatorReport> {
-    if let Some(frozen) = db::reports::frozen(tx, period)? {
+    if let Some(frozen) = db::reports::frozen(tx, &period.code())? {
         return Ok(frozen);
     }
     let (from, to) = (period.year_earlier().first_day(), period.last_day());
@@ -68,9 +69,38 @@ fn report_as_served(tx: &Tx<'_>, period: Period, now: DateTime<Utc>) -> AppResul
         indicators::align_with_quarters(&mut report, [&a, &b]);
     }
     if cjg_core::time::dutch_date(now) >= period.freezes_on() {
-        return Ok(db::reports::freeze(tx, period, &report, now)?);
+        return Ok(db::reports::freeze(tx, &period.code(), &report, now)?);
     }
     Ok(report)
+}
+
+/// The usage report of an ended period next to the same period a year earlier, and who pulled
+/// it (logged in the same transaction). The first pull after the period ended stores it and
+/// every later pull gets exactly that: two pulls of one period never differ, so no change in
+/// between can be read off them.
+pub fn usage_report(
+    tx: &Tx<'_>,
+    period: UsagePeriod,
+    pull: &db::reports::Pull<'_>,
+) -> AppResult<UsageReport> {
+    if cjg_core::time::dutch_date(pull.at) <= period.last_day() {
+        return Err(AppError::new(
+            ErrorCode::Validation,
+            "this period has not ended yet: a usage report is for a month, quarter or half year that is over",
+        ));
+    }
+    db::reports::log_pull(tx, pull)?;
+    let key = format!("usage:{}", period.code());
+    if let Some(frozen) = db::reports::frozen(tx, &key)? {
+        return Ok(frozen);
+    }
+    let report = usage::build(
+        period,
+        &db::usage::families(tx)?,
+        &db::usage::activity(tx)?,
+        db::usage::counting_since(tx)?,
+    );
+    Ok(db::reports::freeze(tx, &key, &report, pull.at)?)
 }
 
 /// Every dossier's audit chain, recomputed and compared with the stored hashes.

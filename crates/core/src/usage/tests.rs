@@ -1,7 +1,7 @@
 //! The usage report from a hand-made set of families against figures worked out by hand (the
 //! working is in the comments), and from a generated two years of families against the rules
 //! that keep small groups hidden.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
 
 use super::*;
 
@@ -17,7 +17,14 @@ fn parent(devices: Vec<DeviceDays>) -> Member {
     Member { role: PersonRole::Parent, birth_date: d("1985-03-01"), devices }
 }
 
-fn family(m: &str, t: &str, started: &str, closed: Option<&str>, members: Vec<Member>, events: Vec<Event>) -> Family {
+fn family(
+    m: &str,
+    t: &str,
+    started: &str,
+    closed: Option<&str>,
+    members: Vec<Member>,
+    events: Vec<Event>,
+) -> Family {
     Family {
         municipality: m.into(),
         team: t.into(),
@@ -75,7 +82,11 @@ fn dataset() -> (Vec<Family>, Vec<ActivityCount>) {
     // Team Zuid: 3 families, 2 with the app, two questions.
     for i in 0..3 {
         let members = if i < 2 { vec![parent(vec![device("2026-10-01", None, false)])] } else { vec![] };
-        let events = if i < 2 { vec![Event::Feedback { on: d("2026-11-05"), kind: FeedbackKind::Vraag }] } else { vec![] };
+        let events = if i < 2 {
+            vec![Event::Feedback { on: d("2026-11-05"), kind: FeedbackKind::Vraag }]
+        } else {
+            vec![]
+        };
         v.push(family(DS, "Team Zuid", "2026-10-01", None, members, events));
     }
     // Proefdorp, Team Centrum: 10 families in care, 5 with a parent with the app, 2 tips opened.
@@ -183,7 +194,8 @@ fn a_month_against_figures_worked_out_by_hand() {
     assert_eq!(prev("", None, M::FamiliesReached), None);
     assert_eq!(row(&r, "", None).previous.reach_percent, None);
     // Order: the teams of each municipality, its total, then all.
-    let order: Vec<(String, Option<String>)> = r.rows.iter().map(|r| (r.municipality.clone(), r.team.clone())).collect();
+    let order: Vec<(String, Option<String>)> =
+        r.rows.iter().map(|r| (r.municipality.clone(), r.team.clone())).collect();
     assert_eq!(
         order,
         [
@@ -224,7 +236,8 @@ fn csv_and_html_carry_the_figures_and_no_hidden_one() {
     let (families, activity) = dataset();
     let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, Some(d("2025-01-01")));
     let csv = to_csv(&r);
-    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(b';').from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
     assert_eq!(header.len(), 3 + Measure::ALL.len() + 2);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -248,23 +261,30 @@ impl Lcg {
 }
 
 fn generated() -> (Vec<Family>, Vec<ActivityCount>) {
-    let teams = [(DS, "Team Noord"), (DS, "Team Zuid"), (DS, "Team Oost"), (PD, "Team Centrum"), (PD, "Team Dorp")];
+    let teams =
+        [(DS, "Team Noord"), (DS, "Team Zuid"), (DS, "Team Oost"), (PD, "Team Centrum"), (PD, "Team Dorp")];
     let mut rng = Lcg(7);
     let start = d("2025-01-01");
-    let day = |rng: &mut Lcg, from: NaiveDate, span: u64| from + Duration::days(i64::try_from(rng.next(span)).unwrap());
+    let day = |rng: &mut Lcg, from: NaiveDate, span: u64| {
+        from + Duration::days(i64::try_from(rng.next(span)).unwrap())
+    };
     let mut families = Vec::new();
     for i in 0..260 {
         // Team sizes differ a lot, so some teams are small in some months.
         let (m, t) = teams[[0, 0, 0, 1, 2, 3, 3, 4][i % 8]];
         let started = day(&mut rng, start, 700);
         let closed = (rng.next(3) > 0).then(|| day(&mut rng, started, 300));
-        let devices = (rng.next(2) == 0)
-            .then(|| {
-                let enrolled = day(&mut rng, started, 30);
-                let revoked = (rng.next(4) == 0).then(|| day(&mut rng, enrolled, 200));
-                vec![DeviceDays { enrolled_on: enrolled, revoked_on: revoked, revoked_by_family: rng.next(2) == 0 }]
-            })
-            .unwrap_or_default();
+        let devices = if rng.next(2) == 0 {
+            let enrolled = day(&mut rng, started, 30);
+            let revoked = (rng.next(4) == 0).then(|| day(&mut rng, enrolled, 200));
+            vec![DeviceDays {
+                enrolled_on: enrolled,
+                revoked_on: revoked,
+                revoked_by_family: rng.next(2) == 0,
+            }]
+        } else {
+            Vec::new()
+        };
         let mut events = Vec::new();
         for _ in 0..rng.next(6) {
             let on = day(&mut rng, started, 250);
@@ -272,7 +292,10 @@ fn generated() -> (Vec<Family>, Vec<ActivityCount>) {
                 0 => Event::Feedback { on, kind: FeedbackKind::ALL[usize::try_from(rng.next(4)).unwrap()] },
                 1 => Event::QuestionnaireSent { on },
                 2 => Event::QuestionnaireAnsweredInApp { on },
-                3 => Event::FamilyMessage { on, answered_after_minutes: Some(u32::try_from(rng.next(3000)).unwrap()) },
+                3 => Event::FamilyMessage {
+                    on,
+                    answered_after_minutes: Some(u32::try_from(rng.next(3000)).unwrap()),
+                },
                 _ => Event::TipOpened { on },
             });
         }
@@ -314,8 +337,11 @@ fn two_generated_years_keep_every_small_group_hidden() {
     let (mut shown, mut hidden) = (0, 0);
     for p in periods {
         let r = build(p, &families, &activity, Some(d("2025-01-01")));
-        let keys: Vec<RowKey> =
-            r.rows.iter().map(|row| RowKey { municipality: row.municipality.clone(), team: row.team.clone() }).collect();
+        let keys: Vec<RowKey> = r
+            .rows
+            .iter()
+            .map(|row| RowKey { municipality: row.municipality.clone(), team: row.team.clone() })
+            .collect();
         let raw = table(&keys, &count_period(p, &families, &activity_map));
         for m in Measure::ALL {
             let value = |i: usize| r.rows[i].current.get(m);

@@ -200,11 +200,19 @@ pub fn device_subject(
 
 /// Marks the device as seen now, at most once a minute: "last seen" is for the person's list of
 /// devices, and a write on every request would make every sync a write.
-pub fn touch_device(conn: &dyn Query, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
-    conn.execute(
+/// The usage report's activity counters move in the same transaction, and only when this
+/// request is the one that wrote the contact (two requests at once count once).
+pub fn touch_device(tx: &Tx<'_>, device_id: Uuid, now: DateTime<Utc>) -> sql::Result<()> {
+    let previous = super::usage::previous_contact(tx, device_id)?;
+    let written = tx.execute(
         "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at < ?3)",
         params![device_id.to_string(), now, now - chrono::Duration::minutes(1)],
     )?;
+    if written == 1 {
+        if let Some(previous) = previous {
+            super::usage::count_activity(tx, &previous, now)?;
+        }
+    }
     Ok(())
 }
 

@@ -31,6 +31,7 @@ pub mod reports;
 pub mod sql;
 pub mod staff;
 pub mod sync;
+pub mod usage;
 
 use sql::{params, Conn, Query, QueryExt, Tx};
 

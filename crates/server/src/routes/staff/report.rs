@@ -1,4 +1,5 @@
-//! The indicator report of the performance plan, for quality staff and managers.
+//! The indicator report of the performance plan and the usage report of the app, for quality
+//! staff and managers.
 
 use std::sync::Arc;
 
@@ -6,6 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cjg_core::indicators::{self, IndicatorReport, Period};
+use cjg_core::usage::{self, UsagePeriod, UsageReport};
 use cjg_core::ErrorCode;
 
 use crate::auth::StaffAuth;
@@ -55,7 +57,7 @@ pub async fn report(
                 actor: &actor_ref,
                 role,
                 report: "indicators",
-                period,
+                period: period.code(),
                 format: &fmt,
             };
             service::indicator_report(tx, period, &pull)
@@ -66,6 +68,63 @@ pub async fn report(
     Ok(match format.as_str() {
         "csv" => text("text/csv; charset=utf-8", indicators::to_csv(&report)),
         "html" => text("text/html; charset=utf-8", indicators::to_html(&report, today)),
+        _ => Json(report).into_response(),
+    })
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    /// A month (`2026-11`), quarter (`2026-Q4`) or half year (`2026-H2`) that has ended.
+    pub period: String,
+    /// `json` (default), `csv` or `html`.
+    pub format: Option<String>,
+}
+
+/// How the app is used, per municipality and team, from counts only (README, "Usage report"):
+/// small groups hidden, every pull logged. An ended period's report is stored at its first
+/// pull and served unchanged after.
+#[utoipa::path(get, path = "/v1/staff/reports/usage", params(UsageQuery),
+    responses((status = 200, body = UsageReport), (status = 400, body = cjg_core::ApiError),
+        (status = 401, body = cjg_core::ApiError), (status = 403, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn usage_report(
+    State(state): State<Arc<AppState>>,
+    StaffAuth(actor): StaffAuth,
+    query: Result<ApiQuery<UsageQuery>, AppError>,
+) -> AppResult<Response> {
+    if !actor.role.may_read_reports() {
+        return Err(AppError::new(ErrorCode::Forbidden, "this report is for quality staff and managers"));
+    }
+    let ApiQuery(q) = query?;
+    let period =
+        UsagePeriod::parse(&q.period).map_err(|e| AppError::new(ErrorCode::Validation, e.to_string()))?;
+    let format = q.format.unwrap_or_else(|| "json".into());
+    if !["json", "csv", "html"].contains(&format.as_str()) {
+        return Err(AppError::new(ErrorCode::Validation, "format is json, csv or html"));
+    }
+    let (today, now) = (state.clock.today(), state.clock.now());
+    let (actor_ref, role) = (format!("staff:{}", actor.id), actor.role.as_str());
+    let fmt = format.clone();
+    let report = state
+        .db
+        .write(move |tx| {
+            let pull = db::reports::Pull {
+                at: now,
+                actor: &actor_ref,
+                role,
+                report: "usage",
+                period: period.code(),
+                format: &fmt,
+            };
+            service::usage_report(tx, period, &pull)
+        })
+        .await?;
+    let text =
+        |mime: &'static str, body: String| ([(axum::http::header::CONTENT_TYPE, mime)], body).into_response();
+    Ok(match format.as_str() {
+        "csv" => text("text/csv; charset=utf-8", usage::to_csv(&report)),
+        "html" => text("text/html; charset=utf-8", usage::to_html(&report, today)),
         _ => Json(report).into_response(),
     })
 }

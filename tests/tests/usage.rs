@@ -1,0 +1,163 @@
+//! The usage report (issue 24) through the real server: figures equal what the database holds,
+//! small groups stay hidden, only reporting roles get it, every pull is logged, an ended
+//! period's report never changes, and a person's app counts once per period.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Datelike, Utc};
+use cjg_core::usage::{Measure, UsagePeriod, UsageReport};
+use cjg_tests::{enrolled_app, params, TestServer};
+
+fn last_month(today: chrono::NaiveDate) -> UsagePeriod {
+    let (year, month) =
+        if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
+    UsagePeriod::Month { year, month: u8::try_from(month).unwrap() }
+}
+
+#[tokio::test]
+async fn the_usage_report_counts_what_the_server_saw_for_reporting_roles_only() {
+    let server = TestServer::start().unwrap();
+    let today = cjg_core::time::dutch_date(Utc::now());
+    let period = last_month(today);
+    let http = reqwest::Client::new();
+    let get = |token: String, query: String| {
+        http.get(format!("{}/v1/staff/reports/usage?{query}", server.url)).bearer_auth(token).send()
+    };
+    let coach = server.staff().await.unwrap();
+    let r = get(coach.token.clone(), format!("period={}", period.code())).await.unwrap();
+    assert_eq!(r.status(), 403, "a coach does not see other teams' figures");
+    let kim = server.staff_as("kwaliteit").await.unwrap();
+    let this_month = format!("{}-{:02}", today.year(), today.month());
+    for bad in ["period=2026-13", "period=", "period=2026-11&format=xlsx", "perio=2026-11"] {
+        let r = get(kim.token.clone(), bad.into()).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{body}");
+    }
+    let r = get(kim.token.clone(), format!("period={this_month}")).await.unwrap();
+    assert_eq!(r.status(), 400, "a month that has not ended has no report");
+
+    let r = get(kim.token.clone(), format!("period={}", period.code())).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let report: UsageReport = r.json().await.unwrap();
+    let all = report.rows.last().unwrap();
+    assert_eq!((all.municipality.as_str(), all.team.as_deref()), ("", None));
+    // Families in care, worked out from the dossiers with a plain query.
+    let (from, to) = (period.first_day(), period.last_day());
+    let count = |sql: &str| -> i64 { server.db().query_row(sql, params![from, to], |r| r.get(0)).unwrap() };
+    let in_care = count(
+        "SELECT COUNT(*) FROM dossiers WHERE started_on IS NOT NULL AND started_on <= ?2
+         AND (closed_on IS NULL OR closed_on >= ?1)",
+    );
+    assert!(in_care >= 10, "the demo archive fills last month ({in_care})");
+    assert_eq!(all.current.get(Measure::FamiliesInCare).map(i64::from), Some(in_care));
+    let reached = all.current.get(Measure::FamiliesReached).expect("the demo's app users are shown");
+    assert!(reached >= 5 && i64::from(reached) <= in_care);
+    assert!(all.current.reach_percent.is_some());
+    assert!(all.current.activity_measured, "the demo counts activity from two years back");
+    assert!(all.current.get(Measure::ActivePersons).is_some_and(|n| n >= 5));
+    assert!(!all.current.weeks.is_empty());
+    assert_eq!(report.previous_period, period.year_earlier());
+    // No figure under 5 anywhere; every figure a row shows is one of the measures.
+    for row in &report.rows {
+        for f in [&row.current, &row.previous] {
+            assert_eq!(f.counts.len(), Measure::ALL.len());
+            for c in &f.counts {
+                assert!(c.value.is_none_or(|v| v >= 5), "{row:?}");
+            }
+            for w in &f.weeks {
+                assert!(w.value.is_none_or(|v| v >= 5), "{row:?}");
+            }
+        }
+    }
+    // The JSON holds no name and no id of anyone.
+    let text =
+        get(kim.token.clone(), format!("period={}", period.code())).await.unwrap().text().await.unwrap();
+    assert_eq!(serde_json::from_str::<UsageReport>(&text).unwrap(), report, "an ended month stays as it was");
+    let dossier = coach.dossier_id(&server.db()).await;
+    assert!(
+        !text.contains(&dossier.to_string()) && !text.contains("Demo-archief") && !text.contains("Sanne")
+    );
+
+    let csv = get(kim.token.clone(), format!("period={}&format=csv", period.code())).await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}Gemeente;Team;Periode;Gezinnen in zorg"));
+    let out = server.cli().args(["usage", "--period", &period.code(), "--format", "csv"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), csv, "the CLI and the API agree");
+    let out = server.cli().args(["usage", "--period", "2026-14"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2026-11, 2026-Q3 or 2026-H1"));
+
+    // Every pull is in the log of report pulls: three JSON and one CSV by Kim, one by the CLI.
+    let pulls: Vec<(String, String, String)> = server
+        .db()
+        .query_map(
+            "SELECT actor, format, period FROM report_pulls WHERE report = 'usage' ORDER BY id",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let kims: Vec<_> = pulls.iter().filter(|p| p.0.starts_with("staff:")).collect();
+    assert_eq!(kims.len(), 3, "{pulls:?}");
+    assert!(kims.iter().all(|p| p.2 == period.code()));
+    assert_eq!(pulls.iter().filter(|p| p.0 == "command line").count(), 1);
+}
+
+#[tokio::test]
+async fn a_persons_app_counts_once_per_week_month_quarter_and_half_year() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let team: (String, String) = server
+        .db()
+        .query_row(
+            "SELECT d.municipality, d.team FROM dossiers d JOIN people p ON p.dossier_id = d.id
+             WHERE p.display_name LIKE 'Sanne%'",
+            params![],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let counter = |server: &TestServer, bucket: &str| -> i64 {
+        server
+            .db()
+            .query_row(
+                "SELECT COALESCE(SUM(persons), 0) FROM usage_activity
+                 WHERE bucket = ?1 AND municipality = ?2 AND team = ?3",
+                params![bucket, team.0.clone(), team.1.clone()],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let today = cjg_core::time::dutch_date(Utc::now());
+    let buckets = cjg_core::usage::activity_buckets(today);
+    let before: Vec<i64> = buckets.iter().map(|b| counter(&server, b)).collect();
+    let (_dir, app) = enrolled_app(&server, "Sanne").await;
+    // A first contact in every bucket: one more person in each.
+    let after: Vec<i64> = buckets.iter().map(|b| counter(&server, b)).collect();
+    assert_eq!(after, before.iter().map(|n| n + 1).collect::<Vec<_>>());
+    // More syncs the same day add nobody (the contact is written at most once a minute, and a
+    // later one in the same buckets counts nothing).
+    server
+        .db()
+        .execute(
+            "UPDATE devices SET last_seen_at = ?1 WHERE name != 'Demo-telefoon'",
+            params![Utc::now() - chrono::Duration::minutes(5)],
+        )
+        .unwrap();
+    app.sync(|_| {}).await.unwrap();
+    app.sync(|_| {}).await.unwrap();
+    assert_eq!(buckets.iter().map(|b| counter(&server, b)).collect::<Vec<_>>(), after);
+
+    // Forty days on, the same person counts in the new week and month.
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    server.stop();
+    let server = TestServer::start_in(data.path(), &listen, &["--clock-offset-days", "40"]).unwrap();
+    app.sync(|_| {}).await.unwrap();
+    let later = cjg_core::usage::activity_buckets(today + chrono::Duration::days(40));
+    assert_eq!(counter(&server, &later[0]), 1, "a new week");
+    assert_eq!(counter(&server, &later[1]), 1, "a new month");
+    for i in [2, 3] {
+        let expected = if later[i] == buckets[i] { after[i] } else { 1 };
+        assert_eq!(counter(&server, &later[i]), expected, "{}", later[i]);
+    }
+}
