@@ -121,7 +121,7 @@ async fn a_persons_app_counts_once_per_week_month_quarter_and_half_year() {
         server
             .db()
             .query_row(
-                "SELECT COALESCE(SUM(persons), 0) FROM usage_activity
+                "SELECT CAST(COALESCE(SUM(persons), 0) AS BIGINT) FROM usage_activity
                  WHERE bucket = ?1 AND municipality = ?2 AND team = ?3",
                 params![bucket, team.0.clone(), team.1.clone()],
                 |r| r.get(0),
