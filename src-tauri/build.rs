@@ -53,6 +53,8 @@ const COMMANDS: &[&str] = &[
     "staff_save_article",
     "staff_approve_article",
     "staff_withdraw_article",
+    "staff_usage_report",
+    "staff_save_export",
     "preview_markdown",
 ];
 

@@ -398,6 +398,22 @@ async fn staff_withdraw_article(core: State<'_, AppCore>, id: Uuid) -> Res<Vec<S
     core.staff_withdraw_article(id).await.map_err(|e| e.to_ui())
 }
 
+/// A staff report as CSV (rows worded by the UI); answers with the path to show.
+#[tauri::command]
+async fn staff_save_export(
+    core: State<'_, AppCore>,
+    file_name: String,
+    rows: Vec<Vec<String>>,
+) -> Res<String> {
+    core.staff_save_export(&file_name, &rows).await.map(|p| p.display().to_string()).map_err(|e| e.to_ui())
+}
+
+/// How the app is used, for quality staff and managers: counts per team, no person.
+#[tauri::command]
+async fn staff_usage_report(core: State<'_, AppCore>, period: String) -> Res<cjg_core::usage::UsageReport> {
+    core.staff_usage_report(&period).await.map_err(|e| e.to_ui())
+}
+
 #[tauri::command]
 fn preview_markdown(body: String) -> Res<Vec<Block>> {
     cjg_client::staff::preview_markdown(&body).map_err(|e| e.to_ui())
@@ -563,6 +579,8 @@ pub fn run() {
             staff_save_article,
             staff_approve_article,
             staff_withdraw_article,
+            staff_usage_report,
+            staff_save_export,
             preview_markdown
         ])
         .run(tauri::generate_context!());

@@ -732,6 +732,68 @@ async fn staff_write_approve_withdraw_and_set_a_tip() {
     assert_accessible();
 }
 
+/// The usage report in the real app: a coach is told it is not for them; the quality officer
+/// sees last month's figures as tables (the grand total first, a team on request, small
+/// groups as "minder dan 5"), and saves them as CSV. The server logged each pull.
+#[tokio::test]
+async fn staff_read_the_usage_report_and_save_it() {
+    let server = TestServer::start().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let driver = Driver::start(data.path(), &server.url);
+    let c = driver.session().await;
+
+    staff_sign_in(&c, "coach", &server.coach_password).await;
+    wait_for(&c, "#staff-usage").await.click().await.unwrap();
+    let err = wait_for(&c, "#usage-error").await.text().await.unwrap();
+    assert!(err.contains("kwaliteitsmedewerkers en managers"), "{err}");
+    wait_for(&c, "#usage-back").await.click().await.unwrap();
+    staff_sign_out(&c).await;
+
+    staff_sign_in(&c, "kwaliteit", &server.coach_password).await;
+    wait_for(&c, "#staff-usage").await.click().await.unwrap();
+    wait_for(&c, "#usage-reach").await;
+    let in_care =
+        wait_for(&c, "#usage-reach tr[data-measure='families_in_care'] td").await.text().await.unwrap();
+    assert!(
+        in_care.trim().parse::<u32>().is_ok_and(|n| n >= 5),
+        "all families in care last month: {in_care}"
+    );
+    let caption = wait_for(&c, "#usage-reach caption").await.text().await.unwrap();
+    assert_eq!(caption, "Bereik");
+    // Inzage exports are not counted, and the page says so.
+    let text = wait_for(&c, "#usage-report").await.text().await.unwrap();
+    assert!(text.contains("Niet geteld: exports van Inzage"), "{text}");
+    // The feedback of the demo is small: hidden, in words.
+    assert!(text.contains("minder dan 5"), "{text}");
+    shot(&c, "40-gebruik-van-de-app").await;
+    // One team.
+    let team = c
+        .find(Locator::XPath("//select[@id='usage-group']/option[contains(text(),'Team Noord')]"))
+        .await
+        .unwrap();
+    team.click().await.unwrap();
+    wait_for(&c, "#usage-group").await;
+    wait_for(&c, "#usage-csv").await.click().await.unwrap();
+    wait_for(&c, "#usage-saved").await;
+    let exports = data.path().join("exports");
+    let csv = String::from_utf8(exported(&exports, "mijn-cjg-gebruik-", "csv").await).unwrap();
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    assert!(lines.next().unwrap().starts_with("Gemeente;Team;Periode;Gezinnen in zorg;"), "{csv}");
+    assert!(csv.contains("Team Noord") && csv.contains("Alle gemeenten"), "{csv}");
+    // A quarter too.
+    let q = c.find(Locator::XPath("//select[@id='usage-period']/optgroup[2]/option[1]")).await.unwrap();
+    q.click().await.unwrap();
+    wait_text(&c, "#usage-reach thead", "kwartaal").await;
+    shot(&c, "41-gebruik-kwartaal").await;
+    c.close().await.unwrap();
+    let pulls: i64 = server
+        .db()
+        .query_row("SELECT COUNT(*) FROM report_pulls WHERE report = 'usage'", params![], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pulls, 2, "the month and the quarter; the coach's try was refused before it");
+    assert_accessible();
+}
+
 /// At phone width (360 px) every screen fits without sideways scrolling, the chosen module stays
 /// in view, and axe-core finds nothing. Screenshots end in "-telefoon".
 #[tokio::test]

@@ -34,6 +34,8 @@ pub struct PdfItem {
 }
 
 const MAX_ITEMS: usize = 200_000;
+/// The widest export: the usage report has 22 columns.
+const MAX_COLUMNS: usize = 40;
 const MAX_TEXT: usize = 4_000;
 
 const PAGE_W: f32 = 595.0;
@@ -253,7 +255,8 @@ pub fn csv(rows: &[Vec<String>]) -> Result<Vec<u8>> {
             reason: "more than an export of this app holds",
         })
     };
-    if rows.len() > MAX_ITEMS + 1 || rows.iter().any(|r| r.len() > 20 || r.iter().any(|c| c.len() > MAX_TEXT))
+    if rows.len() > MAX_ITEMS + 1
+        || rows.iter().any(|r| r.len() > MAX_COLUMNS || r.iter().any(|c| c.len() > MAX_TEXT))
     {
         return Err(refuse());
     }

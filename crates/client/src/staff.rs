@@ -311,6 +311,24 @@ impl StaffSession {
         self.client.send(req, SYNC_PAGE_MAX_BYTES).await
     }
 
+    /// The usage report of an ended month, quarter or half year (reporting roles only; the
+    /// server refuses others and logs every pull).
+    pub async fn usage_report(&self, period: &str) -> Result<cjg_core::usage::UsageReport> {
+        let period = cjg_core::usage::UsagePeriod::parse(period).map_err(|_| {
+            cjg_core::validate::ValidationError::Invalid {
+                field: "period",
+                reason: "a month, quarter or half year",
+            }
+        })?;
+        let req = self
+            .client
+            .http
+            .get(format!("{}/v1/staff/reports/usage", self.client.base))
+            .query(&[("period", period.code())])
+            .bearer_auth(&self.token);
+        self.client.send(req, SYNC_PAGE_MAX_BYTES).await
+    }
+
     /// Every article and revision, for authors and editors.
     pub async fn articles(&self) -> Result<Vec<StaffArticle>> {
         let req =

@@ -532,3 +532,51 @@ export type MessageSent = {
  * False: kept in the outbox, sent at the next contact.
  */
 sent: boolean, };
+
+export type UsagePeriod = { "kind": "month", year: number, month: number, } | { "kind": "quarter", year: number, quarter: number, } | { "kind": "half", year: number, half: number, };
+
+export type Measure = "families_in_care" | "families_reached" | "enrolled_parents" | "enrolled_carers" | "enrolled_youth12_to15" | "enrolled_youth16_plus" | "active_persons" | "feedback_aanvulling" | "feedback_correctie" | "feedback_vraag" | "feedback_akkoord" | "questionnaires_sent" | "questionnaires_answered_in_app" | "family_messages" | "family_messages_answered" | "tips_opened" | "devices_revoked_by_family";
+
+export type Count = { measure: Measure, value: number | null, };
+
+export type WeekCount = { monday: string, value: number | null, };
+
+export type UsageFigures = { 
+/**
+ * One per [`Measure::ALL`], in order.
+ */
+counts: Array<Count>, 
+/**
+ * Families with the app as a whole percentage of families in care, when both are shown.
+ */
+reach_percent: number | null, 
+/**
+ * The median time from a family's message to the coach's answer, in hours with one
+ * decimal, when the answered messages are shown.
+ */
+median_answer_hours: number | null, 
+/**
+ * Activity per week; empty when activity was not yet counted in the period.
+ */
+weeks: Array<WeekCount>, 
+/**
+ * False when the server began counting activity after the period began: the active
+ * persons are then not known.
+ */
+activity_measured: boolean, };
+
+export type UsageRow = { 
+/**
+ * Empty on the grand total.
+ */
+municipality: string, 
+/**
+ * `None`: all teams of the municipality (or of all municipalities).
+ */
+team: string | null, current: UsageFigures, previous: UsageFigures, };
+
+export type UsageReport = { period: UsagePeriod, previous_period: UsagePeriod, 
+/**
+ * The day the server began counting activity, if it has.
+ */
+activity_counted_from: string | null, rows: Array<UsageRow>, };

@@ -100,6 +100,13 @@ pub fn typescript_bindings() -> String {
         MessageView::decl(&cfg),
         BerichtenView::decl(&cfg),
         MessageSent::decl(&cfg),
+        cjg_core::usage::UsagePeriod::decl(&cfg),
+        cjg_core::usage::Measure::decl(&cfg),
+        cjg_core::usage::Count::decl(&cfg),
+        cjg_core::usage::WeekCount::decl(&cfg),
+        cjg_core::usage::UsageFigures::decl(&cfg),
+        cjg_core::usage::UsageRow::decl(&cfg),
+        cjg_core::usage::UsageReport::decl(&cfg),
     ];
     let decls: Vec<String> = decls.into_iter().chain(taken).collect();
     let mut out = String::from(

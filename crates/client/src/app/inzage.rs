@@ -215,6 +215,11 @@ impl AppCore {
     pub(super) async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
         // Only for the open account: a locked app exports nothing.
         drop(self.store().await?);
+        self.write_export_file(file_name, ext, bytes)
+    }
+
+    /// Writes an export under a name the app makes, in the export folder.
+    pub(super) fn write_export_file(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {
         let ok_name = file_name.len() <= 80
             && file_name.starts_with("mijn-cjg-")
             && file_name.strip_suffix(ext).is_some_and(|stem| stem.ends_with('.'))

@@ -150,6 +150,22 @@ impl AppCore {
         self.staff_session().await?.create_tip(dossier_id, person_id, article_id, note, show_at).await
     }
 
+    pub async fn staff_usage_report(&self, period: &str) -> Result<cjg_core::usage::UsageReport> {
+        self.staff_session().await?.usage_report(period).await
+    }
+
+    /// Saves a staff report the UI worded (the usage report as CSV) in the export folder, while
+    /// a staff member is signed in: it holds counts, no family's data.
+    pub async fn staff_save_export(
+        &self,
+        file_name: &str,
+        rows: &[Vec<String>],
+    ) -> Result<std::path::PathBuf> {
+        drop(self.staff_session().await?);
+        let bytes = crate::export::csv(rows)?;
+        self.write_export_file(file_name, "csv", &bytes)
+    }
+
     pub async fn staff_articles(&self) -> Result<Vec<cjg_core::article::StaffArticle>> {
         self.staff_session().await?.articles().await
     }
