@@ -55,6 +55,9 @@ const COMMANDS: &[&str] = &[
     "staff_withdraw_article",
     "staff_usage_report",
     "staff_save_export",
+    "usage_sharing",
+    "set_usage_sharing",
+    "note_use",
     "preview_markdown",
 ];
 

@@ -398,6 +398,23 @@ async fn staff_withdraw_article(core: State<'_, AppCore>, id: Uuid) -> Res<Vec<S
     core.staff_withdraw_article(id).await.map_err(|e| e.to_ui())
 }
 
+/// Whether the person shares how they use the app (off unless they turned it on).
+#[tauri::command]
+async fn usage_sharing(core: State<'_, AppCore>) -> Res<bool> {
+    core.usage_sharing().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
+async fn set_usage_sharing(core: State<'_, AppCore>, on: bool) -> Res<()> {
+    core.set_usage_sharing(on).await.map_err(|e| e.to_ui())
+}
+
+/// The window shows a part of the app; kept (sealed, this month only) while sharing is on.
+#[tauri::command]
+async fn note_use(core: State<'_, AppCore>, question: cjg_core::usage::UsageQuestion) -> Res<()> {
+    core.note_use(question).await.map_err(|e| e.to_ui())
+}
+
 /// A staff report as CSV (rows worded by the UI); answers with the path to show.
 #[tauri::command]
 async fn staff_save_export(
@@ -581,6 +598,9 @@ pub fn run() {
             staff_withdraw_article,
             staff_usage_report,
             staff_save_export,
+            usage_sharing,
+            set_usage_sharing,
+            note_use,
             preview_markdown
         ])
         .run(tauri::generate_context!());

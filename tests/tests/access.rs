@@ -414,6 +414,13 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     Some(json!({"expected_version": 1, "draft": draft}))
                 }
                 ("PUT", "/v1/me/consent") => Some(json!({"shares_with_parents": true})),
+                ("POST", "/v1/me/usage") => {
+                    let today = cjg_core::time::dutch_date(chrono::Utc::now());
+                    let last = chrono::Datelike::with_day(&today, 1).unwrap().pred_opt().unwrap();
+                    Some(json!({"month": last.format("%Y-%m").to_string(), "answers": {"dossier": true,
+                        "inzage": false, "taken": false, "informatie": true, "berichten": false,
+                        "inzage_export": false}}))
+                }
                 ("POST", "/v1/me/audit-alerts") => {
                     Some(json!({"verified_size": 1, "verified_head": "0".repeat(64),
                     "received_size": 1, "received_head": "1".repeat(64)}))
@@ -463,6 +470,8 @@ async fn every_route_refuses_everyone_but_the_owner() {
                     // Sets up the PIN's server part of the caller's own device.
                     | ("POST", "/v1/me/pin-key" | "/v1/me/pin-ok")
                     | ("PUT", "/v1/me/consent")
+                    // A person's own monthly report of what they used, randomized.
+                    | ("POST", "/v1/me/usage")
                     | ("POST", "/v1/me/audit-alerts")
                     | ("GET", "/v1/staff/dossiers")
                     // How staff sign in here: the same for everyone.

@@ -161,3 +161,98 @@ async fn a_persons_app_counts_once_per_week_month_quarter_and_half_year() {
         assert_eq!(counter(&server, &later[i]), expected, "{}", later[i]);
     }
 }
+
+/// Sharing how the app is used, through the real apps and server: off by default; four family
+/// members turn it on and use parts of the app; after the month has ended each app sends one
+/// randomized report, the server adds them to counters per team (nothing per person), a second
+/// report of a month is refused, a running month or a report without every question is refused,
+/// and the usage report shows estimates with their margin once five people reported.
+#[tokio::test]
+async fn shared_use_is_counted_once_per_person_and_month_and_estimated() {
+    use cjg_core::usage::{UsageQuestion, UsageShare};
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let now = Utc::now();
+    let today = cjg_core::time::dutch_date(now);
+    let month = format!("{}-{:02}", today.year(), today.month());
+    let mut apps = Vec::new();
+    for (i, name) in ["Sanne", "Karim", "Ineke", "Noor"].into_iter().enumerate() {
+        let (dir, app) = enrolled_app(&server, name).await;
+        assert!(!app.usage_sharing().await.unwrap(), "off unless the person turns it on");
+        // Nothing is kept while it is off.
+        app.note_use(UsageQuestion::Berichten).await.unwrap();
+        app.set_usage_sharing(true).await.unwrap();
+        app.note_use(UsageQuestion::Dossier).await.unwrap();
+        if i < 3 {
+            app.note_use(UsageQuestion::InzageExport).await.unwrap();
+        }
+        assert!(!app.share_usage(now).await.unwrap(), "nothing goes during the month");
+        apps.push((dir, app));
+    }
+    // Milan's report goes by hand, to try what the server refuses.
+    let milan_dir = tempfile::tempdir().unwrap();
+    let milan = cjg_client::enrol(
+        &server.url,
+        &server.code_for("Milan"),
+        &cjg_core::validate::Pin::parse(cjg_tests::PIN).unwrap(),
+        &[7; 32],
+        cjg_store::PinMode::Keychain,
+        &milan_dir.path().join("milan.db"),
+        "test",
+    )
+    .await
+    .unwrap();
+    let all = |v: bool| UsageQuestion::ALL.iter().map(|q| (*q, v)).collect();
+    let share = |m: &str| UsageShare { month: m.into(), answers: all(true) };
+    let session = cjg_client::Session::of(&milan).unwrap();
+    let token = session.token().await.unwrap();
+    let e = session.client.share_usage(&token, &share(&month)).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "a month that has not ended");
+
+    // Forty days on, the month has ended.
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    server.stop();
+    let server = TestServer::start_in(data.path(), &listen, &["--clock-offset-days", "40"]).unwrap();
+    let later = now + chrono::Duration::days(40);
+    for (_, app) in &apps {
+        assert!(app.share_usage(later).await.unwrap());
+        assert!(!app.share_usage(later).await.unwrap(), "a month goes once");
+    }
+    let token = session.token().await.unwrap();
+    let mut partial = share(&month);
+    partial.answers.remove(&UsageQuestion::Taken);
+    let e = session.client.share_usage(&token, &partial).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "every question answered");
+    session.client.share_usage(&token, &share(&month)).await.unwrap();
+    let e = session.client.share_usage(&token, &share(&month)).await.unwrap_err();
+    assert_eq!(e.code(), "conflict", "one report per person and month");
+
+    // Counters only: five reports per question for the family's team, no person in them.
+    let rows: Vec<(String, i64, i64)> = server
+        .db()
+        .query_map(
+            "SELECT question, reports, yes FROM usage_shared WHERE month = ?1 ORDER BY question",
+            params![month.clone()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(rows.len(), UsageQuestion::ALL.len(), "{rows:?}");
+    assert!(rows.iter().all(|(_, reports, yes)| *reports == 5 && (0..=5).contains(yes)), "{rows:?}");
+    let kim = server.staff_as("kwaliteit").await.unwrap();
+    let report: UsageReport = reqwest::Client::new()
+        .get(format!("{}/v1/staff/reports/usage?period={month}", server.url))
+        .bearer_auth(&kim.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = report.rows.last().unwrap();
+    assert_eq!(all.current.get(Measure::UsageReportsShared), Some(5));
+    assert_eq!(all.current.shared.len(), UsageQuestion::ALL.len());
+    for e in &all.current.shared {
+        let (p, m) = (e.percent.unwrap(), e.margin.unwrap());
+        assert!((0.0..=100.0).contains(&p) && m >= 0.0, "{e:?}");
+    }
+}

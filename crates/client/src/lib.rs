@@ -230,6 +230,12 @@ impl Client {
         self.send_raw(req, SMALL_RESPONSE).await.map(drop)
     }
 
+    /// One month's randomized report of what the person used (only when they chose to share).
+    pub async fn share_usage(&self, token: &str, share: &cjg_core::usage::UsageShare) -> Result<()> {
+        let req = self.http.post(format!("{}/v1/me/usage", self.base)).bearer_auth(token).json(share);
+        self.send_raw(req, SMALL_RESPONSE).await.map(drop)
+    }
+
     /// Sends one outbox item; the server answers with what it stored (also for a repeat).
     pub async fn submit_feedback(&self, token: &str, draft: &FeedbackDraft) -> Result<Feedback> {
         let req = self.http.post(format!("{}/v1/me/feedback", self.base)).bearer_auth(token).json(draft);

@@ -299,9 +299,12 @@ pub enum Measure {
     FamilyMessagesAnswered,
     TipsOpened,
     DevicesRevokedByFamily,
+    /// Monthly reports from apps whose person chose to share which parts they used
+    /// ([`UsageQuestion`]); the estimates are over these.
+    UsageReportsShared,
 }
 
-const N: usize = 17;
+const N: usize = 18;
 
 impl Measure {
     pub const ALL: [Measure; N] = [
@@ -322,6 +325,7 @@ impl Measure {
         Self::FamilyMessagesAnswered,
         Self::TipsOpened,
         Self::DevicesRevokedByFamily,
+        Self::UsageReportsShared,
     ];
 
     fn index(self) -> usize {
@@ -348,6 +352,7 @@ impl Measure {
             Self::FamilyMessagesAnswered => "Berichten beantwoord",
             Self::TipsOpened => "Leestips geopend",
             Self::DevicesRevokedByFamily => "Apparaten ontkoppeld door het gezin",
+            Self::UsageReportsShared => "Maandmeldingen van gebruik (gedeeld)",
         }
     }
 
@@ -397,6 +402,9 @@ pub struct UsageFigures {
     pub median_answer_hours: Option<f64>,
     /// Activity per week; empty when activity was not yet counted in the period.
     pub weeks: Vec<WeekCount>,
+    /// What people who chose to share said they used, estimated from randomized answers; one
+    /// per [`UsageQuestion::ALL`], without figures when the reports are hidden.
+    pub shared: Vec<SharedEstimate>,
     /// False when the server began counting activity after the period began: the active
     /// persons are then not known.
     pub activity_measured: bool,
@@ -428,6 +436,171 @@ pub struct UsageReport {
     pub rows: Vec<UsageRow>,
 }
 
+// ---- what people choose to share -----------------------------------------------------------
+
+/// What an app can report once a month when its person chose to share: whether they opened
+/// each part of the app that month, and whether they saved their Inzage as a file (which the
+/// server does not see). Each answer is randomized on the device ([`randomize`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageQuestion {
+    Dossier,
+    Inzage,
+    Taken,
+    Informatie,
+    Berichten,
+    InzageExport,
+}
+
+const Q: usize = 6;
+
+impl UsageQuestion {
+    pub const ALL: [UsageQuestion; Q] =
+        [Self::Dossier, Self::Inzage, Self::Taken, Self::Informatie, Self::Berichten, Self::InzageExport];
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|q| *q == self).unwrap_or(0)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dossier => "dossier",
+            Self::Inzage => "inzage",
+            Self::Taken => "taken",
+            Self::Informatie => "informatie",
+            Self::Berichten => "berichten",
+            Self::InzageExport => "inzage_export",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dossier => "Dossier geopend",
+            Self::Inzage => "Inzage geopend",
+            Self::Taken => "Taken geopend",
+            Self::Informatie => "Informatie geopend",
+            Self::Berichten => "Berichten geopend",
+            Self::InzageExport => "Inzage als bestand opgeslagen",
+        }
+    }
+}
+
+/// Randomized response: after a first fair coin the true answer, otherwise a second fair coin.
+/// A "yes" is then three times as likely from someone who did as from someone who did not
+/// (local differential privacy with ε = ln 3), and either answer is possible whatever the truth.
+pub fn randomize(truth: bool, first_coin: bool, second_coin: bool) -> bool {
+    if first_coin {
+        truth
+    } else {
+        second_coin
+    }
+}
+
+/// The share of people who did, in percent, and the half-width of its 95% interval, from `n`
+/// randomized answers of which `yes` said yes: P(yes) = π/2 + 1/4, so π = 2·P(yes) − 1/2,
+/// with four times the variance of P(yes). One decimal; `None` without answers.
+pub fn estimate(n: u32, yes: u32) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let p = f64::from(yes.min(n)) / f64::from(n);
+    let share = (2.0 * p - 0.5).clamp(0.0, 1.0);
+    let margin = 1.96 * 2.0 * (p * (1.0 - p) / f64::from(n)).sqrt();
+    let tenth = |v: f64| (v * 1000.0).round() / 10.0;
+    Some((tenth(share), tenth(margin)))
+}
+
+/// One month's shared report as the app sends it: every question answered, randomized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageShare {
+    /// `2026-11`: a month that has ended.
+    pub month: String,
+    pub answers: BTreeMap<UsageQuestion, bool>,
+}
+
+impl UsageShare {
+    /// The month, if the report is whole: a month code and an answer to every question.
+    pub fn check(&self) -> Result<UsagePeriod, UsagePeriodError> {
+        let month = UsagePeriod::parse(&self.month)?;
+        let whole = UsageQuestion::ALL.iter().all(|q| self.answers.contains_key(q));
+        match month {
+            UsagePeriod::Month { .. } if whole && self.answers.len() == Q && self.month.len() == 7 => {
+                Ok(month)
+            }
+            _ => Err(UsagePeriodError),
+        }
+    }
+}
+
+/// The server's counter of shared reports: per month, team and question, how many reports and
+/// how many said yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedCount {
+    pub month: String,
+    pub municipality: String,
+    pub team: String,
+    pub question: UsageQuestion,
+    pub reports: u32,
+    pub yes: u32,
+}
+
+/// An estimate for one question; `None` when the reports are hidden or absent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema, TS)]
+pub struct SharedEstimate {
+    pub question: UsageQuestion,
+    /// Percent of the people who shared, one decimal.
+    pub percent: Option<f64>,
+    /// Half-width of the 95% interval, in percentage points.
+    pub margin: Option<f64>,
+}
+
+/// Two coins per question for [`SharingRecord::report`].
+pub const COINS: usize = 2 * Q;
+
+/// What the app keeps on the device (sealed) while its person shares: the parts used this
+/// month, and the last month not yet sent. Nothing at all while sharing is off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingRecord {
+    pub month: String,
+    pub used: std::collections::BTreeSet<UsageQuestion>,
+    pub pending: Option<(String, std::collections::BTreeSet<UsageQuestion>)>,
+}
+
+impl SharingRecord {
+    /// Moves to `month` (a month code): the month before becomes the one to send. A month the
+    /// app was not opened in is not reported.
+    pub fn roll(&mut self, month: &str) {
+        if self.month != month {
+            if !self.month.is_empty() {
+                self.pending = Some((std::mem::take(&mut self.month), std::mem::take(&mut self.used)));
+            }
+            self.month = month.to_owned();
+            self.used.clear();
+        }
+    }
+
+    pub fn note(&mut self, month: &str, q: UsageQuestion) {
+        self.roll(month);
+        self.used.insert(q);
+    }
+
+    /// The pending month's report, randomized with `coins` (two per question, in order).
+    pub fn report(&self, coins: &[bool; COINS]) -> Option<UsageShare> {
+        let (month, used) = self.pending.as_ref()?;
+        let answers = UsageQuestion::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (*q, randomize(used.contains(q), coins[2 * i], coins[2 * i + 1])))
+            .collect();
+        Some(UsageShare { month: month.clone(), answers })
+    }
+}
+
 // ---- counting ------------------------------------------------------------------------------
 
 type Team = (String, String);
@@ -437,6 +610,8 @@ type Team = (String, String);
 struct Raw {
     counts: [u32; N],
     answer_minutes: Vec<u32>,
+    /// Randomized "yes" answers per [`UsageQuestion::ALL`].
+    shared_yes: [u32; Q],
 }
 
 fn in_care(f: &Family, first: NaiveDate, last: NaiveDate) -> bool {
@@ -451,6 +626,7 @@ fn count_period(
     p: UsagePeriod,
     families: &[Family],
     activity: &BTreeMap<(String, Team), u32>,
+    shared: &[SharedCount],
 ) -> BTreeMap<Team, Raw> {
     let (first, last) = (p.first_day(), p.last_day());
     let mut out: BTreeMap<Team, Raw> = BTreeMap::new();
@@ -493,6 +669,16 @@ fn count_period(
         if *bucket == p.code() {
             out.entry(team.clone()).or_default().counts[Measure::ActivePersons.index()] = *persons;
         }
+    }
+    let months: Vec<String> = p.months().into_iter().map(UsagePeriod::code).collect();
+    for s in shared.iter().filter(|s| months.contains(&s.month)) {
+        let raw = out.entry((s.municipality.clone(), s.team.clone())).or_default();
+        let q = s.question.index();
+        // Every report answers every question: the first question's count is the reports'.
+        if q == 0 {
+            raw.counts[Measure::UsageReportsShared.index()] += s.reports;
+        }
+        raw.shared_yes[q] += s.yes;
     }
     out
 }
@@ -553,6 +739,9 @@ fn table(keys: &[RowKey], raw: &BTreeMap<Team, Raw>) -> Vec<Raw> {
             let mut sum = Raw::default();
             for r in parts {
                 for (s, c) in sum.counts.iter_mut().zip(r.counts) {
+                    *s += c;
+                }
+                for (s, c) in sum.shared_yes.iter_mut().zip(r.shared_yes) {
                     *s += c;
                 }
                 sum.answer_minutes.extend(&r.answer_minutes);
@@ -635,14 +824,14 @@ fn median_hours(mut minutes: Vec<u32>) -> Option<f64> {
 fn figures(
     p: UsagePeriod,
     keys: &[RowKey],
-    families: &[Family],
-    activity: &BTreeMap<(String, Team), u32>,
+    input: &Input<'_>,
     counted_from: Option<NaiveDate>,
 ) -> Vec<UsageFigures> {
+    let (families, activity, shared) = (input.families, &input.activity, input.shared);
     let measured = |from: NaiveDate| counted_from.is_some_and(|c| c <= from);
-    let whole = table(keys, &count_period(p, families, activity));
+    let whole = table(keys, &count_period(p, families, activity, shared));
     let months: Vec<Vec<Raw>> =
-        p.months().into_iter().map(|m| table(keys, &count_period(m, families, activity))).collect();
+        p.months().into_iter().map(|m| table(keys, &count_period(m, families, activity, shared))).collect();
     let mut cells: Vec<[Cell; N]> = whole.iter().map(|r| r.counts.map(Cell::new)).collect();
     for i in 0..N {
         // Each month protected on its own, then the period: hidden where any month hides.
@@ -704,15 +893,29 @@ fn figures(
             };
             let median_answer_hours =
                 shown(Measure::FamilyMessagesAnswered).and_then(|_| median_hours(raw.answer_minutes));
+            let reports = shown(Measure::UsageReportsShared);
+            let shared = UsageQuestion::ALL
+                .iter()
+                .map(|q| {
+                    let e = reports.and_then(|n| estimate(n, raw.shared_yes[q.index()]));
+                    SharedEstimate { question: *q, percent: e.map(|e| e.0), margin: e.map(|e| e.1) }
+                })
+                .collect();
             let weeks = weeks
                 .iter()
                 .zip(&week_cells)
                 .filter(|(monday, _)| measured(**monday))
                 .map(|(monday, c)| WeekCount { monday: *monday, value: (!c[row].hidden).then_some(c[row].n) })
                 .collect();
-            UsageFigures { counts, reach_percent, median_answer_hours, weeks, activity_measured }
+            UsageFigures { counts, reach_percent, median_answer_hours, weeks, shared, activity_measured }
         })
         .collect()
+}
+
+struct Input<'a> {
+    families: &'a [Family],
+    activity: BTreeMap<(String, Team), u32>,
+    shared: &'a [SharedCount],
 }
 
 /// The report of a period next to the same period a year earlier.
@@ -720,11 +923,13 @@ pub fn build(
     period: UsagePeriod,
     families: &[Family],
     activity: &[ActivityCount],
+    shared: &[SharedCount],
     activity_counted_from: Option<NaiveDate>,
 ) -> UsageReport {
     let previous_period = period.year_earlier();
     let mut teams: Vec<Team> = families.iter().map(|f| (f.municipality.clone(), f.team.clone())).collect();
     teams.extend(activity.iter().map(|a| (a.municipality.clone(), a.team.clone())));
+    teams.extend(shared.iter().map(|a| (a.municipality.clone(), a.team.clone())));
     teams.sort();
     teams.dedup();
     let keys = row_keys(&teams);
@@ -732,8 +937,9 @@ pub fn build(
         .iter()
         .map(|a| ((a.bucket.clone(), (a.municipality.clone(), a.team.clone())), a.persons))
         .collect();
-    let current = figures(period, &keys, families, &activity, activity_counted_from);
-    let previous = figures(previous_period, &keys, families, &activity, activity_counted_from);
+    let input = Input { families, activity, shared };
+    let current = figures(period, &keys, &input, activity_counted_from);
+    let previous = figures(previous_period, &keys, &input, activity_counted_from);
     let rows = keys
         .into_iter()
         .zip(current.into_iter().zip(previous))
@@ -767,6 +973,9 @@ pub fn to_csv(report: &UsageReport) -> String {
     let mut header: Vec<String> = ["Gemeente", "Team", "Periode"].map(String::from).into();
     header.extend(Measure::ALL.iter().map(|m| m.label().to_owned()));
     header.extend(["Bereik %", "Mediaan antwoordtijd (uur)"].map(String::from));
+    for q in UsageQuestion::ALL {
+        header.extend([format!("{} (geschat %)", q.label()), format!("{} (marge ±)", q.label())]);
+    }
     let mut rows = vec![header];
     for r in &report.rows {
         let (m, t) = group_name(r);
@@ -774,7 +983,11 @@ pub fn to_csv(report: &UsageReport) -> String {
             let mut row = vec![indicators::csv_cell(&m), indicators::csv_cell(&t), period.code()];
             row.extend(f.counts.iter().map(|c| shown(c.value)));
             row.push(f.reach_percent.map(|p| p.to_string()).unwrap_or_default());
-            row.push(f.median_answer_hours.map(|h| format!("{h:.1}").replace('.', ",")).unwrap_or_default());
+            let decimal = |v: Option<f64>| v.map(|v| format!("{v:.1}").replace('.', ",")).unwrap_or_default();
+            row.push(decimal(f.median_answer_hours));
+            for e in &f.shared {
+                row.extend([decimal(e.percent), decimal(e.margin)]);
+            }
             rows.push(row);
         }
     }
@@ -828,6 +1041,21 @@ pub fn to_html(report: &UsageReport, made_on: NaiveDate) -> String {
             dash(r.current.median_answer_hours.map(|h| format!("{h:.1} uur").replace('.', ","))),
             dash(r.previous.median_answer_hours.map(|h| format!("{h:.1} uur").replace('.', ","))),
         );
+        for (i, q) in UsageQuestion::ALL.iter().enumerate() {
+            let estimate = |f: &UsageFigures| {
+                f.shared.get(i).and_then(|e| Some((e.percent?, e.margin?))).map_or_else(
+                    || "–".to_owned(),
+                    |(p, m)| format!("ongeveer {p:.1}% (± {m:.1})").replace('.', ","),
+                )
+            };
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{} (geschat)</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(q.label()),
+                estimate(&r.current),
+                estimate(&r.previous),
+            );
+        }
         out.push_str("</tbody></table>");
     }
     out.push_str("</body></html>");

@@ -17,3 +17,17 @@ CREATE TABLE usage_counting (
     started_on TEXT NOT NULL
 ) STRICT;
 INSERT INTO usage_counting (id, started_on) VALUES (1, strftime('%Y-%m-%d', 'now'));
+
+-- Monthly reports from apps whose person chose to share which parts they used: randomized on
+-- the device, added up here per month, team and question. `devices.usage_reported_month` is
+-- the last month a person's app reported, so a month counts once per person.
+CREATE TABLE usage_shared (
+    month        TEXT NOT NULL,
+    municipality TEXT NOT NULL,
+    team         TEXT NOT NULL,
+    question     TEXT NOT NULL,
+    reports      INTEGER NOT NULL,
+    yes          INTEGER NOT NULL,
+    PRIMARY KEY (month, municipality, team, question)
+) STRICT;
+ALTER TABLE devices ADD COLUMN usage_reported_month TEXT;

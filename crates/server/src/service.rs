@@ -98,6 +98,7 @@ pub fn usage_report(
         period,
         &db::usage::families(tx)?,
         &db::usage::activity(tx)?,
+        &db::usage::shared(tx)?,
         db::usage::counting_since(tx)?,
     );
     Ok(db::reports::freeze(tx, &key, &report, pull.at)?)

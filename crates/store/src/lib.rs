@@ -747,6 +747,19 @@ impl Store {
         put_secret(&self.conn, &self.key, "useful_articles", &serde_json::to_vec(&ids)?)
     }
 
+    /// What this person chose to share of their use of the app (sealed, on this device only);
+    /// `None` while sharing is off, which is the default.
+    pub fn usage_sharing(&self) -> Result<Option<cjg_core::usage::SharingRecord>> {
+        Ok(match get_secret_opt(&self.conn, &self.key, "usage_sharing")? {
+            Some(bytes) => serde_json::from_slice(&bytes)?,
+            None => None,
+        })
+    }
+
+    pub fn set_usage_sharing(&mut self, record: Option<&cjg_core::usage::SharingRecord>) -> Result<()> {
+        put_secret(&self.conn, &self.key, "usage_sharing", &serde_json::to_vec(&record)?)
+    }
+
     /// The coach's reading tips for this person, newest first.
     pub fn tips(&self) -> Result<Vec<ReadingTip>> {
         let mut out: Vec<ReadingTip> = self.read_all(T_TIPS)?;

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, MyDataView, PdfDoc, Progress, Purpose,
-  StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News, UsageReport,
+  StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News, UsageReport, UsageQuestion,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -77,6 +77,9 @@ export const api = {
     invoke<StaffTip[]>("staff_create_tip", { dossierId, personId, articleId, note, showAt }),
   staffArticles: () => invoke<StaffArticle[]>("staff_articles"),
   staffUsageReport: (period: string) => invoke<UsageReport>("staff_usage_report", { period }),
+  usageSharing: () => invoke<boolean>("usage_sharing"),
+  setUsageSharing: (on: boolean) => invoke<void>("set_usage_sharing", { on }),
+  noteUse: (question: UsageQuestion) => invoke<void>("note_use", { question }),
   staffSaveExport: (fileName: string, rows: string[][]) => invoke<string>("staff_save_export", { fileName, rows }),
   staffSaveArticle: (id: string | null, draft: ArticleDraft) => invoke<StaffArticle[]>("staff_save_article", { id, draft }),
   // The hash names the text the editor was shown: the server approves nothing else.

@@ -92,6 +92,8 @@ class AppState {
     this.articleId = null;
     this.module = m;
     if (m === "berichten") this.messageNotice = 0;
+    // Kept on the device only if the person chose to share how they use the app.
+    if (m !== "settings") api.noteUse(m).catch(() => {});
     // On a phone the modules scroll sideways: keep the chosen one in view.
     tick().then(() =>
       document.querySelector('.tab[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" }));
@@ -175,6 +177,7 @@ class AppState {
     this.adding = false;
     await this.refreshStatus();
     await this.loadDossier();
+    api.noteUse("dossier").catch(() => {});
     if (andSync) await this.sync();
   };
 

@@ -533,9 +533,21 @@ export type MessageSent = {
  */
 sent: boolean, };
 
+export type UsageQuestion = "dossier" | "inzage" | "taken" | "informatie" | "berichten" | "inzage_export";
+
+export type SharedEstimate = { question: UsageQuestion, 
+/**
+ * Percent of the people who shared, one decimal.
+ */
+percent: number | null, 
+/**
+ * Half-width of the 95% interval, in percentage points.
+ */
+margin: number | null, };
+
 export type UsagePeriod = { "kind": "month", year: number, month: number, } | { "kind": "quarter", year: number, quarter: number, } | { "kind": "half", year: number, half: number, };
 
-export type Measure = "families_in_care" | "families_reached" | "enrolled_parents" | "enrolled_carers" | "enrolled_youth12_to15" | "enrolled_youth16_plus" | "active_persons" | "feedback_aanvulling" | "feedback_correctie" | "feedback_vraag" | "feedback_akkoord" | "questionnaires_sent" | "questionnaires_answered_in_app" | "family_messages" | "family_messages_answered" | "tips_opened" | "devices_revoked_by_family";
+export type Measure = "families_in_care" | "families_reached" | "enrolled_parents" | "enrolled_carers" | "enrolled_youth12_to15" | "enrolled_youth16_plus" | "active_persons" | "feedback_aanvulling" | "feedback_correctie" | "feedback_vraag" | "feedback_akkoord" | "questionnaires_sent" | "questionnaires_answered_in_app" | "family_messages" | "family_messages_answered" | "tips_opened" | "devices_revoked_by_family" | "usage_reports_shared";
 
 export type Count = { measure: Measure, value: number | null, };
 
@@ -559,6 +571,11 @@ median_answer_hours: number | null,
  * Activity per week; empty when activity was not yet counted in the period.
  */
 weeks: Array<WeekCount>, 
+/**
+ * What people who chose to share said they used, estimated from randomized answers; one
+ * per [`UsageQuestion::ALL`], without figures when the reports are hidden.
+ */
+shared: Array<SharedEstimate>, 
 /**
  * False when the server began counting activity after the period began: the active
  * persons are then not known.

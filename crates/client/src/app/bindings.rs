@@ -100,6 +100,8 @@ pub fn typescript_bindings() -> String {
         MessageView::decl(&cfg),
         BerichtenView::decl(&cfg),
         MessageSent::decl(&cfg),
+        cjg_core::usage::UsageQuestion::decl(&cfg),
+        cjg_core::usage::SharedEstimate::decl(&cfg),
         cjg_core::usage::UsagePeriod::decl(&cfg),
         cjg_core::usage::Measure::decl(&cfg),
         cjg_core::usage::Count::decl(&cfg),

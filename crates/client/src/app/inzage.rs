@@ -201,7 +201,16 @@ impl AppCore {
     /// only on request.
     pub async fn save_export(&self, file_name: &str, rows: &[Vec<String>]) -> Result<PathBuf> {
         let bytes = crate::export::csv(rows)?;
-        self.write_export(file_name, "csv", &bytes).await
+        let path = self.write_export(file_name, "csv", &bytes).await?;
+        self.note_export(file_name).await;
+        Ok(path)
+    }
+
+    /// An Inzage export counts for the usage report when the person shares it.
+    async fn note_export(&self, file_name: &str) {
+        if file_name.starts_with("mijn-cjg-inzage-") {
+            let _ = self.note_use(cjg_core::usage::UsageQuestion::InzageExport).await;
+        }
     }
 
     /// The same as a PDF, laid out from the already-worded items.
@@ -209,7 +218,9 @@ impl AppCore {
         // Shaping a log of 200,000 lines takes seconds: off the threads that answer the window.
         let doc = doc.clone();
         let bytes = super::blocking(move || crate::export::pdf(&doc)).await?;
-        self.write_export(file_name, "pdf", &bytes).await
+        let path = self.write_export(file_name, "pdf", &bytes).await?;
+        self.note_export(file_name).await;
+        Ok(path)
     }
 
     pub(super) async fn write_export(&self, file_name: &str, ext: &str, bytes: &[u8]) -> Result<PathBuf> {

@@ -29,6 +29,7 @@ mod mine;
 mod push;
 mod staff;
 mod taken;
+mod usage;
 pub use accounts::AccountInfo;
 pub use berichten::{BerichtenView, Delivery, MessageSent, MessageView};
 pub use bindings::typescript_bindings;
@@ -416,6 +417,11 @@ impl AppCore {
                     if let Ok(mut c) = log_checked.lock() {
                         *c = Some(std::time::Instant::now());
                     }
+                }
+                // A report of how the app was used (if the person shares it) is never worth
+                // failing a sync for: it goes at the next one.
+                if let Err(e) = self.share_usage(chrono::Utc::now()).await {
+                    tracing::debug!(code = e.code(), "usage report not sent");
                 }
                 Ok(p)
             }

@@ -151,7 +151,7 @@ fn periods_parse_and_name_themselves() {
 #[test]
 fn a_month_against_figures_worked_out_by_hand() {
     let (families, activity) = dataset();
-    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, Some(d("2025-01-01")));
+    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
     use Measure as M;
     // Families in care: Noord 8, Zuid 3. Zuid is under 5, so Noord is hidden too (else
     // Demostad 11 − Noord 8 gives Zuid away). Centrum 10; the closed family does not count.
@@ -213,8 +213,8 @@ fn a_month_against_figures_worked_out_by_hand() {
 fn a_quarter_hides_what_one_of_its_months_hides() {
     let (families, activity) = dataset();
     let counted = Some(d("2025-01-01"));
-    let october = build(UsagePeriod::parse("2026-10").unwrap(), &families, &activity, counted);
-    let quarter = build(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, counted);
+    let october = build(UsagePeriod::parse("2026-10").unwrap(), &families, &activity, &[], counted);
+    let quarter = build(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &[], counted);
     let m = Measure::DevicesRevokedByFamily;
     // October: five devices revoked in Noord, shown. November: one, hidden. The quarter's six
     // would give November away (6 − 5), so the quarter hides it.
@@ -224,7 +224,8 @@ fn a_quarter_hides_what_one_of_its_months_hides() {
     // Families in care are shown in every month of the quarter: the quarter shows them too.
     assert_eq!(row(&quarter, "", None).current.get(Measure::FamiliesInCare), Some(22));
     // Activity of a period that began before counting did is not known.
-    let early = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, Some(d("2026-11-15")));
+    let early =
+        build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2026-11-15")));
     assert!(!row(&early, "", None).current.activity_measured);
     assert_eq!(row(&early, "", None).current.get(Measure::ActivePersons), None);
     // Weeks are counted from their Monday: the 16th and the 23rd.
@@ -234,12 +235,12 @@ fn a_quarter_hides_what_one_of_its_months_hides() {
 #[test]
 fn csv_and_html_carry_the_figures_and_no_hidden_one() {
     let (families, activity) = dataset();
-    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, Some(d("2025-01-01")));
+    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
     let csv = to_csv(&r);
     let mut reader =
         csv::ReaderBuilder::new().delimiter(b';').from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
-    assert_eq!(header.len(), 3 + Measure::ALL.len() + 2);
+    assert_eq!(header.len(), 3 + Measure::ALL.len() + 2 + 2 * UsageQuestion::ALL.len());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), r.rows.len() * 2);
     let zuid = &rows[2];
@@ -336,13 +337,13 @@ fn two_generated_years_keep_every_small_group_hidden() {
         .collect();
     let (mut shown, mut hidden) = (0, 0);
     for p in periods {
-        let r = build(p, &families, &activity, Some(d("2025-01-01")));
+        let r = build(p, &families, &activity, &[], Some(d("2025-01-01")));
         let keys: Vec<RowKey> = r
             .rows
             .iter()
             .map(|row| RowKey { municipality: row.municipality.clone(), team: row.team.clone() })
             .collect();
-        let raw = table(&keys, &count_period(p, &families, &activity_map));
+        let raw = table(&keys, &count_period(p, &families, &activity_map, &[]));
         for m in Measure::ALL {
             let value = |i: usize| r.rows[i].current.get(m);
             for (i, row) in raw.iter().enumerate() {
@@ -376,8 +377,8 @@ fn two_generated_years_keep_every_small_group_hidden() {
             // A longer period shows a figure only where each month shows it or hides a zero.
             if p.months().len() > 1 {
                 for month in p.months() {
-                    let mr = build(month, &families, &activity, Some(d("2025-01-01")));
-                    let mraw = table(&keys, &count_period(month, &families, &activity_map));
+                    let mr = build(month, &families, &activity, &[], Some(d("2025-01-01")));
+                    let mraw = table(&keys, &count_period(month, &families, &activity_map, &[]));
                     for i in 0..keys.len() {
                         if value(i).is_some() {
                             assert!(
@@ -394,4 +395,102 @@ fn two_generated_years_keep_every_small_group_hidden() {
     }
     // The generator makes both kinds, or the test proves nothing.
     assert!(shown > 500 && hidden > 500, "shown {shown}, hidden {hidden}");
+}
+
+/// A single randomized answer says nothing for sure: both answers are possible whether the
+/// person used the part or not, and "yes" is exactly three times as likely from someone who did.
+#[test]
+fn a_single_shared_answer_is_deniable() {
+    let coins = [(false, false), (false, true), (true, false), (true, true)];
+    for truth in [false, true] {
+        let answers: Vec<bool> = coins.iter().map(|(a, b)| randomize(truth, *a, *b)).collect();
+        assert!(answers.contains(&true) && answers.contains(&false), "truth {truth}: {answers:?}");
+    }
+    let yes = |truth: bool| coins.iter().filter(|(a, b)| randomize(truth, *a, *b)).count();
+    assert_eq!((yes(true), yes(false)), (3, 1), "P(yes | did) = 3/4, P(yes | did not) = 1/4");
+}
+
+/// Over many simulated apps the estimate falls within its stated 95% interval about as often
+/// as it says: 200 runs of 400 apps each, true share 30%; at least 180 runs (90%) cover it.
+#[test]
+fn estimates_from_many_simulated_apps_fall_within_their_interval() {
+    let mut rng = Lcg(42);
+    let mut covered = 0;
+    for _ in 0..200 {
+        let (n, mut yes) = (400u32, 0u32);
+        for i in 0..n {
+            let truth = i % 10 < 3;
+            if randomize(truth, rng.next(2) == 1, rng.next(2) == 1) {
+                yes += 1;
+            }
+        }
+        let (share, margin) = estimate(n, yes).unwrap();
+        assert!(margin > 5.0 && margin < 12.0, "the interval is as wide as the noise: {margin}");
+        if (share - 30.0).abs() <= margin {
+            covered += 1;
+        }
+    }
+    assert!(covered >= 180, "covered {covered} of 200");
+    assert_eq!(estimate(0, 0), None);
+    assert_eq!(estimate(4, 4), Some((100.0, 0.0)));
+}
+
+#[test]
+fn the_device_keeps_one_month_and_sends_the_one_before() {
+    let mut r = SharingRecord::default();
+    r.note("2026-11", UsageQuestion::Dossier);
+    r.note("2026-11", UsageQuestion::InzageExport);
+    assert_eq!(r.report(&[true; COINS]), None, "nothing to send during the month");
+    r.roll("2026-12");
+    let share = r.report(&[true; COINS]).unwrap();
+    assert_eq!(share.month, "2026-11");
+    // With every first coin "tell the truth": exactly what was used.
+    let said: Vec<UsageQuestion> = share.answers.iter().filter(|(_, v)| **v).map(|(q, _)| *q).collect();
+    assert_eq!(said, [UsageQuestion::Dossier, UsageQuestion::InzageExport]);
+    assert_eq!(share.check(), Ok(UsagePeriod::Month { year: 2026, month: 11 }));
+    // Every answer from the second coin: all "no", whatever was used.
+    let mut coins = [false; COINS];
+    assert!(r.report(&coins).unwrap().answers.values().all(|v| !v));
+    coins[1] = true;
+    assert!(r.report(&coins).unwrap().answers[&UsageQuestion::Dossier]);
+    // A report missing a question, or for a quarter, is not whole.
+    let mut broken = share.clone();
+    broken.answers.remove(&UsageQuestion::Taken);
+    assert!(broken.check().is_err());
+    assert!(UsageShare { month: "2026-Q4".into(), answers: share.answers.clone() }.check().is_err());
+}
+
+/// Shared reports count per team and month; the estimates show only where the number of
+/// reports is shown, and a quarter adds up its months.
+#[test]
+fn shared_reports_give_estimates_only_for_groups_of_five_or_more() {
+    let (families, activity) = dataset();
+    let mut shared = Vec::new();
+    // Team Noord: 8 reports in November, 6 of them "yes" to Inzage export; Zuid: 2 reports.
+    for (team, reports, yes) in [("Team Noord", 8, 6), ("Team Zuid", 2, 2)] {
+        for q in UsageQuestion::ALL {
+            let yes = if q == UsageQuestion::InzageExport { yes } else { 0 };
+            shared.push(SharedCount {
+                month: "2026-11".into(),
+                municipality: DS.into(),
+                team: team.into(),
+                question: q,
+                reports,
+                yes,
+            });
+        }
+    }
+    let r =
+        build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
+    let export = |row: &UsageRow| row.current.shared[5];
+    // Zuid has 2 reports: hidden, and Noord with it; Demostad has 10: 8 yes of 10 → 2·0.8 − 0.5 = 110% → 100%.
+    assert_eq!(line(&r, Measure::UsageReportsShared), [None, None, Some(10), None, None, Some(10)]);
+    assert_eq!(export(row(&r, DS, Some("Team Noord"))).percent, None);
+    let ds = export(row(&r, DS, None));
+    assert_eq!(ds.question, UsageQuestion::InzageExport);
+    assert_eq!(ds.percent, Some(100.0));
+    assert!(ds.margin.unwrap() > 40.0, "ten reports say little: {:?}", ds.margin);
+    let q4 =
+        build(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
+    assert_eq!(row(&q4, "", None).current.get(Measure::UsageReportsShared), Some(10));
 }

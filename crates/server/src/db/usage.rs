@@ -7,11 +7,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cjg_core::entry::PersonRole;
 use cjg_core::feedback::FeedbackKind;
 use cjg_core::time::dutch_date;
-use cjg_core::usage::{self, ActivityCount, DeviceDays, Event, Family, Member};
+use cjg_core::usage::{
+    self, ActivityCount, DeviceDays, Event, Family, Member, SharedCount, UsageQuestion, UsageShare,
+};
 use uuid::Uuid;
 
 use super::bad_text;
-use super::sql::{self, params, OptionalExt, Query, QueryExt};
+use super::sql::{self, params, OptionalExt, Query, QueryExt, Tx};
 
 /// Every family with its members' app installations and what the server saw them do. Only
 /// days leave this function, never names, texts or ids.
@@ -210,4 +212,55 @@ pub fn count_activity(conn: &dyn Query, previous: &PreviousContact, now: DateTim
         )?;
     }
     Ok(())
+}
+
+pub fn shared(conn: &dyn Query) -> sql::Result<Vec<SharedCount>> {
+    let mut stmt = conn.prepare(
+        "SELECT month, municipality, team, question, reports, yes FROM usage_shared ORDER BY month",
+    )?;
+    let rows = stmt.query_map(params![], |r| {
+        let question: String = r.get(3)?;
+        Ok(SharedCount {
+            month: r.get(0)?,
+            municipality: r.get(1)?,
+            team: r.get(2)?,
+            question: UsageQuestion::parse(&question).ok_or_else(|| bad_text(3, "unknown usage question"))?,
+            reports: u32::try_from(r.get::<i64>(4)?).unwrap_or(0),
+            yes: u32::try_from(r.get::<i64>(5)?).unwrap_or(0),
+        })
+    })?;
+    rows.collect()
+}
+
+/// Adds one person's randomized monthly report to the counters, unless the person's apps
+/// already reported this month or a later one (`false` then).
+pub fn add_share(tx: &Tx<'_>, device_id: Uuid, share: &UsageShare) -> sql::Result<bool> {
+    let found: Option<(Option<String>, String, String, String)> = tx
+        .query_row(
+            "SELECT (SELECT MAX(o.usage_reported_month) FROM devices o WHERE o.person_id = d.person_id),
+                    ds.municipality, ds.team, d.person_id
+             FROM devices d JOIN people p ON p.id = d.person_id JOIN dossiers ds ON ds.id = p.dossier_id
+             WHERE d.id = ?1",
+            params![device_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((last, municipality, team, _person)) = found else { return Ok(false) };
+    // Month codes sort as text (2026-11 < 2026-12 < 2027-01).
+    if last.is_some_and(|l| l.as_str() >= share.month.as_str()) {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE devices SET usage_reported_month = ?2 WHERE id = ?1",
+        params![device_id.to_string(), share.month.clone()],
+    )?;
+    for (q, yes) in &share.answers {
+        tx.execute(
+            "INSERT INTO usage_shared (month, municipality, team, question, reports, yes) VALUES (?1, ?2, ?3, ?4, 1, ?5)
+             ON CONFLICT (month, municipality, team, question)
+             DO UPDATE SET reports = usage_shared.reports + 1, yes = usage_shared.yes + ?5",
+            params![share.month.clone(), municipality.clone(), team.clone(), q.as_str(), i64::from(*yes)],
+        )?;
+    }
+    Ok(true)
 }

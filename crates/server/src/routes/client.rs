@@ -499,6 +499,36 @@ pub async fn audit_alert(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An app whose person chose to share how they use it reports one ended month: randomized
+/// yes/no answers per part of the app, added to counters per team and thrown away. A month
+/// counts once per person (409 `conflict` for a second report); only the last three months.
+#[utoipa::path(post, path = "/v1/me/usage", request_body = cjg_core::usage::UsageShare,
+    responses((status = 204), (status = 400, body = cjg_core::ApiError), (status = 401, body = cjg_core::ApiError),
+        (status = 409, body = cjg_core::ApiError)),
+    security(("bearer" = [])))]
+pub async fn share_usage(
+    State(state): State<Arc<AppState>>,
+    ClientAuth(who): ClientAuth,
+    ApiJson(share): ApiJson<cjg_core::usage::UsageShare>,
+) -> AppResult<StatusCode> {
+    let bad = || {
+        AppError::new(
+            ErrorCode::Validation,
+            "a report is an ended month of the last three, with every question",
+        )
+    };
+    let month = share.check().map_err(|_| bad())?;
+    let today = state.clock.today();
+    if month.last_day() >= today || month.last_day() < today - chrono::Duration::days(100) {
+        return Err(bad());
+    }
+    let added = state.db.write(move |tx| Ok(db::usage::add_share(tx, who.device_id, &share)?)).await?;
+    if !added {
+        return Err(AppError::new(ErrorCode::Conflict, "this month was already reported"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A youth shares their entries with their parents with gezag, or stops sharing them.
 #[utoipa::path(put, path = "/v1/me/consent", request_body = ConsentRequest,
     responses((status = 204), (status = 403, body = cjg_core::ApiError)),

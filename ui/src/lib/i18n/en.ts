@@ -1,6 +1,6 @@
 // The English catalogue: the same keys as the Dutch one (the type checker says which is missing).
 import type { Dict } from "./nl";
-import type { Measure } from "../bindings";
+import type { Measure, UsageQuestion } from "../bindings";
 
 export const en: Dict = {
   app_name: "My CJG",
@@ -289,6 +289,7 @@ export const en: Dict = {
     messages: "Messages",
     tips: "Reading tips",
     devices: "Devices",
+    shared: "What people share themselves (estimated)",
   } as Record<string, string>,
   usage_measure: {
     families_in_care: "Families in care",
@@ -308,13 +309,30 @@ export const en: Dict = {
     family_messages_answered: "Messages the coach answered",
     tips_opened: "Reading tips opened",
     devices_revoked_by_family: "Devices the family disconnected",
+    usage_reports_shared: "Monthly reports from people who share their use",
   } satisfies Record<Measure, string>,
+  usage_question: {
+    dossier: "Looked at Dossier",
+    inzage: "Looked at Inzage",
+    taken: "Looked at Tasks",
+    informatie: "Looked at Information",
+    berichten: "Looked at Messages",
+    inzage_export: "Saved Inzage as a file",
+  } satisfies Record<UsageQuestion, string>,
+  usage_estimate: (p: string, m: string) => `about ${p}% (± ${m})`,
+  usage_shared_note: "Estimated from what people share themselves. The app mixes each answer with chance. So this is an estimate with a margin: the real value is usually within ±.",
+  usage_csv_estimate: (label: string) => `${label} (estimated %)`,
+  usage_csv_margin: (label: string) => `${label} (margin ±)`,
+  settings_share_title: "Share how you use the app",
+  settings_share_text: "Would you like to help the CJG make the app better? Then the app sends once a month which parts you used. Not what you read or wrote. The app mixes each answer with chance, so no one can see what you really did. You can turn this off at any time.",
+  settings_share_label: "Yes, share how I use the app",
+  settings_share_on: "You share how you use the app. Thank you.",
+  settings_share_off: "You do not share how you use the app.",
   usage_reach: "Share of families in care with the app",
   usage_median: "Time to the coach's answer (median)",
   usage_hours: (h: string) => `${h} hours`,
   usage_weeks_title: "People who used the app, per week",
   usage_week: (monday: string) => `Week of ${monday}`,
-  usage_not_counted: "Not counted: Inzage exports. The app makes them on the device itself; the server does not see them.",
   usage_activity_from: (day: string) => `Use per week and month is counted from ${day}.`,
   usage_csv: "Save as CSV (for Excel)",
   usage_csv_file: "mijn-cjg-usage",
