@@ -337,6 +337,11 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#change-pin").await.click().await.unwrap();
     let msg = wait_for(&c, "#pin-change-msg").await.text().await.unwrap();
     assert!(msg.contains("gewijzigd"), "{msg}");
+    // Sharing how she uses the app is off until she turns it on.
+    let share = wait_for(&c, "#share-usage").await;
+    assert!(!share.is_selected().await.unwrap(), "off by default");
+    click_in_view(&c, "#share-usage").await;
+    wait_text(&c, "#share-msg", "U deelt uw gebruik").await;
     shot(&c, "08-instellingen").await;
     // Her own copy of the whole dossier: a PDF to read, and a FHIR Bundle for another app that
     // an independent FHIR implementation reads, with her messages in it.
