@@ -7,17 +7,25 @@ use chrono::{Datelike, Utc};
 use cjg_core::usage::{Measure, UsagePeriod, UsageReport};
 use cjg_tests::{enrolled_app, params, TestServer};
 
-fn last_month(today: chrono::NaiveDate) -> UsagePeriod {
-    let (year, month) =
-        if today.month() == 1 { (today.year() - 1, 12) } else { (today.year(), today.month() - 1) };
-    UsagePeriod::Month { year, month: u8::try_from(month).unwrap() }
+fn month_of(d: chrono::NaiveDate) -> UsagePeriod {
+    UsagePeriod::Month { year: d.year(), month: u8::try_from(d.month()).unwrap() }
+}
+
+/// The newest month with a report: one that ended more than ten days ago.
+fn last_settled_month(today: chrono::NaiveDate) -> UsagePeriod {
+    let last = month_of(month_of(today).first_day().pred_opt().unwrap());
+    if today >= last.ready_on() {
+        last
+    } else {
+        month_of(last.first_day().pred_opt().unwrap())
+    }
 }
 
 #[tokio::test]
 async fn the_usage_report_counts_what_the_server_saw_for_reporting_roles_only() {
     let server = TestServer::start().unwrap();
     let today = cjg_core::time::dutch_date(Utc::now());
-    let period = last_month(today);
+    let period = last_settled_month(today);
     let http = reqwest::Client::new();
     let get = |token: String, query: String| {
         http.get(format!("{}/v1/staff/reports/usage?{query}", server.url)).bearer_auth(token).send()
@@ -26,15 +34,16 @@ async fn the_usage_report_counts_what_the_server_saw_for_reporting_roles_only() 
     let r = get(coach.token.clone(), format!("period={}", period.code())).await.unwrap();
     assert_eq!(r.status(), 403, "a coach does not see other teams' figures");
     let kim = server.staff_as("kwaliteit").await.unwrap();
-    let this_month = format!("{}-{:02}", today.year(), today.month());
     for bad in ["period=2026-13", "period=", "period=2026-11&format=xlsx", "perio=2026-11"] {
         let r = get(kim.token.clone(), bad.into()).await.unwrap();
         assert_eq!(r.status(), 400, "{bad}");
         let body: serde_json::Value = r.json().await.unwrap();
         assert!(body["error"]["code"].is_string(), "{body}");
     }
-    let r = get(kim.token.clone(), format!("period={this_month}")).await.unwrap();
-    assert_eq!(r.status(), 400, "a month that has not ended has no report");
+    // The month after the settled one has not ended, or ended less than ten days ago.
+    let next = month_of(period.last_day().succ_opt().unwrap());
+    let r = get(kim.token.clone(), format!("period={}", next.code())).await.unwrap();
+    assert_eq!(r.status(), 400, "a month that has not settled has no report");
 
     let r = get(kim.token.clone(), format!("period={}", period.code())).await.unwrap();
     assert_eq!(r.status(), 200);
@@ -69,10 +78,28 @@ async fn the_usage_report_counts_what_the_server_saw_for_reporting_roles_only() 
             }
         }
     }
+    // Families move between teams afterwards; the settled month's report does not change with
+    // them (else the difference would show what those families did).
+    server
+        .db()
+        .execute("UPDATE dossiers SET team = 'Team Zuid' WHERE team = 'Team Noord'", params![])
+        .unwrap();
     // The JSON holds no name and no id of anyone.
     let text =
         get(kim.token.clone(), format!("period={}", period.code())).await.unwrap().text().await.unwrap();
-    assert_eq!(serde_json::from_str::<UsageReport>(&text).unwrap(), report, "an ended month stays as it was");
+    assert_eq!(
+        serde_json::from_str::<UsageReport>(&text).unwrap(),
+        report,
+        "a settled month stays as it was"
+    );
+    // Its counts are stored: the month and the same month a year earlier.
+    let stored: i64 = server
+        .db()
+        .query_row("SELECT COUNT(*) FROM frozen_reports WHERE period LIKE 'usage-counts:%'", params![], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, 2);
     let dossier = coach.dossier_id(&server.db()).await;
     assert!(
         !text.contains(&dossier.to_string()) && !text.contains("Demo-archief") && !text.contains("Sanne")
@@ -209,15 +236,19 @@ async fn shared_use_is_counted_once_per_person_and_month_and_estimated() {
     let e = session.client.share_usage(&token, &share(&month)).await.unwrap_err();
     assert_eq!(e.code(), "invalid_input", "a month that has not ended");
 
-    // Forty days on, the month has ended.
+    // Two days after the month ended, the apps report it.
+    let period = month_of(today);
+    let offset = (period.last_day() - today).num_days() + 2;
     let listen = server.url.trim_start_matches("http://").to_owned();
     server.stop();
-    let server = TestServer::start_in(data.path(), &listen, &["--clock-offset-days", "40"]).unwrap();
-    let later = now + chrono::Duration::days(40);
+    let mut server =
+        TestServer::start_in(data.path(), &listen, &["--clock-offset-days", &offset.to_string()]).unwrap();
+    let later = now + chrono::Duration::days(offset);
     for (_, app) in &apps {
         assert!(app.share_usage(later).await.unwrap());
         assert!(!app.share_usage(later).await.unwrap(), "a month goes once");
     }
+    let session = cjg_client::Session::of(&milan).unwrap();
     let token = session.token().await.unwrap();
     let mut partial = share(&month);
     partial.answers.remove(&UsageQuestion::Taken);
@@ -238,6 +269,15 @@ async fn shared_use_is_counted_once_per_person_and_month_and_estimated() {
         .unwrap();
     assert_eq!(rows.len(), UsageQuestion::ALL.len(), "{rows:?}");
     assert!(rows.iter().all(|(_, reports, yes)| *reports == 5 && (0..=5).contains(yes)), "{rows:?}");
+    // Once the month has settled, a report of it is refused and the usage report has it.
+    let settled = (period.ready_on() - today).num_days();
+    server.stop();
+    let server =
+        TestServer::start_in(data.path(), &listen, &["--clock-offset-days", &settled.to_string()]).unwrap();
+    // A new session: the old one's connection went with the server.
+    let session = cjg_client::Session::of(&milan).unwrap();
+    let e = session.client.share_usage(&session.token().await.unwrap(), &share(&month)).await.unwrap_err();
+    assert_eq!(e.code(), "invalid_input", "a settled month takes no more reports");
     let kim = server.staff_as("kwaliteit").await.unwrap();
     let report: UsageReport = reqwest::Client::new()
         .get(format!("{}/v1/staff/reports/usage?period={month}", server.url))

@@ -28,6 +28,10 @@ use crate::indicators::{self, Period};
 
 pub use crate::indicators::MIN_GROUP;
 
+/// Days after a period's end in which its figures may still change (late dates, the apps'
+/// monthly reports); a report exists from the day after.
+pub const SETTLE_DAYS: i64 = 10;
+
 /// A month, quarter or half year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema, TS)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -125,6 +129,12 @@ impl UsagePeriod {
 
     pub fn contains(self, day: NaiveDate) -> bool {
         (self.first_day()..=self.last_day()).contains(&day)
+    }
+
+    /// The first day a report of the period exists: [`SETTLE_DAYS`] after it ended, when late
+    /// trajectory dates and the apps' monthly reports are in. From then on its counts are fixed.
+    pub fn ready_on(self) -> NaiveDate {
+        self.last_day() + Duration::days(SETTLE_DAYS + 1)
     }
 
     pub fn year_earlier(self) -> Self {
@@ -412,7 +422,7 @@ pub struct UsageFigures {
 
 impl UsageFigures {
     pub fn get(&self, m: Measure) -> Option<u32> {
-        self.counts.get(m.index()).and_then(|c| c.value)
+        self.counts.iter().find(|c| c.measure == m).and_then(|c| c.value)
     }
 }
 
@@ -529,7 +539,8 @@ impl UsageShare {
         let month = UsagePeriod::parse(&self.month)?;
         let whole = UsageQuestion::ALL.iter().all(|q| self.answers.contains_key(q));
         match month {
-            UsagePeriod::Month { .. } if whole && self.answers.len() == Q && self.month.len() == 7 => {
+            // Only the plain code: what is stored and compared is exactly `2026-11`.
+            UsagePeriod::Month { .. } if whole && self.answers.len() == Q && self.month == month.code() => {
                 Ok(month)
             }
             _ => Err(UsagePeriodError),
@@ -605,13 +616,78 @@ impl SharingRecord {
 
 type Team = (String, String);
 
-/// The raw counts of one period per team; never leaves this module.
-#[derive(Debug, Clone, Default)]
+/// One team's counts in one period, before anything is hidden.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Raw {
-    counts: [u32; N],
+    /// Per [`Measure::ALL`].
+    counts: Vec<u32>,
+    /// Per measure, how many families are behind the figure: a figure needs five of them too,
+    /// or seven messages of one family would show.
+    families: Vec<u32>,
     answer_minutes: Vec<u32>,
     /// Randomized "yes" answers per [`UsageQuestion::ALL`].
-    shared_yes: [u32; Q],
+    shared_yes: Vec<u32>,
+}
+
+impl Raw {
+    fn new() -> Self {
+        Self { counts: vec![0; N], families: vec![0; N], answer_minutes: Vec::new(), shared_yes: vec![0; Q] }
+    }
+
+    fn count(&self, i: usize) -> u32 {
+        self.counts.get(i).copied().unwrap_or(0)
+    }
+
+    fn families(&self, i: usize) -> u32 {
+        self.families.get(i).copied().unwrap_or(0)
+    }
+
+    fn yes(&self, i: usize) -> u32 {
+        self.shared_yes.get(i).copied().unwrap_or(0)
+    }
+
+    fn bump(&mut self, touched: &mut [bool; N], m: Measure) {
+        self.counts[m.index()] += 1;
+        touched[m.index()] = true;
+    }
+
+    fn add(&mut self, other: &Raw) {
+        for (i, s) in self.counts.iter_mut().enumerate() {
+            *s += other.count(i);
+        }
+        for (i, s) in self.families.iter_mut().enumerate() {
+            *s += other.families(i);
+        }
+        for (i, s) in self.shared_yes.iter_mut().enumerate() {
+            *s += other.yes(i);
+        }
+        self.answer_minutes.extend(&other.answer_minutes);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TeamCounts {
+    municipality: String,
+    team: String,
+    raw: Raw,
+}
+
+/// One ISO week of a period, by its Monday: per team the active persons and the families with
+/// the app that week.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct WeekCounts {
+    monday: NaiveDate,
+    teams: Vec<TeamCounts>,
+}
+
+/// What a report needs of one period, before anything is hidden: numbers per team, nothing
+/// per person. The server stores it once the period has settled ([`UsagePeriod::ready_on`]) and
+/// makes every later report from the stored counts, so no two reports of a period, and no report
+/// next to another that shares its months, are made from different data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeriodCounts {
+    teams: Vec<TeamCounts>,
+    weeks: Vec<WeekCounts>,
 }
 
 fn in_care(f: &Family, first: NaiveDate, last: NaiveDate) -> bool {
@@ -622,57 +698,75 @@ fn had_app(m: &Member, first: NaiveDate, last: NaiveDate) -> bool {
     m.devices.iter().any(|d| d.enrolled_on <= last && d.revoked_on.is_none_or(|r| r >= first))
 }
 
-fn count_period(
+fn family_had_app(f: &Family, first: NaiveDate, last: NaiveDate) -> bool {
+    f.members.iter().any(|m| had_app(m, first, last))
+}
+
+fn team_of(f: &Family) -> Team {
+    (f.municipality.clone(), f.team.clone())
+}
+
+/// Counts one period from the data as it is now.
+pub fn count(
     p: UsagePeriod,
     families: &[Family],
-    activity: &BTreeMap<(String, Team), u32>,
+    activity: &[ActivityCount],
     shared: &[SharedCount],
-) -> BTreeMap<Team, Raw> {
+) -> PeriodCounts {
     let (first, last) = (p.first_day(), p.last_day());
     let mut out: BTreeMap<Team, Raw> = BTreeMap::new();
-    let bump = |raw: &mut Raw, m: Measure| raw.counts[m.index()] += 1;
     for f in families {
-        let raw = out.entry((f.municipality.clone(), f.team.clone())).or_default();
+        let raw = out.entry(team_of(f)).or_insert_with(Raw::new);
+        let mut touched = [false; N];
         if in_care(f, first, last) {
-            bump(raw, Measure::FamiliesInCare);
+            raw.bump(&mut touched, Measure::FamiliesInCare);
             let mut reached = false;
             for m in f.members.iter().filter(|m| had_app(m, first, last)) {
                 reached = true;
-                bump(raw, Measure::enrolled(RoleGroup::of(m.role, m.birth_date, last)));
+                raw.bump(&mut touched, Measure::enrolled(RoleGroup::of(m.role, m.birth_date, last)));
             }
             if reached {
-                bump(raw, Measure::FamiliesReached);
+                raw.bump(&mut touched, Measure::FamiliesReached);
             }
         }
         for d in f.members.iter().flat_map(|m| &m.devices) {
             if d.revoked_by_family && d.revoked_on.is_some_and(|r| p.contains(r)) {
-                bump(raw, Measure::DevicesRevokedByFamily);
+                raw.bump(&mut touched, Measure::DevicesRevokedByFamily);
             }
         }
         for e in f.events.iter().filter(|e| p.contains(e.on())) {
             match *e {
-                Event::Feedback { kind, .. } => bump(raw, Measure::feedback(kind)),
-                Event::QuestionnaireSent { .. } => bump(raw, Measure::QuestionnairesSent),
-                Event::QuestionnaireAnsweredInApp { .. } => bump(raw, Measure::QuestionnairesAnsweredInApp),
+                Event::Feedback { kind, .. } => raw.bump(&mut touched, Measure::feedback(kind)),
+                Event::QuestionnaireSent { .. } => raw.bump(&mut touched, Measure::QuestionnairesSent),
+                Event::QuestionnaireAnsweredInApp { .. } => {
+                    raw.bump(&mut touched, Measure::QuestionnairesAnsweredInApp)
+                }
                 Event::FamilyMessage { answered_after_minutes, .. } => {
-                    bump(raw, Measure::FamilyMessages);
+                    raw.bump(&mut touched, Measure::FamilyMessages);
                     if let Some(m) = answered_after_minutes {
-                        bump(raw, Measure::FamilyMessagesAnswered);
+                        raw.bump(&mut touched, Measure::FamilyMessagesAnswered);
                         raw.answer_minutes.push(m);
                     }
                 }
-                Event::TipOpened { .. } => bump(raw, Measure::TipsOpened),
+                Event::TipOpened { .. } => raw.bump(&mut touched, Measure::TipsOpened),
             }
         }
-    }
-    for ((bucket, team), persons) in activity {
-        if *bucket == p.code() {
-            out.entry(team.clone()).or_default().counts[Measure::ActivePersons.index()] = *persons;
+        // Counters of people say nothing of families: those with the app stand behind them.
+        if family_had_app(f, first, last) {
+            touched[Measure::ActivePersons.index()] = true;
+            touched[Measure::UsageReportsShared.index()] = true;
         }
+        for (families, t) in raw.families.iter_mut().zip(touched) {
+            *families += u32::from(t);
+        }
+    }
+    for a in activity.iter().filter(|a| a.bucket == p.code()) {
+        let raw = out.entry((a.municipality.clone(), a.team.clone())).or_insert_with(Raw::new);
+        raw.counts[Measure::ActivePersons.index()] = a.persons;
     }
     let months: Vec<String> = p.months().into_iter().map(UsagePeriod::code).collect();
     for s in shared.iter().filter(|s| months.contains(&s.month)) {
-        let raw = out.entry((s.municipality.clone(), s.team.clone())).or_default();
+        let raw = out.entry((s.municipality.clone(), s.team.clone())).or_insert_with(Raw::new);
         let q = s.question.index();
         // Every report answers every question: the first question's count is the reports'.
         if q == 0 {
@@ -680,6 +774,39 @@ fn count_period(
         }
         raw.shared_yes[q] += s.yes;
     }
+    let weeks = p
+        .weeks()
+        .into_iter()
+        .map(|monday| {
+            let (from, to) = (monday, monday + Duration::days(6));
+            let mut teams: BTreeMap<Team, Raw> = BTreeMap::new();
+            let i = Measure::ActivePersons.index();
+            for f in families.iter().filter(|f| family_had_app(f, from, to)) {
+                teams.entry(team_of(f)).or_insert_with(Raw::new).families[i] += 1;
+            }
+            for a in activity.iter().filter(|a| a.bucket == week_code(monday)) {
+                teams.entry((a.municipality.clone(), a.team.clone())).or_insert_with(Raw::new).counts[i] =
+                    a.persons;
+            }
+            WeekCounts { monday, teams: into_teams(teams) }
+        })
+        .collect();
+    PeriodCounts { teams: into_teams(out), weeks }
+}
+
+fn into_teams(map: BTreeMap<Team, Raw>) -> Vec<TeamCounts> {
+    map.into_iter().map(|((municipality, team), raw)| TeamCounts { municipality, team, raw }).collect()
+}
+
+/// The periods a report of `period` is made from: the period, its months, and the same a year
+/// earlier.
+pub fn periods_needed(period: UsagePeriod) -> Vec<UsagePeriod> {
+    let previous = period.year_earlier();
+    let mut out = vec![period, previous];
+    out.extend(period.months());
+    out.extend(previous.months());
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -691,8 +818,8 @@ struct Cell {
 }
 
 impl Cell {
-    fn new(n: u32) -> Self {
-        Self { n, hidden: n < MIN_GROUP }
+    fn new(n: u32, families: u32) -> Self {
+        Self { n, hidden: n < MIN_GROUP || families < MIN_GROUP }
     }
     /// Hidden with something to hide: a hidden zero gives nothing away.
     fn hides(self) -> bool {
@@ -725,26 +852,15 @@ fn row_keys(teams: &[Team]) -> Vec<RowKey> {
 
 /// Per row (in [`row_keys`] order) the counts: team counts as counted, totals as sums (every
 /// person and family belongs to one team).
-fn table(keys: &[RowKey], raw: &BTreeMap<Team, Raw>) -> Vec<Raw> {
+fn table(keys: &[RowKey], teams: &[TeamCounts]) -> Vec<Raw> {
     keys.iter()
         .map(|k| {
-            let parts: Vec<&Raw> = raw
-                .iter()
-                .filter(|((m, t), _)| {
-                    (k.municipality.is_empty() || *m == k.municipality)
-                        && k.team.as_ref().is_none_or(|kt| kt == t)
-                })
-                .map(|(_, r)| r)
-                .collect();
-            let mut sum = Raw::default();
-            for r in parts {
-                for (s, c) in sum.counts.iter_mut().zip(r.counts) {
-                    *s += c;
-                }
-                for (s, c) in sum.shared_yes.iter_mut().zip(r.shared_yes) {
-                    *s += c;
-                }
-                sum.answer_minutes.extend(&r.answer_minutes);
+            let mut sum = Raw::new();
+            for t in teams.iter().filter(|t| {
+                (k.municipality.is_empty() || t.municipality == k.municipality)
+                    && k.team.as_ref().is_none_or(|kt| *kt == t.team)
+            }) {
+                sum.add(&t.raw);
             }
             sum
         })
@@ -753,9 +869,6 @@ fn table(keys: &[RowKey], raw: &BTreeMap<Team, Raw>) -> Vec<Raw> {
 
 /// Small groups and their complements, for one figure over all rows.
 fn protect(keys: &[RowKey], cells: &mut [Cell]) {
-    for c in cells.iter_mut() {
-        c.hidden |= c.n < MIN_GROUP;
-    }
     // Teams within their municipality.
     let mut start = 0;
     let mut totals = Vec::new();
@@ -824,20 +937,21 @@ fn median_hours(mut minutes: Vec<u32>) -> Option<f64> {
 fn figures(
     p: UsagePeriod,
     keys: &[RowKey],
-    input: &Input<'_>,
+    counts: &BTreeMap<UsagePeriod, PeriodCounts>,
     counted_from: Option<NaiveDate>,
 ) -> Vec<UsageFigures> {
-    let (families, activity, shared) = (input.families, &input.activity, input.shared);
+    let empty = PeriodCounts::default();
+    let of = |p: UsagePeriod| counts.get(&p).unwrap_or(&empty);
     let measured = |from: NaiveDate| counted_from.is_some_and(|c| c <= from);
-    let whole = table(keys, &count_period(p, families, activity, shared));
-    let months: Vec<Vec<Raw>> =
-        p.months().into_iter().map(|m| table(keys, &count_period(m, families, activity, shared))).collect();
-    let mut cells: Vec<[Cell; N]> = whole.iter().map(|r| r.counts.map(Cell::new)).collect();
+    let whole = table(keys, &of(p).teams);
+    let months: Vec<Vec<Raw>> = p.months().into_iter().map(|m| table(keys, &of(m).teams)).collect();
+    let mut cells: Vec<Vec<Cell>> =
+        whole.iter().map(|r| (0..N).map(|i| Cell::new(r.count(i), r.families(i))).collect()).collect();
     for i in 0..N {
         // Each month protected on its own, then the period: hidden where any month hides.
         let mut hidden_in_a_month = vec![false; keys.len()];
         for month in &months {
-            let mut c: Vec<Cell> = month.iter().map(|r| Cell::new(r.counts[i])).collect();
+            let mut c: Vec<Cell> = month.iter().map(|r| Cell::new(r.count(i), r.families(i))).collect();
             protect(keys, &mut c);
             for (h, c) in hidden_in_a_month.iter_mut().zip(&c) {
                 *h |= c.hides();
@@ -853,22 +967,17 @@ fn figures(
         }
     }
     let activity_measured = measured(p.first_day());
-    let weeks: Vec<NaiveDate> = p.weeks();
-    let week_cells: Vec<Vec<Cell>> = weeks
+    let active = Measure::ActivePersons.index();
+    let week_cells: Vec<(NaiveDate, Vec<Cell>)> = of(p)
+        .weeks
         .iter()
-        .map(|monday| {
-            let raw: BTreeMap<Team, Raw> = activity
+        .map(|w| {
+            let mut c: Vec<Cell> = table(keys, &w.teams)
                 .iter()
-                .filter(|((b, _), _)| *b == week_code(*monday))
-                .map(|((_, t), n)| {
-                    let mut r = Raw::default();
-                    r.counts[0] = *n;
-                    (t.clone(), r)
-                })
+                .map(|r| Cell::new(r.count(active), r.families(active)))
                 .collect();
-            let mut c: Vec<Cell> = table(keys, &raw).iter().map(|r| Cell::new(r.counts[0])).collect();
             protect(keys, &mut c);
-            c
+            (w.monday, c)
         })
         .collect();
     cells
@@ -892,19 +1001,18 @@ fn figures(
                 _ => None,
             };
             let median_answer_hours =
-                shown(Measure::FamilyMessagesAnswered).and_then(|_| median_hours(raw.answer_minutes));
+                shown(Measure::FamilyMessagesAnswered).and_then(|_| median_hours(raw.answer_minutes.clone()));
             let reports = shown(Measure::UsageReportsShared);
             let shared = UsageQuestion::ALL
                 .iter()
                 .map(|q| {
-                    let e = reports.and_then(|n| estimate(n, raw.shared_yes[q.index()]));
+                    let e = reports.and_then(|n| estimate(n, raw.yes(q.index())));
                     SharedEstimate { question: *q, percent: e.map(|e| e.0), margin: e.map(|e| e.1) }
                 })
                 .collect();
-            let weeks = weeks
+            let weeks = week_cells
                 .iter()
-                .zip(&week_cells)
-                .filter(|(monday, _)| measured(**monday))
+                .filter(|(monday, _)| measured(*monday))
                 .map(|(monday, c)| WeekCount { monday: *monday, value: (!c[row].hidden).then_some(c[row].n) })
                 .collect();
             UsageFigures { counts, reach_percent, median_answer_hours, weeks, shared, activity_measured }
@@ -912,34 +1020,24 @@ fn figures(
         .collect()
 }
 
-struct Input<'a> {
-    families: &'a [Family],
-    activity: BTreeMap<(String, Team), u32>,
-    shared: &'a [SharedCount],
-}
-
-/// The report of a period next to the same period a year earlier.
+/// The report of a period next to the same period a year earlier, from the counts of
+/// [`periods_needed`] (a period missing counts as empty).
 pub fn build(
     period: UsagePeriod,
-    families: &[Family],
-    activity: &[ActivityCount],
-    shared: &[SharedCount],
+    counts: &BTreeMap<UsagePeriod, PeriodCounts>,
     activity_counted_from: Option<NaiveDate>,
 ) -> UsageReport {
     let previous_period = period.year_earlier();
-    let mut teams: Vec<Team> = families.iter().map(|f| (f.municipality.clone(), f.team.clone())).collect();
-    teams.extend(activity.iter().map(|a| (a.municipality.clone(), a.team.clone())));
-    teams.extend(shared.iter().map(|a| (a.municipality.clone(), a.team.clone())));
+    let mut teams: Vec<Team> = counts
+        .values()
+        .flat_map(|c| c.teams.iter().chain(c.weeks.iter().flat_map(|w| &w.teams)))
+        .map(|t| (t.municipality.clone(), t.team.clone()))
+        .collect();
     teams.sort();
     teams.dedup();
     let keys = row_keys(&teams);
-    let activity: BTreeMap<(String, Team), u32> = activity
-        .iter()
-        .map(|a| ((a.bucket.clone(), (a.municipality.clone(), a.team.clone())), a.persons))
-        .collect();
-    let input = Input { families, activity, shared };
-    let current = figures(period, &keys, &input, activity_counted_from);
-    let previous = figures(previous_period, &keys, &input, activity_counted_from);
+    let current = figures(period, &keys, counts, activity_counted_from);
+    let previous = figures(previous_period, &keys, counts, activity_counted_from);
     let rows = keys
         .into_iter()
         .zip(current.into_iter().zip(previous))
@@ -951,6 +1049,19 @@ pub fn build(
         })
         .collect();
     UsageReport { period, previous_period, activity_counted_from, rows }
+}
+
+/// Counts every period needed from the data as it is now, and builds the report.
+pub fn report(
+    period: UsagePeriod,
+    families: &[Family],
+    activity: &[ActivityCount],
+    shared: &[SharedCount],
+    activity_counted_from: Option<NaiveDate>,
+) -> UsageReport {
+    let counts =
+        periods_needed(period).into_iter().map(|p| (p, count(p, families, activity, shared))).collect();
+    build(period, &counts, activity_counted_from)
 }
 
 // ---- output -------------------------------------------------------------------------------
@@ -981,7 +1092,7 @@ pub fn to_csv(report: &UsageReport) -> String {
         let (m, t) = group_name(r);
         for (period, f) in [(report.period, &r.current), (report.previous_period, &r.previous)] {
             let mut row = vec![indicators::csv_cell(&m), indicators::csv_cell(&t), period.code()];
-            row.extend(f.counts.iter().map(|c| shown(c.value)));
+            row.extend(Measure::ALL.iter().map(|m| shown(f.get(*m))));
             row.push(f.reach_percent.map(|p| p.to_string()).unwrap_or_default());
             let decimal = |v: Option<f64>| v.map(|v| format!("{v:.1}").replace('.', ",")).unwrap_or_default();
             row.push(decimal(f.median_answer_hours));
@@ -1023,13 +1134,13 @@ pub fn to_html(report: &UsageReport, made_on: NaiveDate) -> String {
             esc(&prev)
         );
         let dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
-        for (i, m) in Measure::ALL.iter().enumerate() {
+        for m in &Measure::ALL {
             let _ = write!(
                 out,
                 "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(m.label()),
-                dash(r.current.counts[i].value.map(|v| v.to_string())),
-                dash(r.previous.counts[i].value.map(|v| v.to_string())),
+                dash(r.current.get(*m).map(|v| v.to_string())),
+                dash(r.previous.get(*m).map(|v| v.to_string())),
             );
         }
         let _ = write!(

@@ -16,7 +16,9 @@ CREATE TABLE usage_counting (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     started_on TEXT NOT NULL
 ) STRICT;
-INSERT INTO usage_counting (id, started_on) VALUES (1, strftime('%Y-%m-%d', 'now'));
+-- From the day after the upgrade (a day with contacts before it would count short); the
+-- Dutch date, at most a day late.
+INSERT INTO usage_counting (id, started_on) VALUES (1, date('now', '+2 hours', '+1 day'));
 
 -- Monthly reports from apps whose person chose to share which parts they used: randomized on
 -- the device, added up here per month, team and question. `devices.usage_reported_month` is

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use cjg_core::indicators::{self, IndicatorReport, Period};
-use cjg_core::usage::{self, UsagePeriod, UsageReport};
+use cjg_core::usage::{self, PeriodCounts, UsagePeriod, UsageReport};
 use cjg_core::validate::ActivationCode;
 use cjg_core::ErrorCode;
 use uuid::Uuid;
@@ -74,34 +74,43 @@ fn report_as_served(tx: &Tx<'_>, period: Period, now: DateTime<Utc>) -> AppResul
     Ok(report)
 }
 
-/// The usage report of an ended period next to the same period a year earlier, and who pulled
-/// it (logged in the same transaction). The first pull after the period ended stores it and
-/// every later pull gets exactly that: two pulls of one period never differ, so no change in
-/// between can be read off them.
+/// The usage report of a settled period ([`UsagePeriod::ready_on`]) next to the same period a
+/// year earlier, and who pulled it (logged in the same transaction). Each period's counts are
+/// stored the first time a report needs them and used as stored ever after: two pulls of a
+/// period, a quarter and its months, a period and the next year's comparison are all made from
+/// the same numbers, so no change in between can be read off them.
 pub fn usage_report(
     tx: &Tx<'_>,
     period: UsagePeriod,
     pull: &db::reports::Pull<'_>,
 ) -> AppResult<UsageReport> {
-    if cjg_core::time::dutch_date(pull.at) <= period.last_day() {
+    let ready_on = period.ready_on();
+    if cjg_core::time::dutch_date(pull.at) < ready_on {
         return Err(AppError::new(
             ErrorCode::Validation,
-            "this period has not ended yet: a usage report is for a month, quarter or half year that is over",
+            format!("this period's figures are final on {ready_on}: a report exists from that day"),
         ));
     }
     db::reports::log_pull(tx, pull)?;
-    let key = format!("usage:{}", period.code());
-    if let Some(frozen) = db::reports::frozen(tx, &key)? {
-        return Ok(frozen);
+    let mut data = None;
+    let mut counts = std::collections::BTreeMap::new();
+    for p in usage::periods_needed(period) {
+        let key = format!("usage-counts:{}", p.code());
+        let stored = match db::reports::frozen::<PeriodCounts>(tx, &key)? {
+            Some(c) => c,
+            None => {
+                if data.is_none() {
+                    data = Some((db::usage::families(tx)?, db::usage::activity(tx)?, db::usage::shared(tx)?));
+                }
+                let (families, activity, shared) =
+                    data.as_ref().ok_or_else(|| AppError::internal("no data"))?;
+                let c = usage::count(p, families, activity, shared);
+                db::reports::freeze(tx, &key, &c, pull.at)?
+            }
+        };
+        counts.insert(p, stored);
     }
-    let report = usage::build(
-        period,
-        &db::usage::families(tx)?,
-        &db::usage::activity(tx)?,
-        &db::usage::shared(tx)?,
-        db::usage::counting_since(tx)?,
-    );
-    Ok(db::reports::freeze(tx, &key, &report, pull.at)?)
+    Ok(usage::build(period, &counts, db::usage::counting_since(tx)?))
 }
 
 /// Every dossier's audit chain, recomputed and compared with the stored hashes.

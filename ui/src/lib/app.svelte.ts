@@ -103,6 +103,7 @@ class AppState {
   openArticle = (id: string): void => {
     this.module = "informatie";
     this.articleId = id;
+    api.noteUse("informatie").catch(() => {});
   };
 
   sync = async (): Promise<void> => {

@@ -151,7 +151,7 @@ fn periods_parse_and_name_themselves() {
 #[test]
 fn a_month_against_figures_worked_out_by_hand() {
     let (families, activity) = dataset();
-    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
+    let r = report(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
     use Measure as M;
     // Families in care: Noord 8, Zuid 3. Zuid is under 5, so Noord is hidden too (else
     // Demostad 11 − Noord 8 gives Zuid away). Centrum 10; the closed family does not count.
@@ -213,8 +213,8 @@ fn a_month_against_figures_worked_out_by_hand() {
 fn a_quarter_hides_what_one_of_its_months_hides() {
     let (families, activity) = dataset();
     let counted = Some(d("2025-01-01"));
-    let october = build(UsagePeriod::parse("2026-10").unwrap(), &families, &activity, &[], counted);
-    let quarter = build(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &[], counted);
+    let october = report(UsagePeriod::parse("2026-10").unwrap(), &families, &activity, &[], counted);
+    let quarter = report(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &[], counted);
     let m = Measure::DevicesRevokedByFamily;
     // October: five devices revoked in Noord, shown. November: one, hidden. The quarter's six
     // would give November away (6 − 5), so the quarter hides it.
@@ -225,7 +225,7 @@ fn a_quarter_hides_what_one_of_its_months_hides() {
     assert_eq!(row(&quarter, "", None).current.get(Measure::FamiliesInCare), Some(22));
     // Activity of a period that began before counting did is not known.
     let early =
-        build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2026-11-15")));
+        report(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2026-11-15")));
     assert!(!row(&early, "", None).current.activity_measured);
     assert_eq!(row(&early, "", None).current.get(Measure::ActivePersons), None);
     // Weeks are counted from their Monday: the 16th and the 23rd.
@@ -235,7 +235,7 @@ fn a_quarter_hides_what_one_of_its_months_hides() {
 #[test]
 fn csv_and_html_carry_the_figures_and_no_hidden_one() {
     let (families, activity) = dataset();
-    let r = build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
+    let r = report(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &[], Some(d("2025-01-01")));
     let csv = to_csv(&r);
     let mut reader =
         csv::ReaderBuilder::new().delimiter(b';').from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
@@ -331,33 +331,35 @@ fn two_generated_years_keep_every_small_group_hidden() {
         periods.extend((1..=4).map(|quarter| UsagePeriod::Quarter { year, quarter }));
         periods.extend((1..=2).map(|half| UsagePeriod::Half { year, half }));
     }
-    let activity_map: BTreeMap<(String, Team), u32> = activity
-        .iter()
-        .map(|a| ((a.bucket.clone(), (a.municipality.clone(), a.team.clone())), a.persons))
-        .collect();
     let (mut shown, mut hidden) = (0, 0);
     for p in periods {
-        let r = build(p, &families, &activity, &[], Some(d("2025-01-01")));
+        let r = report(p, &families, &activity, &[], Some(d("2025-01-01")));
         let keys: Vec<RowKey> = r
             .rows
             .iter()
             .map(|row| RowKey { municipality: row.municipality.clone(), team: row.team.clone() })
             .collect();
-        let raw = table(&keys, &count_period(p, &families, &activity_map, &[]));
+        let raw = table(&keys, &count(p, &families, &activity, &[]).teams);
         for m in Measure::ALL {
             let value = |i: usize| r.rows[i].current.get(m);
             for (i, row) in raw.iter().enumerate() {
                 match value(i) {
                     Some(v) => {
                         assert!(v >= MIN_GROUP, "{m:?} {} shows {v}", p.code());
-                        assert_eq!(v, row.counts[m.index()]);
+                        assert_eq!(v, row.count(m.index()));
+                        assert!(
+                            row.families(m.index()) >= MIN_GROUP,
+                            "{m:?} {} from {} families",
+                            p.code(),
+                            row.families(m.index())
+                        );
                         shown += 1;
                     }
                     None => hidden += 1,
                 }
             }
             // A shown total never has exactly one hidden non-zero part.
-            let hides = |i: usize| value(i).is_none() && raw[i].counts[m.index()] > 0;
+            let hides = |i: usize| value(i).is_none() && raw[i].count(m.index()) > 0;
             let mut start = 0;
             let mut totals = Vec::new();
             for i in 0..keys.len() {
@@ -377,12 +379,12 @@ fn two_generated_years_keep_every_small_group_hidden() {
             // A longer period shows a figure only where each month shows it or hides a zero.
             if p.months().len() > 1 {
                 for month in p.months() {
-                    let mr = build(month, &families, &activity, &[], Some(d("2025-01-01")));
-                    let mraw = table(&keys, &count_period(month, &families, &activity_map, &[]));
+                    let mr = report(month, &families, &activity, &[], Some(d("2025-01-01")));
+                    let mraw = table(&keys, &count(month, &families, &activity, &[]).teams);
                     for i in 0..keys.len() {
                         if value(i).is_some() {
                             assert!(
-                                mr.rows[i].current.get(m).is_some() || mraw[i].counts[m.index()] == 0,
+                                mr.rows[i].current.get(m).is_some() || mraw[i].count(m.index()) == 0,
                                 "{m:?} {} shows what {} hides",
                                 p.code(),
                                 month.code()
@@ -481,7 +483,7 @@ fn shared_reports_give_estimates_only_for_groups_of_five_or_more() {
         }
     }
     let r =
-        build(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
+        report(UsagePeriod::parse("2026-11").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
     let export = |row: &UsageRow| row.current.shared[5];
     // Zuid has 2 reports: hidden, and Noord with it; Demostad has 10: 8 yes of 10 → 2·0.8 − 0.5 = 110% → 100%.
     assert_eq!(line(&r, Measure::UsageReportsShared), [None, None, Some(10), None, None, Some(10)]);
@@ -491,6 +493,32 @@ fn shared_reports_give_estimates_only_for_groups_of_five_or_more() {
     assert_eq!(ds.percent, Some(100.0));
     assert!(ds.margin.unwrap() > 40.0, "ten reports say little: {:?}", ds.margin);
     let q4 =
-        build(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
+        report(UsagePeriod::parse("2026-Q4").unwrap(), &families, &activity, &shared, Some(d("2025-01-01")));
     assert_eq!(row(&q4, "", None).current.get(Measure::UsageReportsShared), Some(10));
+}
+
+/// A figure needs five families behind it, not five events: seven messages of one family, or
+/// five questions from two, show nothing, however many families the team has.
+#[test]
+fn many_events_of_few_families_show_nothing() {
+    let mut v = Vec::new();
+    for i in 0..9 {
+        let events = match i {
+            0 => (0..7)
+                .map(|_| Event::FamilyMessage { on: d("2026-11-10"), answered_after_minutes: Some(30) })
+                .collect(),
+            1 | 2 => {
+                (0..3).map(|_| Event::Feedback { on: d("2026-11-11"), kind: FeedbackKind::Vraag }).collect()
+            }
+            _ => vec![],
+        };
+        v.push(family(DS, "Team Noord", "2026-01-01", None, vec![parent(vec![])], events));
+    }
+    let r = report(UsagePeriod::parse("2026-11").unwrap(), &v, &[], &[], None);
+    let all = row(&r, "", None);
+    assert_eq!(all.current.get(Measure::FamiliesInCare), Some(9));
+    assert_eq!(all.current.get(Measure::FamilyMessages), None, "seven messages, one family");
+    assert_eq!(all.current.get(Measure::FamilyMessagesAnswered), None);
+    assert_eq!(all.current.median_answer_hours, None);
+    assert_eq!(all.current.get(Measure::FeedbackVraag), None, "six questions, two families");
 }

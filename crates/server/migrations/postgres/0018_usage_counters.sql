@@ -11,7 +11,8 @@ CREATE TABLE usage_counting (
     id         BIGINT PRIMARY KEY CHECK (id = 1),
     started_on TEXT NOT NULL
 );
-INSERT INTO usage_counting (id, started_on) VALUES (1, to_char(now() AT TIME ZONE 'Europe/Amsterdam', 'YYYY-MM-DD'));
+INSERT INTO usage_counting (id, started_on)
+    VALUES (1, to_char((now() AT TIME ZONE 'Europe/Amsterdam') + interval '1 day', 'YYYY-MM-DD'));
 
 CREATE TABLE usage_shared (
     month        TEXT NOT NULL,

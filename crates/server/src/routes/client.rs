@@ -501,7 +501,8 @@ pub async fn audit_alert(
 
 /// An app whose person chose to share how they use it reports one ended month: randomized
 /// yes/no answers per part of the app, added to counters per team and thrown away. A month
-/// counts once per person (409 `conflict` for a second report); only the last three months.
+/// counts once per person (409 `conflict` for a second report), and only in the ten days after it
+/// ended (later, its counts are fixed).
 #[utoipa::path(post, path = "/v1/me/usage", request_body = cjg_core::usage::UsageShare,
     responses((status = 204), (status = 400, body = cjg_core::ApiError), (status = 401, body = cjg_core::ApiError),
         (status = 409, body = cjg_core::ApiError)),
@@ -514,15 +515,19 @@ pub async fn share_usage(
     let bad = || {
         AppError::new(
             ErrorCode::Validation,
-            "a report is an ended month of the last three, with every question",
+            "a report is a month that ended in the last ten days (2026-11), with every question answered",
         )
     };
     let month = share.check().map_err(|_| bad())?;
+    // After its settling days a month's counts are fixed: a late report would change them.
     let today = state.clock.today();
-    if month.last_day() >= today || month.last_day() < today - chrono::Duration::days(100) {
+    if month.last_day() >= today || today >= month.ready_on() {
         return Err(bad());
     }
-    let added = state.db.write(move |tx| Ok(db::usage::add_share(tx, who.device_id, &share)?)).await?;
+    let added = state
+        .db
+        .write_in(who.dossier_id, move |tx| Ok(db::usage::add_share(tx, who.device_id, &share)?))
+        .await?;
     if !added {
         return Err(AppError::new(ErrorCode::Conflict, "this month was already reported"));
     }
