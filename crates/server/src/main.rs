@@ -280,35 +280,10 @@ async fn usage(
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let period = cjg_core::usage::UsagePeriod::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
-    let state = open_state(settings)?;
-    let now = state.clock.now();
-    let fmt = format!("{format:?}").to_lowercase();
-    let report = state
-        .db
-        .write(move |tx| {
-            let pull = cjg_server::db::reports::Pull {
-                at: now,
-                actor: "command line",
-                role: "functioneel beheer",
-                report: "usage",
-                period: period.code(),
-                format: &fmt,
-            };
-            cjg_server::service::usage_report(tx, period, &pull)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("no usage report: {}", e.message))?;
-    let text = match format {
-        ReportFormat::Csv => cjg_core::usage::to_csv(&report),
-        ReportFormat::Html => cjg_core::usage::to_html(&report, state.clock.today()),
-        ReportFormat::Json => serde_json::to_string_pretty(&report)?,
-    };
-    match out {
-        Some(path) => std::fs::write(&path, text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        None => print!("{text}"),
-    }
-    Ok(())
+    pull_report(settings, "usage", period.code(), format, out, move |tx, pull| {
+        cjg_server::service::usage_report(tx, period, pull)
+    })
+    .await
 }
 
 async fn report(
@@ -318,28 +293,49 @@ async fn report(
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let period = cjg_core::indicators::Period::parse(period).map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+    pull_report(settings, "indicators", period.code(), format, out, move |tx, pull| {
+        cjg_server::service::indicator_report(tx, period, pull)
+    })
+    .await
+}
+
+/// A report pulled on the command line: logged like a staff member's pull, in the same
+/// transaction that makes it, and written in the format asked for.
+async fn pull_report<R: cjg_server::service::ReportText>(
+    settings: &Settings,
+    report: &'static str,
+    period: String,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+    make: impl FnOnce(
+            &cjg_server::db::sql::Tx<'_>,
+            &cjg_server::db::reports::Pull<'_>,
+        ) -> cjg_server::error::AppResult<R>
+        + Send
+        + 'static,
+) -> anyhow::Result<()> {
     let state = open_state(settings)?;
     let now = state.clock.now();
     let fmt = format!("{format:?}").to_lowercase();
-    let report = state
+    let made = state
         .db
         .write(move |tx| {
             let pull = cjg_server::db::reports::Pull {
                 at: now,
                 actor: "command line",
                 role: "functioneel beheer",
-                report: "indicators",
-                period: period.code(),
+                report,
+                period,
                 format: &fmt,
             };
-            cjg_server::service::indicator_report(tx, period, &pull)
+            make(tx, &pull)
         })
         .await
-        .map_err(|e| anyhow::anyhow!("cannot read the questionnaires: {}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("no {report} report: {}", e.message))?;
     let text = match format {
-        ReportFormat::Csv => cjg_core::indicators::to_csv(&report),
-        ReportFormat::Html => cjg_core::indicators::to_html(&report, state.clock.today()),
-        ReportFormat::Json => serde_json::to_string_pretty(&report)?,
+        ReportFormat::Csv => made.csv(),
+        ReportFormat::Html => made.html(state.clock.today()),
+        ReportFormat::Json => serde_json::to_string_pretty(&made)?,
     };
     match out {
         Some(path) => std::fs::write(&path, text)

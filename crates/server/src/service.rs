@@ -74,6 +74,30 @@ fn report_as_served(tx: &Tx<'_>, period: Period, now: DateTime<Utc>) -> AppResul
     Ok(report)
 }
 
+/// A report as the API and the command line write it, besides JSON.
+pub trait ReportText: serde::Serialize + Send + 'static {
+    fn csv(&self) -> String;
+    fn html(&self, made_on: chrono::NaiveDate) -> String;
+}
+
+impl ReportText for IndicatorReport {
+    fn csv(&self) -> String {
+        indicators::to_csv(self)
+    }
+    fn html(&self, made_on: chrono::NaiveDate) -> String {
+        indicators::to_html(self, made_on)
+    }
+}
+
+impl ReportText for UsageReport {
+    fn csv(&self) -> String {
+        usage::to_csv(self)
+    }
+    fn html(&self, made_on: chrono::NaiveDate) -> String {
+        usage::to_html(self, made_on)
+    }
+}
+
 /// The usage report of a settled period ([`UsagePeriod::ready_on`]) next to the same period a
 /// year earlier, and who pulled it (logged in the same transaction). Each period's counts are
 /// stored the first time a report needs them and used as stored ever after: two pulls of a
