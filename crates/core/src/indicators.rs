@@ -465,6 +465,36 @@ pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The start of a report page to print or save as PDF: its style, heading and a line on what it
+/// shows. Shared by the indicator and usage reports.
+pub(crate) fn html_page(title: &str, heading: &str, intro: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}}\
+         table{{border-collapse:collapse;width:100%;margin-bottom:2rem;break-inside:avoid}}\
+         th,td{{border:1px solid #999;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
+         th{{background:#eef2f0}}td.n{{white-space:nowrap}}.muted{{color:#555}}\
+         @media print{{body{{margin:0}}}}</style></head><body><h1>{}</h1><p>{}</p>",
+        esc(title),
+        esc(heading),
+        esc(intro),
+    )
+}
+
+/// A group's heading and the head of its table: what, this period, the year before.
+pub(crate) fn html_group_table(out: &mut String, group: (String, String), what: &str, cur: &str, prev: &str) {
+    let _ = write!(
+        out,
+        "<h2>{} – {}</h2><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+         <th scope=\"col\">{}</th></tr></thead><tbody>",
+        esc(&group.0),
+        esc(&group.1),
+        esc(what),
+        esc(cur),
+        esc(prev)
+    );
+}
+
 fn shares_text(s: &Option<AgreeShares>) -> String {
     s.map_or_else(|| "–".into(), |s| format!("eens {}% · oneens {}% · n.v.t. {}%", s.eens, s.oneens, s.nvt))
 }
@@ -474,30 +504,16 @@ fn shares_text(s: &Option<AgreeShares>) -> String {
 pub fn to_html(report: &IndicatorReport, made_on: NaiveDate) -> String {
     let texts = item_texts();
     let (cur, prev) = (report.period.label(), report.previous_period.label());
-    let mut out = format!(
-        "<!doctype html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Indicatoren {cur}</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}}\
-         table{{border-collapse:collapse;width:100%;margin-bottom:2rem;break-inside:avoid}}\
-         th,td{{border:1px solid #999;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
-         th{{background:#eef2f0}}td.n{{white-space:nowrap}}.muted{{color:#555}}\
-         @media print{{body{{margin:0}}}}</style></head><body>\
-         <h1>Indicatoren vragenlijst bij het afsluiten</h1>\
-         <p>{} naast {}. Gemaakt op {}. Groepen met minder dan {MIN_GROUP} antwoorden tonen geen cijfers.</p>",
-        esc(&cur),
-        esc(&prev),
-        made_on.format("%d-%m-%Y"),
+    let mut out = html_page(
+        &format!("Indicatoren {cur}"),
+        "Indicatoren vragenlijst bij het afsluiten",
+        &format!(
+            "{cur} naast {prev}. Gemaakt op {}. Groepen met minder dan {MIN_GROUP} antwoorden tonen geen cijfers.",
+            made_on.format("%d-%m-%Y")
+        ),
     );
     for r in &report.rows {
-        let (m, t) = group_name(r);
-        let _ = write!(
-            out,
-            "<h2>{} – {}</h2><table><thead><tr><th scope=\"col\">Indicator</th><th scope=\"col\">{}</th>\
-             <th scope=\"col\">{}</th></tr></thead><tbody>",
-            esc(&m),
-            esc(&t),
-            esc(&cur),
-            esc(&prev)
-        );
+        html_group_table(&mut out, group_name(r), "Indicator", &cur, &prev);
         let cell = |f: &Figures, i: usize| -> String {
             if f.suppressed {
                 return format!("<span class=\"muted\">minder dan {MIN_GROUP} antwoorden</span>");

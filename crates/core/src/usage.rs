@@ -1110,29 +1110,16 @@ pub fn to_csv(report: &UsageReport) -> String {
 pub fn to_html(report: &UsageReport, made_on: NaiveDate) -> String {
     let (cur, prev) = (report.period.label(), report.previous_period.label());
     let esc = indicators::esc;
-    let mut out = format!(
-        "<!doctype html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Gebruik van de app {cur}</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}}\
-         table{{border-collapse:collapse;width:100%;margin-bottom:2rem;break-inside:avoid}}\
-         th,td{{border:1px solid #999;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
-         th{{background:#eef2f0}}td.n{{white-space:nowrap}}</style></head><body>\
-         <h1>Gebruik van de app Mijn CJG</h1>\
-         <p>{} naast {}. Gemaakt op {}. Alleen aantallen; groepen van minder dan {MIN_GROUP} tonen geen cijfer (–).</p>",
-        esc(&cur),
-        esc(&prev),
-        made_on.format("%d-%m-%Y"),
+    let mut out = indicators::html_page(
+        &format!("Gebruik van de app {cur}"),
+        "Gebruik van de app Mijn CJG",
+        &format!(
+            "{cur} naast {prev}. Gemaakt op {}. Alleen aantallen; groepen van minder dan {MIN_GROUP} tonen geen cijfer (–).",
+            made_on.format("%d-%m-%Y")
+        ),
     );
     for r in &report.rows {
-        let (m, t) = group_name(r);
-        let _ = write!(
-            out,
-            "<h2>{} – {}</h2><table><thead><tr><th scope=\"col\">Wat</th><th scope=\"col\">{}</th>\
-             <th scope=\"col\">{}</th></tr></thead><tbody>",
-            esc(&m),
-            esc(&t),
-            esc(&cur),
-            esc(&prev)
-        );
+        indicators::html_group_table(&mut out, group_name(r), "Wat", &cur, &prev);
         let dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
         for m in &Measure::ALL {
             let _ = write!(
