@@ -519,6 +519,22 @@ pub async fn enrolled_app_via(
     (dir, app)
 }
 
+/// The demo family member `first_name` enrolled with the client library alone (no app core):
+/// a store at `dir/<first_name>.db` with the test PIN, kept in the keychain.
+pub async fn enrolled_store(server: &TestServer, first_name: &str, dir: &Path) -> cjg_store::Store {
+    cjg_client::enrol(
+        &server.url,
+        &server.code_for(first_name),
+        &cjg_core::validate::Pin::parse(PIN).unwrap(),
+        &[7; 32],
+        cjg_store::PinMode::Keychain,
+        &dir.join(format!("{first_name}.db")),
+        "test",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("enrol {first_name}: {e}"))
+}
+
 /// [`enrolled_app_via`] the server's own address.
 pub async fn enrolled_app(
     server: &TestServer,

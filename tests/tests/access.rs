@@ -2,31 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use cjg_client::app::{Notice, Phase};
 use cjg_client::{Session, SyncOptions};
-use cjg_core::validate::Pin;
 use cjg_store::Store;
-use cjg_tests::{params, TestServer, PIN};
+use cjg_tests::{enrolled_store, params, TestServer, PIN};
 use serde_json::{json, Value};
-
-const SECRET: [u8; 32] = [7; 32];
-
-async fn enrol(server: &TestServer, who: &str, dir: &Path) -> Store {
-    let pin = Pin::parse(PIN).unwrap();
-    cjg_client::enrol(
-        &server.url,
-        &server.code_for(who),
-        &pin,
-        &SECRET,
-        cjg_store::PinMode::Keychain,
-        &dir.join(format!("{who}.db")),
-        "test",
-    )
-    .await
-    .unwrap_or_else(|e| panic!("enrol {who}: {e}"))
-}
 
 async fn synced_titles(store: &mut Store) -> BTreeSet<String> {
     cjg_client::sync(store, &SyncOptions::default(), |_| {}).await.unwrap();
@@ -56,11 +37,11 @@ fn set(parts: &[&[&str]]) -> BTreeSet<String> {
 async fn each_family_member_gets_exactly_what_the_law_allows() {
     let server = TestServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
-    let mut ineke = enrol(&server, "Ineke", dir.path()).await;
-    let mut noor = enrol(&server, "Noor", dir.path()).await;
-    let mut milan = enrol(&server, "Milan", dir.path()).await;
-    let mut eva = enrol(&server, "Eva", dir.path()).await;
+    let mut sanne = enrolled_store(&server, "Sanne", dir.path()).await;
+    let mut ineke = enrolled_store(&server, "Ineke", dir.path()).await;
+    let mut noor = enrolled_store(&server, "Noor", dir.path()).await;
+    let mut milan = enrolled_store(&server, "Milan", dir.path()).await;
+    let mut eva = enrolled_store(&server, "Eva", dir.path()).await;
 
     assert_eq!(synced_titles(&mut sanne).await, set(&[&FAMILY, &NOOR, &DAAN, &[PARENTS]]), "parent, gezag");
     assert_eq!(synced_titles(&mut ineke).await, set(&[&FAMILY]), "other carer: the family entries only");
@@ -85,8 +66,8 @@ async fn turning_16_takes_entries_from_the_parents_and_consent_gives_them_back()
     let data = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
-    let mut noor = enrol(&server, "Noor", dir.path()).await;
+    let mut sanne = enrolled_store(&server, "Sanne", dir.path()).await;
+    let mut noor = enrolled_store(&server, "Noor", dir.path()).await;
     assert!(synced_titles(&mut sanne).await.is_superset(&set(&[&NOOR])));
     let entries_before = sanne.entries().unwrap().len();
 
@@ -133,8 +114,8 @@ async fn a_consent_given_before_16_is_asked_again_at_16() {
     let data = tempfile::tempdir().unwrap();
     let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut sanne = enrol(&server, "Sanne", dir.path()).await;
-    let noor = enrol(&server, "Noor", dir.path()).await;
+    let mut sanne = enrolled_store(&server, "Sanne", dir.path()).await;
+    let noor = enrolled_store(&server, "Noor", dir.path()).await;
     let session = Session::of(&noor).unwrap();
     let token = session.token().await.unwrap();
     session.client.set_consent(&token, true).await.unwrap();
@@ -289,7 +270,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     // Many callers from one address: the guessing limit is not what this test is about.
     let server = TestServer::start_with(&["--attempts-per-minute", "1000"]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let sanne = enrol(&server, "Sanne", dir.path()).await;
+    let sanne = enrolled_store(&server, "Sanne", dir.path()).await;
     let sanne_device = sanne.profile().unwrap().device_id;
     let db = server.db();
     let one = |sql: &str| -> String { db.query_row(sql, params![], |r| r.get(0)).unwrap() };
@@ -350,7 +331,7 @@ async fn every_route_refuses_everyone_but_the_owner() {
     ];
     let mut callers: Vec<(String, Option<String>, Vec<String>)> = Vec::new();
     for who in ["Eva", "Sem", "Noor"] {
-        let store = enrol(&server, who, dir.path()).await;
+        let store = enrolled_store(&server, who, dir.path()).await;
         let token = Session::of(&store).unwrap().token().await.unwrap();
         let secrets = if who == "Noor" { for_noor.clone() } else { voorbeeld_secrets.clone() };
         callers.push((format!("device of {who}"), Some(token), secrets));

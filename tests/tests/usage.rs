@@ -218,17 +218,7 @@ async fn shared_use_is_counted_once_per_person_and_month_and_estimated() {
     }
     // Milan's report goes by hand, to try what the server refuses.
     let milan_dir = tempfile::tempdir().unwrap();
-    let milan = cjg_client::enrol(
-        &server.url,
-        &server.code_for("Milan"),
-        &cjg_core::validate::Pin::parse(cjg_tests::PIN).unwrap(),
-        &[7; 32],
-        cjg_store::PinMode::Keychain,
-        &milan_dir.path().join("milan.db"),
-        "test",
-    )
-    .await
-    .unwrap();
+    let milan = cjg_tests::enrolled_store(&server, "Milan", milan_dir.path()).await;
     let all = |v: bool| UsageQuestion::ALL.iter().map(|q| (*q, v)).collect();
     let share = |m: &str| UsageShare { month: m.into(), answers: all(true) };
     let session = cjg_client::Session::of(&milan).unwrap();
