@@ -50,8 +50,12 @@ impl AppCore {
         let share = {
             let mut store = self.store().await?;
             let Some(mut r) = store.usage_sharing()? else { return Ok(false) };
+            let before = r.clone();
             r.roll(&month_of(now));
-            store.set_usage_sharing(Some(&r))?;
+            // Runs after every sync: the sealed record is written only when the month turned.
+            if r != before {
+                store.set_usage_sharing(Some(&r))?;
+            }
             let bytes = cjg_crypto::random_array::<COINS>()?;
             r.report(&bytes.map(|b| b & 1 == 1))
         };
