@@ -207,8 +207,9 @@ async fn a_server_killed_in_a_burst_of_writes_loses_nothing_it_confirmed_and_dou
     );
     let stored_messages =
         counts(&server, "SELECT text, COUNT(*) FROM messages WHERE dossier_id = ?1 GROUP BY text", &d);
-    let (entries, feedback) = (entries.lock().unwrap(), feedback.lock().unwrap());
-    let (coach_messages, app_messages) = (coach_messages.lock().unwrap(), app_messages.lock().unwrap());
+    let taken = |l: &Mutex<Ledger>| std::mem::take(&mut *l.lock().unwrap());
+    let (entries, feedback) = (taken(&entries), taken(&feedback));
+    let (coach_messages, app_messages) = (taken(&coach_messages), taken(&app_messages));
     eprintln!(
         "over {ROUNDS} kills: entries {} confirmed / {} unknown, coach messages {} / {}, \
          feedback {} queued / {} unknown, app messages {} / {}",
