@@ -265,3 +265,271 @@ async fn a_server_killed_in_a_burst_of_writes_loses_nothing_it_confirmed_and_dou
         .unwrap();
     assert_eq!(lines, last, "no gap in the dossier's chain");
 }
+
+/// What the proxy does to one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Pass,
+    /// Waits before it forwards the request.
+    Delay(u64),
+    /// Sends the status, the headers and half the body, then drops the connection.
+    CutMidBody,
+    /// Sends half the body as if it were all of it (a complete answer of broken JSON).
+    Truncate,
+    /// Sends the answer it gave to the same route before: an old sync page for a newer cursor.
+    Replay,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    http: reqwest::Client,
+    /// While on, each answer gets a fault from `schedule`.
+    faulty: Arc<AtomicBool>,
+    schedule: Arc<Mutex<Moments>>,
+    /// The last answer per route, to replay.
+    seen: Arc<Mutex<BTreeMap<String, (u16, bytes::Bytes)>>>,
+    /// Which faults were applied, for the note at the end.
+    applied: Arc<Mutex<BTreeMap<&'static str, usize>>>,
+    /// This many next sync pages are cut mid-body, whatever the schedule says.
+    cut_pages: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    /// A proxy in front of `server`, passing everything until told otherwise; its address.
+    async fn start(server: &TestServer) -> (String, Self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let via = format!("http://{}", listener.local_addr().unwrap());
+        let proxy = Proxy {
+            upstream: server.url.clone(),
+            http: reqwest::Client::new(),
+            faulty: Arc::default(),
+            schedule: Arc::new(Mutex::new(Moments::from_env())),
+            seen: Arc::default(),
+            applied: Arc::default(),
+            cut_pages: Arc::default(),
+        };
+        let router = axum::Router::new().fallback(proxied).with_state(proxy.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        (via, proxy)
+    }
+
+    fn next_fault(&self) -> Fault {
+        if !self.faulty.load(Ordering::SeqCst) {
+            return Fault::Pass;
+        }
+        let mut m = self.schedule.lock().unwrap();
+        // Most answers pass, so some syncs of several pages end whole.
+        match m.between(0, 20) {
+            0..=13 => Fault::Pass,
+            14 | 15 => Fault::Delay(m.between(50, 1500)),
+            16 => Fault::CutMidBody,
+            17 => Fault::Truncate,
+            _ => Fault::Replay,
+        }
+    }
+}
+
+async fn proxied(
+    axum::extract::State(p): axum::extract::State<Proxy>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::body::Body;
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, 16 << 20).await.unwrap();
+    let cut_page = parts.uri.path() == "/v1/sync"
+        && p.cut_pages.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let fault = if cut_page { Fault::CutMidBody } else { p.next_fault() };
+    let name = match fault {
+        Fault::Pass => "pass",
+        Fault::Delay(_) => "delay",
+        Fault::CutMidBody => "cut mid-body",
+        Fault::Truncate => "truncate",
+        Fault::Replay => "replay",
+    };
+    *p.applied.lock().unwrap().entry(name).or_default() += 1;
+    if let Fault::Delay(ms) = fault {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let path = parts.uri.path_and_query().map_or("/", |q| q.as_str());
+    let mut forward = p.http.request(parts.method.clone(), format!("{}{path}", p.upstream)).body(body);
+    for (name, value) in &parts.headers {
+        if name == "authorization" || name == "content-type" || name.as_str().starts_with("x-") {
+            forward = forward.header(name, value);
+        }
+    }
+    let answer = forward.send().await.unwrap();
+    let status = answer.status().as_u16();
+    let content_type = answer.headers().get("content-type").cloned();
+    if content_type.as_ref().is_some_and(|ct| ct.as_bytes().starts_with(b"text/event-stream")) {
+        // The push connection stays open: passed on as it comes.
+        return axum::response::Response::builder()
+            .status(status)
+            .header("content-type", content_type.unwrap())
+            .body(Body::from_stream(answer.bytes_stream()))
+            .unwrap();
+    }
+    let bytes = answer.bytes().await.unwrap();
+    let route = format!("{} {}", parts.method, parts.uri.path());
+    let before = p.seen.lock().unwrap().insert(route, (status, bytes.clone()));
+    let (status, bytes) = match (fault, before) {
+        (Fault::Replay, Some(old)) => old,
+        _ => (status, bytes),
+    };
+    let mut out = axum::response::Response::builder().status(status);
+    if let Some(ct) = content_type {
+        out = out.header("content-type", ct);
+    }
+    let half = bytes.slice(..bytes.len() / 2);
+    match fault {
+        Fault::CutMidBody => {
+            let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+                vec![Ok(half), Err(std::io::Error::other("the proxy cut the connection"))];
+            out.header("content-length", bytes.len())
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+        }
+        Fault::Truncate => out.body(Body::from(half)),
+        _ => out.body(Body::from(bytes)),
+    }
+    .unwrap()
+}
+
+/// The app (the client library on its encrypted store) syncs through a proxy that delays,
+/// cuts, truncates and replays the server's answers, while a coach writes between its syncs and
+/// it sends feedback. Each sync either ends complete (the store holds what the server holds) or
+/// fails with a code the person gets a clear message for, its cursor never moved back and
+/// nothing in the store that the server does not have; once the proxy behaves, one sync brings
+/// everything and every feedback is stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_through_a_proxy_that_breaks_answers_ends_whole_or_not_at_all() {
+    use cjg_client::{SyncOptions, UiCode};
+    let server = TestServer::start().unwrap();
+    let (via, proxy) = Proxy::start(&server).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = cjg_client::enrol(
+        &via,
+        &server.code_for("Sanne"),
+        &cjg_core::validate::Pin::parse(cjg_tests::PIN).unwrap(),
+        &[7; 32],
+        cjg_store::PinMode::Keychain,
+        &dir.path().join("sanne.db"),
+        "test",
+    )
+    .await
+    .unwrap();
+    // Small pages, so one sync is several requests and a fault can land between two of them.
+    let options = SyncOptions { page_limit: Some(3), ..SyncOptions::default() };
+    cjg_client::sync(&mut store, &options, |_| {}).await.unwrap();
+    let titles = |store: &cjg_store::Store| -> Vec<String> {
+        let mut t: Vec<String> = store.entries().unwrap().into_iter().map(|e| e.title).collect();
+        t.sort();
+        t
+    };
+    let mut truth = titles(&store);
+    let about = store.entries().unwrap()[0].id;
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+
+    proxy.faulty.store(true, Ordering::SeqCst);
+    let (mut whole, mut failed) = (0, BTreeMap::<&'static str, usize>::new());
+    let mut sent = Vec::new();
+    for round in 0..12 {
+        for i in 0..4 {
+            let title = format!("Door de proxy {round}-{i}");
+            coach
+                .create_entry(dossier, &family_entry(EntryKind::Afspraak, &title, "Kort.", "2026-12-01"))
+                .await
+                .unwrap();
+            truth.push(title);
+        }
+        truth.sort();
+        let draft = cjg_core::feedback::FeedbackDraft {
+            id: uuid::Uuid::new_v4(),
+            entry_id: about,
+            kind: FeedbackKind::Vraag,
+            text: format!("Vraag door de proxy {round}"),
+        };
+        store.enqueue_feedback(&draft).unwrap();
+        sent.push(draft.text);
+
+        let (cursor_before, held_before) = (store.cursor().unwrap(), titles(&store));
+        match cjg_client::sync(&mut store, &options, |_| {}).await {
+            Ok(_) => {
+                whole += 1;
+                assert_eq!(titles(&store), truth, "a sync that ended well holds everything");
+            }
+            Err(e) => {
+                // What the person reads: no connection, a strange answer, or (a challenge served
+                // twice in a row) signing in did not work; each says to try again.
+                let code = match e.to_ui().code {
+                    UiCode::ServerUnreachable => "server_unreachable",
+                    UiCode::ServerInvalidResponse => "server_invalid_response",
+                    UiCode::Unauthenticated => "unauthenticated",
+                    _ => panic!("a broken answer gave {e:?}, not a network or answer error"),
+                };
+                *failed.entry(code).or_default() += 1;
+                assert!(store.cursor().unwrap() >= cursor_before, "the cursor went back");
+                let held = titles(&store);
+                assert!(held_before.iter().all(|t| held.contains(t)), "the store lost entries");
+                assert!(held.iter().all(|t| truth.contains(t)), "the store holds what the server has not");
+                let mut unique = held.clone();
+                unique.dedup();
+                assert_eq!(unique, held, "an entry twice");
+            }
+        }
+        let audit = store.audit_state().unwrap();
+        assert!(audit.warnings.is_empty(), "a broken answer is not a broken access log: {audit:?}");
+    }
+    proxy.faulty.store(false, Ordering::SeqCst);
+    cjg_client::sync(&mut store, &options, |_| {}).await.unwrap();
+    assert_eq!(titles(&store), truth);
+    assert!(store.outbox().unwrap().is_empty());
+    for text in &sent {
+        let n: i64 = server
+            .db()
+            .query_row("SELECT COUNT(*) FROM feedback WHERE text = ?1", [text.clone()], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "{text} stored once");
+    }
+    eprintln!(
+        "through the proxy: {whole} syncs whole, failed {failed:?}; faults applied {:?}",
+        proxy.applied.lock().unwrap()
+    );
+    assert!(!failed.is_empty(), "the proxy broke no sync: the test proves nothing");
+}
+
+/// An open app hears of a coach's message, and the sync it starts is cut off by the proxy twice.
+/// It reports the failure, then tries again by itself after a growing wait (connecting again,
+/// which syncs), and the message arrives without a new signal or the quiet sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_after_a_signal_that_fails_is_tried_again_after_a_wait() {
+    let server = TestServer::start().unwrap();
+    let (via, proxy) = Proxy::start(&server).await;
+    let (_dir, sanne) = cjg_tests::enrolled_app_via(&server, &via, "Sanne").await;
+    let sanne = Arc::new(sanne);
+    let (mut heard, _task) = cjg_tests::listening(&sanne);
+    let within = Duration::from_secs(10);
+    cjg_tests::next_heard(&mut heard, within).await.expect("connected");
+
+    proxy.cut_pages.store(2, Ordering::SeqCst);
+    let coach = server.staff().await.unwrap();
+    let sanne_id = cjg_tests::person_id(&server.db(), "Sanne Voorbeeld");
+    let sent_at = std::time::Instant::now();
+    assert_eq!(coach.send_message(&sanne_id, "Komt aan, ook na een storing.").await.unwrap().status(), 201);
+    let mut failures = Vec::new();
+    let news = loop {
+        let report = tokio::time::timeout(within, heard.recv())
+            .await
+            .expect("the app tried again within 10 s, without a new signal")
+            .expect("still listening");
+        match report {
+            Err(code) => failures.push(code),
+            Ok(news) => break news,
+        }
+    };
+    assert_eq!(failures, ["server_unreachable", "server_unreachable"], "each cut sync was reported");
+    assert_eq!(news.messages, 1);
+    assert_eq!(proxy.cut_pages.load(Ordering::SeqCst), 0);
+    eprintln!("the message arrived {:?} after it was sent, past two cut syncs", sent_at.elapsed());
+}

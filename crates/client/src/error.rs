@@ -336,6 +336,19 @@ impl ClientError {
         }
     }
 
+    /// A failure that may pass by itself (the network, a broken or refused-for-now answer), worth
+    /// trying again after a wait; not one that needs the person or stays until something changes.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_)
+            | Self::InvalidResponse(_)
+            | Self::PageTooLarge(_)
+            | Self::Store(cjg_store::StoreError::BadPage(_)) => true,
+            Self::Api { code, status } => *status >= 500 || *code == ErrorCode::RateLimited,
+            _ => false,
+        }
+    }
+
     pub fn to_ui(&self) -> UiError {
         // For an answer, the UI needs the item to point at (a key, never the text typed).
         let message = match self {

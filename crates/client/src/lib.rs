@@ -187,6 +187,17 @@ impl Client {
 
     /// A token and the moment the server lets it expire.
     pub async fn token_until(&self, device_id: Uuid, device: &DeviceKey) -> Result<TokenResponse> {
+        match self.token_once(device_id, device).await {
+            // A challenge can go stale on the way (a slow network, an answer a proxy served
+            // twice): one fresh challenge, rather than a failed sync.
+            Err(ClientError::Api { code: cjg_core::ErrorCode::ChallengeInvalid, .. }) => {
+                self.token_once(device_id, device).await
+            }
+            other => other,
+        }
+    }
+
+    async fn token_once(&self, device_id: Uuid, device: &DeviceKey) -> Result<TokenResponse> {
         let ChallengeResponse { challenge } =
             self.post("/v1/auth/challenge", &ChallengeRequest { device_id }).await?;
         let signature = cjg_crypto::b64(&device.sign(&token_signing_message(device_id, &challenge)));

@@ -34,7 +34,9 @@ impl AppCore {
     /// each sync to `on_synced`. Returns when the account closes (lock, another account, a
     /// wipe); until then it connects again after every drop, waiting longer (with jitter)
     /// after each failure in a row. On every (re)connection it syncs once, for what changed
-    /// while it was not listening.
+    /// while it was not listening. A sync on a signal that fails for a passing reason (the
+    /// network, a broken answer) counts as a failure too: the connection is made again after
+    /// the wait, and that sync tries once more.
     pub async fn listen(&self, mut on_synced: impl FnMut(Result<News>) + Send) {
         let Ok((session, tokens, mut ended)) = self.open_for_push().await else { return };
         let mut failures = 0u32;
@@ -84,7 +86,14 @@ impl AppCore {
             if matches!(synced, Err(ClientError::Locked)) {
                 return Err(ClientError::Locked);
             }
+            let retry = synced.as_ref().is_err_and(ClientError::is_transient);
             on_synced(synced);
+            if retry {
+                // The signal said there is news and the sync did not get it. Connecting again
+                // after the back-off wait syncs again; waiting for the next signal or the quiet
+                // sync could leave the news out for minutes.
+                return Err(ClientError::Unreachable("the sync after a signal failed".into()));
+            }
         }
         Ok(opened.elapsed())
     }
