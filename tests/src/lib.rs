@@ -519,6 +519,9 @@ pub async fn enrolled_app_via(
     (dir, app)
 }
 
+/// The device secret of the stores the tests enrol with the client library alone.
+pub const DEVICE_SECRET: [u8; 32] = [7; 32];
+
 /// The demo family member `first_name` enrolled with the client library alone (no app core):
 /// a store at `dir/<first_name>.db` with the test PIN, kept in the keychain.
 pub async fn enrolled_store(server: &TestServer, first_name: &str, dir: &Path) -> cjg_store::Store {
@@ -526,7 +529,7 @@ pub async fn enrolled_store(server: &TestServer, first_name: &str, dir: &Path) -
         &server.url,
         &server.code_for(first_name),
         &cjg_core::validate::Pin::parse(PIN).unwrap(),
-        &[7; 32],
+        &DEVICE_SECRET,
         cjg_store::PinMode::Keychain,
         &dir.join(format!("{first_name}.db")),
         "test",
