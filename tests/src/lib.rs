@@ -236,7 +236,41 @@ impl TestServer {
 
     /// Starts on a given data dir and address (for restarts on the same data).
     pub fn start_in(data_dir: &Path, listen: &str, extra: &[&str]) -> Result<Self> {
-        let (mut command, database) = server_command(data_dir)?;
+        let (command, database) = server_command(data_dir)?;
+        Self::launch(command, database, data_dir, listen, extra)
+    }
+
+    /// [`TestServer::start_in`] on SQLite with every file the server writes limited to
+    /// `file_bytes` (RLIMIT_FSIZE through `prlimit`, SIGXFSZ ignored): a write past it fails
+    /// as on a full disk, without the root a small file system would need. The server's process
+    /// keeps the limit until `prlimit --pid` raises it ([`TestServer::lift_file_limit`]).
+    pub fn start_in_with_file_limit(data_dir: &Path, listen: &str, file_bytes: u64) -> Result<Self> {
+        let mut command = Command::new("bash");
+        command
+            .args(["-c", "trap '' XFSZ; exec prlimit --fsize=\"$0\":unlimited -- \"$@\""])
+            .arg(file_bytes.to_string())
+            .arg(server_binary())
+            .arg("--data-dir")
+            .arg(data_dir);
+        Self::launch(command, None, data_dir, listen, &[])
+    }
+
+    /// Space returns: the server's files may grow again.
+    pub fn lift_file_limit(&self) {
+        let status = Command::new("prlimit")
+            .args(["--pid", &self.pid().to_string(), "--fsize=unlimited:unlimited"])
+            .status()
+            .expect("prlimit");
+        assert!(status.success(), "prlimit --pid failed");
+    }
+
+    fn launch(
+        mut command: Command,
+        database: Option<String>,
+        data_dir: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> Result<Self> {
         // The server says where it listens, and the demo's codes and accounts, in a JSON file:
         // no test reads the Dutch lines it prints for people.
         let ready_file = data_dir.join(format!("ready-{}.json", Uuid::new_v4().simple()));

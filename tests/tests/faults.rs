@@ -726,3 +726,105 @@ async fn an_app_killed_while_sending_its_outbox_loses_and_doubles_nothing() {
     }
     assert_eq!(store.draft(task.id).unwrap().map(|d| d.answers), Some(draft.answers), "the draft is kept");
 }
+
+/// The server's disk fills up while a coach writes (every file it writes is limited in size, see
+/// [`TestServer::start_in_with_file_limit`]). The write that does not fit is refused with a
+/// clear code and not half stored; reads and the app go on; a message from the app waits in its
+/// outbox. Once space returns, writing works again, nothing is corrupt and every chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_clearly_and_service_returns_with_the_space() {
+    if cjg_tests::on_postgres() {
+        // A full disk under PostgreSQL is PostgreSQL's to refuse; the server passes its error on.
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    let (_dir, sanne) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    server.stop();
+    let db_path = data.path().join("cjg-server.db");
+    rusqlite::Connection::open(&db_path).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    let size = std::fs::metadata(&db_path).unwrap().len();
+    server = TestServer::start_in_with_file_limit(data.path(), &listen, size + 256 * 1024).unwrap();
+
+    let coach = server.staff().await.unwrap();
+    let dossier = coach.dossier_id(&server.db()).await;
+    let body = "Een lange tekst over de afspraken van deze week. ".repeat(80);
+    let mut stored = Vec::new();
+    let mut refused = None;
+    let started = std::time::Instant::now();
+    for i in 0..2000 {
+        let title = format!("Voor een volle schijf {i}");
+        let draft = family_entry(EntryKind::Gespreksverslag, &title, &body, "2026-12-01");
+        let resp = coach
+            .req(reqwest::Method::POST, &format!("/v1/staff/dossiers/{dossier}/entries"))
+            .json(&draft)
+            .send()
+            .await
+            .unwrap();
+        if resp.status().is_success() {
+            stored.push(title);
+        } else {
+            let status = resp.status().as_u16();
+            refused = Some((title, status, resp.json::<serde_json::Value>().await.unwrap()));
+            break;
+        }
+    }
+    let (refused_title, status, answer) = refused.expect("the disk filled up");
+    eprintln!("full after {:?}", started.elapsed());
+    eprintln!("{} entries stored, then {status} {answer}", stored.len());
+    assert!(!stored.is_empty());
+    assert_eq!((status, answer["error"]["code"].as_str()), (503, Some("storage_unavailable")));
+    assert!(!answer.to_string().contains("afspraken"), "no dossier text in the error");
+
+    // Still serving what needs no space.
+    assert!(reqwest::get(format!("{}/v1/health", server.url)).await.unwrap().status().is_success());
+    // A coach may not read without the line in the family's access log that says so: with no
+    // room for that line, the read is refused too, with the same code.
+    let read = coach
+        .req(reqwest::Method::GET, &format!("/v1/staff/dossiers/{dossier}/entries"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 503);
+    let t = std::time::Instant::now();
+    let synced = sanne.sync(|_| {}).await;
+    eprintln!("the app's sync while full: {:?} in {:?}", synced.as_ref().map_err(|e| e.code()), t.elapsed());
+    assert!(
+        synced.as_ref().map_or_else(cjg_client::ClientError::is_transient, |_| true),
+        "the app reads on, or waits: {synced:?}"
+    );
+    let sent = sanne.send_message("Geschreven toen de schijf vol was.").await.unwrap();
+    assert!(!sent.sent, "kept in the outbox while the server cannot store it");
+    let ready = reqwest::get(format!("{}/v1/ready", server.url)).await.unwrap();
+    eprintln!("ready while full: {}", ready.status());
+
+    server.lift_file_limit();
+    let draft = family_entry(EntryKind::Afspraak, "Na de volle schijf", "Kort.", "2026-12-02");
+    coach.create_entry(dossier, &draft).await.expect("writing works again");
+    stored.push("Na de volle schijf".into());
+    sanne.sync(|_| {}).await.unwrap();
+    let waiting = sanne.berichten().await.unwrap().messages.iter().filter(|m| m.created_at.is_none()).count();
+    assert_eq!(waiting, 0, "the message left the outbox");
+    let n: i64 = server
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM messages WHERE text = ?1",
+            ["Geschreven toen de schijf vol was."],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let in_app: Vec<String> = sanne.dossier().await.unwrap().entries.into_iter().map(|e| e.title).collect();
+    for title in &stored {
+        assert_eq!(in_app.iter().filter(|t| *t == title).count(), 1, "{title} in the app once");
+    }
+    assert!(!in_app.contains(&refused_title), "the refused entry is not half stored");
+    let check: String = rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let out = server.cli().arg("verify-audit").env("RUST_LOG", "error").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}

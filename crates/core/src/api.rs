@@ -53,6 +53,9 @@ pub enum ErrorCode {
     IdentityProviderUnreachable,
     /// This server instance cannot serve now (its database does not answer): try another.
     NotReady,
+    /// The server cannot store anything now (its disk is full or refuses writes). Nothing of
+    /// the request was kept: send it again later. Reading goes on.
+    StorageUnavailable,
     Internal,
 }
 
@@ -66,7 +69,7 @@ impl ErrorCode {
             Self::SecondFactorLocked => 403,
             Self::OrganisationSignInFailed | Self::StaffSessionEnded => 401,
             Self::NoStaffRole | Self::BuiltInAccountsOff => 403,
-            Self::IdentityProviderUnreachable | Self::NotReady => 503,
+            Self::IdentityProviderUnreachable | Self::NotReady | Self::StorageUnavailable => 503,
             Self::NotFound => 404,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,

@@ -80,6 +80,15 @@ impl From<crate::db::StoreError> for AppError {
 
 impl From<crate::db::sql::Error> for AppError {
     fn from(e: crate::db::sql::Error) -> Self {
+        if e.is_storage_failure() {
+            return Self {
+                cause: Some(e.to_string()),
+                ..Self::new(
+                    ErrorCode::StorageUnavailable,
+                    "the server cannot store this now: try again later",
+                )
+            };
+        }
         let needs_writer = matches!(e, crate::db::sql::Error::NeedsWrite);
         Self { needs_writer, ..Self::internal(e) }
     }

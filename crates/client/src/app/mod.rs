@@ -364,24 +364,22 @@ impl AppCore {
     }
 
     /// Syncs right after something was queued: the sync sends the outbox first and then pulls
-    /// the item back as the server stored it. True when the item left the outbox; offline (or
-    /// any failure once the item is out) keeps it queued for the next contact, not an error.
+    /// the item back as the server stored it. True when the item left the outbox (whatever
+    /// failed after); offline or a passing server failure keeps it queued for the next
+    /// contact, not an error.
     async fn send_queued(&self, item: Uuid) -> Result<bool> {
         let result = self.sync(|_| {}).await;
-        let queued = || async {
-            Ok::<_, ClientError>(self.store().await?.outbox()?.iter().any(|o| o.item.id() == item))
-        };
+        if let Err(e @ ClientError::WipedRevoked) = result {
+            return Err(e);
+        }
+        let queued = self.store().await?.outbox()?.iter().any(|o| o.item.id() == item);
         match result {
-            Ok(_) => Ok(!queued().await?),
-            Err(ClientError::Unreachable(_)) => Ok(false),
-            Err(e @ ClientError::WipedRevoked) => Err(e),
-            Err(e) => {
-                if queued().await? {
-                    Err(e)
-                } else {
-                    Ok(true)
-                }
-            }
+            // It left before the sync failed: what counts is that the server has it.
+            _ if !queued => Ok(true),
+            // Kept, and sent at the next contact: no connection, or a server that cannot take
+            // it now (a full disk, a restart) is not the person's error.
+            Err(e) if !e.is_transient() => Err(e),
+            _ => Ok(false),
         }
     }
 

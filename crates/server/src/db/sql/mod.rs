@@ -58,6 +58,23 @@ pub enum Error {
     OutsideOrder,
 }
 
+impl Error {
+    /// The database could not write: its disk is full or refuses writes. Passing, for the
+    /// client: the same request later may well go through.
+    pub fn is_storage_failure(&self) -> bool {
+        match self {
+            Error::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => {
+                matches!(f.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+            }
+            Error::Postgres(e) => e.code().is_some_and(|c| {
+                // Class 53 (insufficient resources: disk full, out of memory) and I/O errors.
+                c.code().starts_with("53") || *c == postgres::error::SqlState::IO_ERROR
+            }),
+            _ => false,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         match e {
