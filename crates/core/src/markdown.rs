@@ -41,6 +41,8 @@ struct Builder {
     emphasis: u32,
     heading: Option<u8>,
     list: Option<(bool, Vec<Vec<Span>>)>,
+    /// Lists open inside each other; only the outermost one becomes a block.
+    list_depth: u32,
 }
 
 impl Builder {
@@ -97,14 +99,19 @@ pub fn render(source: &str) -> Vec<Block> {
             Event::Start(Tag::List(first)) => {
                 b.end_paragraph();
                 // Nested lists are flattened into the outer one: the subset has one level.
-                if b.list.is_none() {
+                if b.list_depth == 0 {
                     b.list = Some((first.is_some(), Vec::new()));
                 }
+                b.list_depth += 1;
             }
             Event::End(TagEnd::List(_)) => {
-                if let Some((ordered, items)) = b.list.take() {
-                    if !items.is_empty() {
-                        b.blocks.push(Block::List { ordered, items });
+                b.list_depth = b.list_depth.saturating_sub(1);
+                if b.list_depth == 0 {
+                    if let Some((ordered, mut items)) = b.list.take() {
+                        items.retain(|item| !item.is_empty());
+                        if !items.is_empty() {
+                            b.blocks.push(Block::List { ordered, items });
+                        }
                     }
                 }
             }
@@ -178,6 +185,27 @@ mod tests {
         assert!(all.contains("<img src=x onerror=alert(1)>"), "html kept as literal text: {all}");
         assert!(!all.contains("javascript:"), "link target dropped: {all}");
         assert!(all.contains("hier"));
+    }
+
+    /// Found by `tests/input_props.rs`: the end of a nested list closed the outer one, and
+    /// the text of the outer list's later items was dropped.
+    #[test]
+    fn text_after_a_nested_list_is_kept() {
+        let text = |blocks: Vec<Block>| serde_json::to_string(&blocks).expect("serialises");
+        for (source, words) in [
+            ("* een\n  - twee\n* drie\n", &["een", "twee", "drie"][..]),
+            ("#  \n *  -  ```\n *  vier", &["vier"][..]),
+        ] {
+            let all = text(render(source));
+            for w in words {
+                assert!(all.contains(w), "{w} lost from {source:?}: {all}");
+            }
+        }
+        // An item with nothing in it is no item.
+        assert_eq!(
+            render("* - ```\n* vijf"),
+            vec![Block::List { ordered: false, items: vec![vec![plain("vijf")]] }]
+        );
     }
 
     #[test]
