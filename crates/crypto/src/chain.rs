@@ -74,6 +74,10 @@ pub enum ChainError {
     Shrunk { verified: u32, received: u32 },
     #[error("the log does not extend the one verified before")]
     NotAnExtension,
+    /// A line no honest server writes: a purpose note with a control character. (An absent
+    /// note is hashed as `\0none`, so that very note would hash like none at all.)
+    #[error("line {0} holds a purpose note with a control character")]
+    Malformed(u32),
 }
 
 impl ChainError {
@@ -85,7 +89,7 @@ impl ChainError {
             Self::BadSignature => P::NotSigned,
             Self::Gap { .. } => P::Gap,
             Self::Shrunk { .. } => P::Shrunk,
-            Self::NotAnExtension => P::Rewritten,
+            Self::NotAnExtension | Self::Malformed(_) => P::Rewritten,
         }
     }
 }
@@ -119,6 +123,9 @@ pub fn verify_extension(
         expected += 1;
         if e.position != expected || e.dossier_id != dossier_id {
             return Err(ChainError::Gap { expected, got: e.position });
+        }
+        if e.purpose_note.as_deref().is_some_and(|n| n.chars().any(char::is_control)) {
+            return Err(ChainError::Malformed(e.position));
         }
         head = link(&head, e);
     }

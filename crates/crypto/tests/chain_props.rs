@@ -125,3 +125,23 @@ proptest! {
         prop_assert!(verify_extension(known, &WHOSE, &b, &key().public_key()).is_err());
     }
 }
+
+/// Found by `cjg-core`'s `tests/input_props.rs` reasoning about the encoding: an absent note is
+/// hashed as the field `\0none`, so a note of exactly that text hashes like no note at all, and
+/// a server could add or drop it without breaking the chain. The server never writes a note
+/// with a control character (`validate::single_line`), so the app refuses a line that has one.
+#[test]
+fn a_note_that_would_hash_like_no_note_is_refused() {
+    let mut log: Vec<AuditEvent> = (1..=3).map(|p| event(p, 7)).collect();
+    log[1].purpose_note = None;
+    let mut twin = log[1].clone();
+    twin.purpose_note = Some("\0none".into());
+    assert_eq!(twin.canonical(), log[1].canonical(), "the encoding cannot tell them apart");
+    log[1] = twin;
+    let b = batch(key(), &log, 0);
+    assert!(verify_extension(Verified::EMPTY, &WHOSE, &b, &key().public_key()).is_err());
+    // Any other control character in a note is refused the same way.
+    log[1].purpose_note = Some("overleg\u{7}".into());
+    let b = batch(key(), &log, 0);
+    assert!(verify_extension(Verified::EMPTY, &WHOSE, &b, &key().public_key()).is_err());
+}
