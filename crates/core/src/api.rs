@@ -12,6 +12,8 @@ use crate::entry::{Entry, Person};
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
+    /// The route exists, but not for this method (the `Allow` header lists the ones it takes).
+    MethodNotAllowed,
     MalformedJson,
     PayloadTooLarge,
     Validation,
@@ -71,6 +73,7 @@ impl ErrorCode {
             Self::NoStaffRole | Self::BuiltInAccountsOff => 403,
             Self::IdentityProviderUnreachable | Self::NotReady | Self::StorageUnavailable => 503,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::Conflict | Self::AlreadyAnswered | Self::QuestionnaireOutdated => 409,
             Self::ActivationCodeInvalid | Self::ActivationCodeExpired | Self::ActivationCodeUsed => 422,
             Self::PayloadTooLarge => 413,

@@ -212,7 +212,7 @@ impl Settings {
         routes::staff::berichten::list_messages,
         routes::staff::berichten::send_message,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &StandardErrors)
 )]
 pub struct ApiDoc;
 
@@ -225,6 +225,77 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The error answers every route can give, documented on each operation that can give them
+/// (the routes document their own special ones): 400 for a request with parameters or a body
+/// the server refuses, 413 for a body too large, 401 and 403 where a token is needed, 404 where
+/// the path names something, 500 and 503 (storage or database unavailable) everywhere but the
+/// liveness check. A client generated from the document then knows every status it can meet.
+struct StandardErrors;
+
+impl utoipa::Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            let schema: RefOr<utoipa::openapi::schema::Schema> = Ref::from_schema_name("ApiError").into();
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+                .build()
+                .into()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in operations.into_iter().flatten() {
+                let mut standard = Vec::new();
+                let has_input =
+                    op.parameters.as_ref().is_some_and(|p| !p.is_empty()) || op.request_body.is_some();
+                if has_input {
+                    standard.push(("400", "The request does not check out: see `error.code`."));
+                }
+                if op.request_body.is_some() {
+                    standard.push(("413", "The body is too large."));
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    standard.push(("401", "No valid token."));
+                    standard.push(("403", "This token may not do this."));
+                }
+                if path.contains('{') {
+                    standard.push(("404", "What the path names does not exist, or not for this token."));
+                }
+                if path != "/v1/health" {
+                    standard.push(("500", "Something went wrong in the server; nothing was half stored."));
+                    standard.push((
+                        "503",
+                        "The server cannot serve or store this now (`not_ready`, `storage_unavailable`): try again later.",
+                    ));
+                }
+                for (status, description) in standard {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
+                }
+                for param in op.parameters.iter_mut().flatten() {
+                    unsigned_as_unsigned(param);
+                }
+            }
+        }
+    }
+}
+
+/// utoipa writes a `u32` parameter as `int32` with minimum 0, which caps it at 2^31 - 1 while
+/// the server takes any unsigned 32-bit number: say that instead.
+fn unsigned_as_unsigned(param: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::schema::{KnownFormat, Schema, SchemaFormat};
+    use utoipa::openapi::RefOr;
+    if let Some(RefOr::T(Schema::Object(o))) = &mut param.schema {
+        let unsigned = o.format == Some(SchemaFormat::KnownFormat(KnownFormat::Int32))
+            && matches!(o.minimum, Some(utoipa::Number::Int(0) | utoipa::Number::UInt(0)));
+        if unsigned {
+            o.format = None;
+            o.maximum = Some(utoipa::Number::UInt(u32::MAX as usize));
+        }
     }
 }
 
@@ -394,7 +465,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/fhir", fhir::router())
         .fallback(|| async { AppError::new(ErrorCode::NotFound, "no such route") })
         .method_not_allowed_fallback(|| async {
-            AppError::new(ErrorCode::BadRequest, "method not allowed on this route")
+            AppError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), record_denied))

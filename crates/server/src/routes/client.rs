@@ -293,8 +293,11 @@ fn no_own_access() -> AppError {
 
 /// What this person may see after `cursor`, oldest change first. The access policy is applied
 /// to every entry on today's date before the page is read.
-#[utoipa::path(get, path = "/v1/sync", params(("cursor" = i64, Query), ("limit" = Option<u32>, Query),
-        ("audit_from" = Option<u32>, Query), ("audit_full" = Option<bool>, Query)),
+#[utoipa::path(get, path = "/v1/sync", params(
+        ("cursor" = Option<i64>, Query, description = "The previous page's `next_cursor`; absent or 0: from the start. Negative: 400."),
+        ("limit" = Option<u32>, Query, description = "Items per page; the server caps it."),
+        ("audit_from" = Option<u32>, Query, description = "Access-log lines the device verified; absent: no lines sent."),
+        ("audit_full" = Option<bool>, Query, description = "Check the lines sent against the whole stored log.")),
     responses((status = 200, body = SyncPage), (status = 401, body = cjg_core::ApiError)),
     security(("bearer" = [])))]
 pub async fn sync(

@@ -182,7 +182,7 @@ pub async fn login(
 /// secret that was never confirmed, never one that is in use.
 #[utoipa::path(post, path = "/v1/staff/second-factor/setup", request_body = SecondFactorSetupRequest,
     responses((status = 200, body = SecondFactorSetup), (status = 401, body = cjg_core::ApiError),
-        (status = 409, body = cjg_core::ApiError)))]
+        (status = 409, body = cjg_core::ApiError), (status = 429, body = cjg_core::ApiError)))]
 pub async fn setup_second_factor(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
@@ -217,7 +217,7 @@ pub async fn setup_second_factor(
 /// and gets its recovery codes, shown this once.
 #[utoipa::path(post, path = "/v1/staff/second-factor/confirm", request_body = SecondFactorConfirm,
     responses((status = 200, body = SecondFactorConfirmed), (status = 401, body = cjg_core::ApiError),
-        (status = 409, body = cjg_core::ApiError)))]
+        (status = 409, body = cjg_core::ApiError), (status = 429, body = cjg_core::ApiError)))]
 pub async fn confirm_second_factor(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,

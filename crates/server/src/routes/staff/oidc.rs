@@ -103,7 +103,8 @@ pub struct CallbackQuery {
 /// again, since there is no app to send it to.
 #[utoipa::path(get, path = "/v1/staff/oidc/callback",
     responses((status = 303, description = "on to the app's loopback address"),
-        (status = 400, description = "an unknown, used or expired sign-in (HTML)")))]
+        (status = 400, description = "an unknown, used or expired sign-in (HTML)"),
+        (status = 404, description = "sign-in at the organisation is not turned on here (HTML)")))]
 pub async fn callback(
     State(state): State<Arc<AppState>>,
     Peer(ip): Peer,
