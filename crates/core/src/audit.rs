@@ -311,6 +311,38 @@ pub struct SignedCheckpoint {
 pub struct AuditBatch {
     pub events: Vec<AuditEvent>,
     pub checkpoint: SignedCheckpoint,
+    /// Every replacement of the checkpoint key, oldest first: an app follows them from the key
+    /// it pinned, each signed by the key before it, and accepts no other new key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rotations: Vec<SignedKeyRotation>,
+}
+
+/// "The checkpoint key `old_key` is replaced by `new_key` from `at` on" (public keys, base64url).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotation {
+    pub old_key: String,
+    pub new_key: String,
+    pub at: DateTime<Utc>,
+}
+
+impl KeyRotation {
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut c = Canonical::new("mijn-cjg/audit-key-rotation/v1");
+        c.field(self.old_key.as_bytes())
+            .field(self.new_key.as_bytes())
+            .field(canonical_time(self.at).as_bytes());
+        c.0
+    }
+}
+
+/// A [`KeyRotation`] signed by the old key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignedKeyRotation {
+    pub rotation: KeyRotation,
+    /// Ed25519 by the old key over [`KeyRotation::signing_message`], base64url.
+    pub signature: String,
 }
 
 /// What the app found wrong with a log the server sent, as it tells the person.

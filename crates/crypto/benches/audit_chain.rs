@@ -41,6 +41,7 @@ fn main() {
     let key = DeviceKey::generate().expect("key");
     let head = chain::recompute(&events).expect("chain");
     let batch = AuditBatch {
+        key_rotations: Vec::new(),
         checkpoint: chain::sign_checkpoint(
             &key,
             Checkpoint {

@@ -3,7 +3,7 @@
 //! [`verify_extension`], so a log that does not extend what it verified before is refused.
 
 use chrono::{DateTime, Utc};
-use cjg_core::audit::{AuditBatch, AuditEvent, Checkpoint, SignedCheckpoint};
+use cjg_core::audit::{AuditBatch, AuditEvent, Checkpoint, KeyRotation, SignedCheckpoint, SignedKeyRotation};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -135,6 +135,35 @@ pub fn verify_extension(
     Ok(Verified { size: expected, head })
 }
 
+/// The statement that `old` hands the checkpoints over to `new_public`, signed by `old`.
+pub fn sign_rotation(old: &DeviceKey, new_public: &[u8], at: DateTime<Utc>) -> SignedKeyRotation {
+    let rotation = KeyRotation { old_key: b64(&old.public_key()), new_key: b64(new_public), at };
+    let signature = b64(&old.sign(&rotation.signing_message()));
+    SignedKeyRotation { rotation, signature }
+}
+
+/// The newest checkpoint key reachable from `pinned` through `rotations`, each signed by the key
+/// it replaces; `pinned` itself when none starts from it. A key swapped in without such a
+/// statement is never reached, so checkpoints it signs fail as [`ChainError::BadSignature`].
+pub fn follow_rotations(pinned: &[u8], rotations: &[SignedKeyRotation]) -> Vec<u8> {
+    let mut key = pinned.to_vec();
+    // Each step uses a statement; a cycle ends when they are used up.
+    for _ in 0..rotations.len() {
+        let next = rotations.iter().find_map(|r| {
+            let old = unb64(&r.rotation.old_key)?;
+            let sig = unb64(&r.signature)?;
+            let new = unb64(&r.rotation.new_key)?;
+            (old == key && new.len() == 32 && verify_ed25519(&key, &r.rotation.signing_message(), &sig))
+                .then_some(new)
+        });
+        match next {
+            Some(new) if new != key => key = new,
+            _ => break,
+        }
+    }
+    key
+}
+
 pub fn sign_checkpoint(key: &DeviceKey, checkpoint: Checkpoint) -> SignedCheckpoint {
     let signature = b64(&key.sign(&checkpoint.signing_message()));
     SignedCheckpoint { checkpoint, signature }
@@ -186,7 +215,11 @@ mod tests {
             head: hex(&head.head),
             time: Utc::now(),
         };
-        AuditBatch { events: all[from..to].to_vec(), checkpoint: sign_checkpoint(key, cp) }
+        AuditBatch {
+            events: all[from..to].to_vec(),
+            checkpoint: sign_checkpoint(key, cp),
+            key_rotations: Vec::new(),
+        }
     }
 
     #[test]

@@ -51,7 +51,11 @@ fn batch(key: &DeviceKey, log: &[AuditEvent], from: usize) -> AuditBatch {
         head: hex(&head.head),
         time: Utc::now(),
     };
-    AuditBatch { events: log[from.min(log.len())..].to_vec(), checkpoint: sign_checkpoint(key, cp) }
+    AuditBatch {
+        events: log[from.min(log.len())..].to_vec(),
+        checkpoint: sign_checkpoint(key, cp),
+        key_rotations: Vec::new(),
+    }
 }
 
 fn key() -> &'static DeviceKey {
@@ -144,4 +148,34 @@ fn a_note_that_would_hash_like_no_note_is_refused() {
     log[1].purpose_note = Some("overleg\u{7}".into());
     let b = batch(key(), &log, 0);
     assert!(verify_extension(Verified::EMPTY, &WHOSE, &b, &key().public_key()).is_err());
+}
+
+/// Rotation statements are followed from the pinned key only, each signed by the key it
+/// replaces; a forged, unrelated or circular one moves nothing.
+#[test]
+fn key_rotations_are_followed_only_from_the_pinned_key() {
+    use cjg_crypto::chain::{follow_rotations, sign_rotation};
+    let [a, b, c, x] = [(); 4].map(|()| DeviceKey::generate().unwrap());
+    let now = Utc::now();
+    let a_to_b = sign_rotation(&a, &b.public_key(), now);
+    let b_to_c = sign_rotation(&b, &c.public_key(), now);
+    let x_to_a = sign_rotation(&x, &a.public_key(), now);
+    // Out of order, with an unrelated one first: still A → B → C.
+    assert_eq!(
+        follow_rotations(&a.public_key(), &[x_to_a.clone(), b_to_c.clone(), a_to_b.clone()]),
+        c.public_key()
+    );
+    assert_eq!(follow_rotations(&b.public_key(), &[a_to_b.clone(), b_to_c.clone()]), c.public_key());
+    // "A hands over to X", signed by X (someone without A's key): not followed.
+    let mut forged = sign_rotation(&x, &x.public_key(), now);
+    forged.rotation.old_key = cjg_crypto::b64(&a.public_key());
+    assert_eq!(follow_rotations(&a.public_key(), &[forged]), a.public_key());
+    // A changed statement no longer carries its signature.
+    let mut changed = a_to_b.clone();
+    changed.rotation.new_key = cjg_crypto::b64(&x.public_key());
+    assert_eq!(follow_rotations(&a.public_key(), &[changed]), a.public_key());
+    // A circle ends.
+    let b_to_a = sign_rotation(&b, &a.public_key(), now);
+    let end = follow_rotations(&a.public_key(), &[a_to_b, b_to_a]);
+    assert!(end == a.public_key() || end == b.public_key());
 }

@@ -78,6 +78,53 @@ pub fn install_key(from: &Path, data_dir: &Path) -> Result<(), KeyError> {
     f.write_all(&pkcs8).and_then(|()| f.sync_all()).map_err(|e| KeyError::Io(shown, e))
 }
 
+/// The next checkpoint key while a rotation runs: beside the current one until the statement
+/// that hands over to it is stored, then moved into its place.
+pub const NEW_KEY_FILE: &str = "audit-signing.key.new";
+
+/// Makes the next checkpoint key and keeps it in `data_dir` as [`NEW_KEY_FILE`] (owner-only,
+/// written whole under a temporary name first: a failed write leaves no half key).
+pub fn make_next_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
+    let path = data_dir.join(NEW_KEY_FILE);
+    let shown = path.display().to_string();
+    let key = DeviceKey::generate().map_err(|_| KeyError::Damaged(shown.clone()))?;
+    let part = data_dir.join(format!("{NEW_KEY_FILE}.part"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options
+        .open(&part)
+        .and_then(|mut f| f.write_all(key.pkcs8()).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&part, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&part);
+        return Err(KeyError::Io(shown, e));
+    }
+    Ok(key)
+}
+
+/// Puts [`NEW_KEY_FILE`] in the place of the current key, which is gone afterwards.
+pub fn promote_next_key(data_dir: &Path) -> Result<(), KeyError> {
+    let to = data_dir.join(KEY_FILE);
+    std::fs::rename(data_dir.join(NEW_KEY_FILE), &to)
+        .map_err(|e| KeyError::Io(to.display().to_string(), e))?;
+    // The rename itself must reach the disk before anyone relies on it.
+    if let Ok(dir) = std::fs::File::open(data_dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Whether `key` is the one the last stored rotation handed over to (or no rotation was made).
+/// A server on another key would sign checkpoints every app refuses.
+pub fn is_current_key(key: &DeviceKey, rotations: &[cjg_core::audit::SignedKeyRotation]) -> bool {
+    rotations.last().is_none_or(|r| r.rotation.new_key == cjg_crypto::b64(&key.public_key()))
+}
+
 /// How much of the stored log a batch is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogCheck {
@@ -141,5 +188,7 @@ pub fn batch_for(
         head: chain::hex(&head),
         time: now,
     };
-    Ok((AuditBatch { events, checkpoint: chain::sign_checkpoint(key, checkpoint) }, more))
+    // Nearly always none; sent whole, as an app may have pinned any key before the last.
+    let key_rotations = crate::db::audit::key_rotations(conn)?;
+    Ok((AuditBatch { events, checkpoint: chain::sign_checkpoint(key, checkpoint), key_rotations }, more))
 }

@@ -179,6 +179,10 @@ enum Command {
         #[arg(long)]
         audit_key: Option<PathBuf>,
     },
+    /// Replaces the key that signs the access log's checkpoints: the old key signs a statement
+    /// handing over to the new one, which every app follows at its next sync. Stop or restart
+    /// every server instance right after; then make a new backup and keep the new key with it.
+    RotateAuditKey,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -369,6 +373,40 @@ async fn shutdown_signal() {
 }
 
 /// Prints one line per dossier; true when every chain holds.
+/// `rotate-audit-key`: the next key beside the current one, the handover statement signed by
+/// the current key stored in the database, then the next key in the current one's place. Each
+/// step can be interrupted: before the statement nothing changed; after it, the server refuses
+/// to start until the `.new` file is moved into place (see `serve`).
+async fn rotate_audit_key(settings: &Settings) -> anyhow::Result<()> {
+    let state = open_state(settings)?;
+    let rotations = state
+        .db
+        .call(|c| Ok(cjg_server::db::audit::key_rotations(c)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the audit key rotations failed: {}", e.message))?;
+    anyhow::ensure!(
+        cjg_server::audit::is_current_key(&state.audit_key, &rotations),
+        "the current key is not the one the last rotation handed over to: finish that one first"
+    );
+    let next = cjg_server::audit::make_next_key(&settings.data_dir)?;
+    let statement = cjg_crypto::chain::sign_rotation(&state.audit_key, &next.public_key(), state.clock.now());
+    let kept = statement.clone();
+    state
+        .db
+        .write_unordered(move |tx| Ok(cjg_server::db::audit::add_key_rotation(tx, &kept)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("storing the rotation statement failed: {}", e.message))?;
+    cjg_server::audit::promote_next_key(&settings.data_dir)?;
+    println!(
+        "ok: the access log is now signed with key {} (was {}). Restart every server instance now; \
+         apps move to the new key at their next sync. Make a new backup and keep {} with it.",
+        statement.rotation.new_key,
+        statement.rotation.old_key,
+        settings.data_dir.join(cjg_server::audit::KEY_FILE).display()
+    );
+    Ok(())
+}
+
 async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
     let state = open_state(settings)?;
     let reports = state
@@ -494,6 +532,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+        Some(Command::RotateAuditKey) => {
+            rotate_audit_key(&settings).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Some(Command::Restore { from, audit_key }) => {
             if settings.database_url.is_some() {
                 anyhow::bail!("PostgreSQL: restore with pg_restore (README, \"Backups\")");
@@ -521,6 +563,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let state = open_state(&settings)?;
+    let rotations = state
+        .db
+        .call(|c| Ok(cjg_server::db::audit::key_rotations(c)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the audit key rotations failed: {}", e.message))?;
+    if !cjg_server::audit::is_current_key(&state.audit_key, &rotations) {
+        anyhow::bail!(
+            "{} is not the key the last `rotate-audit-key` handed over to, so every app would \
+             refuse the access log. If that command was interrupted, move {} into its place; \
+             otherwise restore the key kept with the last backup.",
+            cjg_server::audit::KEY_FILE,
+            cjg_server::audit::NEW_KEY_FILE
+        );
+    }
     if !state.built_in_accounts() {
         // Password sign-ins made while they were allowed end now, so turning the option back
         // on later does not revive them.

@@ -502,9 +502,12 @@ impl Store {
         }
         // The access log first: a batch that does not extend the verified log stops the whole
         // page, before anything of it is written.
-        let audit = match &page.audit {
-            Some(batch) => Some(self.verify_audit(batch)?),
-            None => None,
+        let (audit, next_key) = match &page.audit {
+            Some(batch) => {
+                let (state, next_key) = self.verify_audit(batch)?;
+                (Some(state), next_key)
+            }
+            None => (None, None),
         };
         let started_over = audit.is_some() && self.audit_state()?.size == 0;
         let tx = self.conn.transaction()?;
@@ -522,6 +525,9 @@ impl Store {
                 )?;
             }
             Self::put_audit_state(&tx, &self.key, state)?;
+            if let Some(key) = &next_key {
+                put_secret(&tx, &self.key, "audit_key", key)?;
+            }
         }
         for (n, item) in page.items.iter().enumerate() {
             if fail_after == Some(n) {
@@ -853,9 +859,11 @@ impl Store {
         Ok(out)
     }
 
-    /// The state after `batch`, if it extends the verified log exactly.
-    fn verify_audit(&self, batch: &AuditBatch) -> Result<AuditState> {
-        let key = self.audit_key()?.ok_or(StoreError::NoAuditKey)?;
+    /// The state after `batch`, if it extends the verified log exactly, and the checkpoint key
+    /// to pin from now on when the batch handed the pinned one over to another.
+    fn verify_audit(&self, batch: &AuditBatch) -> Result<(AuditState, Option<Vec<u8>>)> {
+        let pinned = self.audit_key()?.ok_or(StoreError::NoAuditKey)?;
+        let key = chain::follow_rotations(&pinned, &batch.key_rotations);
         let state = self.audit_state()?;
         let known = chain::Verified {
             size: state.size,
@@ -868,13 +876,14 @@ impl Store {
             not_before: state.checkpoint_time,
         };
         let v = chain::verify_extension(known, &expected, batch, &key).map_err(StoreError::AuditChain)?;
-        Ok(AuditState {
+        let state = AuditState {
             dossier_id: Some(dossier),
             size: v.size,
             head: chain::hex(&v.head),
             checkpoint_time: Some(batch.checkpoint.checkpoint.time),
             ..state
-        })
+        };
+        Ok((state, (key != pinned).then_some(key)))
     }
 
     pub fn entries(&self) -> Result<Vec<Entry>> {

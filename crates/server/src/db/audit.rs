@@ -447,3 +447,28 @@ pub fn record_audit_alert(conn: &dyn Query, a: &AlertRecord<'_>) -> sql::Result<
     )?;
     Ok(())
 }
+
+/// Every replacement of the checkpoint key, oldest first.
+pub fn key_rotations(conn: &dyn Query) -> sql::Result<Vec<cjg_core::audit::SignedKeyRotation>> {
+    use cjg_core::audit::{KeyRotation, SignedKeyRotation};
+    conn.query_map(
+        "SELECT old_key, new_key, at, signature FROM audit_key_rotations ORDER BY position",
+        params![],
+        |r| {
+            Ok(SignedKeyRotation {
+                rotation: KeyRotation { old_key: r.get(0)?, new_key: r.get(1)?, at: r.get(2)? },
+                signature: r.get(3)?,
+            })
+        },
+    )
+}
+
+/// Keeps a key rotation statement after the ones before it.
+pub fn add_key_rotation(conn: &dyn Query, r: &cjg_core::audit::SignedKeyRotation) -> sql::Result<()> {
+    conn.execute(
+        "INSERT INTO audit_key_rotations (position, old_key, new_key, at, signature)
+         SELECT COALESCE(MAX(position), 0) + 1, ?1, ?2, ?3, ?4 FROM audit_key_rotations",
+        params![r.rotation.old_key, r.rotation.new_key, r.rotation.at, r.signature],
+    )?;
+    Ok(())
+}
