@@ -183,6 +183,17 @@ enum Command {
     /// handing over to the new one, which every app follows at its next sync. Stop or restart
     /// every server instance right after; then make a new backup and keep the new key with it.
     RotateAuditKey,
+    /// Lists the closed dossiers whose retention term has passed; with --apply removes them
+    /// whole (people, devices, entries and versions, feedback, messages, questionnaires and the
+    /// access log), each noted in the retention log. Without --apply nothing changes.
+    Retention {
+        /// The term in years after the dossier closed (the Jeugdwet keeps a dossier 20 years).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=115))]
+        years: u32,
+        /// Remove what the list shows. Run without it first and read the list.
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -407,6 +418,46 @@ async fn rotate_audit_key(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `retention`: the list of dossiers past their term, and with `apply` their removal, each in a
+/// transaction of its own (one that fails leaves the others as they were).
+async fn retention(settings: &Settings, years: u32, apply: bool) -> anyhow::Result<()> {
+    let state = open_state(settings)?;
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let cutoff = today
+        .checked_sub_months(chrono::Months::new(years * 12))
+        .ok_or_else(|| anyhow::anyhow!("--years {years} reaches before the calendar"))?;
+    let expired = state
+        .db
+        .call(move |c| Ok(cjg_server::db::retention::expired(c, cutoff)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the dossiers failed: {}", e.message))?;
+    let verb = if apply { "removing" } else { "would remove" };
+    println!("{verb} {} dossiers closed before {cutoff} ({years} years before {today}):", expired.len());
+    for d in &expired {
+        println!(
+            "  dossier {} closed {}: {} people, {} entries, {} access-log lines",
+            d.dossier_id, d.closed_on, d.people, d.entries, d.log_lines
+        );
+    }
+    if !apply {
+        println!("Nothing was changed. Run again with --apply to remove these dossiers.");
+        return Ok(());
+    }
+    for d in expired {
+        let id = d.dossier_id;
+        state
+            .db
+            .write_in(id, move |tx| Ok(cjg_server::db::retention::remove(tx, &d, "command line", now)?))
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("removing dossier {id} failed (nothing of it changed): {}", e.message)
+            })?;
+        println!("  removed dossier {id}");
+    }
+    Ok(())
+}
+
 async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
     let state = open_state(settings)?;
     let reports = state
@@ -530,6 +581,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.audit_lines,
                 settings.data_dir.display()
             );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Retention { years, apply }) => {
+            retention(&settings, years, apply).await?;
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::RotateAuditKey) => {

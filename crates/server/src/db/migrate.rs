@@ -36,11 +36,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/20261207_0023_fhir_subscriptions.sql")),
         M::up(include_str!("../../migrations/20261207_0024_usage_counters.sql")),
         M::up(include_str!("../../migrations/20261207_0025_audit_key_rotations.sql")),
+        M::up(include_str!("../../migrations/20261207_0026_retention.sql")),
     ])
 }
 
 /// How many SQLite migrations this binary knows (the `user_version` it migrates to).
-pub const SQLITE_SCHEMA_VERSION: i64 = 25;
+pub const SQLITE_SCHEMA_VERSION: i64 = 26;
 
 /// Runs the migrations with foreign keys off, as SQLite requires for rebuilding a table that
 /// others point at; each migration that rebuilds one checks the keys before it commits.
@@ -139,6 +140,7 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../../migrations/postgres/0017_fhir_subscriptions.sql")),
     (18, include_str!("../../migrations/postgres/0018_usage_counters.sql")),
     (19, include_str!("../../migrations/postgres/0019_audit_key_rotations.sql")),
+    (20, include_str!("../../migrations/postgres/0020_retention.sql")),
 ];
 const PG_MIGRATION_LOCK: i64 = 0x0063_6a67_5f6d_6967; // "cjg_mig"
 

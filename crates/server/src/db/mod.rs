@@ -28,6 +28,7 @@ pub mod oidc;
 pub mod people;
 pub mod questionnaires;
 pub mod reports;
+pub mod retention;
 pub mod sql;
 pub mod staff;
 pub mod sync;
