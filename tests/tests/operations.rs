@@ -86,3 +86,33 @@ async fn logs_come_as_json_lines_on_request() {
     assert_eq!(event["level"], "INFO", "{line}");
     assert_eq!(event["fields"]["message"], "starting", "{line}");
 }
+
+/// The configuration file (`--config`, TOML) sets what flags set; a flag wins over it; a
+/// setting it does not know stops the server with the setting's name.
+#[tokio::test]
+async fn a_configuration_file_sets_what_flags_set_and_a_flag_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cjg-server.toml");
+    std::fs::write(&config, format!("# test\nmetrics_token = \"{TOKEN}\"\nstaff_idle_minutes = 5\n"))
+        .unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let http = reqwest::Client::new();
+
+    let server = TestServer::start_with(&["--config", &config]).unwrap();
+    let res = http.get(format!("{}/metrics", server.url)).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the file's metrics token holds");
+    drop(server);
+
+    let flag_token = "metrics-token-from-the-flag-4567";
+    let server = TestServer::start_with(&["--config", &config, "--metrics-token", flag_token]).unwrap();
+    let url = format!("{}/metrics", server.url);
+    assert_eq!(http.get(&url).bearer_auth(TOKEN).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(&url).bearer_auth(flag_token).send().await.unwrap().status(), 200, "the flag wins");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "lisen = \"0.0.0.0:8470\"\n").unwrap();
+    let out = server.cli().arg("--config").arg(&bad).arg("verify-audit").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("unknown setting `lisen`") && said.contains("listen"), "{said}");
+}

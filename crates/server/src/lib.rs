@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod client_assertion;
+pub mod config_file;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -20,6 +20,10 @@ use tracing_subscriber::EnvFilter;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A configuration file (TOML) with any of these settings, named as the flags without the
+    /// dashes (`listen = "0.0.0.0:8470"`); flags and environment variables win over it.
+    #[arg(long, env = "CJG_CONFIG", global = true)]
+    config: Option<PathBuf>,
     /// Where the SQLite database lives (default: the user's data directory).
     #[arg(long, env = "CJG_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
@@ -458,6 +462,46 @@ async fn retention(settings: &Settings, years: u32, apply: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// The command line, with the configuration file's settings (`--config` or `CJG_CONFIG`) put
+/// in front as flags for whatever the command line and the environment leave open.
+fn parse_with_config_file() -> anyhow::Result<Cli> {
+    use clap::CommandFactory;
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let typed = |long: &str| {
+        let flag = format!("--{long}");
+        argv.iter().filter_map(|a| a.to_str()).any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    let path = argv
+        .iter()
+        .position(|a| a == "--config")
+        .and_then(|i| argv.get(i + 1).cloned())
+        .or_else(|| argv.iter().find_map(|a| a.to_str()?.strip_prefix("--config=").map(Into::into)))
+        .or_else(|| std::env::var_os("CJG_CONFIG"));
+    if let Some(path) = path {
+        let shown = PathBuf::from(&path).display().to_string();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the configuration file {shown}"))?;
+        let command = Cli::command();
+        let known: Vec<cjg_server::config_file::Known<'_>> = command
+            .get_arguments()
+            .filter(|a| !a.is_hide_set() && a.get_id() != "config")
+            .filter_map(|a| {
+                Some(cjg_server::config_file::Known {
+                    long: a.get_long()?,
+                    env: a.get_env().and_then(|e| e.to_str()),
+                    switch: !a.get_action().takes_values(),
+                })
+            })
+            .filter(|k| k.long != "help" && k.long != "version")
+            .collect();
+        let extra = cjg_server::config_file::file_args(&shown, &text, &known, |k| {
+            typed(k.long) || k.env.is_some_and(|e| std::env::var_os(e).is_some())
+        })?;
+        argv.splice(1..1, extra);
+    }
+    Ok(Cli::try_parse_from(argv).unwrap_or_else(|e| e.exit()))
+}
+
 async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
     let state = open_state(settings)?;
     let reports = state
@@ -712,7 +756,13 @@ async fn main() -> ExitCode {
     } else {
         logs.init();
     }
-    let cli = Cli::parse();
+    let cli = match parse_with_config_file() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("cjg-server: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
