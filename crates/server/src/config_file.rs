@@ -75,6 +75,7 @@ pub fn file_args(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
