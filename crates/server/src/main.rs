@@ -2,7 +2,10 @@
 //! `cjg-server verify-audit --data-dir DIR` checks every dossier's audit chain and exits;
 //! `cjg-server report --period 2026-H1 [--format csv|html|json] [--out FILE]` prints the
 //! indicator report; `cjg-server backup --to FILE` and `cjg-server restore --from FILE` copy the
-//! SQLite database out while serving and back into an empty data directory.
+//! SQLite database out while serving and back into an empty data directory;
+//! `cjg-server rotate-audit-key` replaces the access log's signing key with a statement apps
+//! follow; `cjg-server retention [--years N] [--apply]` lists and removes dossiers past their
+//! legal term. Every setting can also come from `--config FILE` (TOML).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
