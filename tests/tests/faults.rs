@@ -276,9 +276,14 @@ enum Fault {
     CutMidBody,
     /// Sends half the body as if it were all of it (a complete answer of broken JSON).
     Truncate,
-    /// Sends the answer it gave to the same route before: an old sync page for a newer cursor.
+    /// Sends the answer it gave to another request on the same route before: an old sync page
+    /// for a newer cursor. (The same request answered again is a cache's stale copy, which the
+    /// server's `Cache-Control: no-store` rules out.)
     Replay,
 }
+
+/// A request (path and query) and the status and body it was answered with.
+type Answered = (String, u16, bytes::Bytes);
 
 #[derive(Clone)]
 struct Proxy {
@@ -287,8 +292,8 @@ struct Proxy {
     /// While on, each answer gets a fault from `schedule`.
     faulty: Arc<AtomicBool>,
     schedule: Arc<Mutex<Moments>>,
-    /// The last answer per route, to replay.
-    seen: Arc<Mutex<BTreeMap<String, (u16, bytes::Bytes)>>>,
+    /// The last answer per route and the request it answered, to replay.
+    seen: Arc<Mutex<BTreeMap<String, Answered>>>,
     /// Which faults were applied, for the note at the end.
     applied: Arc<Mutex<BTreeMap<&'static str, usize>>>,
     /// This many next sync pages are cut mid-body, whatever the schedule says.
@@ -369,11 +374,13 @@ async fn proxied(
             .body(Body::from_stream(answer.bytes_stream()))
             .unwrap();
     }
+    let no_store = answer.headers().get("cache-control").is_some_and(|v| v == "no-store");
     let bytes = answer.bytes().await.unwrap();
+    assert!(no_store || status == 404, "{path} answered {status} without Cache-Control: no-store");
     let route = format!("{} {}", parts.method, parts.uri.path());
-    let before = p.seen.lock().unwrap().insert(route, (status, bytes.clone()));
+    let before = p.seen.lock().unwrap().insert(route, (path.to_owned(), status, bytes.clone()));
     let (status, bytes) = match (fault, before) {
-        (Fault::Replay, Some(old)) => old,
+        (Fault::Replay, Some((asked, old_status, old))) if asked != path => (old_status, old),
         _ => (status, bytes),
     };
     let mut out = axum::response::Response::builder().status(status);
@@ -822,7 +829,13 @@ async fn a_full_disk_refuses_writes_clearly_and_service_returns_with_the_space()
     let synced = sanne.sync(|_| {}).await;
     eprintln!("the app's sync while full: {:?} in {:?}", synced.as_ref().map_err(|e| e.code()), t.elapsed());
     assert!(
-        synced.as_ref().map_or_else(cjg_client::ClientError::is_transient, |_| true),
+        synced.as_ref().map_or_else(
+            |e| matches!(
+                e,
+                cjg_client::ClientError::Api { code: cjg_core::ErrorCode::StorageUnavailable, status: 503 }
+            ),
+            |_| true
+        ),
         "the app reads on, or waits: {synced:?}"
     );
     // Kept in the outbox while the server cannot store it (or, should it just fit, stored):

@@ -86,14 +86,19 @@ async fn a_dossier_past_its_term_is_listed_then_removed_whole_and_nothing_else()
         db.query_map("SELECT id FROM people WHERE dossier_id = ?1", [proef.clone()], |r| r.get(0)).unwrap();
 
     // Proef closed 21 years ago: past the 20 years. Voorbeeld closed 19 years ago: not yet.
-    db.execute("UPDATE dossiers SET closed_on = '2005-06-30' WHERE id = ?1", [proef.clone()]).unwrap();
-    db.execute("UPDATE dossiers SET closed_on = '2007-06-30' WHERE id = ?1", [voorbeeld.clone()]).unwrap();
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
+    let years_ago = |n: u32| today.checked_sub_months(chrono::Months::new(n * 12)).unwrap().to_string();
+    let proef_closed = years_ago(21);
+    db.execute("UPDATE dossiers SET closed_on = ?1 WHERE id = ?2", [proef_closed.clone(), proef.clone()])
+        .unwrap();
+    db.execute("UPDATE dossiers SET closed_on = ?1 WHERE id = ?2", [years_ago(19), voorbeeld.clone()])
+        .unwrap();
     let before = traces(&server, &proef, &people);
     let voorbeeld_before = traces(&server, &voorbeeld, &[]);
     assert!(before.iter().any(|(t, n)| *t == "entries" && *n > 0));
 
     let listed = retention(&server, &[]);
-    assert!(listed.contains(&format!("dossier {proef} closed 2005-06-30")), "{listed}");
+    assert!(listed.contains(&format!("dossier {proef} closed {proef_closed}")), "{listed}");
     assert!(!listed.contains(&voorbeeld), "{listed}");
     assert!(listed.contains("Nothing was changed"), "{listed}");
     assert_eq!(traces(&server, &proef, &people), before, "a dry run changes nothing");

@@ -55,6 +55,19 @@ async fn apps_follow_a_rotated_audit_key_and_refuse_one_swapped_without_a_statem
     let (_karim_dir, karim) = cjg_tests::enrolled_app(&server, "Karim").await;
     assert!(karim.inzage().await.unwrap().warning.is_none());
 
+    // The apps pinned the newest key: with the statements gone they still verify.
+    server.stop();
+    server.db().execute("DELETE FROM audit_key_rotations", params![]).unwrap();
+    server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
+    coach_writes(&server, "Zonder de verklaringen").await;
+    for app in [&sanne, &noor] {
+        app.sync_checking_log(|_| {}).await.expect("the followed key was kept");
+        assert!(app.inzage().await.unwrap().warning.is_none());
+    }
+    server.stop();
+    rotate(&server);
+    server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
+
     // A key put in place without a statement: the server will not start on it.
     server.stop();
     let key_file = data.path().join("audit-signing.key");
@@ -68,4 +81,28 @@ async fn apps_follow_a_rotated_audit_key_and_refuse_one_swapped_without_a_statem
     assert_eq!(refused.code(), "audit_log_broken");
     let warning = sanne.inzage().await.unwrap().warning.expect("the person is warned");
     eprintln!("swapped key: {warning:?}");
+}
+
+/// A server still running on the old key after a rotation (not restarted yet) does not sign the
+/// access log any more: the app's sync is told to come back later (`not_ready`), and no family is
+/// warned of a log that is fine. After the restart the sync goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_not_restarted_after_a_rotation_does_not_sign_with_the_old_key() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = TestServer::start_in(data.path(), "127.0.0.1:0", &[]).unwrap();
+    let listen = server.url.trim_start_matches("http://").to_owned();
+    let (_dir, sanne) = cjg_tests::enrolled_app(&server, "Sanne").await;
+    rotate(&server);
+    coach_writes(&server, "Voor de herstart").await;
+    let e = sanne.sync_checking_log(|_| {}).await.expect_err("the old key no longer signs");
+    assert!(
+        matches!(e, cjg_client::ClientError::Api { code: cjg_core::ErrorCode::NotReady, status: 503 }),
+        "{e:?}"
+    );
+    assert!(sanne.inzage().await.unwrap().warning.is_none(), "no warning for a log that is fine");
+    server.stop();
+    server = TestServer::start_in(data.path(), &listen, &[]).unwrap();
+    sanne.sync_checking_log(|_| {}).await.expect("after the restart");
+    assert!(sanne.inzage().await.unwrap().warning.is_none());
+    drop(server);
 }

@@ -344,7 +344,9 @@ impl ClientError {
             | Self::InvalidResponse(_)
             | Self::PageTooLarge(_)
             | Self::Store(cjg_store::StoreError::BadPage(_)) => true,
-            Self::Api { code, status } => *status >= 500 || *code == ErrorCode::RateLimited,
+            // Busy, restarting or out of space: 502, 503, 504. A 500 is a fault that the same
+            // request may meet again, and the person should hear of it.
+            Self::Api { code, status } => (502..=504).contains(status) || *code == ErrorCode::RateLimited,
             _ => false,
         }
     }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::db::sql::{self, Query};
+use crate::db::sql::Query;
 use chrono::{DateTime, Utc};
 use cjg_core::api::AUDIT_PAGE_MAX;
 use cjg_core::audit::{AuditBatch, Checkpoint};
@@ -90,7 +90,11 @@ pub fn make_next_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
     let key = DeviceKey::generate().map_err(|_| KeyError::Damaged(shown.clone()))?;
     let part = data_dir.join(format!("{NEW_KEY_FILE}.part"));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // A `.part` left by an interrupted run is removed first. (Two rotations run at once are
+    // kept apart by the database, which stores only one; the server then names the key file
+    // that does not match, and will not start on it.)
+    let _ = std::fs::remove_file(&part);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -99,7 +103,9 @@ pub fn make_next_key(data_dir: &Path) -> Result<DeviceKey, KeyError> {
     let written = options
         .open(&part)
         .and_then(|mut f| f.write_all(key.pkcs8()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&part, &path));
+        .and_then(|()| std::fs::rename(&part, &path))
+        // The new file must be on the disk before the statement naming its key is stored.
+        .and_then(|()| std::fs::File::open(data_dir)?.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&part);
         return Err(KeyError::Io(shown, e));
@@ -150,7 +156,7 @@ pub fn batch_for(
     from: u32,
     check: LogCheck,
     now: DateTime<Utc>,
-) -> sql::Result<(AuditBatch, bool)> {
+) -> crate::error::AppResult<(AuditBatch, bool)> {
     let stored_head = match (check, from) {
         (_, 0) => Some(chain::GENESIS),
         (LogCheck::Full, _) => None,
@@ -188,7 +194,28 @@ pub fn batch_for(
         head: chain::hex(&head),
         time: now,
     };
-    // Nearly always none; sent whole, as an app may have pinned any key before the last.
-    let key_rotations = crate::db::audit::key_rotations(conn)?;
+    let key_rotations = rotations_to(key, crate::db::audit::key_rotations(conn)?)?;
     Ok((AuditBatch { events, checkpoint: chain::sign_checkpoint(key, checkpoint), key_rotations }, more))
+}
+
+/// The rotation statements up to the one that hands over to `key` (an app may have pinned any
+/// key before it). An instance whose key a later statement replaced (not restarted after
+/// `rotate-audit-key`) must not sign: apps that moved on would refuse its checkpoints and warn
+/// the family for nothing. It answers `not_ready`, so the balancer sends the app elsewhere.
+fn rotations_to(
+    key: &DeviceKey,
+    all: Vec<cjg_core::audit::SignedKeyRotation>,
+) -> crate::error::AppResult<Vec<cjg_core::audit::SignedKeyRotation>> {
+    if is_current_key(key, &all) {
+        Ok(all)
+    } else {
+        Err(stale())
+    }
+}
+
+fn stale() -> crate::error::AppError {
+    crate::error::AppError::new(
+        cjg_core::ErrorCode::NotReady,
+        "this instance signs with a replaced audit key: restart it",
+    )
 }

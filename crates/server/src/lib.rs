@@ -304,6 +304,16 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// Answers carry dossier data and tokens: no cache on the way (a proxy, the webview) may keep
+/// one or hand it out again for a later request.
+async fn no_store(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    res
+}
+
 /// Logs method, route pattern, status and time: never the query string, body or headers,
 /// which carry cursors, codes and tokens.
 async fn log_request(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -469,6 +479,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             AppError::new(ErrorCode::MethodNotAllowed, "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(no_store))
         .layer(middleware::from_fn_with_state(state.clone(), record_denied))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .layer(middleware::from_fn_with_state(state.clone(), client_address))

@@ -396,6 +396,14 @@ async fn shutdown_signal() {
 /// step can be interrupted: before the statement nothing changed; after it, the server refuses
 /// to start until the `.new` file is moved into place (see `serve`).
 async fn rotate_audit_key(settings: &Settings) -> anyhow::Result<()> {
+    // Opening the state would make a key when there is none (a mistyped --data-dir): a
+    // statement from a key no app pinned would make every app refuse the log.
+    let current = settings.data_dir.join(cjg_server::audit::KEY_FILE);
+    anyhow::ensure!(
+        current.exists(),
+        "there is no {} to rotate: check --data-dir (every instance's key lives there)",
+        current.display()
+    );
     let state = open_state(settings)?;
     let rotations = state
         .db
@@ -409,15 +417,22 @@ async fn rotate_audit_key(settings: &Settings) -> anyhow::Result<()> {
     let next = cjg_server::audit::make_next_key(&settings.data_dir)?;
     let statement = cjg_crypto::chain::sign_rotation(&state.audit_key, &next.public_key(), state.clock.now());
     let kept = statement.clone();
-    state
+    let stored = state
         .db
-        .write_unordered(move |tx| Ok(cjg_server::db::audit::add_key_rotation(tx, &kept)?))
+        .write(move |tx| Ok(cjg_server::db::audit::add_key_rotation(tx, &kept)?))
         .await
         .map_err(|e| anyhow::anyhow!("storing the rotation statement failed: {}", e.message))?;
+    if !stored {
+        let _ = std::fs::remove_file(settings.data_dir.join(cjg_server::audit::NEW_KEY_FILE));
+        anyhow::bail!(
+            "another rotation was stored meanwhile: nothing changed here; check the key and run again"
+        );
+    }
     cjg_server::audit::promote_next_key(&settings.data_dir)?;
     println!(
         "ok: the access log is now signed with key {} (was {}). Restart every server instance now; \
-         apps move to the new key at their next sync. Make a new backup and keep {} with it.",
+         apps move to the new key at their next sync. An instance with a data directory of its \
+         own needs this key file first. Make a new backup and keep {} with it.",
         statement.rotation.new_key,
         statement.rotation.old_key,
         settings.data_dir.join(cjg_server::audit::KEY_FILE).display()
@@ -453,14 +468,20 @@ async fn retention(settings: &Settings, years: u32, apply: bool) -> anyhow::Resu
     }
     for d in expired {
         let id = d.dossier_id;
-        state
+        let removed = state
             .db
-            .write_in(id, move |tx| Ok(cjg_server::db::retention::remove(tx, &d, "command line", now)?))
+            .write_in(id, move |tx| {
+                Ok(cjg_server::db::retention::remove(tx, id, cutoff, "command line", now)?)
+            })
             .await
             .map_err(|e| {
-                anyhow::anyhow!("removing dossier {id} failed (nothing of it changed): {}", e.message)
+                let cause = e.cause.as_deref().unwrap_or(&e.message).to_owned();
+                anyhow::anyhow!("removing dossier {id} failed (nothing of it changed): {cause}")
             })?;
-        println!("  removed dossier {id}");
+        match removed {
+            Some(_) => println!("  removed dossier {id}"),
+            None => println!("  kept dossier {id}: it is no longer closed before {cutoff}"),
+        }
     }
     Ok(())
 }
@@ -498,7 +519,8 @@ fn parse_with_config_file() -> anyhow::Result<Cli> {
             .filter(|k| k.long != "help" && k.long != "version")
             .collect();
         let extra = cjg_server::config_file::file_args(&shown, &text, &known, |k| {
-            typed(k.long) || k.env.is_some_and(|e| std::env::var_os(e).is_some())
+            // An empty variable counts as not set, as the settings treat an empty value.
+            typed(k.long) || k.env.is_some_and(|e| std::env::var_os(e).is_some_and(|v| !v.is_empty()))
         })?;
         argv.splice(1..1, extra);
     }

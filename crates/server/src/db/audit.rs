@@ -463,12 +463,25 @@ pub fn key_rotations(conn: &dyn Query) -> sql::Result<Vec<cjg_core::audit::Signe
     )
 }
 
-/// Keeps a key rotation statement after the ones before it.
-pub fn add_key_rotation(conn: &dyn Query, r: &cjg_core::audit::SignedKeyRotation) -> sql::Result<()> {
-    conn.execute(
+/// Keeps a key rotation statement after the ones before it, only when it continues from the
+/// last one (or is the first): false when another rotation got there first, so two at once
+/// cannot fork the keys. Run it in a region-wide write transaction.
+pub fn add_key_rotation(conn: &dyn Query, r: &cjg_core::audit::SignedKeyRotation) -> sql::Result<bool> {
+    let last: Option<String> = conn
+        .query_row(
+            "SELECT new_key FROM audit_key_rotations ORDER BY position DESC LIMIT 1",
+            params![],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if last.is_some_and(|k| k != r.rotation.old_key) {
+        return Ok(false);
+    }
+    let added = conn.execute(
         "INSERT INTO audit_key_rotations (position, old_key, new_key, at, signature)
-         SELECT COALESCE(MAX(position), 0) + 1, ?1, ?2, ?3, ?4 FROM audit_key_rotations",
+         SELECT COALESCE(MAX(position), 0) + 1, ?1, ?2, ?3, ?4 FROM audit_key_rotations
+         WHERE NOT EXISTS (SELECT 1 FROM audit_key_rotations WHERE old_key = ?1)",
         params![r.rotation.old_key, r.rotation.new_key, r.rotation.at, r.signature],
     )?;
-    Ok(())
+    Ok(added == 1)
 }

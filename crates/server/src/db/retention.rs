@@ -60,7 +60,11 @@ const REMOVE: &[&str] = &[
     "DELETE FROM activation_codes WHERE person_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
     "DELETE FROM tokens WHERE subject_kind = 'device' AND subject_id IN
         (SELECT d.id FROM devices d JOIN people p ON p.id = d.person_id WHERE p.dossier_id = ?1)",
-    "DELETE FROM fhir_links WHERE local_id = ?1 OR local_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
+    // The CJG's own ids for the dossier, its people, its documents and its tasks.
+    "DELETE FROM fhir_links WHERE local_id = ?1
+        OR local_id IN (SELECT id FROM people WHERE dossier_id = ?1)
+        OR local_id IN (SELECT id FROM entries WHERE dossier_id = ?1)
+        OR local_id IN (SELECT id FROM questionnaire_tasks WHERE dossier_id = ?1)",
     "DELETE FROM devices WHERE person_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
     "DELETE FROM purpose_sessions WHERE dossier_id = ?1",
     "DELETE FROM staff_dossiers WHERE dossier_id = ?1",
@@ -70,8 +74,19 @@ const REMOVE: &[&str] = &[
     "DELETE FROM dossiers WHERE id = ?1",
 ];
 
-/// Removes `dossier` whole, in the caller's transaction, after writing its `retention_log` row.
-pub fn remove(conn: &dyn Query, dossier: &Expired, actor: &str, now: DateTime<Utc>) -> sql::Result<()> {
+/// Removes `dossier_id` whole, in the caller's transaction, after writing its `retention_log`
+/// row, if it is still closed before `closed_before` (it may have been reopened since it was
+/// listed); what went, or `None` when it stays.
+pub fn remove(
+    conn: &dyn Query,
+    dossier_id: Uuid,
+    closed_before: NaiveDate,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> sql::Result<Option<Expired>> {
+    let Some(dossier) = expired(conn, closed_before)?.into_iter().find(|d| d.dossier_id == dossier_id) else {
+        return Ok(None);
+    };
     let id = dossier.dossier_id.to_string();
     conn.execute(
         "INSERT INTO retention_log (dossier_id, closed_on, removed_at, actor, people, entries, log_lines)
@@ -81,5 +96,5 @@ pub fn remove(conn: &dyn Query, dossier: &Expired, actor: &str, now: DateTime<Ut
     for statement in REMOVE {
         conn.execute(statement, params![id])?;
     }
-    Ok(())
+    Ok(Some(dossier))
 }
