@@ -45,6 +45,12 @@ pub fn expired(conn: &dyn Query, closed_before: NaiveDate) -> sql::Result<Vec<Ex
 /// Everything that hangs on a dossier, children before parents (PostgreSQL checks foreign keys
 /// per statement). `?1` is the dossier's id.
 const REMOVE: &[&str] = &[
+    // The CJG's own ids for the dossier, its people, its documents and its tasks: first, while
+    // the rows they point at are still there to find.
+    "DELETE FROM fhir_links WHERE local_id = ?1
+        OR local_id IN (SELECT id FROM people WHERE dossier_id = ?1)
+        OR local_id IN (SELECT id FROM entries WHERE dossier_id = ?1)
+        OR local_id IN (SELECT id FROM questionnaire_tasks WHERE dossier_id = ?1)",
     "DELETE FROM entry_access WHERE entry_id IN (SELECT id FROM entries WHERE dossier_id = ?1)
         OR person_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
     // Allowed by its trigger only because the retention_log row is already written.
@@ -60,11 +66,6 @@ const REMOVE: &[&str] = &[
     "DELETE FROM activation_codes WHERE person_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
     "DELETE FROM tokens WHERE subject_kind = 'device' AND subject_id IN
         (SELECT d.id FROM devices d JOIN people p ON p.id = d.person_id WHERE p.dossier_id = ?1)",
-    // The CJG's own ids for the dossier, its people, its documents and its tasks.
-    "DELETE FROM fhir_links WHERE local_id = ?1
-        OR local_id IN (SELECT id FROM people WHERE dossier_id = ?1)
-        OR local_id IN (SELECT id FROM entries WHERE dossier_id = ?1)
-        OR local_id IN (SELECT id FROM questionnaire_tasks WHERE dossier_id = ?1)",
     "DELETE FROM devices WHERE person_id IN (SELECT id FROM people WHERE dossier_id = ?1)",
     "DELETE FROM purpose_sessions WHERE dossier_id = ?1",
     "DELETE FROM staff_dossiers WHERE dossier_id = ?1",
