@@ -535,6 +535,24 @@ impl Staff {
     }
 }
 
+/// Every item of the closing questionnaire for a youth answered, with `tip` as the open answer.
+pub fn closing_answers(tip: &str) -> cjg_core::questionnaire::Answers {
+    use cjg_core::questionnaire::{Agree, Answer};
+    [
+        ("zelf_verder", Answer::Agree(Agree::Eens)),
+        ("eigen_plan", Answer::Agree(Agree::Eens)),
+        ("betrokken", Answer::Agree(Agree::Nvt)),
+        ("samenwerking", Answer::Agree(Agree::Oneens)),
+        ("cijfer_algemeen", Answer::Rating(4)),
+        ("cijfer_coach", Answer::Rating(5)),
+        ("cijfer_hulp", Answer::Rating(4)),
+        ("tip", Answer::Text(tip.into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 /// The PIN every test person chooses: valid, and not one of the too-simple ones.
 pub const PIN: &str = "902417";
 

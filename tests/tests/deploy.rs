@@ -50,10 +50,23 @@ fn accepted(args: &[String], env: &[(String, String)]) {
     );
 }
 
-/// Every `CJG_…` variable the binary reads, from its own help.
-fn known_env() -> String {
+/// The `NAME=value` settings on the lines of `file` that start with `prefix`, each checked to be
+/// one the binary reads (its help lists them; `CJG_LOG_FORMAT` is read before the flags).
+fn settings_in(file: &str, prefix: &str) -> Vec<(String, String)> {
     let out = Command::new(server_binary()).arg("--help").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let help = String::from_utf8_lossy(&out.stdout);
+    let env: Vec<(String, String)> = file
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    for (k, _) in &env {
+        assert!(k == "CJG_LOG_FORMAT" || help.contains(&format!("env: {k}")), "{k} is not a setting");
+    }
+    env
 }
 
 #[tokio::test]
@@ -68,18 +81,7 @@ fn the_systemd_unit_starts_a_command_the_binary_takes() {
     let unit = std::fs::read_to_string(deploy("cjg-server.service")).unwrap();
     let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("ExecStart");
     let command_line: Vec<String> = exec.split_whitespace().map(str::to_owned).collect();
-    let env: Vec<(String, String)> = unit
-        .lines()
-        .filter_map(|l| l.strip_prefix("Environment="))
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    let help = known_env();
-    for (k, _) in &env {
-        assert!(k == "CJG_LOG_FORMAT" || help.contains(&format!("env: {k}")), "{k} is not a setting");
-    }
+    let env = settings_in(&unit, "Environment=");
     accepted(&arguments_of(&command_line), &env);
 
     match Command::new("systemd-analyze").arg("--version").output() {
@@ -107,18 +109,7 @@ fn the_container_runs_a_command_the_binary_takes() {
         let line = file.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("{prefix}"));
         serde_json::from_str(line.trim()).unwrap()
     };
-    let env: Vec<(String, String)> = file
-        .lines()
-        .filter_map(|l| l.strip_prefix("ENV "))
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    let help = known_env();
-    for (k, _) in &env {
-        assert!(k == "CJG_LOG_FORMAT" || help.contains(&format!("env: {k}")), "{k} is not a setting");
-    }
+    let env = settings_in(&file, "ENV ");
     // The container listens on every address; here a free port on loopback does.
     let env: Vec<(String, String)> = env
         .into_iter()

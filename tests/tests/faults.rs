@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cjg_core::feedback::FeedbackKind;
-use cjg_core::questionnaire::{Agree, Answer, Answers, Phase};
+use cjg_core::questionnaire::{Answer, Phase};
 use cjg_tests::{family_entry, params, EntryKind, TestServer};
 use serde_json::json;
 
@@ -57,20 +57,14 @@ impl Ledger {
     }
 }
 
-fn closing_answers() -> Answers {
-    [
-        ("zelf_verder", Answer::Agree(Agree::Eens)),
-        ("eigen_plan", Answer::Agree(Agree::Eens)),
-        ("betrokken", Answer::Agree(Agree::Nvt)),
-        ("samenwerking", Answer::Agree(Agree::Oneens)),
-        ("cijfer_algemeen", Answer::Rating(4)),
-        ("cijfer_coach", Answer::Rating(5)),
-        ("cijfer_hulp", Answer::Rating(4)),
-        ("tip", Answer::Text("Ingevuld terwijl de server viel.".into())),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+/// Closes the family's trajectory today (begun 118 days ago): a closing questionnaire for the
+/// parents, the carer and everyone of 12 and over.
+async fn close_today(coach: &cjg_tests::Staff, dossier: uuid::Uuid) {
+    let today = cjg_core::time::dutch_date(chrono::Utc::now());
+    let started = today - chrono::Duration::days(118);
+    let trajectory =
+        json!({"started_on": started, "closed_on": today, "municipality": "Demostad", "team": "Team Noord"});
+    assert_eq!(coach.set_trajectory(dossier, trajectory).await.unwrap().status(), 200);
 }
 
 fn counts(server: &TestServer, query: &str, dossier: &str) -> BTreeMap<String, i64> {
@@ -106,16 +100,7 @@ async fn a_server_killed_in_a_burst_of_writes_loses_nothing_it_confirmed_and_dou
     let coach = server.staff().await.unwrap();
     let dossier = coach.dossier_id(&server.db()).await;
     // A closing questionnaire for everyone of 12 and over, to answer during the burst.
-    let today = cjg_core::time::dutch_date(chrono::Utc::now());
-    let started = today - chrono::Duration::days(118);
-    let r = coach
-        .set_trajectory(
-            dossier,
-            json!({"started_on": started, "closed_on": today, "municipality": "Demostad", "team": "Team Noord"}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    close_today(&coach, dossier).await;
     let (_sanne_dir, sanne) = cjg_tests::enrolled_app(&server, "Sanne").await;
     let (_noor_dir, noor) = cjg_tests::enrolled_app(&server, "Noor").await;
     let (sanne, noor) = (Arc::new(sanne), Arc::new(noor));
@@ -173,7 +158,12 @@ async fn a_server_killed_in_a_burst_of_writes_loses_nothing_it_confirmed_and_dou
             // The answers go while the server is about to die.
             let noor = noor.clone();
             writers.push(tokio::spawn(async move {
-                noor.submit_questionnaire(closing.id, closing_answers()).await.unwrap();
+                noor.submit_questionnaire(
+                    closing.id,
+                    cjg_tests::closing_answers("Ingevuld terwijl de server viel."),
+                )
+                .await
+                .unwrap();
             }));
             answered = true;
         }
@@ -672,11 +662,7 @@ async fn an_app_killed_while_sending_its_outbox_loses_and_doubles_nothing() {
     let listen = server.url.trim_start_matches("http://").to_owned();
     let coach = server.staff().await.unwrap();
     let dossier = coach.dossier_id(&server.db()).await;
-    let today = cjg_core::time::dutch_date(chrono::Utc::now());
-    let started = today - chrono::Duration::days(118);
-    let trajectory =
-        json!({"started_on": started, "closed_on": today, "municipality": "Demostad", "team": "Team Noord"});
-    assert_eq!(coach.set_trajectory(dossier, trajectory).await.unwrap().status(), 200);
+    close_today(&coach, dossier).await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = cjg_tests::enrolled_store(&server, "Sanne", dir.path()).await;
     let path = store.path().to_owned();

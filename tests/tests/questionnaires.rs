@@ -21,16 +21,7 @@ fn answers(pairs: &[(&str, Answer)]) -> Answers {
 }
 
 fn full_closing() -> Answers {
-    answers(&[
-        ("zelf_verder", Answer::Agree(Agree::Eens)),
-        ("eigen_plan", Answer::Agree(Agree::Eens)),
-        ("betrokken", Answer::Agree(Agree::Nvt)),
-        ("samenwerking", Answer::Agree(Agree::Oneens)),
-        ("cijfer_algemeen", Answer::Rating(4)),
-        ("cijfer_coach", Answer::Rating(5)),
-        ("cijfer_hulp", Answer::Rating(4)),
-        ("tip", Answer::Text("Fijn dat jullie ook 's avonds konden komen.".into())),
-    ])
+    cjg_tests::closing_answers("Fijn dat jullie ook 's avonds konden komen.")
 }
 
 fn files_contain(dir: &Path, needle: &str) -> bool {

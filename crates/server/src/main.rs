@@ -405,13 +405,8 @@ async fn rotate_audit_key(settings: &Settings) -> anyhow::Result<()> {
         current.display()
     );
     let state = open_state(settings)?;
-    let rotations = state
-        .db
-        .call(|c| Ok(cjg_server::db::audit::key_rotations(c)?))
-        .await
-        .map_err(|e| anyhow::anyhow!("reading the audit key rotations failed: {}", e.message))?;
     anyhow::ensure!(
-        cjg_server::audit::is_current_key(&state.audit_key, &rotations),
+        key_is_current(&state).await?,
         "the current key is not the one the last rotation handed over to: finish that one first"
     );
     let next = cjg_server::audit::make_next_key(&settings.data_dir)?;
@@ -525,6 +520,16 @@ fn parse_with_config_file() -> anyhow::Result<Cli> {
         argv.splice(1..1, extra);
     }
     Ok(Cli::try_parse_from(argv).unwrap_or_else(|e| e.exit()))
+}
+
+/// Whether the server's audit key is the one the last stored rotation handed over to.
+async fn key_is_current(state: &cjg_server::AppState) -> anyhow::Result<bool> {
+    let rotations = state
+        .db
+        .call(|c| Ok(cjg_server::db::audit::key_rotations(c)?))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the audit key rotations failed: {}", e.message))?;
+    Ok(cjg_server::audit::is_current_key(&state.audit_key, &rotations))
 }
 
 async fn verify_audit(settings: &Settings) -> anyhow::Result<bool> {
@@ -687,12 +692,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let state = open_state(&settings)?;
-    let rotations = state
-        .db
-        .call(|c| Ok(cjg_server::db::audit::key_rotations(c)?))
-        .await
-        .map_err(|e| anyhow::anyhow!("reading the audit key rotations failed: {}", e.message))?;
-    if !cjg_server::audit::is_current_key(&state.audit_key, &rotations) {
+    if !key_is_current(&state).await? {
         anyhow::bail!(
             "{} is not the key the last `rotate-audit-key` handed over to, so every app would \
              refuse the access log. If that command was interrupted, move {} into its place; \
