@@ -102,6 +102,8 @@ async fn enrol_read_restart_offline_and_unlock() {
     let mut titles = entry_titles(&c, 11).await;
     titles.sort();
     assert_eq!(titles, expected, "the app shows exactly what a parent may see");
+    let lead = wait_for(&c, "p.lead").await.text().await.unwrap();
+    assert_eq!(lead, "Dit schreef uw coach over uw gezin.", "a parent reads \"u\"");
     shot(&c, "04-dossier").await;
 
     // Filter by kind, then open an entry and go back.
@@ -457,6 +459,9 @@ async fn enrol_read_restart_offline_and_unlock() {
     let noor_titles = entry_titles(&c, 9).await;
     assert_eq!(noor_titles.len(), 9, "Noor sees her own set: {noor_titles:?}");
     assert!(noor_titles.iter().any(|t| t == "Gesprek alleen met Noor"));
+    // Noor is 14: the app says "je" to her, where it says "u" to her mother.
+    let lead = wait_for(&c, "p.lead").await.text().await.unwrap();
+    assert_eq!(lead, "Dit schreef je coach over jou en je gezin.");
 
     // Where the device secret is: in the keychain (then Noor turns on opening without PIN), or
     // in a file, which the app says is less protected.
@@ -476,6 +481,9 @@ async fn enrol_read_restart_offline_and_unlock() {
         names.push(l.text().await.unwrap());
     }
     assert_eq!(names, ["Mama", "Noor"], "the lock screen lets each choose their own account");
+    // Locked, the app does not know who comes next: "u" again.
+    let title = wait_for(&c, "#unlock-title").await.text().await.unwrap();
+    assert_eq!(title, "Vul uw pincode in");
     if keychain {
         wait_for(&c, "label.account-choice:nth-of-type(2)").await.click().await.unwrap();
         wait_for(&c, "#unlock-keychain").await.click().await.unwrap();

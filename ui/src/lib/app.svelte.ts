@@ -3,7 +3,7 @@
 // calls these steps instead of keeping a copy of the state.
 import { tick } from "svelte";
 import { api, type AppStatus, type DossierQuery, type DossierView, type EntryDetail, type EntryKind, type TasksView } from "./api";
-import { t, errorText } from "./i18n.svelte";
+import { t, errorText, i18n } from "./i18n.svelte";
 import { errorCode, Latest, STALE } from "./requests";
 
 /** `about`: "" = everyone, "family" = entries about the whole family, else a child's id. */
@@ -62,7 +62,11 @@ class AppState {
       limit: shown,
     };
     const found = await this.dossierAsked.run(() => api.dossier(query));
-    if (found !== STALE) this.view = found;
+    if (found !== STALE) {
+      this.view = found;
+      // A young person reads "je", a parent or carer "u".
+      i18n.register = found.me?.role === "child" ? "je" : "u";
+    }
     await this.loadTasks();
   };
 
@@ -185,6 +189,7 @@ class AppState {
   /** Nothing of the dossier stays on screen once the app is locked or emptied. */
   clearScreen = (): void => {
     this.view = null;
+    i18n.register = "u";
     this.dossierList = { ...FIRST_PAGE };
     this.detail = undefined;
     this.tasks = null;

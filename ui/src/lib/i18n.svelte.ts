@@ -1,14 +1,15 @@
 // Dutch first (B1: short sentences, plain words), English second.
 export type Lang = "nl" | "en";
 
-import { nl, type Dict } from "./i18n/nl";
+import { nl, nlJe, type Dict, type Register } from "./i18n/nl";
 import { en } from "./i18n/en";
 import { errorCode } from "./requests";
 
-export const i18n = $state<{ lang: Lang }>({ lang: "nl" });
+export const i18n = $state<{ lang: Lang; register: Register }>({ lang: "nl", register: "u" });
 
 export function t(): Dict {
-  return i18n.lang === "nl" ? nl : en;
+  if (i18n.lang === "en") return en;
+  return i18n.register === "je" ? nlJe : nl;
 }
 
 export function toggleLang(): void {
