@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "send_feedback",
     "discard_feedback",
     "tasks",
+    "my_progress",
     "questionnaire",
     "save_questionnaire_draft",
     "submit_questionnaire",

@@ -284,6 +284,11 @@ async fn tasks(core: State<'_, AppCore>) -> Res<TasksView> {
 }
 
 #[tauri::command]
+async fn my_progress(core: State<'_, AppCore>) -> Res<cjg_core::questionnaire::MyProgress> {
+    core.my_progress().await.map_err(|e| e.to_ui())
+}
+
+#[tauri::command]
 async fn questionnaire(core: State<'_, AppCore>, task_id: Uuid) -> Res<Option<QuestionnaireView>> {
     core.questionnaire(task_id).await.map_err(|e| e.to_ui())
 }
@@ -579,6 +584,7 @@ pub fn run() {
             send_feedback,
             discard_feedback,
             tasks,
+            my_progress,
             questionnaire,
             save_questionnaire_draft,
             submit_questionnaire,

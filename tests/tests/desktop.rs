@@ -199,6 +199,14 @@ async fn enrol_read_restart_offline_and_unlock() {
     wait_for(&c, "#nav-taken").await.click().await.unwrap();
     wait_for(&c, &format!("li[data-task-id='{eind}'][data-state='submitted']")).await;
     shot(&c, "20-taken-klaar").await;
+    // Her own answers side by side: at the start (on paper) and now at the end.
+    let table = wait_for(&c, "#my-progress").await;
+    let text = table.text().await.unwrap();
+    assert!(text.contains("Bij de start") && text.contains("Bij het afsluiten"), "{text}");
+    assert!(text.contains("Hoe gaat het nu thuis?") && text.contains("2 van de 5"), "{text}");
+    assert!(text.contains("Niet gevraagd"), "{text}");
+    c.execute("document.getElementById('my-progress').scrollIntoView()", vec![]).await.unwrap();
+    shot(&c, "20b-voortgang").await;
     let seen = staff.questionnaires(dossier).await.unwrap();
     let sanne = seen.iter().find(|q| q.task.id.to_string() == eind).unwrap();
     assert_eq!(sanne.task.status, TaskStatus::Submitted);

@@ -122,6 +122,16 @@ async fn a_draft_is_sealed_resumed_checked_and_sent_once() {
     assert_eq!(stored.0, "submitted");
     assert!(stored.1.contains(secret_words));
 
+    // Under Taken, her own answers side by side: the start (on paper) and this one.
+    let progress = app.my_progress().await.unwrap();
+    let phases: Vec<Phase> = progress.phases.iter().map(|p| p.phase).collect();
+    assert_eq!(phases, [Phase::Start, Phase::Tussentijds]);
+    let row = |key: &str| progress.rows.iter().find(|r| r.item.key == key).unwrap();
+    assert_eq!(row("thuis_nu").answers, [Some(Answer::Rating(2)), None]);
+    assert_eq!(row("thuis_nu").item.text, "Hoe gaat het nu thuis?", "her wording, never Noor's");
+    assert_eq!(row("cijfer_coach").answers, [None, Some(Answer::Rating(5))]);
+    assert_eq!(row("verder_anders").answers[1], Some(Answer::Text(secret_words.into())));
+
     // The coach sees the answers; reading them is logged.
     let staff = server.staff().await.unwrap();
     let dossier = staff.dossier_id(&server.db()).await;

@@ -523,6 +523,70 @@ pub struct QuestionnaireTask {
     pub version: i64,
 }
 
+/// One question over the trajectory, for the person's own view of their progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ProgressRow {
+    /// As the newest questionnaire that asked it put it.
+    pub item: Item,
+    /// One per [`MyProgress::phases`], in that order; `None` where that questionnaire did not
+    /// ask it or the person left it open.
+    pub answers: Vec<Option<Answer>>,
+}
+
+/// A questionnaire the person answered, as a column of their progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ProgressPhase {
+    pub phase: Phase,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A person's own answers at the start, after 3 months and at the end, side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, TS)]
+pub struct MyProgress {
+    /// The phases answered, in the order of the trajectory.
+    pub phases: Vec<ProgressPhase>,
+    /// Every question answered at least once, in the order first asked.
+    pub rows: Vec<ProgressRow>,
+}
+
+/// The answers of `person_id` side by side: per phase the newest questionnaire they submitted.
+/// Anyone else's tasks are left out (the server sends a person only their own; a store is one
+/// person's), so the view can never show another family member's answers.
+pub fn my_progress(person_id: Uuid, tasks: &[QuestionnaireTask]) -> MyProgress {
+    let mut newest: BTreeMap<Phase, (&QuestionnaireTask, &Answers, chrono::DateTime<chrono::Utc>)> =
+        BTreeMap::new();
+    for task in tasks.iter().filter(|t| t.person_id == person_id && t.status == TaskStatus::Submitted) {
+        let (Some(answers), Some(at)) = (&task.answers, task.submitted_at) else { continue };
+        let phase = task.definition.phase;
+        if newest.get(&phase).is_none_or(|(_, _, kept)| *kept < at) {
+            newest.insert(phase, (task, answers, at));
+        }
+    }
+    let columns = newest.len();
+    let mut rows: Vec<ProgressRow> = Vec::new();
+    for (column, (task, answers, _)) in newest.values().enumerate() {
+        for item in &task.definition.items {
+            let index = match rows.iter().position(|r| r.item.key == item.key) {
+                Some(i) => i,
+                None => {
+                    rows.push(ProgressRow { item: item.clone(), answers: vec![None; columns] });
+                    rows.len() - 1
+                }
+            };
+            let row = &mut rows[index];
+            // Phases come in trajectory order: the later wording wins.
+            row.item = item.clone();
+            row.answers[column] = answers.get(&item.key).cloned();
+        }
+    }
+    rows.retain(|r| r.answers.iter().any(Option::is_some));
+    let phases = newest
+        .into_iter()
+        .map(|(phase, (_, _, submitted_at))| ProgressPhase { phase, submitted_at })
+        .collect();
+    MyProgress { phases, rows }
+}
+
 /// What the app sends. `id` is made by the app: the idempotency key of its outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, TS)]
 #[serde(deny_unknown_fields)]
@@ -725,5 +789,72 @@ mod tests {
         let back: Answer = serde_json::from_str(r#"{"type":"rating","value":5}"#).unwrap();
         assert_eq!(back, Answer::Rating(5));
         assert!(serde_json::from_str::<Answer>(r#"{"type":"rating","value":700}"#).is_err());
+    }
+
+    fn submitted(
+        person: Uuid,
+        phase: Phase,
+        audience: Audience,
+        answers: Answers,
+        day: u32,
+    ) -> QuestionnaireTask {
+        let at =
+            chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap().and_hms_opt(10, 0, 0).unwrap().and_utc();
+        QuestionnaireTask {
+            id: Uuid::new_v4(),
+            person_id: person,
+            definition: current(phase, audience),
+            available_on: at.date_naive(),
+            due_on: at.date_naive(),
+            status: TaskStatus::Submitted,
+            answers: Some(answers),
+            submitted_at: Some(at),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn my_progress_puts_my_own_answers_side_by_side() {
+        let (me, my_child) = (Uuid::new_v4(), Uuid::new_v4());
+        let rating = |k: &str, v: u8| (k.to_owned(), Answer::Rating(v));
+        let start = submitted(me, Phase::Start, Audience::Ouder, [rating("thuis_nu", 2)].into(), 1);
+        let mut interim =
+            submitted(me, Phase::Tussentijds, Audience::Ouder, [rating("cijfer_coach", 3)].into(), 2);
+        let child = submitted(my_child, Phase::Start, Audience::Jongere, [rating("thuis_nu", 5)].into(), 3);
+        let mut open = submitted(me, Phase::Eind, Audience::Ouder, Answers::new(), 4);
+        open.status = TaskStatus::Open;
+        // Listed out of order: the columns follow the trajectory, not the list.
+        let p = my_progress(me, &[full_end(me), interim.clone(), child.clone(), start.clone(), open]);
+        let phases: Vec<Phase> = p.phases.iter().map(|c| c.phase).collect();
+        assert_eq!(phases, [Phase::Start, Phase::Tussentijds, Phase::Eind], "an open task is no column");
+        let row = |key: &str| p.rows.iter().find(|r| r.item.key == key).unwrap();
+        assert_eq!(row("thuis_nu").answers, [Some(Answer::Rating(2)), None, None], "never the child's 5");
+        assert_eq!(row("thuis_nu").item.text, "Hoe gaat het nu thuis?", "the parent's wording");
+        // Asked after 3 months and at the end: one row, two answers, in the end's wording.
+        assert_eq!(row("cijfer_coach").answers, [None, Some(Answer::Rating(3)), Some(Answer::Rating(4))]);
+        assert_eq!(row("cijfer_coach").item.text, "Welk cijfer geeft u uw coach?");
+        assert!(p.rows.iter().all(|r| r.item.key != "zorg"), "a question never answered is left out");
+        assert_eq!(p.rows[0].item.key, "thuis_nu", "rows in the order first asked");
+
+        // Answered again later in the same phase: the newest answers count.
+        interim.submitted_at = interim.submitted_at.map(|at| at + chrono::Duration::days(30));
+        interim.answers = Some([rating("cijfer_coach", 5)].into());
+        let p = my_progress(
+            me,
+            &[
+                start.clone(),
+                submitted(me, Phase::Tussentijds, Audience::Ouder, [rating("cijfer_coach", 1)].into(), 2),
+                interim,
+            ],
+        );
+        let coach = p.rows.iter().find(|r| r.item.key == "cijfer_coach").unwrap();
+        assert_eq!(coach.answers, [None, Some(Answer::Rating(5))]);
+
+        // Someone else's tasks alone: nothing at all.
+        assert_eq!(my_progress(me, &[child]), MyProgress::default());
+    }
+
+    fn full_end(person: Uuid) -> QuestionnaireTask {
+        submitted(person, Phase::Eind, Audience::Ouder, full_eind(), 5)
     }
 }

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   AppStatus, CaseloadDossier, FeedbackKind, FeedbackSent, DevicesView, DossierQuery, DossierView, EntryDetail, InzageQuery, InzageView, MyDataView, PdfDoc, Progress, Purpose,
-  StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News, UsageReport, UsageQuestion,
+  StaffDossierView, StaffSignInOptions, SecondFactorSetupView, StaffArticle, StaffTip, ArticleDraft, ShowAt, Block, TasksView, MyProgress, QuestionnaireView, Answer, AnswersSent, InformatieView, ArticleView, Topic, BerichtenView, MessageSent, Message, News, UsageReport, UsageQuestion,
 } from "./bindings";
 
 export type Answers = { [key in string]: Answer };
@@ -58,6 +58,7 @@ export const api = {
     invoke<FeedbackSent>("send_feedback", { entryId, kind, text }),
   discardFeedback: (id: string) => invoke<void>("discard_feedback", { id }),
   tasks: () => invoke<TasksView>("tasks"),
+  myProgress: () => invoke<MyProgress>("my_progress"),
   questionnaire: (taskId: string) => invoke<QuestionnaireView | null>("questionnaire", { taskId }),
   saveQuestionnaireDraft: (taskId: string, answers: Answers) =>
     invoke<string>("save_questionnaire_draft", { taskId, answers }),

@@ -362,6 +362,29 @@ export type StaffQuestionnaire = { task: QuestionnaireTask, person_name: string,
  */
 sent_by: string | null, };
 
+export type ProgressRow = { 
+/**
+ * As the newest questionnaire that asked it put it.
+ */
+item: Item, 
+/**
+ * One per [`MyProgress::phases`], in that order; `None` where that questionnaire did not
+ * ask it or the person left it open.
+ */
+answers: Array<Answer | null>, };
+
+export type ProgressPhase = { phase: QuestionnairePhase, submitted_at: string, };
+
+export type MyProgress = { 
+/**
+ * The phases answered, in the order of the trajectory.
+ */
+phases: Array<ProgressPhase>, 
+/**
+ * Every question answered at least once, in the order first asked.
+ */
+rows: Array<ProgressRow>, };
+
 export type TaskState = "open" | "draft" | "sending" | "failed" | "submitted";
 
 export type TaskKind = "questionnaire" | "feedback_request" | "reading_tip";

@@ -248,6 +248,13 @@ impl AppCore {
         Ok(TasksView { items, to_do })
     }
 
+    /// The person's own answers at the start, after 3 months and at the end, side by side.
+    pub async fn my_progress(&self) -> Result<cjg_core::questionnaire::MyProgress> {
+        let guard = self.store().await?;
+        let me = guard.profile()?.person_id;
+        Ok(cjg_core::questionnaire::my_progress(me, &guard.questionnaires()?))
+    }
+
     pub async fn questionnaire(&self, task_id: Uuid) -> Result<Option<QuestionnaireView>> {
         let guard = self.store().await?;
         let store = &*guard;

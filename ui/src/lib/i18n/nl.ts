@@ -526,6 +526,14 @@ export function dutch(register: Register) {
     taken_intro: r("Hier staat wat we u vragen. Uw antwoorden helpen ons de hulp beter te maken.", "Hier staat wat we je vragen. Je antwoorden helpen ons de hulp beter te maken."),
     taken_to_do: "Te doen",
     taken_done: "Klaar",
+    progress_title: r("Uw antwoorden door de tijd", "Je antwoorden door de tijd"),
+    progress_intro: r(
+      "Hier staan uw antwoorden op de vragenlijsten naast elkaar. Zo ziet u wat er veranderd is. Het zijn alleen uw eigen antwoorden.",
+      "Hier staan je antwoorden op de vragenlijsten naast elkaar. Zo zie je wat er veranderd is. Het zijn alleen je eigen antwoorden.",
+    ),
+    progress_question: "Vraag",
+    progress_not_asked: "Niet gevraagd",
+    progress_filled_in: (date: string) => `Ingevuld op ${date}`,
     taken_empty: r("U heeft nu geen taken. Fijn!", "Je hebt nu geen taken. Fijn!"),
     taken_reminder: (n: number) => (n === 1
       ? r("Er staat 1 taak voor u klaar.", "Er staat 1 taak voor je klaar.")
