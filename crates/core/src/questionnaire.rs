@@ -528,9 +528,10 @@ pub struct QuestionnaireTask {
 pub struct ProgressRow {
     /// As the newest questionnaire that asked it put it.
     pub item: Item,
-    /// One per [`MyProgress::phases`], in that order; `None` where that questionnaire did not
-    /// ask it or the person left it open.
+    /// One per [`MyProgress::phases`], in that order; `None` where it was not answered.
     pub answers: Vec<Option<Answer>>,
+    /// One per phase: whether that questionnaire asked it (unanswered then means left open).
+    pub asked: Vec<bool>,
 }
 
 /// A questionnaire the person answered, as a column of their progress.
@@ -569,7 +570,11 @@ pub fn my_progress(person_id: Uuid, tasks: &[QuestionnaireTask]) -> MyProgress {
             let index = match rows.iter().position(|r| r.item.key == item.key) {
                 Some(i) => i,
                 None => {
-                    rows.push(ProgressRow { item: item.clone(), answers: vec![None; columns] });
+                    rows.push(ProgressRow {
+                        item: item.clone(),
+                        answers: vec![None; columns],
+                        asked: vec![false; columns],
+                    });
                     rows.len() - 1
                 }
             };
@@ -577,6 +582,7 @@ pub fn my_progress(person_id: Uuid, tasks: &[QuestionnaireTask]) -> MyProgress {
             // Phases come in trajectory order: the later wording wins.
             row.item = item.clone();
             row.answers[column] = answers.get(&item.key).cloned();
+            row.asked[column] = true;
         }
     }
     rows.retain(|r| r.answers.iter().any(Option::is_some));
@@ -849,6 +855,18 @@ mod tests {
         );
         let coach = p.rows.iter().find(|r| r.item.key == "cijfer_coach").unwrap();
         assert_eq!(coach.answers, [None, Some(Answer::Rating(5))]);
+
+        // Asked and left open is not the same as not asked.
+        let mut skipped = submitted(me, Phase::Tussentijds, Audience::Ouder, Answers::new(), 2);
+        skipped.answers = Some([("gaat_beter".to_owned(), Answer::Agree(Agree::Eens))].into());
+        let p = my_progress(me, &[skipped, full_end(me)]);
+        let coach = p.rows.iter().find(|r| r.item.key == "cijfer_coach").unwrap();
+        assert_eq!(
+            (coach.answers.clone(), coach.asked.clone()),
+            (vec![None, Some(Answer::Rating(4))], vec![true, true])
+        );
+        let closing = p.rows.iter().find(|r| r.item.key == "zelf_verder").unwrap();
+        assert_eq!(closing.asked, [false, true]);
 
         // Someone else's tasks alone: nothing at all.
         assert_eq!(my_progress(me, &[child]), MyProgress::default());

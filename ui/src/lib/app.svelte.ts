@@ -188,6 +188,11 @@ class AppState {
 
   /** Nothing of the dossier stays on screen once the app is locked or emptied. */
   clearScreen = (): void => {
+    // A list still on its way (a sync's redraw as the app locked) must not land after this: it
+    // would put the locked account's dossier, and its "je", back.
+    this.dossierAsked.drop();
+    this.tasksAsked.drop();
+    this.entryAsked.drop();
     this.view = null;
     i18n.register = "u";
     this.dossierList = { ...FIRST_PAGE };

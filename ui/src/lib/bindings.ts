@@ -368,10 +368,13 @@ export type ProgressRow = {
  */
 item: Item, 
 /**
- * One per [`MyProgress::phases`], in that order; `None` where that questionnaire did not
- * ask it or the person left it open.
+ * One per [`MyProgress::phases`], in that order; `None` where it was not answered.
  */
-answers: Array<Answer | null>, };
+answers: Array<Answer | null>, 
+/**
+ * One per phase: whether that questionnaire asked it (unanswered then means left open).
+ */
+asked: Array<boolean>, };
 
 export type ProgressPhase = { phase: QuestionnairePhase, submitted_at: string, };
 

@@ -35,4 +35,9 @@ export class Latest {
       return STALE;
     }
   }
+
+  /** Every answer still on its way is stale: the screen it was for is gone (the app locked). */
+  drop(): void {
+    this.asked += 1;
+  }
 }
