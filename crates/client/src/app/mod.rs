@@ -403,10 +403,11 @@ impl AppCore {
     }
 
     async fn sync_with(&self, check_log: bool, progress: impl FnMut(Progress) + Send) -> Result<Progress> {
+        let asked = std::time::Instant::now();
         let _one_at_a_time = self.syncing.lock().await;
         let (id, tokens, log_checked) = self.open_for_sync().await?;
         let last = log_checked.lock().ok().and_then(|c| *c);
-        let full_log_check = check_log || last.is_none_or(|at| at.elapsed() >= FULL_LOG_CHECK_EVERY);
+        let full_log_check = needs_full_log_check(check_log, last, asked, std::time::Instant::now());
         let options = SyncOptions { full_log_check, ..SyncOptions::default() };
         let access = OpenStore { open: &self.open, id };
         match crate::sync_via(&access, &options, &tokens, progress).await {
@@ -425,6 +426,22 @@ impl AppCore {
             }
             Err(e) => Err(self.on_error(id, e).await),
         }
+    }
+}
+
+/// Whether a sync checks the access log against every stored line: on the first sync after
+/// unlocking, hourly after, and when the person asked (`check_log`), unless a whole check ended
+/// while this sync waited for its turn (the push connection's first sync after unlocking, say):
+/// that one answers the ask, and doing it again costs a big family seconds and shows nothing new.
+fn needs_full_log_check(
+    check_log: bool,
+    last: Option<std::time::Instant>,
+    asked: std::time::Instant,
+    now: std::time::Instant,
+) -> bool {
+    match last {
+        None => true,
+        Some(at) => (check_log && at < asked) || now.duration_since(at) >= FULL_LOG_CHECK_EVERY,
     }
 }
 
@@ -489,6 +506,18 @@ mod tests {
         assert_eq!(s.display_name.as_deref(), Some("Sanne Voorbeeld"));
         assert_eq!(s.account, Some(s.accounts[0].id));
         assert_eq!(app.set_key_unlock(true).await.expect_err("no keychain").code(), "keychain_unavailable");
+    }
+
+    #[test]
+    fn a_whole_log_check_that_ended_while_waiting_answers_the_persons_ask() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        assert!(needs_full_log_check(false, None, at(0), at(0)), "the first sync after unlocking");
+        assert!(!needs_full_log_check(false, Some(at(0)), at(10), at(10)), "a quiet sync soon after");
+        assert!(needs_full_log_check(false, Some(at(0)), at(3600), at(3600)), "hourly");
+        assert!(needs_full_log_check(true, Some(at(5)), at(10), at(10)), "asked after the last check");
+        assert!(!needs_full_log_check(true, Some(at(12)), at(10), at(12)), "a check ended while it waited");
     }
 
     /// Fails when a Rust type of the IPC boundary changed and the UI's copy did not.
