@@ -39,29 +39,52 @@ fn release_binary(name: &str) -> PathBuf {
     p
 }
 
-/// Resident memory of a process and all its descendants, in MB (the app and its WebKit
-/// processes).
-fn tree_mb(root: u32) -> f64 {
-    let mut procs: Vec<(u32, u32, u64)> = Vec::new();
+/// A field of `/proc/PID/status` as a number of kB (or a plain number, for PPid).
+fn status_number(status: &str, name: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A process and all its descendants (the app and its WebKit processes), with their status.
+fn tree_of(root: u32) -> Vec<(u32, String)> {
+    let mut procs: Vec<(u32, u64, String)> = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else { continue };
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        };
-        procs.push((pid, field("PPid:").unwrap_or(0) as u32, field("VmRSS:").unwrap_or(0)));
+        procs.push((pid, status_number(&status, "PPid:"), status));
     }
     let mut tree = vec![root];
     let mut i = 0;
     while i < tree.len() {
-        let parent = tree[i];
+        let parent = u64::from(tree[i]);
         tree.extend(procs.iter().filter(|p| p.1 == parent).map(|p| p.0));
         i += 1;
     }
-    procs.iter().filter(|p| tree.contains(&p.0)).map(|p| p.2).sum::<u64>() as f64 / 1024.0
+    procs.into_iter().filter(|p| tree.contains(&p.0)).map(|p| (p.0, p.2)).collect()
+}
+
+/// Resident memory of a process and all its descendants, in MB.
+fn tree_mb(root: u32) -> f64 {
+    tree_of(root).iter().map(|(_, s)| status_number(s, "VmRSS:")).sum::<u64>() as f64 / 1024.0
+}
+
+/// Each process of the tree with its resident memory split into anonymous (heaps, the
+/// JavaScript engine, the page's layers) and file-backed (libraries, shared with other
+/// programs), on stderr: what the totals are made of.
+fn print_tree(what: &str, root: u32) {
+    for (_, status) in tree_of(root) {
+        let name = status.lines().find_map(|l| l.strip_prefix("Name:")).unwrap_or("").trim().to_owned();
+        let kb = |field: &str| status_number(&status, field);
+        eprintln!(
+            "{what}: {name} rss {} kB (anon {} kB, file {} kB)",
+            kb("VmRSS:"),
+            kb("RssAnon:"),
+            kb("RssFile:")
+        );
+    }
 }
 
 /// The running process whose program is `binary`.
@@ -80,6 +103,20 @@ async fn settled_mb(root: u32) -> f64 {
         most = most.max(tree_mb(root));
     }
     most
+}
+
+/// The minimal window's memory once settled.
+async fn minimal_window_mb(minimal: &Path, data: &Path) -> f64 {
+    let mut window = std::process::Command::new(minimal)
+        .env("XDG_DATA_HOME", data.join("minimal"))
+        .spawn()
+        .expect("minimal window");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mb = settled_mb(window.id()).await;
+    print_tree("minimal window", window.id());
+    let _ = window.kill();
+    let _ = window.wait();
+    mb
 }
 
 #[tokio::main]
@@ -132,6 +169,7 @@ async fn main() {
         let first_sync = t.elapsed().as_secs_f64();
         assert_eq!(entry_titles(&c, shown).await.len(), shown);
         let mb = settled_mb(pid_of(&app).expect("the app runs")).await;
+        print_tree("after the first sync", pid_of(&app).expect("the app runs"));
         c.close().await.expect("close");
         (first_sync, mb)
     };
@@ -160,20 +198,14 @@ async fn main() {
         unlock.push(t.elapsed().as_secs_f64());
         if round == 0 {
             open_mb = settled_mb(pid_of(&app).expect("the app runs")).await;
+            print_tree("dossier open", pid_of(&app).expect("the app runs"));
         }
         c.close().await.expect("close");
         drop(driver);
     }
 
     // The minimal window of the same Tauri version, on the same display.
-    let mut window = std::process::Command::new(&minimal)
-        .env("XDG_DATA_HOME", data.path().join("minimal"))
-        .spawn()
-        .expect("minimal window");
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let minimal_mb = settled_mb(window.id()).await;
-    let _ = window.kill();
-    let _ = window.wait();
+    let minimal_mb = minimal_window_mb(&minimal, data.path()).await;
     let size = |p: &Path| std::fs::metadata(p).expect("binary").len() as f64 / 1e6;
     let (app_size, minimal_size) = (size(&app), size(&minimal));
 
@@ -192,12 +224,12 @@ async fn main() {
     println!(
         "| \"Openen\" to the dossier on screen                 | {unlock:>9.2} s |                |       |"
     );
-    let row = |what: &str, v: f64, unit: &str| {
-        println!("| {what:<48} | {v:>8.1} {unit} | {minimal_mb:>11.1} MB | {:>5.2} |", v / minimal_mb);
+    let row = |what: &str, v: f64| {
+        println!("| {what:<48} | {v:>8.1} MB | {minimal_mb:>11.1} MB | {:>5.2} |", v / minimal_mb);
     };
-    row("memory, PIN screen (app + WebKit processes)", pin_mb, "MB");
-    row("memory, dossier open", open_mb, "MB");
-    row("memory, right after the first sync", synced_mb, "MB");
+    row("memory, PIN screen (app + WebKit processes)", pin_mb);
+    row("memory, dossier open", open_mb);
+    row("memory, right after the first sync", synced_mb);
     println!(
         "| binary size                                      | {app_size:>8.1} MB | {minimal_size:>11.1} MB | {:>5.2} |",
         app_size / minimal_size
